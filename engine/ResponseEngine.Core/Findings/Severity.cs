@@ -1,0 +1,36 @@
+namespace ResponseEngine.Findings;
+
+/// <summary>Ordered severities, so that rules can say "medium or worse".</summary>
+public enum Severity
+{
+    Low = 1,
+    Medium = 2,
+    High = 3,
+    Critical = 4,
+}
+
+public static class Severities
+{
+    public static IReadOnlyList<string> Names { get; } = ["low", "medium", "high", "critical"];
+
+    public static string Name(this Severity severity) => severity switch
+    {
+        Severity.Low => "low",
+        Severity.Medium => "medium",
+        Severity.High => "high",
+        Severity.Critical => "critical",
+        _ => throw new ArgumentOutOfRangeException(nameof(severity)),
+    };
+
+    public static bool TryParse(string? text, out Severity severity)
+    {
+        switch (text)
+        {
+            case "low": severity = Severity.Low; return true;
+            case "medium": severity = Severity.Medium; return true;
+            case "high": severity = Severity.High; return true;
+            case "critical": severity = Severity.Critical; return true;
+            default: severity = default; return false;
+        }
+    }
+}

@@ -1,0 +1,189 @@
+using System.Globalization;
+using System.Text.Json;
+using ResponseEngine.Diagnostics;
+using ResponseEngine.Findings;
+
+namespace ResponseEngine.Identities;
+
+/// <summary>A directory snapshot, or the diagnostics that explain why it could not be read.</summary>
+public sealed record SnapshotLoad(DirectorySnapshot? Snapshot, IReadOnlyList<Diagnostic> Diagnostics);
+
+/// <summary>Reads schemas/directory.schema.json files; every bad entry is reported with its position.</summary>
+public static class SnapshotReader
+{
+    private static readonly string[] RootFields = ["$schema", "version", "generated_at", "users", "groups"];
+    private static readonly string[] UserFields = ["provider", "id", "name", "upn", "email", "display_name", "enabled", "guest", "groups", "roles", "tags"];
+    private static readonly string[] GroupFields = ["provider", "id", "name", "dynamic", "synced", "okta_type", "member_of"];
+
+    public static SnapshotLoad ReadFile(string path, PrivilegedPolicy policy)
+    {
+        if (!File.Exists(path))
+        {
+            return new SnapshotLoad(null, [Diagnostic.Error(DiagnosticCodes.DirectoryMissing, SourceLocation.FileOnly(path),
+                "directory snapshot file does not exist", "pass --directory with a snapshot file (see samples/directory.json), or run `respond snapshot`")]);
+        }
+
+        return Read(File.ReadAllBytes(path), path, policy);
+    }
+
+    public static SnapshotLoad Read(byte[] bytes, string file, PrivilegedPolicy policy)
+    {
+        var bag = new DiagnosticBag();
+        var locator = new JsonLocator(file, bytes);
+        JsonDocument document;
+        try
+        {
+            document = JsonDocument.Parse(bytes, new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip });
+        }
+        catch (JsonException e)
+        {
+            bag.Error(DiagnosticCodes.DirectoryMalformed, new SourceLocation(file, (int)(e.LineNumber ?? 0) + 1, (int)(e.BytePositionInLine ?? 0) + 1),
+                $"directory snapshot is not valid JSON: {e.Message.Split(" Path:")[0]}");
+            return new SnapshotLoad(null, bag.Items);
+        }
+
+        using (document)
+        {
+            var root = document.RootElement;
+            if (root.ValueKind != JsonValueKind.Object)
+            {
+                bag.Error(DiagnosticCodes.DirectoryInvalid, locator.Locate(""), "a directory snapshot is a JSON object with 'users' and 'groups'");
+                return new SnapshotLoad(null, bag.Items);
+            }
+
+            CheckFields(root, "", RootFields, locator, bag);
+            DateTimeOffset? generatedAt = null;
+            if (root.TryGetProperty("generated_at", out var generated) && generated.ValueKind == JsonValueKind.String
+                && FindingReader.TryParseTimestamp(generated.GetString()!, out var parsed))
+            {
+                generatedAt = parsed;
+            }
+
+            var groups = new List<Group>();
+            foreach (var (element, path) in Items(root, "groups", locator, bag))
+            {
+                CheckFields(element, path, GroupFields, locator, bag);
+                var provider = ReadProvider(element, path, locator, bag);
+                var name = ReadString(element, "name", path, locator, bag, required: true);
+                var id = ReadString(element, "id", path, locator, bag, required: false) ?? name;
+                if (provider is null || name is null) continue;
+                groups.Add(new Group(provider.Value, id!, name)
+                {
+                    Dynamic = ReadBool(element, "dynamic", false, path, locator, bag),
+                    Synced = ReadBool(element, "synced", false, path, locator, bag),
+                    OktaType = ReadString(element, "okta_type", path, locator, bag, required: false),
+                    MemberOf = [.. ReadStrings(element, "member_of", path, locator, bag)],
+                });
+            }
+
+            var users = new List<UserEntry>();
+            var ids = new HashSet<(Provider, string)>();
+            foreach (var (element, path) in Items(root, "users", locator, bag))
+            {
+                CheckFields(element, path, UserFields, locator, bag);
+                var provider = ReadProvider(element, path, locator, bag);
+                var id = ReadString(element, "id", path, locator, bag, required: true);
+                var name = ReadString(element, "name", path, locator, bag, required: true);
+                if (provider is null || id is null || name is null) continue;
+                if (!ids.Add((provider.Value, id.ToUpperInvariant())))
+                {
+                    bag.Error(DiagnosticCodes.DirectoryInvalid, locator.Locate(path + "/id"), $"duplicate {provider.Value.Name()} user id '{id}'");
+                    continue;
+                }
+
+                users.Add(new UserEntry(provider.Value, id, name)
+                {
+                    Upn = ReadString(element, "upn", path, locator, bag, required: false),
+                    Email = ReadString(element, "email", path, locator, bag, required: false),
+                    DisplayName = ReadString(element, "display_name", path, locator, bag, required: false),
+                    Enabled = ReadBool(element, "enabled", true, path, locator, bag),
+                    Guest = ReadBool(element, "guest", false, path, locator, bag),
+                    Groups = ReadStrings(element, "groups", path, locator, bag),
+                    Roles = ReadStrings(element, "roles", path, locator, bag),
+                    Tags = ReadStrings(element, "tags", path, locator, bag),
+                });
+            }
+
+            if (bag.HasErrors) return new SnapshotLoad(null, bag.Items);
+            return new SnapshotLoad(DirectorySnapshot.Build(users, groups, policy, generatedAt), bag.Items);
+        }
+    }
+
+    private static IEnumerable<(JsonElement Element, string Path)> Items(JsonElement root, string name, JsonLocator locator, DiagnosticBag bag)
+    {
+        if (!root.TryGetProperty(name, out var array)) yield break;
+        if (array.ValueKind != JsonValueKind.Array)
+        {
+            bag.Error(DiagnosticCodes.DirectoryInvalid, locator.Locate(name), $"'{name}' must be an array");
+            yield break;
+        }
+
+        var index = 0;
+        foreach (var element in array.EnumerateArray())
+        {
+            var path = name + "/" + index.ToString(CultureInfo.InvariantCulture);
+            index++;
+            if (element.ValueKind != JsonValueKind.Object)
+            {
+                bag.Error(DiagnosticCodes.DirectoryInvalid, locator.Locate(path), $"each entry of '{name}' must be an object");
+                continue;
+            }
+
+            yield return (element, path);
+        }
+    }
+
+    private static void CheckFields(JsonElement element, string path, string[] known, JsonLocator locator, DiagnosticBag bag)
+    {
+        foreach (var property in element.EnumerateObject())
+        {
+            if (!known.Contains(property.Name))
+            {
+                var at = path.Length == 0 ? property.Name : path + "/" + property.Name;
+                bag.Error(DiagnosticCodes.DirectoryInvalid, locator.Locate(at), $"unknown field '{property.Name}'", Suggest.DidYouMean(property.Name, known));
+            }
+        }
+    }
+
+    private static Provider? ReadProvider(JsonElement element, string path, JsonLocator locator, DiagnosticBag bag)
+    {
+        var text = ReadString(element, "provider", path, locator, bag, required: true);
+        if (text is null) return null;
+        if (Providers.TryParse(text, out var provider)) return provider;
+        bag.Error(DiagnosticCodes.DirectoryInvalid, locator.Locate(path + "/provider"), $"unknown provider '{text}'", Suggest.DidYouMean(text, [.. Providers.Names]));
+        return null;
+    }
+
+    private static string? ReadString(JsonElement element, string name, string path, JsonLocator locator, DiagnosticBag bag, bool required)
+    {
+        if (!element.TryGetProperty(name, out var value) || value.ValueKind == JsonValueKind.Null)
+        {
+            if (required) bag.Error(DiagnosticCodes.DirectoryInvalid, locator.Locate(path), $"missing field '{name}'");
+            return null;
+        }
+
+        if (value.ValueKind == JsonValueKind.String && value.GetString()!.Length > 0) return value.GetString();
+        bag.Error(DiagnosticCodes.DirectoryInvalid, locator.Locate(path + "/" + name), $"field '{name}' must be a non-empty string");
+        return null;
+    }
+
+    private static bool ReadBool(JsonElement element, string name, bool fallback, string path, JsonLocator locator, DiagnosticBag bag)
+    {
+        if (!element.TryGetProperty(name, out var value)) return fallback;
+        if (value.ValueKind is JsonValueKind.True or JsonValueKind.False) return value.GetBoolean();
+        bag.Error(DiagnosticCodes.DirectoryInvalid, locator.Locate(path + "/" + name), $"field '{name}' must be true or false");
+        return fallback;
+    }
+
+    private static List<string> ReadStrings(JsonElement element, string name, string path, JsonLocator locator, DiagnosticBag bag)
+    {
+        if (!element.TryGetProperty(name, out var value)) return [];
+        if (value.ValueKind == JsonValueKind.Array && value.EnumerateArray().All(v => v.ValueKind == JsonValueKind.String))
+        {
+            return [.. value.EnumerateArray().Select(v => v.GetString()!)];
+        }
+
+        bag.Error(DiagnosticCodes.DirectoryInvalid, locator.Locate(path + "/" + name), $"field '{name}' must be an array of strings");
+        return [];
+    }
+}

@@ -1,0 +1,1 @@
+namespace ResponseEngine.Policy; internal static class Placeholder { }
