@@ -10,25 +10,25 @@ namespace ResponseEngine.Identities;
 /// </summary>
 public sealed class DirectorySnapshot : IIdentityResolver
 {
-    private readonly Dictionary<(Provider, string), Identity> _byId = [];
-    private readonly Dictionary<(Provider, string), List<Identity>> _byName = [];
-    private readonly Dictionary<(Provider, string), Group> _groups = [];
+    private readonly Dictionary<(Provider, string), Identity> _byId = new(ProviderKeyComparer.Instance);
+    private readonly Dictionary<(Provider, string), List<Identity>> _byName = new(ProviderKeyComparer.Instance);
+    private readonly Dictionary<(Provider, string), Group> _groups = new(ProviderKeyComparer.Instance);
 
     public DirectorySnapshot(IEnumerable<Identity> users, IEnumerable<Group> groups, DateTimeOffset? generatedAt = null)
     {
         foreach (var group in groups)
         {
-            _groups[(group.Provider, group.Name.ToUpperInvariant())] = group;
+            _groups[(group.Provider, group.Name)] = group;
         }
 
         var list = new List<Identity>();
         foreach (var user in users)
         {
             list.Add(user);
-            _byId[(user.Provider, user.Id.ToUpperInvariant())] = user;
+            _byId[(user.Provider, user.Id)] = user;
             foreach (var name in new[] { user.Name, user.Upn, user.Email }.Where(n => !string.IsNullOrEmpty(n)).Distinct(StringComparer.OrdinalIgnoreCase))
             {
-                var key = (user.Provider, name!.ToUpperInvariant());
+                var key = (user.Provider, name!);
                 if (!_byName.TryGetValue(key, out var matches)) _byName[key] = matches = [];
                 matches.Add(user);
             }
@@ -46,16 +46,16 @@ public sealed class DirectorySnapshot : IIdentityResolver
     public DateTimeOffset? GeneratedAt { get; }
 
     public Group? FindGroup(Provider provider, string name) =>
-        _groups.GetValueOrDefault((provider, name.ToUpperInvariant()));
+        _groups.GetValueOrDefault((provider, name));
 
     public IdentityLookup Resolve(Subject subject)
     {
-        if (subject.Id is not null && _byId.TryGetValue((subject.Provider, subject.Id.ToUpperInvariant()), out var byId))
+        if (subject.Id is not null && _byId.TryGetValue((subject.Provider, subject.Id), out var byId))
         {
             return IdentityLookup.Found(byId);
         }
 
-        if (subject.Name is not null && _byName.TryGetValue((subject.Provider, subject.Name.ToUpperInvariant()), out var matches))
+        if (subject.Name is not null && _byName.TryGetValue((subject.Provider, subject.Name), out var matches))
         {
             return matches.Count == 1
                 ? IdentityLookup.Found(matches[0])
@@ -73,20 +73,20 @@ public sealed class DirectorySnapshot : IIdentityResolver
     /// <summary>Builds identities from raw entries: resolves group nesting and computes the privileged flag.</summary>
     public static DirectorySnapshot Build(IEnumerable<UserEntry> users, IEnumerable<Group> groups, PrivilegedPolicy policy, DateTimeOffset? generatedAt = null)
     {
-        var groupIndex = new Dictionary<(Provider, string), Group>();
+        var groupIndex = new Dictionary<(Provider, string), Group>(ProviderKeyComparer.Instance);
         foreach (var group in groups)
         {
-            groupIndex[(group.Provider, group.Name.ToUpperInvariant())] = group with
+            groupIndex[(group.Provider, group.Name)] = group with
             {
                 Privileged = policy.IsPrivilegedGroup(group.Provider, group.Name),
             };
         }
 
-        var closureCache = new Dictionary<(Provider, string), FrozenSet<string>>();
+        var closureCache = new Dictionary<(Provider, string), FrozenSet<string>>(ProviderKeyComparer.Instance);
         var identities = new List<Identity>();
         foreach (var user in users)
         {
-            var direct = user.Groups.Select(name => groupIndex.GetValueOrDefault((user.Provider, name.ToUpperInvariant()))
+            var direct = user.Groups.Select(name => groupIndex.GetValueOrDefault((user.Provider, name))
                 ?? new Group(user.Provider, name, name) { Privileged = policy.IsPrivilegedGroup(user.Provider, name) }).ToImmutableArray();
             var transitive = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
             foreach (var group in direct)
@@ -116,7 +116,7 @@ public sealed class DirectorySnapshot : IIdentityResolver
 
     private static FrozenSet<string> Closure(Group start, Dictionary<(Provider, string), Group> index, Dictionary<(Provider, string), FrozenSet<string>> cache)
     {
-        var key = (start.Provider, start.Name.ToUpperInvariant());
+        var key = (start.Provider, start.Name);
         if (cache.TryGetValue(key, out var cached)) return cached;
         var seen = new HashSet<string>(StringComparer.OrdinalIgnoreCase) { start.Name };
         var queue = new Queue<Group>([start]);
@@ -126,7 +126,7 @@ public sealed class DirectorySnapshot : IIdentityResolver
             foreach (var parentName in group.MemberOf)
             {
                 if (!seen.Add(parentName)) continue;
-                if (index.TryGetValue((group.Provider, parentName.ToUpperInvariant()), out var parent)) queue.Enqueue(parent);
+                if (index.TryGetValue((group.Provider, parentName), out var parent)) queue.Enqueue(parent);
             }
         }
 
@@ -152,4 +152,16 @@ public sealed record UserEntry(Provider Provider, string Id, string Name)
     public IReadOnlyList<string> Roles { get; init; } = [];
 
     public IReadOnlyList<string> Tags { get; init; } = [];
+}
+
+/// <summary>Directory names compare without case, as AD, Entra and Okta compare them.</summary>
+internal sealed class ProviderKeyComparer : IEqualityComparer<(Provider, string)>
+{
+    public static ProviderKeyComparer Instance { get; } = new();
+
+    public bool Equals((Provider, string) x, (Provider, string) y) =>
+        x.Item1 == y.Item1 && string.Equals(x.Item2, y.Item2, StringComparison.OrdinalIgnoreCase);
+
+    public int GetHashCode((Provider, string) obj) =>
+        HashCode.Combine(obj.Item1, StringComparer.OrdinalIgnoreCase.GetHashCode(obj.Item2));
 }

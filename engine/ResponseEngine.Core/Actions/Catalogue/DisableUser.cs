@@ -1,0 +1,25 @@
+using System.Collections.Immutable;
+using ResponseEngine.Findings;
+
+namespace ResponseEngine.Actions.Catalogue;
+
+/// <summary>Stops the account signing in: AD ACCOUNTDISABLE, Entra accountEnabled=false, Okta suspend.</summary>
+public sealed class DisableUser : ActionDefinition
+{
+    public override string Name => "disable_user";
+
+    public override string Summary => "Disable the account (AD: set ACCOUNTDISABLE; Entra: accountEnabled=false; Okta: suspend)";
+
+    public override ImmutableArray<Provider> Providers => [Provider.Ad, Provider.Entra, Provider.Okta];
+
+    public override bool Destructive => true;
+
+    public override Reversal Reversal => Reversal.By("enable_user");
+
+    public override ImmutableDictionary<Provider, ImmutableArray<string>> Permissions { get; } = Needs(
+        ad: ["Write property userAccountControl on the user object"],
+        entra: ["User.EnableDisableAccount.All", "User.Read.All"],
+        okta: ["okta.users.manage"]);
+
+    public override ImmutableArray<string> Preconditions => ["already disabled or suspended: no-op", "lockout protection: never the last enabled admins"];
+}

@@ -1,0 +1,35 @@
+using System.Collections.Immutable;
+using ResponseEngine.Findings;
+
+namespace ResponseEngine.Actions.Catalogue;
+
+/// <summary>Forces a new password at next sign-in, so a leaked or weak one stops working.</summary>
+public sealed class ResetPassword : ActionDefinition
+{
+    public override string Name => "reset_password";
+
+    public override string Summary => "Force a password change at next sign-in (AD: pwdLastSet=0; Entra: forceChangePasswordNextSignIn; Okta: expire_password)";
+
+    public override ImmutableArray<Provider> Providers => [Provider.Ad, Provider.Entra, Provider.Okta];
+
+    public override ImmutableArray<ParameterSpec> Parameters { get; } =
+    [
+        new("set_random", ParameterType.Boolean, false,
+            "also set a random strong password over LDAPS (never logged or audited in clear), so the old one stops working at once")
+        {
+            OnlyFor = [Provider.Ad],
+            Default = false,
+        },
+    ];
+
+    public override bool Destructive => true;
+
+    public override Reversal Reversal => Reversal.Irreversible("a password change cannot be taken back; the user sets a new password");
+
+    public override ImmutableDictionary<Provider, ImmutableArray<string>> Permissions { get; } = Needs(
+        ad: ["Write property pwdLastSet", "Reset Password extended right (only with set_random)"],
+        entra: ["User-PasswordProfile.ReadWrite.All", "a privileged role for the app when the target is an admin"],
+        okta: ["okta.users.manage"]);
+
+    public override ImmutableArray<string> Preconditions => ["lockout protection: never the last enabled admins"];
+}

@@ -1,0 +1,29 @@
+using System.Collections.Immutable;
+using ResponseEngine.Planning;
+
+namespace ResponseEngine.Guards;
+
+/// <summary>Runs guards in their fixed order; the first refusal wins and names itself.</summary>
+public sealed class GuardPipeline
+{
+    public GuardPipeline(IEnumerable<IGuard> guards)
+    {
+        Guards = [.. guards];
+    }
+
+    /// <summary>The guards that need no live state: what a dry-run plan from a snapshot can decide.</summary>
+    public static GuardPipeline Static { get; } = new([new RuleModeGuard(), new PreconditionGuard(), new ApprovalGuard()]);
+
+    public ImmutableArray<IGuard> Guards { get; }
+
+    public Decision Check(Decision decision, GuardContext context)
+    {
+        foreach (var guard in Guards)
+        {
+            if (decision.Verdict != Verdict.Execute) break;
+            decision = guard.Check(decision, context);
+        }
+
+        return decision;
+    }
+}
