@@ -107,6 +107,7 @@ public sealed class DirectorySnapshot : IIdentityResolver
                 Roles = roles,
                 RoleSet = roles.ToFrozenSet(StringComparer.OrdinalIgnoreCase),
                 Privileged = policy.IsPrivileged(user.Provider, transitive, roles),
+                GlobalAdmin = policy.IsGlobalAdminLevel(user.Provider, roles),
                 Tags = [.. user.Tags],
             });
         }

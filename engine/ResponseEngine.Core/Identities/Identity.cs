@@ -49,6 +49,9 @@ public sealed record Identity(Provider Provider, string Id, string Name)
     /// <summary>Member, directly or transitively, of a configured privileged group, or holder of a privileged role.</summary>
     public bool Privileged { get; init; }
 
+    /// <summary>Holds a global-admin-level Entra role (Global, Privileged Role or Privileged Authentication Administrator).</summary>
+    public bool GlobalAdmin { get; init; }
+
     /// <summary>Labels such as break_glass or service_account that guards use to protect the account.</summary>
     public ImmutableArray<string> Tags { get; init; } = [];
 

@@ -37,6 +37,6 @@ public sealed record PrivilegedPolicy(
         transitiveGroups.Any(g => IsPrivilegedGroup(provider, g)) || roles.Any(r => IsPrivilegedRole(provider, r));
 
     /// <summary>Holder of a role at global-admin level (phishing-resistant MFA is enforced only for these).</summary>
-    public bool IsGlobalAdminLevel(Identity identity) =>
-        identity.Provider == Provider.Entra && identity.Roles.Any(GlobalAdminRoles.Contains);
+    public bool IsGlobalAdminLevel(Provider provider, IEnumerable<string> roles) =>
+        provider == Provider.Entra && roles.Any(GlobalAdminRoles.Contains);
 }

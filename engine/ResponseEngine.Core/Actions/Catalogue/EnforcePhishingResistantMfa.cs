@@ -33,7 +33,7 @@ public sealed class EnforcePhishingResistantMfa : ActionDefinition
         ["only accounts holding a global-admin-level role (Global, Privileged Role or Privileged Authentication Administrator)"];
 
     public override PreconditionResult CheckPreconditions(Identity identity, ActionParameters parameters, PrivilegedPolicy policy) =>
-        policy.IsGlobalAdminLevel(identity)
+        identity.GlobalAdmin
             ? PreconditionResult.Allow(parameters)
             : PreconditionResult.Refuse(parameters, "holds no global-admin-level role; phishing-resistant MFA is enforced only for those");
 }

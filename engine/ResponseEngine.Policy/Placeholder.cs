@@ -1,1 +1,0 @@
-namespace ResponseEngine.Policy; internal static class Placeholder { }
