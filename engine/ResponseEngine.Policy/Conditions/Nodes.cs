@@ -227,7 +227,7 @@ internal sealed class TernaryNode(Node condition, Node whenTrue, Node whenFalse)
 }
 
 /// <summary>A function over the identity with a constant name argument: member_of, has_role, has_tag.</summary>
-internal sealed class IdentityTestNode(Func<Rules.EvaluationContext, string, bool> test, string argument, string anchor) : Node(VType.Bool, anchor)
+internal sealed class IdentityTestNode(Func<EvaluationContext, string, bool> test, string argument, string anchor) : Node(VType.Bool, anchor)
 {
     public override Value Eval(in EvaluationContext context) => Value.Of(EvalBool(context));
 
@@ -235,7 +235,7 @@ internal sealed class IdentityTestNode(Func<Rules.EvaluationContext, string, boo
 }
 
 /// <summary>A function over the identity whose argument is computed.</summary>
-internal sealed class IdentityDynamicTestNode(Func<Rules.EvaluationContext, string, bool> test, Node argument, string anchor) : Node(VType.Bool, anchor)
+internal sealed class IdentityDynamicTestNode(Func<EvaluationContext, string, bool> test, Node argument, string anchor) : Node(VType.Bool, anchor)
 {
     public override Value Eval(in EvaluationContext context) => Value.Of(EvalBool(context));
 

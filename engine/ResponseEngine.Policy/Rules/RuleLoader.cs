@@ -1,0 +1,520 @@
+using System.Collections.Immutable;
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using ResponseEngine.Actions;
+using ResponseEngine.Diagnostics;
+using ResponseEngine.Findings;
+using ResponseEngine.Identities;
+using ResponseEngine.Policy.Conditions;
+using ResponseEngine.Policy.Yaml;
+using ResponseEngine.Rules;
+using Group = ResponseEngine.Identities.Group;
+
+namespace ResponseEngine.Policy.Rules;
+
+/// <summary>The outcome of loading a rules folder: the rule set when there are no errors, and every diagnostic.</summary>
+public sealed record RuleLoad(RuleSet? RuleSet, ImmutableArray<Rule> Rules, ImmutableArray<Diagnostic> Diagnostics, int FileCount)
+{
+    public bool HasErrors => Diagnostics.Any(d => d.IsError);
+
+    public int ErrorCount => Diagnostics.Count(d => d.IsError);
+
+    public int WarningCount => Diagnostics.Count(d => !d.IsError);
+}
+
+/// <summary>
+/// Loads <c>rules/**/*.yaml</c>: every file is read and checked, and every error of the whole set is reported in one
+/// run; a rule set with any error is not used.
+/// </summary>
+public sealed partial class RuleLoader
+{
+    public static readonly IReadOnlyList<string> RuleKeys = ["id", "title", "description", "owner", "mode", "expires", "match", "when", "actions", "limits", "approval", "tests"];
+    private static readonly string[] MatchKeys = ["types", "providers", "min_severity"];
+    private static readonly string[] ActionKeys = ["action", "with"];
+    private static readonly string[] LimitKeys = ["max_per_hour", "cooldown"];
+    private static readonly string[] TestKeys = ["name", "finding", "identity", "expect"];
+    private static readonly string[] TestFindingKeys = ["id", "source", "kind", "type", "severity", "observed_at", "subject", "title", "attributes"];
+    private static readonly string[] TestIdentityKeys = ["provider", "id", "name", "upn", "email", "display_name", "enabled", "guest", "privileged", "groups", "roles", "tags"];
+    private static readonly string[] TestGroupKeys = ["name", "dynamic", "synced", "okta_type"];
+    private static readonly string[] Modes = ["enforce", "observe", "disabled"];
+    private static readonly string[] Approvals = ["none", "required"];
+    private static readonly DateTimeOffset TestTime = new(2026, 1, 1, 0, 0, 0, TimeSpan.Zero);
+
+    private readonly ActionCatalogue _catalogue;
+    private readonly PrivilegedPolicy _policy;
+    private readonly TimeProvider _time;
+
+    public RuleLoader(ActionCatalogue catalogue, PrivilegedPolicy policy, TimeProvider time)
+    {
+        _catalogue = catalogue;
+        _policy = policy;
+        _time = time;
+    }
+
+    public static RuleLoader Default(TimeProvider time) => new(ActionCatalogue.Default, PrivilegedPolicy.Default, time);
+
+    /// <summary>Loads every .yaml/.yml file under <paramref name="directory"/>, recursively, in path order.</summary>
+    public RuleLoad LoadDirectory(string directory)
+    {
+        var bag = new DiagnosticBag();
+        if (!Directory.Exists(directory))
+        {
+            bag.Error(DiagnosticCodes.FileUnreadable, SourceLocation.FileOnly(directory), "rules folder does not exist", "pass --rules with the folder that holds your rule files");
+            return new RuleLoad(null, [], [.. bag.Items], 0);
+        }
+
+        var files = Directory.EnumerateFiles(directory, "*.*", SearchOption.AllDirectories)
+            .Where(f => f.EndsWith(".yaml", StringComparison.OrdinalIgnoreCase) || f.EndsWith(".yml", StringComparison.OrdinalIgnoreCase))
+            .Select(f => Path.GetRelativePath(Directory.GetCurrentDirectory(), f))
+            .Order(StringComparer.Ordinal)
+            .ToList();
+        var sources = new List<(string File, byte[] Bytes)>();
+        foreach (var file in files)
+        {
+            try
+            {
+                sources.Add((file, File.ReadAllBytes(file)));
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                bag.Error(DiagnosticCodes.FileUnreadable, SourceLocation.FileOnly(file), $"cannot read rule file: {e.Message}");
+            }
+        }
+
+        if (files.Count == 0)
+        {
+            bag.Warning(DiagnosticCodes.FileUnreadable, SourceLocation.FileOnly(directory), "no rule files (*.yaml) found");
+        }
+
+        return Load(sources, GitInfo.HeadCommit(directory), bag);
+    }
+
+    /// <summary>Loads rules from in-memory files (tests, `plan --base`).</summary>
+    public RuleLoad Load(IReadOnlyList<(string File, byte[] Bytes)> sources, string? gitCommit, DiagnosticBag? bag = null)
+    {
+        bag ??= new DiagnosticBag();
+        var rules = new List<Rule>();
+        foreach (var (file, bytes) in sources)
+        {
+            var rule = LoadFile(file, bytes, gitCommit, bag);
+            if (rule is not null) rules.Add(rule);
+        }
+
+        foreach (var group in rules.GroupBy(r => r.Id, StringComparer.Ordinal).Where(g => g.Count() > 1))
+        {
+            var first = group.First();
+            foreach (var duplicate in group.Skip(1))
+            {
+                bag.Error(DiagnosticCodes.DuplicateId, duplicate.Location, $"rule id '{duplicate.Id}' is already used by {first.Source.File}:{first.Location.Line}",
+                    "give each rule a unique id (the file name without .yaml)");
+            }
+        }
+
+        var diagnostics = bag.Sorted().ToImmutableArray();
+        var set = bag.HasErrors ? null : new RuleSet(rules, gitCommit);
+        return new RuleLoad(set, [.. rules], diagnostics, sources.Count);
+    }
+
+    private Rule? LoadFile(string file, byte[] bytes, string? gitCommit, DiagnosticBag bag)
+    {
+        string text;
+        try
+        {
+            text = new UTF8Encoding(false, true).GetString(bytes);
+        }
+        catch (DecoderFallbackException)
+        {
+            bag.Error(DiagnosticCodes.FileUnreadable, SourceLocation.FileOnly(file), "rule file is not UTF-8 text");
+            return null;
+        }
+
+        if (text.Length > 0 && text[0] == '\uFEFF') text = text[1..];
+        var root = YamlDocumentReader.Read(text, file, bag);
+        if (root is null)
+        {
+            if (!bag.Items.Any(d => d.Location.File == file))
+                bag.Error(DiagnosticCodes.MissingField, new SourceLocation(file, 1, 1), "rule file is empty", "a rule needs at least id, title, owner, mode, match and actions");
+            return null;
+        }
+
+        var errorsBefore = bag.Items.Count(d => d.IsError);
+        var reader = MappingReader.Open(root, "the rule", RuleKeys, bag);
+        if (reader is null) return null;
+        var locator = new ScalarLocator(text);
+        var hash = Convert.ToHexStringLower(SHA256.HashData(bytes));
+
+        var id = reader.String("id", required: true, "add id: <kebab-case-name>, usually the file name");
+        if (id is not null && !IdPattern().IsMatch(id))
+        {
+            bag.Error(DiagnosticCodes.InvalidId, reader.Scalar("id", false)!.Location, $"rule id '{id}' is not lower-case kebab-case", "use letters, digits and dashes, e.g. ad-weak-password-privileged");
+        }
+        else if (id is not null && Path.GetFileNameWithoutExtension(file) != id)
+        {
+            bag.Warning(DiagnosticCodes.IdFileMismatch, reader.Scalar("id", false)!.Location, $"rule id '{id}' differs from its file name '{Path.GetFileName(file)}'", $"rename the file to {id}.yaml");
+        }
+
+        var title = reader.String("title", required: true, "add title: a one-line summary reviewers read");
+        var description = reader.String("description", required: false);
+        var owner = reader.String("owner", required: true, "add owner: the team that answers for this rule");
+        var modeText = reader.Choice("mode", required: true, Modes);
+        var mode = modeText switch { "enforce" => RuleMode.Enforce, "disabled" => RuleMode.Disabled, _ => RuleMode.Observe };
+        var expires = reader.Date("expires");
+        if (expires is { } expiry && DateOnly.FromDateTime(_time.GetUtcNow().UtcDateTime) > expiry)
+        {
+            bag.Warning(DiagnosticCodes.RuleExpired, reader.Scalar("expires", false)!.Location, $"rule expired on {expiry:yyyy-MM-dd} and only observes", "renew or delete it");
+        }
+
+        var match = ReadMatch(reader, bag);
+        var actions = ReadActions(reader, match?.Providers ?? [], bag);
+        ICondition? when = null;
+        if (reader.Scalar("when", required: false) is { } whenScalar)
+        {
+            when = ConditionCompiler.Compile(whenScalar.Value, locator.For(whenScalar), bag);
+        }
+
+        var limits = ReadLimits(reader, bag);
+        var approval = reader.Choice("approval", required: false, Approvals) == "required" ? ApprovalMode.Required : ApprovalMode.None;
+        if (id is null || title is null || owner is null || modeText is null || match is null || actions is null
+            || bag.Items.Count(d => d.IsError) > errorsBefore)
+        {
+            // Still check the tests' shape so every error of the file is reported at once.
+            if (match is not null) ReadTests(reader, match, actions ?? [], bag, checkOnly: true);
+            return null;
+        }
+
+        var rule = new Rule(id, title, owner, mode, match, actions.Value, new RuleSource(file, hash, gitCommit), reader.Location)
+        {
+            Description = description,
+            Expires = expires,
+            When = when,
+            Limits = limits,
+            Approval = approval,
+        };
+        var tests = ReadTests(reader, match, actions.Value, bag, checkOnly: false);
+        CheckTestCoverage(rule, tests, reader, bag);
+        return rule with { Tests = tests };
+    }
+
+    private static RuleMatch? ReadMatch(MappingReader rule, DiagnosticBag bag)
+    {
+        var reader = MappingReader.Open(rule.Node("match", required: true, "add match: { types: [...], providers: [...] }"), "'match'", MatchKeys, bag);
+        if (reader is null) return null;
+        var errors = bag.Items.Count(d => d.IsError);
+        var types = reader.Strings("types", required: true, hint: "list the finding types, e.g. types: [weak_password]");
+        foreach (var (type, location) in types ?? [])
+        {
+            if (!SnakeCase().IsMatch(type))
+                bag.Error(DiagnosticCodes.InvalidValue, location, $"finding type '{type}' is not snake_case", "write it like weak_password");
+        }
+
+        var providers = ImmutableArray.CreateBuilder<Provider>();
+        foreach (var (name, location) in reader.Strings("providers", required: true, hint: "list providers: [ad], [entra], [okta] or several") ?? [])
+        {
+            if (Providers.TryParse(name, out var provider))
+            {
+                if (!providers.Contains(provider)) providers.Add(provider);
+            }
+            else
+            {
+                bag.Error(DiagnosticCodes.UnknownProvider, location, $"unknown provider '{name}'", Suggest.DidYouMean(name, [.. Providers.Names]));
+            }
+        }
+
+        var severity = Severity.Low;
+        var severityText = reader.Choice("min_severity", required: false, [.. Severities.Names], DiagnosticCodes.InvalidSeverity);
+        if (severityText is not null && !Severities.TryParse(severityText, out severity)) return null;
+        if (bag.Items.Count(d => d.IsError) > errors || types is null) return null;
+        return new RuleMatch([.. types.Value.Select(t => t.Value).Distinct(StringComparer.Ordinal)], providers.ToImmutable(), severity);
+    }
+
+    private ImmutableArray<ActionInvocation>? ReadActions(MappingReader rule, ImmutableArray<Provider> providers, DiagnosticBag bag)
+    {
+        var node = rule.Node("actions", required: true, "add actions: [ { action: disable_user } ] (see `respond actions`)");
+        if (node is null) return null;
+        if (node is not YSequence sequence)
+        {
+            bag.Error(DiagnosticCodes.WrongType, node.Location, $"'actions' must be a list, found {node.KindName}", "write each action as '- action: name'");
+            return null;
+        }
+
+        if (sequence.Items.IsEmpty)
+        {
+            bag.Error(DiagnosticCodes.EmptyList, sequence.Location, "'actions' is empty", "a rule that does nothing belongs in mode: disabled, or add an action");
+            return null;
+        }
+
+        var errors = bag.Items.Count(d => d.IsError);
+        var invocations = ImmutableArray.CreateBuilder<ActionInvocation>();
+        foreach (var item in sequence.Items)
+        {
+            if (item is YScalar { IsNull: false } bare)
+            {
+                bag.Error(DiagnosticCodes.WrongType, item.Location, $"write the action as '- action: {bare.Value}'");
+                continue;
+            }
+
+            var reader = MappingReader.Open(item, "an action", ActionKeys, bag);
+            if (reader is null) continue;
+            var action = ResolveAction(reader.Scalar("action", required: true, "add action: <name> (see `respond actions`)"), providers, bag);
+            if (action is null) continue;
+            var parameters = ParameterBinder.Bind(action, reader.Node("with", required: false), providers, requireAll: true, bag, reader.Location);
+            if (parameters is not null) invocations.Add(new ActionInvocation(action, parameters, reader.Location));
+        }
+
+        return bag.Items.Count(d => d.IsError) > errors ? null : invocations.ToImmutable();
+    }
+
+    private ActionDefinition? ResolveAction(YScalar? name, ImmutableArray<Provider> providers, DiagnosticBag bag)
+    {
+        if (name is null) return null;
+        var action = _catalogue.Find(name.Value);
+        if (action is null)
+        {
+            bag.Error(DiagnosticCodes.UnknownAction, name.Location, $"unknown action '{name.Value}'",
+                Suggest.Closest(name.Value, _catalogue.Names) is { } close ? $"did you mean '{close}'? (`respond actions` lists them)" : "`respond actions` lists the catalogue");
+            return null;
+        }
+
+        var unsupported = providers.Where(p => !action.Supports(p)).ToList();
+        if (unsupported.Count > 0)
+        {
+            bag.Error(DiagnosticCodes.ActionProviderUnsupported, name.Location,
+                $"action '{action.Name}' does not support provider {string.Join(", ", unsupported.Select(p => $"'{p.Name()}'"))} (it supports {string.Join(", ", action.Providers.Select(p => p.Name()))})",
+                "remove the provider from match.providers or split the rule per provider");
+            return null;
+        }
+
+        return action;
+    }
+
+    private static RuleLimits ReadLimits(MappingReader rule, DiagnosticBag bag)
+    {
+        var reader = MappingReader.Open(rule.Node("limits", required: false), "'limits'", LimitKeys, bag);
+        if (reader is null) return RuleLimits.None;
+        var perHour = reader.Integer("max_per_hour", 1, 100_000);
+        TimeSpan? cooldown = null;
+        if (reader.Scalar("cooldown", required: false) is { } scalar)
+        {
+            cooldown = ParseDuration(scalar.Value);
+            if (cooldown is null)
+                bag.Error(DiagnosticCodes.InvalidDuration, scalar.Location, $"cooldown '{scalar.Value}' is not a duration", "write it like 30m, 24h or 7d");
+        }
+
+        return new RuleLimits(perHour is null ? null : (int)perHour, cooldown);
+    }
+
+    public static TimeSpan? ParseDuration(string text)
+    {
+        var match = DurationPattern().Match(text.Trim());
+        if (!match.Success) return null;
+        var amount = int.Parse(match.Groups[1].Value, CultureInfo.InvariantCulture);
+        return match.Groups[2].Value switch
+        {
+            "s" => TimeSpan.FromSeconds(amount),
+            "m" => TimeSpan.FromMinutes(amount),
+            "h" => TimeSpan.FromHours(amount),
+            _ => TimeSpan.FromDays(amount),
+        };
+    }
+
+    private ImmutableArray<RuleTest> ReadTests(MappingReader rule, RuleMatch match, ImmutableArray<ActionInvocation> actions, DiagnosticBag bag, bool checkOnly)
+    {
+        var node = rule.Node("tests", required: false);
+        if (node is null) return [];
+        if (node is not YSequence sequence)
+        {
+            bag.Error(DiagnosticCodes.WrongType, node.Location, $"'tests' must be a list, found {node.KindName}");
+            return [];
+        }
+
+        var tests = ImmutableArray.CreateBuilder<RuleTest>();
+        var index = 0;
+        foreach (var item in sequence.Items)
+        {
+            index++;
+            var reader = MappingReader.Open(item, "a test", TestKeys, bag);
+            if (reader is null) continue;
+            var name = reader.String("name", required: true, "name the test after the behaviour it pins") ?? $"test {index}";
+            var finding = ReadTestFinding(reader, match, index, bag);
+            var identity = ReadTestIdentity(reader, finding, match, bag);
+            var expected = ReadExpectations(reader, actions, match.Providers, bag);
+            if (!checkOnly && finding is not null && identity is not null && expected is not null)
+            {
+                tests.Add(new RuleTest(name, finding, identity, expected.Value, reader.Location));
+            }
+        }
+
+        return tests.ToImmutable();
+    }
+
+    private static Finding? ReadTestFinding(MappingReader test, RuleMatch match, int index, DiagnosticBag bag)
+    {
+        var node = test.Node("finding", required: true, "add finding: { type: ..., severity: ..., subject: { provider: ..., name: ... } }");
+        var reader = MappingReader.Open(node, "the test finding", TestFindingKeys, bag);
+        if (reader is null) return null;
+        if (YamlJson.ToJson(reader.Map) is not System.Text.Json.Nodes.JsonObject json) return null;
+        json.TryAdd("id", $"test-{index}");
+        json.TryAdd("source", "rule-test");
+        json.TryAdd("type", match.Types[0]);
+        json.TryAdd("severity", (match.MinSeverity > Severity.Medium ? match.MinSeverity : Severity.High).Name());
+        json.TryAdd("observed_at", TestTime.ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture));
+        if (json["subject"] is System.Text.Json.Nodes.JsonObject subject)
+        {
+            subject.TryAdd("provider", match.Providers[0].Name());
+            if (!subject.ContainsKey("id") && !subject.ContainsKey("name")) subject["name"] = "test-user";
+        }
+        else if (!json.ContainsKey("subject"))
+        {
+            json["subject"] = new System.Text.Json.Nodes.JsonObject { ["provider"] = match.Providers[0].Name(), ["name"] = "test-user" };
+        }
+
+        var findingBag = new DiagnosticBag();
+        using var document = JsonDocument.Parse(json.ToJsonString());
+        var finding = FindingReader.Parse(document.RootElement, reader.Location, findingBag);
+        foreach (var diagnostic in findingBag.Items)
+        {
+            bag.Add(diagnostic with { Code = DiagnosticCodes.BadTest, Message = "test finding: " + diagnostic.Message });
+        }
+
+        return finding;
+    }
+
+    private Identity? ReadTestIdentity(MappingReader test, Finding? finding, RuleMatch match, DiagnosticBag bag)
+    {
+        var node = test.Node("identity", required: false);
+        var reader = node is null ? null : MappingReader.Open(node, "the test identity", TestIdentityKeys, bag);
+        if (node is not null && reader is null) return null;
+        var errors = bag.Items.Count(d => d.IsError);
+        var provider = finding?.Subject.Provider ?? match.Providers[0];
+        if (reader?.Choice("provider", required: false, [.. Providers.Names], DiagnosticCodes.UnknownProvider) is { } providerText)
+        {
+            _ = Providers.TryParse(providerText, out provider);
+        }
+
+        var name = reader?.String("name", required: false) ?? finding?.Subject.Name ?? finding?.Subject.Id ?? "test-user";
+        var groups = new List<Group>();
+        if (reader?.Node("groups", required: false) is { } groupsNode)
+        {
+            if (groupsNode is YSequence groupList)
+            {
+                foreach (var item in groupList.Items)
+                {
+                    if (item is YScalar { IsNull: false } groupName)
+                    {
+                        groups.Add(new Group(provider, groupName.Value, groupName.Value));
+                        continue;
+                    }
+
+                    var groupReader = MappingReader.Open(item, "a test group", TestGroupKeys, bag);
+                    var groupText = groupReader?.String("name", required: true);
+                    if (groupReader is null || groupText is null) continue;
+                    groups.Add(new Group(provider, groupText, groupText)
+                    {
+                        Dynamic = groupReader.Bool("dynamic") ?? false,
+                        Synced = groupReader.Bool("synced") ?? false,
+                        OktaType = groupReader.Choice("okta_type", required: false, ["OKTA_GROUP", "APP_GROUP", "BUILT_IN"]),
+                    });
+                }
+            }
+            else
+            {
+                bag.Error(DiagnosticCodes.WrongType, groupsNode.Location, $"'groups' must be a list, found {groupsNode.KindName}");
+            }
+        }
+
+        var roles = reader?.Strings("roles", required: false, allowEmpty: true)?.Select(r => r.Value).ToList() ?? [];
+        var tags = reader?.Strings("tags", required: false, allowEmpty: true)?.Select(t => t.Value).ToList() ?? [];
+        var entry = new UserEntry(provider, reader?.String("id", required: false) ?? finding?.Subject.Id ?? name, name)
+        {
+            Upn = reader?.String("upn", required: false),
+            Email = reader?.String("email", required: false),
+            DisplayName = reader?.String("display_name", required: false),
+            Enabled = reader?.Bool("enabled") ?? true,
+            Guest = reader?.Bool("guest") ?? false,
+            Groups = [.. groups.Select(g => g.Name)],
+            Roles = roles,
+            Tags = tags,
+        };
+        var privileged = reader?.Bool("privileged");
+        if (bag.Items.Count(d => d.IsError) > errors) return null;
+        var identity = DirectorySnapshot.Build([entry], groups, _policy).Users[0];
+        return privileged is { } flag ? identity with { Privileged = flag } : identity;
+    }
+
+    private ImmutableArray<ExpectedAction>? ReadExpectations(MappingReader test, ImmutableArray<ActionInvocation> actions, ImmutableArray<Provider> providers, DiagnosticBag bag)
+    {
+        var node = test.Node("expect", required: false);
+        if (node is null)
+        {
+            if (test.Map["expect"] is null)
+                bag.Error(DiagnosticCodes.MissingField, test.Location, "missing required field 'expect' in the test", "list the actions the rule should take, or expect: [] for none");
+            return test.Map["expect"] is null ? null : [];
+        }
+
+        if (node is not YSequence sequence)
+        {
+            bag.Error(DiagnosticCodes.WrongType, node.Location, $"'expect' must be a list, found {node.KindName}", "write expect: [] or a list of action names");
+            return null;
+        }
+
+        var expected = ImmutableArray.CreateBuilder<ExpectedAction>();
+        var errors = bag.Items.Count(d => d.IsError);
+        foreach (var item in sequence.Items)
+        {
+            YScalar? nameNode;
+            YNode? with = null;
+            switch (item)
+            {
+                case YScalar { IsNull: false } scalar:
+                    nameNode = scalar;
+                    break;
+                case YMapping { Entries.Length: 1 } mapping:
+                    nameNode = mapping.Entries[0].Key;
+                    with = mapping.Entries[0].Value;
+                    break;
+                default:
+                    bag.Error(DiagnosticCodes.BadTest, item.Location, "each expected action is a name, or name: { parameter: value }");
+                    continue;
+            }
+
+            var action = _catalogue.Find(nameNode.Value);
+            if (action is null || !actions.Any(a => a.Action == action))
+            {
+                var ruleActions = actions.Select(a => a.Action.Name).Distinct().ToList();
+                bag.Error(DiagnosticCodes.UnknownExpectedAction, nameNode.Location, $"the test expects '{nameNode.Value}', which the rule does not have",
+                    Suggest.Closest(nameNode.Value, ruleActions) is { } close ? $"did you mean '{close}'?" : $"the rule's actions are: {string.Join(", ", ruleActions)}");
+                continue;
+            }
+
+            var parameters = ParameterBinder.Bind(action, with, providers, requireAll: false, bag, nameNode.Location);
+            if (parameters is not null) expected.Add(new ExpectedAction(action.Name, parameters));
+        }
+
+        return bag.Items.Count(d => d.IsError) > errors ? null : expected.ToImmutable();
+    }
+
+    private static void CheckTestCoverage(Rule rule, ImmutableArray<RuleTest> tests, MappingReader reader, DiagnosticBag bag)
+    {
+        var hasPositive = tests.Any(t => !t.Expected.IsEmpty);
+        var hasNegative = tests.Any(t => t.Expected.IsEmpty);
+        if (hasPositive && hasNegative) return;
+        var missing = !hasPositive && !hasNegative ? "no tests"
+            : !hasPositive ? "no test that expects actions"
+            : "no test that expects no action";
+        var location = reader.Map.Entry("tests")?.Key.Location ?? rule.Location;
+        bag.Warning(DiagnosticCodes.TestsIncomplete, location, $"rule '{rule.Id}' has {missing}",
+            "add one test where the rule acts and one where it must not");
+    }
+
+    [GeneratedRegex("^[a-z0-9]+(-[a-z0-9]+)*$")]
+    private static partial Regex IdPattern();
+
+    [GeneratedRegex("^[a-z][a-z0-9_]*$")]
+    private static partial Regex SnakeCase();
+
+    [GeneratedRegex("^([0-9]{1,6})(s|m|h|d)$")]
+    private static partial Regex DurationPattern();
+}
