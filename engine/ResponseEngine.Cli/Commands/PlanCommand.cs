@@ -1,0 +1,113 @@
+using System.CommandLine;
+using ResponseEngine.Cli.Rendering;
+using ResponseEngine.Findings;
+using ResponseEngine.Identities;
+using ResponseEngine.Planning;
+
+namespace ResponseEngine.Cli.Commands;
+
+/// <summary>`respond plan`: the dry-run. What the rules would do to the directory for these findings, and why.</summary>
+internal static class PlanCommand
+{
+    public static Command Create(CliContext context)
+    {
+        var findings = new Option<string[]>("--findings", "-i")
+        {
+            Description = "Findings: .json (object or array), .ndjson/.jsonl, or folders of them; repeatable",
+            DefaultValueFactory = _ => ["samples/findings"],
+            AllowMultipleArgumentsPerToken = true,
+            HelpName = "PATH",
+        };
+        var rules = CommonOptions.Rules();
+        var directory = new Option<string>("--directory", "-d")
+        {
+            Description = "Directory snapshot the identities are resolved against (schemas/directory.schema.json)",
+            DefaultValueFactory = _ => "samples/directory.json",
+            HelpName = "FILE",
+        };
+        var format = CommonOptions.Format("text", "markdown", "json");
+        var output = new Option<string?>("--out", "-o") { Description = "Write the plan to this file instead of standard output", HelpName = "FILE" };
+        var at = CommonOptions.At();
+        var command = new Command("plan", """
+            Dry-run: evaluate the rules against findings and a directory snapshot, pass each proposed action
+            through the guards that need no live state (rule mode and expiry, action preconditions, approval),
+            and print the plan: per identity, what would be done and why, or why not. Nothing is changed.
+            Findings that fail validation are reported with file and line; the others are still planned
+            (exit code 2 tells CI that some input was rejected).
+
+            Examples:
+              respond plan
+              respond plan --findings samples/findings/entra-risk.json --format markdown --out plan.md
+              respond plan -i alerts.ndjson -d snapshot.json --format json
+            """)
+        {
+            findings,
+            rules,
+            directory,
+            format,
+            output,
+            at,
+        };
+        command.SetAction(parse => Run(context, parse.GetValue(findings)!, parse.GetValue(rules)!, parse.GetValue(directory)!,
+            parse.GetValue(format)!, parse.GetValue(output), parse.GetValue(at)));
+        return command;
+    }
+
+    private static int Run(CliContext context, string[] findingPaths, string rulesDirectory, string directoryFile, string format, string? outFile, string? at)
+    {
+        var time = CommonOptions.Clock(context, at);
+        var load = CommonOptions.LoadRules(rulesDirectory, time);
+        CommonOptions.Print(context.Error, load.Diagnostics.Where(d => d.IsError), context.Color);
+        if (load.RuleSet is null)
+        {
+            context.Error.WriteLine($"no plan: the rules have {CommonOptions.Plural(load.ErrorCount, "error")} (run `respond validate`)");
+            return ExitCodes.BadInput;
+        }
+
+        var snapshot = SnapshotReader.ReadFile(directoryFile, PrivilegedPolicy.Default);
+        CommonOptions.Print(context.Error, snapshot.Diagnostics, context.Color);
+        if (snapshot.Snapshot is null)
+        {
+            context.Error.WriteLine("no plan: the directory snapshot cannot be used");
+            return ExitCodes.BadInput;
+        }
+
+        var read = FindingReader.ReadPaths(findingPaths);
+        CommonOptions.Print(context.Error, read.Diagnostics, context.Color);
+        var plan = new Planner(load.RuleSet, snapshot.Snapshot, PrivilegedPolicy.Default, time).Plan(read.Findings);
+
+        using (var target = outFile is null ? null : File.Create(outFile))
+        {
+            if (format == "json")
+            {
+                if (target is not null)
+                {
+                    PlanJsonWriter.Write(plan, target);
+                }
+                else
+                {
+                    using var buffer = new MemoryStream();
+                    PlanJsonWriter.Write(plan, buffer);
+                    context.Output.WriteLine(System.Text.Encoding.UTF8.GetString(buffer.ToArray()));
+                }
+            }
+            else
+            {
+                var writer = target is null ? context.Output : new StreamWriter(target);
+                if (format == "markdown") PlanMarkdownRenderer.Render(plan, writer);
+                else PlanTextRenderer.Render(plan, writer, context.Color && target is null);
+                writer.Flush();
+            }
+        }
+
+        if (outFile is not null) context.Error.WriteLine($"plan written to {outFile}: {PlanTextRenderer.SummaryLine(plan)}");
+        var rejected = read.Diagnostics.Count(d => d.IsError);
+        if (rejected > 0)
+        {
+            context.Error.WriteLine($"{CommonOptions.Plural(rejected, "finding error")}: those records were not planned");
+            return ExitCodes.BadInput;
+        }
+
+        return ExitCodes.Ok;
+    }
+}

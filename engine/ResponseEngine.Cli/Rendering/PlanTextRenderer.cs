@@ -1,0 +1,57 @@
+using ResponseEngine.Findings;
+using ResponseEngine.Planning;
+
+namespace ResponseEngine.Cli.Rendering;
+
+/// <summary>The plan for a terminal: per identity, each decision on one line with its verdict, rule and reason.</summary>
+internal static class PlanTextRenderer
+{
+    public static string SummaryLine(Plan plan) =>
+        $"{plan.Decisions.Length} decisions (" + string.Join(", ", plan.CountByVerdict().Select(v => $"{v.Verdict.Name()} {v.Count}")) + ")";
+
+    public static void Render(Plan plan, TextWriter writer, bool color)
+    {
+        writer.WriteLine($"Plan (dry-run) at {plan.CreatedAt:yyyy-MM-dd HH:mm:ss}Z — {plan.FindingCount} findings, {plan.MatchedFindingCount} matched by {plan.RuleCount} rules" +
+            (plan.RulesGitCommit is { } commit ? $" at commit {commit[..Math.Min(12, commit.Length)]}" : ""));
+        writer.WriteLine(SummaryLine(plan));
+        writer.WriteLine();
+
+        foreach (var target in plan.Decisions.GroupBy(d => (Provider: d.Identity?.Provider ?? d.Finding.Subject.Provider, Name: d.TargetDisplay))
+                     .OrderBy(g => g.Key.Provider).ThenBy(g => g.Key.Name, StringComparer.OrdinalIgnoreCase))
+        {
+            var identity = target.First().Identity;
+            var facts = identity is null ? "unresolved" : string.Join(", ", new[]
+            {
+                identity.Privileged ? "privileged" : null,
+                identity.Guest ? "guest" : null,
+                identity.Enabled ? null : "disabled",
+            }.Where(f => f is not null));
+            writer.WriteLine($"{target.Key.Name} ({target.Key.Provider.Name()}{(facts.Length > 0 ? ", " + facts : "")})");
+            foreach (var decision in target)
+            {
+                var verdict = decision.Verdict.Name().PadRight(7);
+                if (color) verdict = Paint(decision.Verdict, verdict);
+                var action = decision.Parameters.IsEmpty || decision.Action is null
+                    ? decision.ActionName
+                    : $"{decision.ActionName} {decision.Parameters.Describe()}";
+                var why = decision.Reason is null ? "" : $"  [{decision.Guard}] {decision.Reason}";
+                var note = decision.Note is null ? "" : $"  ({decision.Note})";
+                writer.WriteLine($"  {verdict} {action,-52} {decision.Rule.Id}  ← {decision.Finding.Type}/{decision.Finding.Severity.Name()} {decision.Finding.Id}{why}{note}");
+            }
+        }
+
+        writer.WriteLine();
+        var executed = plan.Decisions.Where(d => d.Verdict == Verdict.Execute).GroupBy(d => d.ActionName).OrderBy(g => g.Key, StringComparer.Ordinal).ToList();
+        writer.WriteLine(executed.Count == 0
+            ? "Would execute nothing."
+            : "Would execute: " + string.Join(", ", executed.Select(g => $"{g.Key} ×{g.Count()}")));
+    }
+
+    private static string Paint(Verdict verdict, string text) => verdict switch
+    {
+        Verdict.Execute => $"\u001b[32m{text}\u001b[0m",
+        Verdict.Hold => $"\u001b[33m{text}\u001b[0m",
+        Verdict.Error => $"\u001b[31m{text}\u001b[0m",
+        _ => $"\u001b[90m{text}\u001b[0m",
+    };
+}

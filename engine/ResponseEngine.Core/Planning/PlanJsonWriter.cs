@@ -1,0 +1,106 @@
+using System.Globalization;
+using System.Text.Json;
+using ResponseEngine.Findings;
+
+namespace ResponseEngine.Planning;
+
+/// <summary>Writes a plan as JSON in the shape of schemas/plan.schema.json: what machines and CI gates read.</summary>
+public static class PlanJsonWriter
+{
+    public const int FormatVersion = 1;
+
+    public static void Write(Plan plan, Stream stream, bool indented = true)
+    {
+        using var writer = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = indented });
+        writer.WriteStartObject();
+        writer.WriteNumber("plan_version", FormatVersion);
+        writer.WriteString("created_at", plan.CreatedAt.ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture));
+        writer.WriteStartObject("rules");
+        writer.WriteNumber("count", plan.RuleCount);
+        WriteNullable(writer, "git_commit", plan.RulesGitCommit);
+        writer.WriteEndObject();
+        writer.WriteStartObject("findings");
+        writer.WriteNumber("total", plan.FindingCount);
+        writer.WriteNumber("matched", plan.MatchedFindingCount);
+        writer.WriteEndObject();
+
+        writer.WriteStartObject("summary");
+        writer.WriteNumber("decisions", plan.Decisions.Length);
+        writer.WriteStartObject("by_verdict");
+        foreach (var (verdict, count) in plan.CountByVerdict()) writer.WriteNumber(verdict.Name(), count);
+        writer.WriteEndObject();
+        writer.WriteStartObject("by_action");
+        foreach (var group in plan.Decisions.Where(d => d.Verdict == Verdict.Execute).GroupBy(d => d.ActionName).OrderBy(g => g.Key, StringComparer.Ordinal))
+        {
+            writer.WriteNumber(group.Key, group.Count());
+        }
+
+        writer.WriteEndObject();
+        writer.WriteEndObject();
+
+        writer.WriteStartArray("decisions");
+        foreach (var decision in plan.Decisions) WriteDecision(writer, decision);
+        writer.WriteEndArray();
+        writer.WriteEndObject();
+    }
+
+    private static void WriteDecision(Utf8JsonWriter writer, Decision decision)
+    {
+        writer.WriteStartObject();
+        var finding = decision.Finding;
+        writer.WriteStartObject("finding");
+        writer.WriteString("id", finding.Id);
+        writer.WriteString("source", finding.Source);
+        writer.WriteString("type", finding.Type);
+        writer.WriteString("severity", finding.Severity.Name());
+        writer.WriteString("observed_at", finding.ObservedAt.ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture));
+        writer.WriteStartObject("subject");
+        writer.WriteString("provider", finding.Subject.Provider.Name());
+        WriteNullable(writer, "id", finding.Subject.Id);
+        WriteNullable(writer, "name", finding.Subject.Name);
+        writer.WriteEndObject();
+        writer.WriteEndObject();
+
+        var rule = decision.Rule;
+        writer.WriteStartObject("rule");
+        writer.WriteString("id", rule.Id);
+        writer.WriteString("file", rule.Source.File.Replace('\\', '/'));
+        writer.WriteString("content_hash", rule.Source.ContentHash);
+        WriteNullable(writer, "git_commit", rule.Source.GitCommit);
+        writer.WriteString("mode", rule.Mode.ToString().ToLowerInvariant());
+        writer.WriteEndObject();
+
+        if (decision.Identity is { } identity)
+        {
+            writer.WriteStartObject("identity");
+            writer.WriteString("provider", identity.Provider.Name());
+            writer.WriteString("id", identity.Id);
+            writer.WriteString("name", identity.Name);
+            WriteNullable(writer, "upn", identity.Upn);
+            writer.WriteBoolean("enabled", identity.Enabled);
+            writer.WriteBoolean("privileged", identity.Privileged);
+            writer.WriteBoolean("guest", identity.Guest);
+            writer.WriteEndObject();
+        }
+        else
+        {
+            writer.WriteNull("identity");
+        }
+
+        WriteNullable(writer, "action", decision.Action?.Name);
+        writer.WritePropertyName("parameters");
+        decision.Parameters.WriteTo(writer);
+        writer.WriteBoolean("destructive", decision.Action?.Destructive ?? false);
+        writer.WriteString("verdict", decision.Verdict.Name());
+        WriteNullable(writer, "guard", decision.Guard);
+        WriteNullable(writer, "reason", decision.Reason);
+        WriteNullable(writer, "note", decision.Note);
+        writer.WriteEndObject();
+    }
+
+    private static void WriteNullable(Utf8JsonWriter writer, string name, string? value)
+    {
+        if (value is null) writer.WriteNull(name);
+        else writer.WriteString(name, value);
+    }
+}
