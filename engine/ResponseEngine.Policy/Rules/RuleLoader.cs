@@ -68,7 +68,7 @@ public sealed partial class RuleLoader
 
         var files = Directory.EnumerateFiles(directory, "*.*", SearchOption.AllDirectories)
             .Where(f => f.EndsWith(".yaml", StringComparison.OrdinalIgnoreCase) || f.EndsWith(".yml", StringComparison.OrdinalIgnoreCase))
-            .Select(f => Path.GetRelativePath(Directory.GetCurrentDirectory(), f))
+            .Select(f => Path.Join(directory, Path.GetRelativePath(directory, f)))
             .Order(StringComparer.Ordinal)
             .ToList();
         var sources = new List<(string File, byte[] Bytes)>();
@@ -352,10 +352,12 @@ public sealed partial class RuleLoader
 
     private static Finding? ReadTestFinding(MappingReader test, RuleMatch match, int index, DiagnosticBag bag)
     {
-        var node = test.Node("finding", required: true, "add finding: { type: ..., severity: ..., subject: { provider: ..., name: ... } }");
-        var reader = MappingReader.Open(node, "the test finding", TestFindingKeys, bag);
-        if (reader is null) return null;
-        if (YamlJson.ToJson(reader.Map) is not System.Text.Json.Nodes.JsonObject json) return null;
+        // Every field of a test finding has a default that makes the rule's match hold, so a test names only what matters.
+        var node = test.Node("finding", required: false);
+        var reader = node is null ? null : MappingReader.Open(node, "the test finding", TestFindingKeys, bag);
+        if (node is not null && reader is null) return null;
+        var json = reader is null ? [] : YamlJson.ToJson(reader.Map) as System.Text.Json.Nodes.JsonObject;
+        if (json is null) return null;
         json.TryAdd("id", $"test-{index}");
         json.TryAdd("source", "rule-test");
         json.TryAdd("type", match.Types[0]);
@@ -373,7 +375,7 @@ public sealed partial class RuleLoader
 
         var findingBag = new DiagnosticBag();
         using var document = JsonDocument.Parse(json.ToJsonString());
-        var finding = FindingReader.Parse(document.RootElement, reader.Location, findingBag);
+        var finding = FindingReader.Parse(document.RootElement, reader?.Location ?? test.Location, findingBag);
         foreach (var diagnostic in findingBag.Items)
         {
             bag.Add(diagnostic with { Code = DiagnosticCodes.BadTest, Message = "test finding: " + diagnostic.Message });
