@@ -1,0 +1,66 @@
+using System.Diagnostics;
+using System.Globalization;
+using ResponseEngine.Identities;
+using ResponseEngine.Planning;
+
+namespace ResponseEngine.Benchmarks;
+
+/// <summary>
+/// Plans once (plus repeats) in a plain process and prints wall time, allocation and working set, which a
+/// BenchmarkDotNet run does not report: how much memory a 100k-finding plan really needs.
+/// </summary>
+public static class PlanMeasurement
+{
+    public static int Run(string[] args)
+    {
+        var repeats = 3;
+        var index = Array.IndexOf(args, "--repeat");
+        if (index >= 0 && index + 1 < args.Length) repeats = int.Parse(args[index + 1], CultureInfo.InvariantCulture);
+
+        var process = Process.GetCurrentProcess();
+        var clock = Stopwatch.StartNew();
+        var workload = Workload.Create(EvaluationBenchmarks.RuleCount, EvaluationBenchmarks.UserCount, EvaluationBenchmarks.FindingCount);
+        var setup = clock.Elapsed;
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        GC.Collect();
+        process.Refresh();
+        var baseline = process.WorkingSet64;
+        var heapBefore = GC.GetTotalMemory(forceFullCollection: true);
+        Print("workload", $"{workload.Rules.Rules.Length} rules, {workload.Snapshot.Users.Length} users, {workload.Findings.Length} findings, built in {setup.TotalMilliseconds:F0} ms");
+        Print("candidate pairs", $"{workload.CandidatePairs():N0} (finding, rule) pairs reach the planner after the type/provider index (of {(long)workload.Findings.Length * workload.Rules.Rules.Length:N0} nominal)");
+        Print("working set before plan", Mb(baseline));
+
+        var planner = new Planner(workload.Rules, workload.Snapshot, PrivilegedPolicy.Default, Workload.Time);
+        for (var run = 1; run <= repeats; run++)
+        {
+            var allocatedBefore = GC.GetTotalAllocatedBytes(precise: true);
+            var gen0 = GC.CollectionCount(0);
+            var gen2 = GC.CollectionCount(2);
+            clock.Restart();
+            var plan = planner.Plan(workload.Findings);
+            var elapsed = clock.Elapsed;
+            var allocated = GC.GetTotalAllocatedBytes(precise: true) - allocatedBefore;
+            var retained = GC.GetTotalMemory(forceFullCollection: true) - heapBefore;
+            process.Refresh();
+            Print($"plan #{run}",
+                $"{elapsed.TotalMilliseconds:F0} ms, {plan.Decisions.Length:N0} decisions for {plan.MatchedFindingCount:N0} findings, " +
+                $"allocated {Mb(allocated)} ({allocated / (double)workload.Findings.Length:F0} B/finding), plan retains {Mb(retained)}, " +
+                $"GCs gen0 {GC.CollectionCount(0) - gen0} gen2 {GC.CollectionCount(2) - gen2}, working set {Mb(process.WorkingSet64)}");
+            if (run == 1)
+            {
+                foreach (var (verdict, count) in plan.CountByVerdict()) Print($"  {verdict.Name()}", count.ToString("N0", CultureInfo.InvariantCulture));
+            }
+
+            GC.KeepAlive(plan);
+        }
+
+        process.Refresh();
+        Print("peak working set", Mb(process.PeakWorkingSet64));
+        return 0;
+    }
+
+    private static void Print(string label, string value) => Console.WriteLine($"{label,-24} {value}");
+
+    private static string Mb(long bytes) => $"{bytes / 1024.0 / 1024.0:F1} MB";
+}

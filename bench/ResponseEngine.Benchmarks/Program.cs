@@ -1,0 +1,13 @@
+using BenchmarkDotNet.Running;
+using ResponseEngine.Benchmarks;
+
+// `--measure-plan`: one plan of 100k findings x 200 rules outside BenchmarkDotNet, printing elapsed time and peak
+// working set (run it under /usr/bin/time -v for the kernel's view). Anything else goes to BenchmarkDotNet:
+//   dotnet run -c Release --project bench/ResponseEngine.Benchmarks -- --filter '*' --job short
+if (args.Contains("--measure-plan", StringComparer.Ordinal))
+{
+    return PlanMeasurement.Run(args);
+}
+
+BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+return 0;
