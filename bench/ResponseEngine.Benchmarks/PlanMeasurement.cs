@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Runtime.CompilerServices;
 using ResponseEngine.Identities;
 using ResponseEngine.Planning;
 
@@ -34,30 +35,37 @@ public static class PlanMeasurement
         var planner = new Planner(workload.Rules, workload.Snapshot, PrivilegedPolicy.Default, Workload.Time);
         for (var run = 1; run <= repeats; run++)
         {
-            var allocatedBefore = GC.GetTotalAllocatedBytes(precise: true);
-            var gen0 = GC.CollectionCount(0);
-            var gen2 = GC.CollectionCount(2);
-            clock.Restart();
-            var plan = planner.Plan(workload.Findings);
-            var elapsed = clock.Elapsed;
-            var allocated = GC.GetTotalAllocatedBytes(precise: true) - allocatedBefore;
-            var retained = GC.GetTotalMemory(forceFullCollection: true) - heapBefore;
-            process.Refresh();
-            Print($"plan #{run}",
-                $"{elapsed.TotalMilliseconds:F0} ms, {plan.Decisions.Length:N0} decisions for {plan.MatchedFindingCount:N0} findings, " +
-                $"allocated {Mb(allocated)} ({allocated / (double)workload.Findings.Length:F0} B/finding), plan retains {Mb(retained)}, " +
-                $"GCs gen0 {GC.CollectionCount(0) - gen0} gen2 {GC.CollectionCount(2) - gen2}, working set {Mb(process.WorkingSet64)}");
-            if (run == 1)
-            {
-                foreach (var (verdict, count) in plan.CountByVerdict()) Print($"  {verdict.Name()}", count.ToString("N0", CultureInfo.InvariantCulture));
-            }
-
-            GC.KeepAlive(plan);
+            PlanOnce(planner, workload, run, heapBefore, process);
         }
 
         process.Refresh();
         Print("peak working set", Mb(process.PeakWorkingSet64));
         return 0;
+    }
+
+    /// <summary>One plan in its own frame, so that the plan is garbage once it returns and runs do not pile up.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void PlanOnce(Planner planner, Workload workload, int run, long heapBefore, Process process)
+    {
+        var allocatedBefore = GC.GetTotalAllocatedBytes(precise: true);
+        var gen0 = GC.CollectionCount(0);
+        var gen2 = GC.CollectionCount(2);
+        var clock = Stopwatch.StartNew();
+        var plan = planner.Plan(workload.Findings);
+        var elapsed = clock.Elapsed;
+        var allocated = GC.GetTotalAllocatedBytes(precise: true) - allocatedBefore;
+        var retained = GC.GetTotalMemory(forceFullCollection: true) - heapBefore;
+        process.Refresh();
+        Print($"plan #{run}",
+            $"{elapsed.TotalMilliseconds:F0} ms, {plan.Decisions.Length:N0} decisions for {plan.MatchedFindingCount:N0} findings, " +
+            $"allocated {Mb(allocated)} ({allocated / (double)workload.Findings.Length:F0} B/finding), plan retains {Mb(retained)}, " +
+            $"GCs gen0 {GC.CollectionCount(0) - gen0} gen2 {GC.CollectionCount(2) - gen2}, working set {Mb(process.WorkingSet64)}");
+        if (run == 1)
+        {
+            foreach (var (verdict, count) in plan.CountByVerdict()) Print($"  {verdict.Name()}", count.ToString("N0", CultureInfo.InvariantCulture));
+        }
+
+        GC.KeepAlive(plan);
     }
 
     private static void Print(string label, string value) => Console.WriteLine($"{label,-24} {value}");
