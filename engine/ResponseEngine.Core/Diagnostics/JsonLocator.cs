@@ -58,7 +58,10 @@ public sealed class JsonLocator
             {
                 if (reader.TokenType == JsonTokenType.PropertyName)
                 {
+                    // A property is located at its name, where a reader looks for a misspelt key.
                     property = reader.GetString();
+                    var parentPath = frames.Count > 0 ? frames.Peek().Path : "";
+                    offsets.TryAdd(parentPath.Length == 0 ? property ?? "" : parentPath + "/" + property, reader.TokenStartIndex);
                     continue;
                 }
 
