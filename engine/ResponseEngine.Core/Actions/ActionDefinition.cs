@@ -18,6 +18,7 @@ public sealed record ParameterSpec(string Name, ParameterType Type, bool Require
     /// <summary>When set, the parameter is only meaningful for these providers; a rule for others is rejected.</summary>
     public ImmutableArray<Provider> OnlyFor { get; init; } = [];
 
+    /// <summary>The value a connector uses when a rule does not set the parameter; not written into decisions.</summary>
     public object? Default { get; init; }
 
     public string TypeName => Type switch

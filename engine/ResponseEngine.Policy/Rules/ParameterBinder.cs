@@ -57,11 +57,6 @@ internal static class ParameterBinder
                         $"add with: {{ {spec.Name}: ... }} — {spec.Description}");
                 }
             }
-
-            foreach (var spec in specs.Where(s => s.Default is not null && !values.ContainsKey(s.Name)))
-            {
-                values[spec.Name] = spec.Default!;
-            }
         }
 
         return bag.Items.Count(d => d.IsError) > errors ? null : new ActionParameters(values.ToImmutable());

@@ -47,6 +47,14 @@ public static class YamlDocumentReader
             bag.Error(DiagnosticCodes.YamlSyntax, Loc(file, e.Start), $"invalid YAML: {Clean(e.Message)}");
             return null;
         }
+        catch (InvalidOperationException)
+        {
+            // YamlDotNet's scanner throws this on some malformed flow collections; the last event it read is the best position.
+            var at = parser.Current?.End ?? Mark.Empty;
+            bag.Error(DiagnosticCodes.YamlSyntax, Loc(file, at), "invalid YAML: a flow collection ('[' or '{') is not closed before the next key",
+                "close the bracket or put the value on one line");
+            return null;
+        }
     }
 
     private static YNode ReadNode(IParser parser, string file, DiagnosticBag bag, int depth)

@@ -1,0 +1,226 @@
+using System.Text.Json;
+using Microsoft.Extensions.Time.Testing;
+using ResponseEngine.TestKit;
+
+namespace ResponseEngine.Cli.Tests;
+
+/// <summary>The CLI in-process: exit codes and output for each command.</summary>
+public class CliTests
+{
+    private static (int Exit, string Out, string Err) Run(params string[] args)
+    {
+        var output = new StringWriter();
+        var error = new StringWriter();
+        var exit = CliApp.Run(args, output, error, new FakeTimeProvider(Build.Now));
+        return (exit, output.ToString(), error.ToString());
+    }
+
+    private static string[] Samples(params string[] extra) =>
+    [
+        "--rules", RepoPaths.Rules, "--findings", RepoPaths.SampleFindings, "--directory", RepoPaths.SampleDirectory, .. extra,
+    ];
+
+    [Fact]
+    public void Validate_ShippedRules_ExitsZero()
+    {
+        var (exit, output, _) = Run("validate", "--rules", RepoPaths.Rules);
+
+        exit.Should().Be(0, output);
+        output.Should().MatchRegex(@"\d+ files, \d+ valid rules: 0 errors, 0 warnings");
+    }
+
+    [Fact]
+    public void Validate_TenDifferentBrokenRules_ReportsEveryErrorWithPositionsInOneRun()
+    {
+        using var rules = BrokenRules.Write();
+
+        var (exit, output, _) = Run("validate", "--rules", rules.Path);
+
+        exit.Should().Be(2);
+        foreach (var (file, line, column, code) in BrokenRules.Expected)
+        {
+            output.Should().Contain($"{Path.Combine(rules.Path, file)}:{line}:{column}: error {code}:", output);
+        }
+
+        output.Should().Contain($"{BrokenRules.Expected.Length} errors");
+    }
+
+    [Fact]
+    public void Test_ShippedRules_AllPass()
+    {
+        var (exit, output, _) = Run("test", "--rules", RepoPaths.Rules);
+
+        exit.Should().Be(0, output);
+        output.Should().MatchRegex(@"(?m)^\d+ passed, 0 failed$");
+    }
+
+    [Fact]
+    public void Test_BrokenExpectation_FailsWithExpectedAndActual()
+    {
+        using var temp = new TempDirectory();
+        var source = File.ReadAllText(Path.Combine(RepoPaths.Rules, "ad", "ad-weak-password-privileged.yaml"));
+        var broken = source.Replace("      - revoke_group: { groups: [Domain Admins] }", "      - revoke_group: { groups: [Schema Admins] }", StringComparison.Ordinal);
+        broken.Should().NotBe(source, "the fixture edits one expectation");
+        var path = temp.Write("ad/ad-weak-password-privileged.yaml", broken);
+
+        var (exit, output, _) = Run("test", "--rules", temp.Path);
+
+        exit.Should().Be(1);
+        output.Should().Contain($"FAIL {path}:");
+        output.Should().Contain("expected: reset_password, revoke_group { groups=[Schema Admins] }");
+        output.Should().Contain("actual:   reset_password, revoke_group { groups=[Domain Admins] }");
+        output.Should().Contain("missing revoke_group { groups=[Schema Admins] }; unexpected revoke_group { groups=[Domain Admins] }");
+        output.Should().MatchRegex(@"(?m)^\d+ passed, 1 failed$");
+    }
+
+    [Fact]
+    public void Plan_Json_ValidatesAgainstThePlanSchema()
+    {
+        var (exit, output, error) = Run(["plan", .. Samples("--format", "json")]);
+
+        exit.Should().Be(0, error);
+        SchemaValidator.Validate("plan", output).Should().BeEmpty();
+        using var document = JsonDocument.Parse(output);
+        var decisions = document.RootElement.GetProperty("decisions");
+        decisions.GetArrayLength().Should().BeGreaterThan(0);
+        var verdicts = decisions.EnumerateArray().Select(d => d.GetProperty("verdict").GetString()).ToHashSet();
+        verdicts.Should().Contain(["execute", "skip", "hold"]);
+        document.RootElement.GetProperty("summary").GetProperty("decisions").GetInt32().Should().Be(decisions.GetArrayLength());
+    }
+
+    [Fact]
+    public void Plan_UsesEveryShippedRuleAndEveryAction()
+    {
+        var (_, output, _) = Run(["plan", .. Samples("--format", "json")]);
+        using var document = JsonDocument.Parse(output);
+        var decisions = document.RootElement.GetProperty("decisions").EnumerateArray().ToList();
+
+        var ruleIds = Directory.EnumerateFiles(RepoPaths.Rules, "*.yaml", SearchOption.AllDirectories).Select(Path.GetFileNameWithoutExtension);
+        decisions.Select(d => d.GetProperty("rule").GetProperty("id").GetString()).Distinct().Should().BeEquivalentTo(ruleIds);
+        decisions.Select(d => d.GetProperty("action").GetString()).Distinct().Should().BeEquivalentTo(Actions.ActionCatalogue.Default.Names);
+    }
+
+    [Fact]
+    public void Plan_Text_GroupsDecisionsByIdentityWithReasons()
+    {
+        var (exit, output, _) = Run(["plan", .. Samples()]);
+
+        exit.Should().Be(0);
+        output.Should().StartWith("Plan (dry-run) at 2026-11-26 08:00:00Z");
+        output.Should().Contain("[identity] no ");
+        output.Should().Contain("[rule_mode] rule is in observe mode");
+        output.Should().Contain("Would execute: ");
+    }
+
+    [Fact]
+    public void Plan_Markdown_StaysUnderTheCommentLimit()
+    {
+        var (exit, output, _) = Run(["plan", .. Samples("--format", "markdown")]);
+
+        exit.Should().Be(0);
+        output.Should().StartWith("## ResponseEngine plan (dry-run)");
+        output.Length.Should().BeLessThan(65_536);
+        output.Should().Contain("<details><summary><code>ad-weak-password-privileged</code>");
+    }
+
+    [Fact]
+    public void Plan_OutFile_WritesThePlanAndSummarisesOnStderr()
+    {
+        using var temp = new TempDirectory();
+        var file = Path.Combine(temp.Path, "plan.json");
+
+        var (exit, output, error) = Run(["plan", .. Samples("--format", "json", "--out", file)]);
+
+        exit.Should().Be(0);
+        output.Should().BeEmpty();
+        error.Should().Contain($"plan written to {file}");
+        SchemaValidator.Validate("plan", File.ReadAllText(file)).Should().BeEmpty();
+    }
+
+    [Fact]
+    public void Plan_BadFindings_PlansTheGoodOnesAndExitsTwo()
+    {
+        using var temp = new TempDirectory();
+        var findings = temp.Write("f.ndjson",
+            """{"id":"1","source":"t","type":"weak_password","severity":"high","observed_at":"2026-11-20T08:00:00Z","subject":{"provider":"ad","name":"adm-aarcher"}}""" + "\n" +
+            """{"id":"2","source":"t","type":"weak_password","severity":"catastrophic","observed_at":"2026-11-20T08:00:00Z","subject":{"provider":"ad","name":"adm-aarcher"}}""" + "\n");
+
+        var (exit, output, error) = Run("plan", "--rules", RepoPaths.Rules, "--directory", RepoPaths.SampleDirectory, "--findings", findings);
+
+        exit.Should().Be(2);
+        error.Should().Contain($"{findings}:2:1: error RE0102: field 'severity' is 'catastrophic'");
+        output.Should().Contain("1 findings, 1 matched");
+    }
+
+    [Fact]
+    public void Plan_MissingDirectory_ExitsTwoWithAHint()
+    {
+        var (exit, _, error) = Run("plan", "--rules", RepoPaths.Rules, "--directory", "/nonexistent.json", "--findings", RepoPaths.SampleFindings);
+
+        exit.Should().Be(2);
+        error.Should().Contain("/nonexistent.json: error RE0202: directory snapshot file does not exist; pass --directory");
+        error.Should().NotContain("   at ", "user errors never show stack traces");
+    }
+
+    [Fact]
+    public void Plan_BrokenRules_ExitsTwoWithoutAPlan()
+    {
+        using var rules = BrokenRules.Write();
+
+        var (exit, output, error) = Run("plan", "--rules", rules.Path, "--findings", RepoPaths.SampleFindings, "--directory", RepoPaths.SampleDirectory);
+
+        exit.Should().Be(2);
+        output.Should().BeEmpty();
+        error.Should().Contain("no plan: the rules have");
+    }
+
+    [Fact]
+    public void Actions_ListsTheCatalogueWithPermissions()
+    {
+        var (exit, output, _) = Run("actions");
+
+        exit.Should().Be(0);
+        output.Should().Contain("revoke_group  [ad, entra, okta]  destructive");
+        output.Should().Contain("needs (entra): GroupMember.ReadWrite.All");
+        output.Should().Contain("needs (okta): okta.users.manage");
+
+        var (_, json, _) = Run("actions", "--format", "json");
+        JsonDocument.Parse(json).RootElement.GetArrayLength().Should().Be(10);
+    }
+
+    [Theory]
+    [InlineData("finding")]
+    [InlineData("rule")]
+    [InlineData("directory")]
+    [InlineData("plan")]
+    public void Schema_PrintsTheEmbeddedSchemaWhichMatchesTheRepositoryFile(string name)
+    {
+        var (exit, output, _) = Run("schema", name);
+
+        exit.Should().Be(0);
+        output.Trim().Should().Be(File.ReadAllText(RepoPaths.Schema(name)).Trim());
+    }
+
+    [Fact]
+    public void UnknownOption_ExitsTwo()
+    {
+        var (exit, _, error) = Run("plan", "--formt", "json");
+
+        exit.Should().Be(2);
+        error.Should().Contain("--formt");
+    }
+
+    [Theory]
+    [InlineData("validate")]
+    [InlineData("test")]
+    [InlineData("plan")]
+    [InlineData("actions")]
+    [InlineData("schema")]
+    public void Help_EveryCommandHasDescriptionOptionsAndExamples(string command)
+    {
+        var (exit, output, _) = Run(command, "--help");
+
+        exit.Should().Be(0);
+        output.Should().Contain("Examples:").And.Contain($"respond {command}").And.Contain("Options:");
+    }
+}
