@@ -1,0 +1,81 @@
+namespace ResponseEngine.Audit;
+
+/// <summary>Filters for reading the trail; every set filter must hold.</summary>
+public sealed record AuditQuery
+{
+    public long? AfterSequence { get; init; }
+
+    public DateTimeOffset? Since { get; init; }
+
+    public string? RunId { get; init; }
+
+    public IReadOnlyCollection<AuditStatus>? Statuses { get; init; }
+
+    public string? RuleId { get; init; }
+
+    public string? Action { get; init; }
+
+    public string? Provider { get; init; }
+
+    public string? IdentityId { get; init; }
+
+    public string? IdempotencyKey { get; init; }
+
+    public bool? DryRun { get; init; }
+
+    /// <summary>Newest first when true (with Limit: "the last N").</summary>
+    public bool Descending { get; init; }
+
+    public int? Limit { get; init; }
+}
+
+/// <summary>The result of walking the hash chain.</summary>
+public sealed record ChainVerification(bool Intact, long RowsChecked, long? FirstBadSequence, string? Problem);
+
+/// <summary>
+/// The append-only audit trail. An implementation never updates or deletes a row; intent and outcome are separate
+/// rows. A failed append throws <see cref="AuditWriteException"/>, and the caller must not act.
+/// </summary>
+public interface IAuditStore : IAsyncDisposable
+{
+    /// <summary>Creates or upgrades the schema by applying the versioned migrations, recording each.</summary>
+    Task InitializeAsync(CancellationToken cancellationToken);
+
+    /// <summary>Appends one row: assigns the sequence and time, links it into the hash chain, and stores it durably.</summary>
+    Task<AuditRecord> AppendAsync(AuditEntry entry, CancellationToken cancellationToken);
+
+    Task<IReadOnlyList<AuditRecord>> ReadAsync(AuditQuery query, CancellationToken cancellationToken);
+
+    /// <summary>Number of rows matching the query (limits and order ignored); rate limits count executions this way.</summary>
+    Task<long> CountAsync(AuditQuery query, CancellationToken cancellationToken);
+
+    /// <summary>Intents that have no outcome row: work a crash interrupted, or work still running.</summary>
+    Task<IReadOnlyList<AuditRecord>> OpenIntentsAsync(CancellationToken cancellationToken);
+
+    /// <summary>
+    /// An exclusive lock across every process that shares this store, held until disposed; guards that count and
+    /// then write (lockout, rate limits) take it so that two runs cannot both pass on the same count.
+    /// </summary>
+    Task<IAsyncDisposable> LockAsync(string name, TimeSpan timeout, CancellationToken cancellationToken);
+
+    /// <summary>Walks the whole chain and reports the first row whose hash does not match.</summary>
+    Task<ChainVerification> VerifyAsync(CancellationToken cancellationToken);
+}
+
+/// <summary>The audit trail could not be written: the action it was for must not run.</summary>
+public sealed class AuditWriteException : Exception
+{
+    public AuditWriteException(string message, Exception? inner = null)
+        : base(message, inner)
+    {
+    }
+
+    public AuditWriteException()
+    {
+    }
+
+    public AuditWriteException(string message)
+        : base(message)
+    {
+    }
+}

@@ -1,0 +1,75 @@
+using System.Collections.Immutable;
+using ResponseEngine.Actions;
+using ResponseEngine.Findings;
+using ResponseEngine.Identities;
+
+namespace ResponseEngine.Execution;
+
+/// <summary>The account an action is applied to, as the directory identifies it.</summary>
+public sealed record TargetRef(Provider Provider, string Id, string Name);
+
+/// <summary>One action to apply to one target.</summary>
+public sealed record ActionRequest(ActionDefinition Action, ActionParameters Parameters, TargetRef Target);
+
+/// <summary>
+/// What the connector read before acting: whether the target is already in the state the action wants, and the
+/// prior state as JSON (recorded with the outcome, and what `respond undo` restores).
+/// </summary>
+public sealed record TargetState(bool AlreadyDone, string PriorState, string? Description = null);
+
+/// <summary>Enabled holders of a critical group or role, counted live for lockout protection.</summary>
+public sealed record CriticalSet(Provider Provider, string Name, ImmutableArray<string> EnabledMemberIds);
+
+/// <summary>
+/// An adapter for one directory. Connectors know nothing of rules, guards, dry-run or audit: the executor decides
+/// all of that and calls them only for what it has decided to do.
+/// </summary>
+public interface IConnector
+{
+    Provider Provider { get; }
+
+    /// <summary>What the directory says about the account now; a failure means no action (fail closed).</summary>
+    Task<IdentityLookup> ResolveAsync(Subject subject, CancellationToken cancellationToken);
+
+    /// <summary>Reads the state the action would change.</summary>
+    Task<TargetState> ReadAsync(ActionRequest request, CancellationToken cancellationToken);
+
+    /// <summary>Applies the action. Throws <see cref="ConnectorException"/> with the provider's message on failure.</summary>
+    Task ApplyAsync(ActionRequest request, CancellationToken cancellationToken);
+
+    /// <summary>Reads back whether the action took effect.</summary>
+    Task<bool> VerifyAsync(ActionRequest request, CancellationToken cancellationToken);
+
+    /// <summary>Puts the target back into a recorded prior state (undo).</summary>
+    Task RestoreAsync(ActionRequest request, string priorState, CancellationToken cancellationToken);
+
+    /// <summary>Enabled members (transitively) of a critical group, or enabled holders of a critical role.</summary>
+    Task<CriticalSet> CountCriticalAsync(string groupOrRole, CancellationToken cancellationToken);
+}
+
+/// <summary>A directory refused or failed an operation; the message is the provider's, made readable.</summary>
+public sealed class ConnectorException : Exception
+{
+    public ConnectorException(string message, bool transient = false, Exception? inner = null)
+        : base(message, inner)
+    {
+        Transient = transient;
+    }
+
+    public ConnectorException()
+    {
+    }
+
+    public ConnectorException(string message)
+        : base(message)
+    {
+    }
+
+    public ConnectorException(string message, Exception inner)
+        : base(message, inner)
+    {
+    }
+
+    /// <summary>Worth retrying (throttling, unavailable); permanent failures (denied, not found) are not.</summary>
+    public bool Transient { get; }
+}
