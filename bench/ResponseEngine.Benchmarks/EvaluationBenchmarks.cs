@@ -1,5 +1,6 @@
 using BenchmarkDotNet.Attributes;
 using ResponseEngine.Findings;
+using ResponseEngine.Guards;
 using ResponseEngine.Identities;
 using ResponseEngine.Planning;
 
@@ -15,12 +16,15 @@ public class EvaluationBenchmarks
     public const int RuleCount = 200;
     public const int UserCount = 10_000;
     public const int FindingCount = 100_000;
+    public const int DecisionCount = 100_000;
 
     private Workload _workload = null!;
     private Finding[] _findings = [];
     private Identity?[] _identities = [];
     private Planner _planner = null!;
     private readonly List<Decision> _sink = new(64);
+    private Decision[] _proposed = [];
+    private GuardContext _guardContext = null!;
 
     [GlobalSetup]
     public void Setup()
@@ -29,6 +33,19 @@ public class EvaluationBenchmarks
         _findings = _workload.Findings;
         _identities = [.. _findings.Select(f => _workload.Snapshot.Resolve(f.Subject).Identity)];
         _planner = new Planner(_workload.Rules, _workload.Snapshot, PrivilegedPolicy.Default, Workload.Time);
+        _guardContext = new GuardContext(WorkloadGenerator.Now, PrivilegedPolicy.Default);
+        var proposed = new List<Decision>();
+        for (var i = 0; i < _findings.Length && proposed.Count < DecisionCount; i++)
+        {
+            if (_identities[i] is not { } identity) continue;
+            foreach (var rule in _workload.Rules.Candidates(_findings[i].Type, _findings[i].Subject.Provider))
+            {
+                Planner.Evaluate(rule, _findings[i], identity, WorkloadGenerator.Now, proposed);
+            }
+        }
+
+        _proposed = [.. proposed.Take(DecisionCount)];
+        if (_proposed.Length != DecisionCount) throw new InvalidOperationException($"only {_proposed.Length} proposed decisions");
     }
 
     /// <summary>Planner.Plan end to end: index lookup, identity resolution, severity, condition, decisions, static guards.</summary>
@@ -74,5 +91,18 @@ public class EvaluationBenchmarks
         }
 
         return found;
+    }
+
+    /// <summary>GuardPipeline.Static (rule mode, action preconditions, approval) on 100,000 proposed decisions.</summary>
+    [Benchmark(Description = "Static guards, per decision", OperationsPerInvoke = DecisionCount)]
+    public int GuardsPerDecision()
+    {
+        var executed = 0;
+        foreach (var decision in _proposed)
+        {
+            if (GuardPipeline.Static.Check(decision, _guardContext).Verdict == Verdict.Execute) executed++;
+        }
+
+        return executed;
     }
 }
