@@ -12,7 +12,13 @@ public sealed class GuardPipeline
     }
 
     /// <summary>The guards that need no live state: what a dry-run plan from a snapshot can decide.</summary>
-    public static GuardPipeline Static { get; } = new([new RuleModeGuard(), new PreconditionGuard(), new ApprovalGuard()]);
+    public static GuardPipeline Static { get; } = ForPlan(new Configuration.ProtectedIdentityOptions());
+
+    /// <summary>No guards: the executor applies its own, in order, after planning.</summary>
+    public static GuardPipeline None { get; } = new([]);
+
+    public static GuardPipeline ForPlan(Configuration.ProtectedIdentityOptions protectedIdentities) =>
+        new([new RuleModeGuard(), new ProtectedIdentityGuard(protectedIdentities), new PreconditionGuard(), new ApprovalGuard()]);
 
     public ImmutableArray<IGuard> Guards { get; }
 

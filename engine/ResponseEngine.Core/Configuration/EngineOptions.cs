@@ -1,0 +1,101 @@
+using System.Collections.Immutable;
+using ResponseEngine.Findings;
+using ResponseEngine.Identities;
+
+namespace ResponseEngine.Configuration;
+
+/// <summary>Accounts no automation may touch: break-glass accounts, the engine's own accounts, and anything listed.</summary>
+public sealed record ProtectedIdentityOptions
+{
+    /// <summary>Account ids, names, UPNs or e-mails (case-insensitive).</summary>
+    public ImmutableArray<string> Accounts { get; init; } = [];
+
+    /// <summary>Members of these groups (transitively) are protected.</summary>
+    public ImmutableArray<string> Groups { get; init; } = [];
+
+    /// <summary>Accounts carrying these tags in the directory are protected.</summary>
+    public ImmutableArray<string> Tags { get; init; } = ["break_glass", "service_account"];
+
+    /// <summary>The engine's own service accounts, per provider, by id or name.</summary>
+    public ImmutableArray<string> EngineAccounts { get; init; } = [];
+}
+
+/// <summary>The minimum of enabled holders each critical group or role keeps, whatever the rules say.</summary>
+public sealed record LockoutOptions
+{
+    public int Minimum { get; init; } = 2;
+
+    public ImmutableDictionary<Provider, ImmutableArray<string>> Critical { get; init; } =
+        ImmutableDictionary<Provider, ImmutableArray<string>>.Empty
+            .Add(Provider.Ad, ["Domain Admins", "Enterprise Admins", "Administrators"])
+            .Add(Provider.Entra, ["Global Administrator", "Privileged Role Administrator"])
+            .Add(Provider.Okta, ["SUPER_ADMIN"]);
+}
+
+/// <summary>Sliding-window limits per hour beyond each rule's own <c>limits.max_per_hour</c>.</summary>
+public sealed record RateLimitOptions
+{
+    public int? GlobalPerHour { get; init; } = 200;
+
+    public ImmutableDictionary<Provider, int> PerProviderPerHour { get; init; } = ImmutableDictionary<Provider, int>.Empty;
+
+    public ImmutableDictionary<string, int> PerActionPerHour { get; init; } = ImmutableDictionary<string, int>.Empty;
+}
+
+/// <summary>The blast-radius breaker: too many destructive actions in a window open it until a person re-arms it.</summary>
+public sealed record BreakerOptions
+{
+    public int Threshold { get; init; } = 50;
+
+    public TimeSpan Window { get; init; } = TimeSpan.FromHours(1);
+}
+
+public sealed record GuardOptions
+{
+    public ProtectedIdentityOptions Protected { get; init; } = new();
+
+    public LockoutOptions Lockout { get; init; } = new();
+
+    public RateLimitOptions RateLimits { get; init; } = new();
+
+    public BreakerOptions Breaker { get; init; } = new();
+}
+
+/// <summary>Where the audit trail lives.</summary>
+public sealed record AuditOptions
+{
+    /// <summary><c>sqlite</c> (default) or <c>sqlserver</c>.</summary>
+    public string Store { get; init; } = "sqlite";
+
+    /// <summary>SQLite file path, or the SQL Server connection string (better given by environment).</summary>
+    public string Connection { get; init; } = "respond.db";
+}
+
+/// <summary>The embedded default directory: a sample snapshot copied to a working file that actions really change.</summary>
+public sealed record LocalDirectoryOptions
+{
+    public string Snapshot { get; init; } = "samples/directory.json";
+
+    public string WorkingCopy { get; init; } = "respond.state/directory.json";
+}
+
+/// <summary>Everything in respond.yaml, with the defaults that make the engine run with no file at all.</summary>
+public sealed record EngineOptions
+{
+    public string Rules { get; init; } = "rules";
+
+    public ImmutableArray<string> Findings { get; init; } = ["samples/findings"];
+
+    public PrivilegedPolicy Privileged { get; init; } = PrivilegedPolicy.Default;
+
+    public GuardOptions Guards { get; init; } = new();
+
+    public AuditOptions Audit { get; init; } = new();
+
+    public LocalDirectoryOptions Local { get; init; } = new();
+
+    /// <summary>Actions run at once per provider; directories throttle, so this stays small.</summary>
+    public int ConcurrencyPerProvider { get; init; } = 1;
+
+    public TimeSpan ActionTimeout { get; init; } = TimeSpan.FromSeconds(60);
+}

@@ -1,0 +1,112 @@
+using System.Collections.Concurrent;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using ResponseEngine.Audit;
+using ResponseEngine.Configuration;
+using ResponseEngine.Findings;
+using ResponseEngine.Planning;
+
+namespace ResponseEngine.Execution;
+
+/// <summary>Who is running, where, and what this run has already decided to do.</summary>
+public sealed class RunContext
+{
+    public RunContext(string runId, EngineOptions options, IAuditStore store, IReadOnlyDictionary<Provider, IConnector> connectors,
+        TimeProvider time, bool dryRun, string actor, string host, string engineVersion)
+    {
+        RunId = runId;
+        Options = options;
+        Store = store;
+        Connectors = connectors;
+        Time = time;
+        DryRun = dryRun;
+        Actor = actor;
+        Host = host;
+        EngineVersion = engineVersion;
+    }
+
+    public string RunId { get; }
+
+    public EngineOptions Options { get; }
+
+    public IAuditStore Store { get; }
+
+    public IReadOnlyDictionary<Provider, IConnector> Connectors { get; }
+
+    public TimeProvider Time { get; }
+
+    public bool DryRun { get; }
+
+    public string Actor { get; }
+
+    public string Host { get; }
+
+    public string EngineVersion { get; }
+
+    /// <summary>Decisions this run passed for execution; a dry run writes no intents, so limits count these too.</summary>
+    public ConcurrentQueue<Decision> Passed { get; } = new();
+
+    public DateTimeOffset Now => Time.GetUtcNow();
+
+    /// <summary>A row pre-filled with the run's provenance.</summary>
+    public AuditEntry Entry(AuditStatus status) => new()
+    {
+        RunId = RunId,
+        Host = Host,
+        EngineVersion = EngineVersion,
+        Actor = Actor,
+        Status = status,
+        DryRun = DryRun,
+    };
+}
+
+/// <summary>The same decision always has the same key, so a retry or a second run can recognise it.</summary>
+public static class IdempotencyKey
+{
+    public static string For(Decision decision)
+    {
+        var text = string.Join('\u001f',
+            decision.Finding.Source, decision.Finding.Id, decision.Rule.Id, decision.Rule.Source.ContentHash,
+            decision.ActionName, (decision.Identity?.Provider ?? decision.Finding.Subject.Provider).Name(),
+            decision.Identity?.Id ?? decision.Finding.Subject.Id ?? decision.Finding.Subject.Name ?? "", decision.Parameters.Canonical);
+        return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text)));
+    }
+
+    /// <summary>The facts a rule saw, as JSON for the audit row.</summary>
+    public static string Facts(Decision decision)
+    {
+        using var stream = new MemoryStream();
+        using (var writer = new Utf8JsonWriter(stream))
+        {
+            writer.WriteStartObject();
+            writer.WriteString("finding_type", decision.Finding.Type);
+            writer.WriteString("severity", decision.Finding.Severity.Name());
+            writer.WriteString("observed_at", decision.Finding.ObservedAt.ToString("O", System.Globalization.CultureInfo.InvariantCulture));
+            if (decision.Identity is { } identity)
+            {
+                writer.WriteBoolean("enabled", identity.Enabled);
+                writer.WriteBoolean("privileged", identity.Privileged);
+                writer.WriteBoolean("guest", identity.Guest);
+                writer.WriteStartArray("groups");
+                foreach (var group in identity.TransitiveGroups.Order(StringComparer.OrdinalIgnoreCase)) writer.WriteStringValue(group);
+                writer.WriteEndArray();
+                writer.WriteStartArray("roles");
+                foreach (var role in identity.Roles) writer.WriteStringValue(role);
+                writer.WriteEndArray();
+            }
+
+            writer.WriteStartObject("attributes");
+            foreach (var (key, value) in decision.Finding.Attributes.OrderBy(a => a.Key, StringComparer.Ordinal))
+            {
+                writer.WritePropertyName(key);
+                value.WriteTo(writer);
+            }
+
+            writer.WriteEndObject();
+            writer.WriteEndObject();
+        }
+
+        return Encoding.UTF8.GetString(stream.ToArray());
+    }
+}
