@@ -109,6 +109,13 @@ public sealed class DirectorySnapshot : IIdentityResolver
                 Privileged = policy.IsPrivileged(user.Provider, transitive, roles),
                 GlobalAdmin = policy.IsGlobalAdminLevel(user.Provider, roles),
                 Tags = [.. user.Tags],
+                PasswordMustChange = user.PasswordMustChange,
+                RandomPasswordSetAt = user.RandomPasswordSetAt,
+                SessionsRevokedAt = user.SessionsRevokedAt,
+                LastSignInAt = user.LastSignInAt,
+                RiskState = user.RiskState,
+                OktaStatus = user.OktaStatus,
+                MfaPolicies = [.. user.MfaPolicies],
             });
         }
 
@@ -153,6 +160,20 @@ public sealed record UserEntry(Provider Provider, string Id, string Name)
     public IReadOnlyList<string> Roles { get; init; } = [];
 
     public IReadOnlyList<string> Tags { get; init; } = [];
+
+    public bool PasswordMustChange { get; init; }
+
+    public DateTimeOffset? RandomPasswordSetAt { get; init; }
+
+    public DateTimeOffset? SessionsRevokedAt { get; init; }
+
+    public DateTimeOffset? LastSignInAt { get; init; }
+
+    public string? RiskState { get; init; }
+
+    public string? OktaStatus { get; init; }
+
+    public IReadOnlyList<string> MfaPolicies { get; init; } = [];
 }
 
 /// <summary>Directory names compare without case, as AD, Entra and Okta compare them.</summary>

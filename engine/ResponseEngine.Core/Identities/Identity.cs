@@ -55,6 +55,27 @@ public sealed record Identity(Provider Provider, string Id, string Name)
     /// <summary>Labels such as break_glass or service_account that guards use to protect the account.</summary>
     public ImmutableArray<string> Tags { get; init; } = [];
 
+    /// <summary>A new password is required at next sign-in (AD pwdLastSet=0, Entra forceChangePasswordNextSignIn).</summary>
+    public bool PasswordMustChange { get; init; }
+
+    /// <summary>When a random password was last set (AD), so the old one stopped working then; the password itself is never kept.</summary>
+    public DateTimeOffset? RandomPasswordSetAt { get; init; }
+
+    /// <summary>Sessions and refresh tokens issued before this moment are invalid (Entra signInSessionsValidFromDateTime).</summary>
+    public DateTimeOffset? SessionsRevokedAt { get; init; }
+
+    /// <summary>The last interactive sign-in, when the directory reports it; a sign-in after a revocation means live sessions again.</summary>
+    public DateTimeOffset? LastSignInAt { get; init; }
+
+    /// <summary>Entra ID Protection risk state in snake_case (see <see cref="RiskStates"/>); null when the directory does not say.</summary>
+    public string? RiskState { get; init; }
+
+    /// <summary>Okta lifecycle status (see <see cref="OktaStatuses"/>); null when the snapshot does not say.</summary>
+    public string? OktaStatus { get; init; }
+
+    /// <summary>Names of the engine-managed MFA policies (Entra conditional access) whose users include the account.</summary>
+    public ImmutableArray<string> MfaPolicies { get; init; } = [];
+
     public string Display => Upn ?? Name;
 
     public bool IsMemberOf(string groupName) => TransitiveGroups.Contains(groupName);
@@ -77,4 +98,35 @@ public sealed record IdentityLookup(Identity? Identity, string? Problem)
 public interface IIdentityResolver
 {
     IdentityLookup Resolve(Subject subject);
+}
+
+/// <summary>Okta user statuses, as the Okta API spells them.</summary>
+public static class OktaStatuses
+{
+    public const string Staged = "STAGED";
+    public const string Provisioned = "PROVISIONED";
+    public const string Active = "ACTIVE";
+    public const string Recovery = "RECOVERY";
+    public const string LockedOut = "LOCKED_OUT";
+    public const string PasswordExpired = "PASSWORD_EXPIRED";
+    public const string Suspended = "SUSPENDED";
+    public const string Deprovisioned = "DEPROVISIONED";
+
+    public static IReadOnlyList<string> All { get; } = [Staged, Provisioned, Active, Recovery, LockedOut, PasswordExpired, Suspended, Deprovisioned];
+
+    /// <summary>Statuses in which the account can sign in; lockout protection counts only these as enabled.</summary>
+    public static bool IsEnabled(string status) => status is Active or PasswordExpired or Recovery;
+}
+
+/// <summary>Entra ID Protection risk states (riskyUser.riskState), in snake_case.</summary>
+public static class RiskStates
+{
+    public const string None = "none";
+    public const string AtRisk = "at_risk";
+    public const string ConfirmedSafe = "confirmed_safe";
+    public const string Remediated = "remediated";
+    public const string Dismissed = "dismissed";
+    public const string ConfirmedCompromised = "confirmed_compromised";
+
+    public static IReadOnlyList<string> All { get; } = [None, AtRisk, ConfirmedSafe, Remediated, Dismissed, ConfirmedCompromised];
 }

@@ -12,7 +12,8 @@ public sealed record SnapshotLoad(DirectorySnapshot? Snapshot, IReadOnlyList<Dia
 public static class SnapshotReader
 {
     private static readonly string[] RootFields = ["$schema", "version", "generated_at", "users", "groups"];
-    private static readonly string[] UserFields = ["provider", "id", "name", "upn", "email", "display_name", "enabled", "guest", "groups", "roles", "tags"];
+    private static readonly string[] UserFields = ["provider", "id", "name", "upn", "email", "display_name", "enabled", "guest", "groups", "roles", "tags",
+        "password_must_change", "random_password_set_at", "sessions_revoked_at", "last_sign_in_at", "risk_state", "okta_status", "mfa_policies"];
     private static readonly string[] GroupFields = ["provider", "id", "name", "dynamic", "synced", "okta_type", "member_of"];
 
     public static SnapshotLoad ReadFile(string path, PrivilegedPolicy policy)
@@ -91,16 +92,32 @@ public static class SnapshotReader
                     continue;
                 }
 
+                var oktaStatus = ReadChoice(element, "okta_status", OktaStatuses.All, path, locator, bag);
+                var enabled = ReadBool(element, "enabled", oktaStatus is null || OktaStatuses.IsEnabled(oktaStatus), path, locator, bag);
+                if (oktaStatus is not null && element.TryGetProperty("enabled", out _) && enabled != OktaStatuses.IsEnabled(oktaStatus))
+                {
+                    bag.Error(DiagnosticCodes.DirectoryInvalid, locator.Locate(path + "/enabled"),
+                        $"'enabled' is {(enabled ? "true" : "false")} but okta_status {oktaStatus} means the account {(enabled ? "cannot" : "can")} sign in",
+                        "leave 'enabled' out: it follows from okta_status");
+                }
+
                 users.Add(new UserEntry(provider.Value, id, name)
                 {
                     Upn = ReadString(element, "upn", path, locator, bag, required: false),
                     Email = ReadString(element, "email", path, locator, bag, required: false),
                     DisplayName = ReadString(element, "display_name", path, locator, bag, required: false),
-                    Enabled = ReadBool(element, "enabled", true, path, locator, bag),
+                    Enabled = enabled,
                     Guest = ReadBool(element, "guest", false, path, locator, bag),
                     Groups = ReadStrings(element, "groups", path, locator, bag),
                     Roles = ReadStrings(element, "roles", path, locator, bag),
                     Tags = ReadStrings(element, "tags", path, locator, bag),
+                    PasswordMustChange = ReadBool(element, "password_must_change", false, path, locator, bag),
+                    RandomPasswordSetAt = ReadTimestamp(element, "random_password_set_at", path, locator, bag),
+                    SessionsRevokedAt = ReadTimestamp(element, "sessions_revoked_at", path, locator, bag),
+                    LastSignInAt = ReadTimestamp(element, "last_sign_in_at", path, locator, bag),
+                    RiskState = ReadChoice(element, "risk_state", RiskStates.All, path, locator, bag),
+                    OktaStatus = oktaStatus,
+                    MfaPolicies = ReadStrings(element, "mfa_policies", path, locator, bag),
                 });
             }
 
@@ -173,6 +190,24 @@ public static class SnapshotReader
         if (value.ValueKind is JsonValueKind.True or JsonValueKind.False) return value.GetBoolean();
         bag.Error(DiagnosticCodes.DirectoryInvalid, locator.Locate(path + "/" + name), $"field '{name}' must be true or false");
         return fallback;
+    }
+
+    private static DateTimeOffset? ReadTimestamp(JsonElement element, string name, string path, JsonLocator locator, DiagnosticBag bag)
+    {
+        if (!element.TryGetProperty(name, out var value) || value.ValueKind == JsonValueKind.Null) return null;
+        if (value.ValueKind == JsonValueKind.String && FindingReader.TryParseTimestamp(value.GetString()!, out var parsed)) return parsed;
+        bag.Error(DiagnosticCodes.DirectoryInvalid, locator.Locate(path + "/" + name), $"field '{name}' must be an RFC 3339 timestamp",
+            "write it like 2026-11-20T08:15:00Z");
+        return null;
+    }
+
+    private static string? ReadChoice(JsonElement element, string name, IReadOnlyList<string> allowed, string path, JsonLocator locator, DiagnosticBag bag)
+    {
+        var text = ReadString(element, name, path, locator, bag, required: false);
+        if (text is null || allowed.Contains(text, StringComparer.Ordinal)) return text;
+        bag.Error(DiagnosticCodes.DirectoryInvalid, locator.Locate(path + "/" + name), $"field '{name}' is '{text}', not one of {string.Join(", ", allowed)}",
+            Suggest.DidYouMean(text, [.. allowed]));
+        return null;
     }
 
     private static List<string> ReadStrings(JsonElement element, string name, string path, JsonLocator locator, DiagnosticBag bag)

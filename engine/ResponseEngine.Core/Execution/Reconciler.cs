@@ -1,0 +1,118 @@
+using System.Collections.Immutable;
+using System.Text.Json;
+using ResponseEngine.Actions;
+using ResponseEngine.Audit;
+using ResponseEngine.Findings;
+
+namespace ResponseEngine.Execution;
+
+/// <summary>What the reconciler did with one interrupted intent.</summary>
+public sealed record Reconciliation(long IntentSequence, string Action, string Target, AuditStatus Status, string Detail);
+
+/// <summary>
+/// At start-up, closes intents that a crash left without an outcome. It never re-runs blindly: it reads the live
+/// state first. Applied → succeeded (reconciled). Not applied → retried once under a new intent; a retry that is
+/// itself interrupted is closed as failed, never retried again.
+/// </summary>
+public sealed class Reconciler(RunContext run, ActionCatalogue catalogue)
+{
+    public async Task<ImmutableArray<Reconciliation>> ReconcileAsync(TimeSpan olderThan, CancellationToken cancellationToken)
+    {
+        var results = ImmutableArray.CreateBuilder<Reconciliation>();
+        var cutoff = run.Now - olderThan;
+        foreach (var intent in await run.Store.OpenIntentsAsync(cancellationToken))
+        {
+            // A younger intent may belong to a process that is still working on it.
+            if (intent.RecordedAt > cutoff) continue;
+            results.Add(await ReconcileAsync(intent, cancellationToken));
+        }
+
+        return results.ToImmutable();
+    }
+
+    private async Task<Reconciliation> ReconcileAsync(AuditRecord intent, CancellationToken cancellationToken)
+    {
+        var e = intent.Entry;
+        var target = $"{e.Provider}:{e.IdentityName ?? e.IdentityId}";
+        var action = e.Action is null ? null : catalogue.Find(e.Action);
+        if (action is null || !Providers.TryParse(e.Provider, out var provider) || e.IdentityId is null || !run.Connectors.TryGetValue(provider, out var connector))
+        {
+            return await CloseAsync(intent, AuditStatus.Failed, "interrupted; cannot reconcile: no connector or unknown action", target);
+        }
+
+        var request = new ActionRequest(action, ParseParameters(e.Parameters), new TargetRef(provider, e.IdentityId, e.IdentityName ?? e.IdentityId));
+        try
+        {
+            var state = await connector.ReadAsync(request, cancellationToken);
+            if (state.AlreadyDone)
+            {
+                return await CloseAsync(intent, AuditStatus.Succeeded, "reconciled after restart: the change is in place", target, state.PriorState);
+            }
+
+            if (e.Reason?.StartsWith("retry of audit #", StringComparison.Ordinal) == true)
+            {
+                return await CloseAsync(intent, AuditStatus.Failed, "interrupted again during its retry; not retried a second time", target, state.PriorState);
+            }
+
+            var retry = await run.Store.AppendAsync(e with
+            {
+                RunId = run.RunId,
+                Host = run.Host,
+                Actor = run.Actor,
+                EngineVersion = run.EngineVersion,
+                Reason = $"retry of audit #{intent.Sequence}, interrupted before it took effect",
+            }, cancellationToken);
+            await CloseAsync(intent, AuditStatus.Failed, $"interrupted before it took effect; retried once as audit #{retry.Sequence}", target, state.PriorState);
+            await connector.ApplyAsync(request, cancellationToken);
+            var verified = await connector.VerifyAsync(request, cancellationToken);
+            return verified
+                ? await CloseAsync(retry, AuditStatus.Succeeded, "reconciled after restart: retried once", target, state.PriorState)
+                : await CloseAsync(retry, AuditStatus.Failed, "retried once after restart; reading it back did not confirm the change", target, state.PriorState);
+        }
+        catch (ConnectorException ex)
+        {
+            return await CloseAsync(intent, AuditStatus.Failed, $"interrupted; reconciliation failed: {ex.Message}", target);
+        }
+    }
+
+    private async Task<Reconciliation> CloseAsync(AuditRecord intent, AuditStatus status, string detail, string target, string? priorState = null)
+    {
+        var entry = intent.Entry with
+        {
+            RunId = run.RunId,
+            Host = run.Host,
+            Actor = run.Actor,
+            EngineVersion = run.EngineVersion,
+            Status = status,
+            IntentSequence = intent.Sequence,
+            Reason = status == AuditStatus.Succeeded ? detail : null,
+            Error = status == AuditStatus.Succeeded ? null : detail,
+            PriorState = priorState,
+            Guard = "reconciler",
+        };
+        await run.Store.AppendAsync(entry, CancellationToken.None);
+        return new Reconciliation(intent.Sequence, intent.Entry.Action ?? "?", target, status, detail);
+    }
+
+    /// <summary>Reads canonical parameter JSON back into typed parameters.</summary>
+    public static ActionParameters ParseParameters(string? json)
+    {
+        if (string.IsNullOrEmpty(json)) return ActionParameters.Empty;
+        using var document = JsonDocument.Parse(json);
+        var parameters = ActionParameters.Empty;
+        foreach (var property in document.RootElement.EnumerateObject())
+        {
+            object value = property.Value.ValueKind switch
+            {
+                JsonValueKind.Array => property.Value.EnumerateArray().Select(v => v.GetString() ?? "").ToImmutableArray(),
+                JsonValueKind.True => true,
+                JsonValueKind.False => false,
+                JsonValueKind.Number => property.Value.GetInt64(),
+                _ => property.Value.GetString() ?? "",
+            };
+            parameters = parameters.With(property.Name, value);
+        }
+
+        return parameters;
+    }
+}

@@ -1,0 +1,68 @@
+using ResponseEngine.Audit;
+using ResponseEngine.Execution;
+using ResponseEngine.Findings;
+using ResponseEngine.Planning;
+
+namespace ResponseEngine.Guards;
+
+/// <summary>
+/// Never acts twice: the same decision already done is skipped, an action still in flight on the same target blocks
+/// another, and a rule's cooldown keeps it from repeating an action on the same target too soon.
+/// </summary>
+public sealed class DedupeGuard : IExecutionGuard
+{
+    private static readonly AuditStatus[] Done = [AuditStatus.Succeeded, AuditStatus.Noop];
+
+    public string Name => "dedupe";
+
+    public async Task<Decision> CheckAsync(Decision decision, RunContext run, CancellationToken cancellationToken)
+    {
+        var identity = decision.Identity;
+        if (identity is null || decision.Action is null) return decision;
+        var key = IdempotencyKey.For(decision);
+
+        if (run.Passed.Any(d => IdempotencyKey.For(d) == key))
+        {
+            return decision.Refuse(Verdict.Skip, Name, "the same decision is already in this run");
+        }
+
+        var intents = await run.Store.ReadAsync(new AuditQuery { IdempotencyKey = key, Statuses = [AuditStatus.Intended], DryRun = false }, cancellationToken);
+        if (intents.Count > 0)
+        {
+            var outcomes = await run.Store.ReadAsync(new AuditQuery { IdempotencyKey = key, Statuses = Done, DryRun = false, Limit = 1 }, cancellationToken);
+            if (outcomes.Count > 0)
+            {
+                return decision.Refuse(Verdict.Skip, Name, $"already done (audit #{outcomes[0].Entry.IntentSequence ?? outcomes[0].Sequence})");
+            }
+        }
+
+        var open = await run.Store.OpenIntentsAsync(cancellationToken);
+        var inFlight = open.FirstOrDefault(r => r.Entry.Provider == identity.Provider.Name() && r.Entry.IdentityId == identity.Id && r.Entry.Action == decision.Action.Name);
+        if (inFlight is not null)
+        {
+            return decision.Refuse(Verdict.Skip, "pending_remediation", $"audit #{inFlight.Sequence} is still in flight on this account");
+        }
+
+        if (decision.Rule.Limits.Cooldown is { } cooldown)
+        {
+            var since = run.Now - cooldown;
+            var recent = await run.Store.CountAsync(new AuditQuery
+            {
+                Since = since, RuleId = decision.Rule.Id, IdentityId = identity.Id, Action = decision.Action.Name,
+                Provider = identity.Provider.Name(), Statuses = [AuditStatus.Intended], DryRun = false,
+            }, cancellationToken);
+            var inRun = run.Passed.Any(d => d.Rule.Id == decision.Rule.Id && d.Identity?.Id == identity.Id && d.ActionName == decision.ActionName);
+            if (recent > 0 || inRun)
+            {
+                return decision.Refuse(Verdict.Skip, "cooldown", $"rule acted on this account within its {Format(cooldown)} cooldown");
+            }
+        }
+
+        return decision;
+    }
+
+    internal static string Format(TimeSpan span) =>
+        span.TotalDays >= 1 && span.TotalDays == Math.Floor(span.TotalDays) ? $"{span.TotalDays:0}d"
+        : span.TotalHours >= 1 && span.TotalHours == Math.Floor(span.TotalHours) ? $"{span.TotalHours:0}h"
+        : $"{span.TotalMinutes:0}m";
+}
