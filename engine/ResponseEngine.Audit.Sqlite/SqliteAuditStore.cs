@@ -1,0 +1,299 @@
+using System.Data;
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using Dapper;
+using Microsoft.Data.Sqlite;
+
+namespace ResponseEngine.Audit.Sqlite;
+
+/// <summary>
+/// The embedded audit trail: one SQLite file in WAL mode, so the engine runs with no server and several processes
+/// can share one trail; each append is one write transaction that reads the chain's tail and links the new row to it.
+/// </summary>
+public sealed class SqliteAuditStore : IAuditStore
+{
+    /// <summary>The file the engine uses when the configuration names none.</summary>
+    public const string DefaultFileName = "respond.db";
+
+    private const int ChainPageSize = 1000;
+
+    private readonly string _connectionString;
+    private readonly string _pragmas;
+    private readonly TimeProvider _time;
+
+    /// <summary>Opens (lazily) the trail in the given file or connection string, with a 30-second wait for other writers.</summary>
+    public SqliteAuditStore(string connectionStringOrPath, TimeProvider timeProvider)
+        : this(connectionStringOrPath, timeProvider, TimeSpan.FromSeconds(30))
+    {
+    }
+
+    /// <summary>Opens (lazily) the trail; <paramref name="busyTimeout"/> bounds how long an append waits for another writer.</summary>
+    public SqliteAuditStore(string connectionStringOrPath, TimeProvider timeProvider, TimeSpan busyTimeout)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(connectionStringOrPath);
+        ArgumentNullException.ThrowIfNull(timeProvider);
+        if (busyTimeout < TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(busyTimeout), busyTimeout, "must be zero or more");
+
+        var builder = connectionStringOrPath.Contains('=', StringComparison.Ordinal)
+            ? new SqliteConnectionStringBuilder(connectionStringOrPath)
+            : new SqliteConnectionStringBuilder { DataSource = connectionStringOrPath };
+        if (string.IsNullOrWhiteSpace(builder.DataSource) || builder.DataSource == ":memory:" || builder.Mode == SqliteOpenMode.Memory)
+        {
+            throw new ArgumentException("the SQLite audit store needs a file: an in-memory database is neither durable nor shared", nameof(connectionStringOrPath));
+        }
+
+        builder.DataSource = System.IO.Path.GetFullPath(builder.DataSource);
+        builder.DefaultTimeout = Math.Max(1, (int)Math.Ceiling(busyTimeout.TotalSeconds));
+        _connectionString = builder.ToString();
+        Path = builder.DataSource;
+        _pragmas = SqliteStatements.Pragmas.Replace("{0}", ((long)busyTimeout.TotalMilliseconds).ToString(CultureInfo.InvariantCulture), StringComparison.Ordinal);
+        _time = timeProvider;
+    }
+
+    /// <summary>The full path of the database file, for messages and for `respond audit`.</summary>
+    public string Path { get; }
+
+    /// <summary>A store on the file at <paramref name="path"/> (use <see cref="DefaultFileName"/> for the embedded default).</summary>
+    public static SqliteAuditStore Open(string path, TimeProvider timeProvider) =>
+        new(new SqliteConnectionStringBuilder { DataSource = path, Mode = SqliteOpenMode.ReadWriteCreate }.ToString(), timeProvider);
+
+    /// <inheritdoc />
+    public async Task InitializeAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await using var connection = await OpenAsync(cancellationToken);
+            var mode = await connection.ExecuteScalarAsync<string>(new CommandDefinition(SqliteStatements.JournalMode, cancellationToken: cancellationToken));
+            if (!string.Equals(mode, "wal", StringComparison.OrdinalIgnoreCase))
+            {
+                await connection.ExecuteAsync(new CommandDefinition(SqliteStatements.EnableWal, cancellationToken: cancellationToken));
+            }
+
+            var applied = await AppliedAsync(connection, cancellationToken);
+            foreach (var migration in SqliteMigrations.All)
+            {
+                if (applied.TryGetValue(migration.Version, out var checksum))
+                {
+                    EnsureUnchanged(migration, checksum);
+                    continue;
+                }
+
+                using var transaction = connection.BeginTransaction(deferred: false); // BEGIN IMMEDIATE: one migrator at a time
+                var now = (await AppliedAsync(connection, cancellationToken, transaction));
+                if (now.TryGetValue(migration.Version, out checksum))
+                {
+                    EnsureUnchanged(migration, checksum); // another process applied it while we waited
+                    continue;
+                }
+
+                await connection.ExecuteAsync(new CommandDefinition(migration.Script, transaction: transaction, cancellationToken: cancellationToken));
+                await connection.ExecuteAsync(new CommandDefinition(
+                    SqliteStatements.InsertMigration,
+                    new { migration.Version, migration.Name, migration.Checksum, AppliedAt = SqliteAuditRow.FormatTimestamp(_time.GetUtcNow()) },
+                    transaction,
+                    cancellationToken: cancellationToken));
+                transaction.Commit();
+            }
+        }
+        catch (Exception ex) when (ex is SqliteException or IOException or UnauthorizedAccessException)
+        {
+            throw new AuditWriteException($"audit store '{Path}': could not create or upgrade the schema: {ex.Message}", ex);
+        }
+    }
+
+    /// <inheritdoc />
+    public async Task<AuditRecord> AppendAsync(AuditEntry entry, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(entry);
+        try
+        {
+            await using var connection = await OpenAsync(cancellationToken);
+            using var transaction = connection.BeginTransaction(deferred: false); // BEGIN IMMEDIATE: the chain's tail cannot move under us
+            var last = await connection.QuerySingleOrDefaultAsync<ChainTail>(new CommandDefinition(SqliteStatements.SelectLast, transaction: transaction, cancellationToken: cancellationToken));
+            var sequence = (last?.Sequence ?? 0) + 1;
+            var previousHash = last?.Hash ?? AuditRecord.GenesisHash;
+            var recordedAt = new DateTimeOffset(_time.GetUtcNow().UtcTicks, TimeSpan.Zero);
+            var record = new AuditRecord(sequence, recordedAt, entry, previousHash, AuditRecord.ComputeHash(sequence, recordedAt, entry, previousHash));
+            await connection.ExecuteAsync(new CommandDefinition(SqliteStatements.Insert, SqliteAuditRow.From(record), transaction, cancellationToken: cancellationToken));
+            transaction.Commit();
+            return record;
+        }
+        catch (Exception ex) when (ex is SqliteException or IOException or UnauthorizedAccessException or InvalidOperationException)
+        {
+            throw new AuditWriteException($"audit store '{Path}': could not append a '{entry.Status.Name()}' row: {Describe(ex)}", ex);
+        }
+    }
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<AuditRecord>> ReadAsync(AuditQuery query, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        var (where, parameters) = Filter(query);
+        var sql = new StringBuilder(SqliteStatements.SelectRows).Append(where)
+            .Append(query.Descending ? SqliteStatements.OrderDescending : SqliteStatements.OrderAscending);
+        if (query.Limit is { } limit)
+        {
+            sql.Append(SqliteStatements.LimitClause);
+            parameters.Add("Limit", Math.Max(0, limit));
+        }
+
+        await using var connection = await OpenAsync(cancellationToken);
+        var rows = await connection.QueryAsync<SqliteAuditRow>(new CommandDefinition(sql.ToString(), parameters, cancellationToken: cancellationToken));
+        return rows.Select(r => r.ToRecord()).ToList();
+    }
+
+    /// <inheritdoc />
+    public async Task<long> CountAsync(AuditQuery query, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        var (where, parameters) = Filter(query);
+        await using var connection = await OpenAsync(cancellationToken);
+        return await connection.ExecuteScalarAsync<long>(new CommandDefinition(SqliteStatements.CountRows + where, parameters, cancellationToken: cancellationToken));
+    }
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<AuditRecord>> OpenIntentsAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        var rows = await connection.QueryAsync<SqliteAuditRow>(new CommandDefinition(SqliteStatements.SelectOpenIntents, cancellationToken: cancellationToken));
+        return rows.Select(r => r.ToRecord()).ToList();
+    }
+
+    /// <inheritdoc />
+    /// <remarks>The lock is a file beside the database (<c>respond.db.NAME.lock</c>); it does not hold the database's write lock, so the holder's appends proceed.</remarks>
+    public Task<IAsyncDisposable> LockAsync(string name, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(name);
+        return SqliteFileLock.AcquireAsync(LockPath(name), timeout, _time, cancellationToken);
+    }
+
+    /// <summary>The lock file for a lock name: readable names stay readable, anything else is hashed.</summary>
+    public string LockPath(string name)
+    {
+        var safe = name.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_')
+            ? name
+            : Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(Encoding.UTF8.GetBytes(name)))[..16];
+        return $"{Path}.{safe}.lock";
+    }
+
+    /// <inheritdoc />
+    public async Task<ChainVerification> VerifyAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        var expected = 1L;
+        var previousHash = AuditRecord.GenesisHash;
+        while (true)
+        {
+            var page = (await connection.QueryAsync<SqliteAuditRow>(new CommandDefinition(
+                SqliteStatements.SelectChainPage, new { AfterSequence = expected - 1, Limit = ChainPageSize }, cancellationToken: cancellationToken))).AsList();
+            foreach (var row in page)
+            {
+                var checkedSoFar = expected - 1;
+                if (row.Sequence != expected)
+                {
+                    return new ChainVerification(false, checkedSoFar, expected, $"row {expected} is missing: the next row is {row.Sequence}");
+                }
+
+                AuditRecord record;
+                try
+                {
+                    record = row.ToRecord();
+                }
+                catch (FormatException ex)
+                {
+                    return new ChainVerification(false, checkedSoFar + 1, row.Sequence, $"row {row.Sequence} cannot be read: {ex.Message}");
+                }
+
+                if (record.PreviousHash != previousHash)
+                {
+                    return new ChainVerification(false, checkedSoFar + 1, row.Sequence, $"row {row.Sequence} does not link to the row before it");
+                }
+
+                if (AuditRecord.ComputeHash(record.Sequence, record.RecordedAt, record.Entry, record.PreviousHash) != record.Hash)
+                {
+                    return new ChainVerification(false, checkedSoFar + 1, row.Sequence, $"row {row.Sequence} was changed after it was written: its hash does not match its contents");
+                }
+
+                previousHash = record.Hash;
+                expected++;
+            }
+
+            if (page.Count < ChainPageSize) return new ChainVerification(true, expected - 1, null, null);
+        }
+    }
+
+    /// <summary>Closes the pooled connections to the file, so it can be moved, copied or deleted.</summary>
+    public ValueTask DisposeAsync()
+    {
+        using var connection = new SqliteConnection(_connectionString);
+        SqliteConnection.ClearPool(connection);
+        return ValueTask.CompletedTask;
+    }
+
+    private async Task<SqliteConnection> OpenAsync(CancellationToken cancellationToken)
+    {
+        var connection = new SqliteConnection(_connectionString);
+        try
+        {
+            await connection.OpenAsync(cancellationToken);
+            await connection.ExecuteAsync(new CommandDefinition(_pragmas, cancellationToken: cancellationToken));
+            return connection;
+        }
+        catch
+        {
+            await connection.DisposeAsync();
+            throw;
+        }
+    }
+
+    private static async Task<Dictionary<int, string>> AppliedAsync(SqliteConnection connection, CancellationToken cancellationToken, IDbTransaction? transaction = null)
+    {
+        await connection.ExecuteAsync(new CommandDefinition(SqliteStatements.CreateMigrationsTable, transaction: transaction, cancellationToken: cancellationToken));
+        var rows = await connection.QueryAsync<AppliedMigration>(new CommandDefinition(SqliteStatements.SelectMigrations, transaction: transaction, cancellationToken: cancellationToken));
+        return rows.ToDictionary(r => (int)r.Version, r => r.Checksum);
+    }
+
+    private static void EnsureUnchanged(SqliteMigration migration, string appliedChecksum)
+    {
+        if (appliedChecksum != migration.Checksum)
+        {
+            throw new InvalidOperationException(
+                $"migration V{migration.Version:000}__{migration.Name} was changed after it was applied (checksum {appliedChecksum[..12]} in the database, {migration.Checksum[..12]} now): add a new migration instead");
+        }
+    }
+
+    private static (string Where, DynamicParameters Parameters) Filter(AuditQuery query)
+    {
+        var clauses = new List<string>();
+        var parameters = new DynamicParameters();
+        void Add(string clause, string name, object? value)
+        {
+            clauses.Add(clause);
+            parameters.Add(name, value);
+        }
+
+        if (query.AfterSequence is { } after) Add(SqliteStatements.Filters.AfterSequence, "AfterSequence", after);
+        if (query.Since is { } since) Add(SqliteStatements.Filters.Since, "Since", SqliteAuditRow.FormatTimestamp(since));
+        if (query.RunId is { } runId) Add(SqliteStatements.Filters.RunId, "RunId", runId);
+        if (query.Statuses is { } statuses) Add(SqliteStatements.Filters.Statuses, "Statuses", JsonSerializer.Serialize(statuses.Select(s => s.Name()).ToArray(), StatusJson.Default.StringArray));
+        if (query.RuleId is { } ruleId) Add(SqliteStatements.Filters.RuleId, "RuleId", ruleId);
+        if (query.Action is { } action) Add(SqliteStatements.Filters.Action, "Action", action);
+        if (query.Provider is { } provider) Add(SqliteStatements.Filters.Provider, "Provider", provider);
+        if (query.IdentityId is { } identityId) Add(SqliteStatements.Filters.IdentityId, "IdentityId", identityId);
+        if (query.IdempotencyKey is { } key) Add(SqliteStatements.Filters.IdempotencyKey, "IdempotencyKey", key);
+        if (query.DryRun is { } dryRun) Add(SqliteStatements.Filters.DryRun, "DryRun", dryRun ? 1 : 0);
+        return (clauses.Count == 0 ? "" : " WHERE " + string.Join(" AND ", clauses), parameters);
+    }
+
+    private static string Describe(Exception ex) => ex is SqliteException sqlite
+        ? $"{sqlite.Message} (SQLite error {sqlite.SqliteErrorCode}{(sqlite.SqliteErrorCode == 8 ? ": the database is read-only" : sqlite.SqliteErrorCode == 13 ? ": the disk is full" : sqlite.SqliteErrorCode is 5 or 6 ? ": another writer held the database past the busy timeout" : "")})"
+        : ex.Message;
+
+    private sealed record ChainTail(long Sequence, string Hash);
+
+    private sealed record AppliedMigration(long Version, string Name, string Checksum);
+}
+
+[System.Text.Json.Serialization.JsonSerializable(typeof(string[]))]
+internal sealed partial class StatusJson : System.Text.Json.Serialization.JsonSerializerContext;

@@ -1,0 +1,103 @@
+namespace ResponseEngine.Audit.Sqlite;
+
+/// <summary>Every SQL text the SQLite store sends, in one place so a test can prove none of it updates or deletes audit rows.</summary>
+internal static class SqliteStatements
+{
+    /// <summary>Per connection: wait for the writer instead of failing at once, and make every commit durable (fsync of the WAL).</summary>
+    /// <remarks>PRAGMA takes no bound parameters, so the timeout is formatted in as an integer.</remarks>
+    public const string Pragmas = "PRAGMA busy_timeout = {0}; PRAGMA synchronous = FULL;";
+
+    public const string JournalMode = "PRAGMA journal_mode;";
+
+    public const string EnableWal = "PRAGMA journal_mode = WAL;";
+
+    public const string CreateMigrationsTable =
+        """
+        CREATE TABLE IF NOT EXISTS schema_migrations (
+            version    INTEGER NOT NULL PRIMARY KEY,
+            name       TEXT    NOT NULL,
+            checksum   TEXT    NOT NULL,
+            applied_at TEXT    NOT NULL
+        ) STRICT;
+        """;
+
+    public const string SelectMigrations = "SELECT version AS Version, name AS Name, checksum AS Checksum FROM schema_migrations ORDER BY version;";
+
+    public const string InsertMigration =
+        "INSERT INTO schema_migrations (version, name, checksum, applied_at) VALUES (@Version, @Name, @Checksum, @AppliedAt);";
+
+    public const string SelectLast = "SELECT sequence AS Sequence, hash AS Hash FROM audit_log ORDER BY sequence DESC LIMIT 1;";
+
+    public const string Insert =
+        """
+        INSERT INTO audit_log (
+            sequence, recorded_at, run_id, host, engine_version, actor, status, dry_run, idempotency_key, intent_sequence,
+            rule_id, rule_file, rule_hash, rules_commit, finding_id, finding_source, provider, identity_id, identity_name,
+            action, parameters, destructive, verdict, guard, reason, error, prior_state, facts, previous_hash, hash)
+        VALUES (
+            @Sequence, @RecordedAt, @RunId, @Host, @EngineVersion, @Actor, @Status, @DryRun, @IdempotencyKey, @IntentSequence,
+            @RuleId, @RuleFile, @RuleHash, @RulesCommit, @FindingId, @FindingSource, @Provider, @IdentityId, @IdentityName,
+            @Action, @Parameters, @Destructive, @Verdict, @Guard, @Reason, @Error, @PriorState, @Facts, @PreviousHash, @Hash);
+        """;
+
+    public const string Columns =
+        """
+        sequence AS Sequence, recorded_at AS RecordedAt, run_id AS RunId, host AS Host, engine_version AS EngineVersion,
+        actor AS Actor, status AS Status, dry_run AS DryRun, idempotency_key AS IdempotencyKey, intent_sequence AS IntentSequence,
+        rule_id AS RuleId, rule_file AS RuleFile, rule_hash AS RuleHash, rules_commit AS RulesCommit, finding_id AS FindingId,
+        finding_source AS FindingSource, provider AS Provider, identity_id AS IdentityId, identity_name AS IdentityName,
+        action AS Action, parameters AS Parameters, destructive AS Destructive, verdict AS Verdict, guard AS Guard,
+        reason AS Reason, error AS Error, prior_state AS PriorState, facts AS Facts, previous_hash AS PreviousHash, hash AS Hash
+        """;
+
+    public const string SelectRows = "SELECT " + Columns + " FROM audit_log";
+
+    public const string CountRows = "SELECT COUNT(*) FROM audit_log";
+
+    /// <summary>
+    /// The query filters, each added only when set: SQLite plans a statement once, so "(@x IS NULL OR col = @x)"
+    /// would scan the table on every rate-limit count; composing from these fixed fragments keeps the indexes in use.
+    /// </summary>
+    public static class Filters
+    {
+        public const string AfterSequence = "sequence > @AfterSequence";
+        public const string Since = "recorded_at >= @Since";
+        public const string RunId = "run_id = @RunId";
+        public const string Statuses = "status IN (SELECT value FROM json_each(@Statuses))";
+        public const string RuleId = "rule_id = @RuleId";
+        public const string Action = "action = @Action";
+        public const string Provider = "provider = @Provider";
+        public const string IdentityId = "identity_id = @IdentityId";
+        public const string IdempotencyKey = "idempotency_key = @IdempotencyKey";
+        public const string DryRun = "dry_run = @DryRun";
+    }
+
+    public const string OrderAscending = " ORDER BY sequence ASC";
+
+    public const string OrderDescending = " ORDER BY sequence DESC";
+
+    public const string LimitClause = " LIMIT @Limit";
+
+    public const string SelectOpenIntents =
+        "SELECT " + Columns + """
+         FROM audit_log AS i
+        WHERE i.status = 'intended'
+          AND NOT EXISTS (
+              SELECT 1 FROM audit_log AS o
+               WHERE o.intent_sequence = i.sequence
+                 AND o.status IN ('succeeded', 'failed', 'noop', 'timed_out'))
+        ORDER BY i.sequence;
+        """;
+
+    public const string SelectChainPage =
+        "SELECT " + Columns + " FROM audit_log WHERE sequence > @AfterSequence ORDER BY sequence ASC LIMIT @Limit;";
+
+    /// <summary>Every statement and fragment above, for the tests that read them.</summary>
+    public static IReadOnlyList<string> All { get; } =
+    [
+        Pragmas, JournalMode, EnableWal, CreateMigrationsTable, SelectMigrations, InsertMigration, SelectLast, Insert,
+        SelectRows, CountRows, Filters.AfterSequence, Filters.Since, Filters.RunId, Filters.Statuses, Filters.RuleId,
+        Filters.Action, Filters.Provider, Filters.IdentityId, Filters.IdempotencyKey, Filters.DryRun, OrderAscending,
+        OrderDescending, LimitClause, SelectOpenIntents, SelectChainPage,
+    ];
+}
