@@ -1,0 +1,55 @@
+using ResponseEngine.Findings;
+using ResponseEngine.Guards;
+using ResponseEngine.Identities;
+using ResponseEngine.Planning;
+using ResponseEngine.Rules;
+
+namespace ResponseEngine.Execution;
+
+/// <summary>
+/// The whole pipeline for a batch of findings: resolve every subject through its provider's connector (a failed
+/// lookup means no action), plan, then execute under the guards.
+/// </summary>
+public static class ResponseRun
+{
+    public static async Task<(Plan Plan, RunSummary Summary)> RunAsync(RuleSet rules, IReadOnlyList<Finding> findings, RunContext run,
+        IProgress<int>? progress, CancellationToken cancellationToken)
+    {
+        var resolver = await ResolveAsync(findings, run, cancellationToken);
+        var plan = new Planner(rules, resolver, run.Options.Privileged, run.Time, GuardPipeline.None).Plan(findings);
+        using var executor = new Executor(run);
+        var summary = await executor.ExecuteAsync(plan.Decisions, progress, cancellationToken);
+        return (plan, summary);
+    }
+
+    /// <summary>Looks up each distinct subject once; connector faults become "not resolved", never an action.</summary>
+    public static async Task<IIdentityResolver> ResolveAsync(IEnumerable<Finding> findings, RunContext run, CancellationToken cancellationToken)
+    {
+        var resolved = new Dictionary<Subject, IdentityLookup>();
+        foreach (var subject in findings.Select(f => f.Subject).Distinct())
+        {
+            if (!run.Connectors.TryGetValue(subject.Provider, out var connector))
+            {
+                resolved[subject] = IdentityLookup.NotFound($"no connector is configured for {subject.Provider.Name()}");
+                continue;
+            }
+
+            try
+            {
+                resolved[subject] = await connector.ResolveAsync(subject, cancellationToken);
+            }
+            catch (ConnectorException e)
+            {
+                resolved[subject] = IdentityLookup.NotFound($"directory lookup failed: {e.Message}");
+            }
+        }
+
+        return new ResolvedIdentities(resolved);
+    }
+
+    private sealed class ResolvedIdentities(Dictionary<Subject, IdentityLookup> resolved) : IIdentityResolver
+    {
+        public IdentityLookup Resolve(Subject subject) =>
+            resolved.TryGetValue(subject, out var lookup) ? lookup : IdentityLookup.NotFound("subject was not looked up");
+    }
+}

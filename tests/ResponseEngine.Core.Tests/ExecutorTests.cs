@@ -1,0 +1,292 @@
+using Microsoft.Extensions.Time.Testing;
+using ResponseEngine.Actions;
+using ResponseEngine.Audit;
+using ResponseEngine.Configuration;
+using ResponseEngine.Execution;
+using ResponseEngine.Findings;
+using ResponseEngine.Identities;
+using ResponseEngine.Rules;
+using ResponseEngine.TestKit;
+using ResponseEngine.TestKit.Fakes;
+
+namespace ResponseEngine.Core.Tests;
+
+public class ExecutorTests
+{
+    private readonly FakeTimeProvider _time = new(Build.Now);
+    private readonly InMemoryAuditStore _store;
+    private readonly DirectorySnapshot _directory;
+    private readonly FakeConnector _ad;
+
+    public ExecutorTests()
+    {
+        _store = new InMemoryAuditStore(_time);
+        var users = Enumerable.Range(1, 4).Select(i => Build.User($"da{i}", groups: ["Domain Admins"]))
+            .Concat(Enumerable.Range(1, 20).Select(i => Build.User($"user{i}")))
+            .Append(Build.User("bg", groups: ["Domain Admins"], tags: ["break_glass"]));
+        _directory = Build.Directory([.. users]);
+        _ad = new FakeConnector(Provider.Ad, _directory);
+    }
+
+    private RunContext Run(EngineOptions? options = null, bool dryRun = false) =>
+        new(Guid.NewGuid().ToString("N")[..8], options ?? new EngineOptions(), _store,
+            new Dictionary<Provider, IConnector> { [Provider.Ad] = _ad }, _time, dryRun, "tests", "host", "0.0.0-test");
+
+    private static RuleSet Rules(string extra = "", string when = "true") =>
+        RuleFiles.Load(RuleFiles.Rule(when: when, extra: extra)).RuleSet!;
+
+    private static Finding[] Findings(params string[] names) =>
+        [.. names.Select((n, i) => Build.Finding(name: n, id: $"f-{n}-{i}"))];
+
+    private async Task<RunSummary> ExecuteAsync(RuleSet rules, Finding[] findings, EngineOptions? options = null, bool dryRun = false) =>
+        (await ResponseRun.RunAsync(rules, findings, Run(options, dryRun), null, CancellationToken.None)).Summary;
+
+    [Fact]
+    public async Task Execute_WritesTheIntentBeforeTheConnectorActs()
+    {
+        var sawIntent = false;
+        _ad.BeforeApply = _ =>
+        {
+            sawIntent = _store.Rows.Any(r => r.Entry.Status == AuditStatus.Intended && r.Entry.IdentityName!.StartsWith("user1@", StringComparison.Ordinal));
+            return Task.CompletedTask;
+        };
+
+        var summary = await ExecuteAsync(Rules(), Findings("user1"));
+
+        sawIntent.Should().BeTrue();
+        summary.Results.Should().ContainSingle(r => r.Status == AuditStatus.Succeeded);
+        _ad.IsDisabled("id-user1").Should().BeTrue();
+        var rows = _store.Rows.Select(r => r.Entry.Status).ToList();
+        rows.Should().Equal(AuditStatus.Intended, AuditStatus.Succeeded);
+        _store.Rows[1].Entry.IntentSequence.Should().Be(1);
+        _store.Rows[1].Entry.PriorState.Should().Be("""{"enabled":true}""");
+        (await _store.VerifyAsync(CancellationToken.None)).Intact.Should().BeTrue();
+    }
+
+    [Fact]
+    public async Task Execute_SecondRunDoesNothingNew()
+    {
+        var rules = Rules();
+        var findings = Findings("user1", "user2");
+        await ExecuteAsync(rules, findings);
+        var applies = _ad.Calls.Count(c => c.StartsWith("apply", StringComparison.Ordinal));
+
+        var second = await ExecuteAsync(rules, findings);
+
+        _ad.Calls.Count(c => c.StartsWith("apply", StringComparison.Ordinal)).Should().Be(applies);
+        second.Results.Should().OnlyContain(r => r.Status == AuditStatus.Skipped && r.Decision.Guard == "dedupe");
+    }
+
+    [Fact]
+    public async Task Execute_AlreadyInDesiredState_IsANoop()
+    {
+        await ExecuteAsync(Rules(), Findings("user1"));
+
+        var other = RuleFiles.Load(RuleFiles.Rule(id: "other-rule")).RuleSet!;
+        var summary = await ExecuteAsync(other, Findings("user1"));
+
+        summary.Results.Should().ContainSingle(r => r.Status == AuditStatus.Noop);
+    }
+
+    [Fact]
+    public async Task Execute_RuleThatWouldDisableEveryDomainAdmin_LeavesTheMinimumEnabled()
+    {
+        var summary = await ExecuteAsync(Rules(when: "member_of('Domain Admins')"), Findings("da1", "da2", "da3", "da4", "bg"));
+
+        summary.Results.Select(r => (r.Decision.Identity!.Name, r.Status, r.Decision.Guard)).Should().Equal(
+            ("da1", AuditStatus.Succeeded, null),
+            ("da2", AuditStatus.Succeeded, null),
+            ("da3", AuditStatus.Succeeded, null),
+            ("da4", AuditStatus.Skipped, "lockout_protection"),
+            ("bg", AuditStatus.Skipped, "protected_identity"));
+        (await _ad.CountCriticalAsync("Domain Admins", CancellationToken.None)).EnabledMemberIds.Should().BeEquivalentTo(["id-da4", "id-bg"],
+            "the break-glass account is an enabled Domain Admin too, so two stay");
+        summary.Results[3].Decision.Reason.Should().Be("'Domain Admins' would keep 1 enabled holder; the minimum is 2");
+        _store.Rows.Where(r => r.Entry.Guard == "lockout_protection").Should().ContainSingle();
+    }
+
+    [Fact]
+    public async Task Execute_LockoutCountsIntentsStillInFlightFromOtherRuns()
+    {
+        var rules = Rules(when: "member_of('Domain Admins')");
+        var blocker = new TaskCompletionSource();
+        var entered = new TaskCompletionSource();
+        _ad.BeforeApply = async request =>
+        {
+            if (request.Target.Id != "id-da1") return;
+            entered.TrySetResult();
+            await blocker.Task;
+        };
+
+        var first = ResponseRun.RunAsync(rules, Findings("da1"), Run(), null, CancellationToken.None);
+        await entered.Task;
+        var second = await ExecuteAsync(rules, Findings("da2", "da3", "da4"));
+        blocker.SetResult();
+        await first;
+
+        second.Results.Select(r => (r.Decision.Identity!.Name, r.Status)).Should().Equal(
+            ("da2", AuditStatus.Succeeded), ("da3", AuditStatus.Succeeded), ("da4", AuditStatus.Skipped));
+        second.Results[2].Decision.Guard.Should().Be("lockout_protection", "da1's open intent in the other run counts as gone");
+    }
+
+    [Fact]
+    public async Task Execute_RateLimitOfFivePerHour_ExecutesFiveAndHoldsAcrossRestarts()
+    {
+        var rules = Rules(extra: "limits: { max_per_hour: 5 }");
+        var names = Enumerable.Range(1, 20).Select(i => $"user{i}").ToArray();
+
+        var summary = await ExecuteAsync(rules, Findings(names));
+
+        summary.Count(AuditStatus.Succeeded).Should().Be(5);
+        summary.Results.Count(r => r.Decision.Guard == "rate_limited").Should().Be(15);
+
+        _time.Advance(TimeSpan.FromMinutes(30));
+        var restarted = await ExecuteAsync(rules, Findings(names));
+        restarted.Count(AuditStatus.Succeeded).Should().Be(0, "the window is counted from the audit store, not from memory");
+
+        _time.Advance(TimeSpan.FromMinutes(31));
+        var later = await ExecuteAsync(rules, Findings(names));
+        later.Count(AuditStatus.Succeeded).Should().Be(5, "the first five left the sliding window");
+    }
+
+    [Fact]
+    public async Task Execute_BreakerOpensAtThresholdAndStaysOpenUntilRearmed()
+    {
+        var options = new EngineOptions { Guards = new GuardOptions { Breaker = new BreakerOptions { Threshold = 3, Window = TimeSpan.FromHours(1) } } };
+        var names = Enumerable.Range(1, 6).Select(i => $"user{i}").ToArray();
+
+        var summary = await ExecuteAsync(Rules(), Findings(names), options);
+
+        summary.Count(AuditStatus.Succeeded).Should().Be(3);
+        summary.Count(AuditStatus.Held).Should().Be(3);
+        _store.Rows.Should().ContainSingle(r => r.Entry.Status == AuditStatus.BreakerOpened);
+
+        _time.Advance(TimeSpan.FromDays(2));
+        var restarted = await ExecuteAsync(Rules(), Findings("user7"), options);
+        restarted.Results.Should().ContainSingle(r => r.Status == AuditStatus.Held && r.Decision.Guard == "breaker");
+
+        await _store.AppendAsync(Run().Entry(AuditStatus.BreakerRearmed) with { Reason = "reviewed" }, CancellationToken.None);
+        var rearmed = await ExecuteAsync(Rules(), Findings("user7"), options);
+        rearmed.Results.Should().ContainSingle(r => r.Status == AuditStatus.Succeeded);
+    }
+
+    [Fact]
+    public async Task Execute_ReadOnlyAuditStore_StopsBeforeAnyAction()
+    {
+        _store.ReadOnly = true;
+
+        var act = () => ExecuteAsync(Rules(), Findings("user1", "user2"));
+
+        await act.Should().ThrowAsync<AuditWriteException>();
+        _ad.Calls.Should().NotContain(c => c.StartsWith("apply", StringComparison.Ordinal));
+        _ad.IsDisabled("id-user1").Should().BeFalse();
+    }
+
+    [Fact]
+    public async Task Execute_ConnectorFailure_IsRecordedAndTheRunGoesOn()
+    {
+        _ad.BeforeApply = request => request.Target.Id == "id-user1"
+            ? throw new ConnectorException("insufficient access (50): the engine's account lacks 'Write userAccountControl'")
+            : Task.CompletedTask;
+
+        var summary = await ExecuteAsync(Rules(), Findings("user1", "user2"));
+
+        summary.Results.Select(r => r.Status).Should().Equal(AuditStatus.Failed, AuditStatus.Succeeded);
+        _store.Rows.Single(r => r.Entry.Status == AuditStatus.Failed).Entry.Error.Should().Contain("Write userAccountControl");
+        summary.AnyFailed.Should().BeTrue();
+    }
+
+    [Fact]
+    public async Task Execute_DryRun_WritesDryRunRowsAndTouchesNothing()
+    {
+        var summary = await ExecuteAsync(Rules(extra: "limits: { max_per_hour: 2 }"), Findings("user1", "user2", "user3"), dryRun: true);
+
+        summary.Results.Select(r => r.Status).Should().Equal(AuditStatus.DryRun, AuditStatus.DryRun, AuditStatus.Skipped);
+        _ad.Calls.Should().NotContain(c => c.StartsWith("apply", StringComparison.Ordinal));
+        _store.Rows.Should().OnlyContain(r => r.Entry.DryRun);
+    }
+
+    [Fact]
+    public async Task Execute_ApprovalRequired_HoldsUntilApproved()
+    {
+        var rules = Rules(extra: "approval: required");
+        var findings = Findings("user1");
+
+        var held = await ExecuteAsync(rules, findings);
+        held.Results.Should().ContainSingle(r => r.Status == AuditStatus.Held && r.Decision.Guard == "approval");
+
+        var row = _store.Rows.Single(r => r.Entry.Status == AuditStatus.Held);
+        await _store.AppendAsync(Run().Entry(AuditStatus.Approved) with { IdempotencyKey = row.Entry.IdempotencyKey, IntentSequence = row.Sequence }, CancellationToken.None);
+        var approved = await ExecuteAsync(rules, findings);
+
+        approved.Results.Should().ContainSingle(r => r.Status == AuditStatus.Succeeded);
+    }
+
+    [Fact]
+    public async Task Execute_UnresolvedIdentity_IsAuditedAsSkippedAndNeverActed()
+    {
+        var summary = await ExecuteAsync(Rules(), Findings("mallory"));
+
+        summary.Results.Should().ContainSingle(r => r.Status == AuditStatus.Skipped && r.Decision.Guard == "identity");
+        _ad.Calls.Should().BeEmpty();
+    }
+
+    [Fact]
+    public async Task Reconcile_InterruptedIntent_ReadsTheLiveStateInsteadOfRerunning()
+    {
+        var blocker = new TaskCompletionSource();
+        var entered = new TaskCompletionSource();
+        using var crash = new CancellationTokenSource();
+        _ad.AfterApply = async _ =>
+        {
+            entered.TrySetResult();
+            await blocker.Task;
+            crash.Token.ThrowIfCancellationRequested();
+        };
+        var interrupted = ResponseRun.RunAsync(Rules(), Findings("user1", "user2"), Run(), null, crash.Token);
+        await entered.Task;
+        crash.Cancel();
+        blocker.SetResult();
+        await interrupted.ContinueWith(_ => { }, TaskScheduler.Default);
+        (await _store.OpenIntentsAsync(CancellationToken.None)).Should().ContainSingle("the process died between intent and outcome");
+        _ad.AfterApply = null;
+
+        _time.Advance(TimeSpan.FromMinutes(5));
+        var results = await new Reconciler(Run(), ActionCatalogue.Default).ReconcileAsync(TimeSpan.FromMinutes(2), CancellationToken.None);
+
+        results.Should().ContainSingle().Which.Status.Should().Be(AuditStatus.Succeeded, "the change had been applied before the crash");
+        _ad.Calls.Count(c => c == "apply disable_user id-user1").Should().Be(1, "reconciled, not done twice");
+        (await _store.OpenIntentsAsync(CancellationToken.None)).Should().BeEmpty();
+    }
+
+    [Fact]
+    public async Task Reconcile_IntentThatNeverTookEffect_IsRetriedOnceUnderANewIntent()
+    {
+        var run = Run();
+        var intent = await _store.AppendAsync(run.Entry(AuditStatus.Intended) with
+        {
+            Action = "disable_user", Provider = "ad", IdentityId = "id-user3", IdentityName = "user3", Parameters = "{}", Destructive = true,
+        }, CancellationToken.None);
+        _time.Advance(TimeSpan.FromMinutes(5));
+
+        var results = await new Reconciler(Run(), ActionCatalogue.Default).ReconcileAsync(TimeSpan.FromMinutes(2), CancellationToken.None);
+
+        results.Should().ContainSingle().Which.Detail.Should().Be("reconciled after restart: retried once");
+        _ad.IsDisabled("id-user3").Should().BeTrue();
+        _store.Rows.Select(r => (r.Entry.Status, r.Entry.IntentSequence)).Should().Equal(
+            (AuditStatus.Intended, null),
+            (AuditStatus.Intended, null),
+            (AuditStatus.Failed, intent.Sequence),
+            (AuditStatus.Succeeded, 2L));
+    }
+
+    [Fact]
+    public async Task Reconcile_YoungIntent_IsLeftToTheProcessThatOwnsIt()
+    {
+        await _store.AppendAsync(Run().Entry(AuditStatus.Intended) with { Action = "disable_user", Provider = "ad", IdentityId = "id-user3" }, CancellationToken.None);
+
+        var results = await new Reconciler(Run(), ActionCatalogue.Default).ReconcileAsync(TimeSpan.FromMinutes(2), CancellationToken.None);
+
+        results.Should().BeEmpty();
+    }
+}

@@ -1,0 +1,76 @@
+using System.Collections.Concurrent;
+using ResponseEngine.Execution;
+using ResponseEngine.Findings;
+using ResponseEngine.Identities;
+
+namespace ResponseEngine.TestKit.Fakes;
+
+/// <summary>
+/// A connector over an in-memory directory for executor tests: it records every call, can fail on demand, and can
+/// block inside ApplyAsync until released, to test what happens between intent and outcome.
+/// </summary>
+public sealed class FakeConnector(Provider provider, DirectorySnapshot directory) : IConnector
+{
+    private readonly ConcurrentDictionary<string, bool> _disabled = new(StringComparer.OrdinalIgnoreCase);
+
+    public Provider Provider => provider;
+
+    public ConcurrentQueue<string> Calls { get; } = new();
+
+    /// <summary>Called at the start of ApplyAsync, e.g. to look at the audit trail or to fail.</summary>
+    public Func<ActionRequest, Task>? BeforeApply { get; set; }
+
+    /// <summary>Called once ApplyAsync has changed the state, e.g. to die before the outcome is written.</summary>
+    public Func<ActionRequest, Task>? AfterApply { get; set; }
+
+    public bool IsDisabled(string id) => _disabled.GetValueOrDefault(id, !directory.Users.First(u => u.Id == id).Enabled);
+
+    public Task<IdentityLookup> ResolveAsync(Subject subject, CancellationToken cancellationToken)
+    {
+        var lookup = directory.Resolve(subject);
+        return Task.FromResult(lookup.Identity is { } identity ? IdentityLookup.Found(identity with { Enabled = !IsDisabled(identity.Id) }) : lookup);
+    }
+
+    public Task<TargetState> ReadAsync(ActionRequest request, CancellationToken cancellationToken)
+    {
+        Calls.Enqueue($"read {request.Action.Name} {request.Target.Id}");
+        var disabled = IsDisabled(request.Target.Id);
+        var done = request.Action.Name switch
+        {
+            "disable_user" or "deactivate_user" => disabled,
+            "enable_user" => !disabled,
+            _ => false,
+        };
+        return Task.FromResult(new TargetState(done, $$"""{"enabled":{{(!disabled ? "true" : "false")}}}"""));
+    }
+
+    public async Task ApplyAsync(ActionRequest request, CancellationToken cancellationToken)
+    {
+        Calls.Enqueue($"apply {request.Action.Name} {request.Target.Id}");
+        if (BeforeApply is not null) await BeforeApply(request);
+        if (request.Action.Name is "disable_user" or "deactivate_user") _disabled[request.Target.Id] = true;
+        if (request.Action.Name == "enable_user") _disabled[request.Target.Id] = false;
+        if (AfterApply is not null) await AfterApply(request);
+    }
+
+    public Task<bool> VerifyAsync(ActionRequest request, CancellationToken cancellationToken) =>
+        Task.FromResult(request.Action.Name switch
+        {
+            "disable_user" or "deactivate_user" => IsDisabled(request.Target.Id),
+            "enable_user" => !IsDisabled(request.Target.Id),
+            _ => true,
+        });
+
+    public Task RestoreAsync(ActionRequest request, string priorState, CancellationToken cancellationToken)
+    {
+        Calls.Enqueue($"restore {request.Action.Name} {request.Target.Id}");
+        _disabled[request.Target.Id] = !priorState.Contains("\"enabled\":true", StringComparison.Ordinal);
+        return Task.CompletedTask;
+    }
+
+    public Task<CriticalSet> CountCriticalAsync(string groupOrRole, CancellationToken cancellationToken) =>
+        Task.FromResult(new CriticalSet(provider, groupOrRole,
+        [
+            .. directory.Users.Where(u => u.Provider == provider && (u.IsMemberOf(groupOrRole) || u.HasRole(groupOrRole)) && !IsDisabled(u.Id)).Select(u => u.Id),
+        ]));
+}
