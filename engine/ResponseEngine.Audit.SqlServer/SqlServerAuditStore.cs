@@ -1,0 +1,322 @@
+using System.Data;
+using System.Data.Common;
+using System.Text;
+using System.Text.Json;
+using Dapper;
+using Microsoft.Data.SqlClient;
+
+namespace ResponseEngine.Audit.SqlServer;
+
+/// <summary>
+/// The audit trail on SQL Server, for deployments where several engine nodes share one trail and a DBA owns retention;
+/// appends are serialised by an applock inside the insert transaction, so the sequence stays contiguous and the chain intact.
+/// </summary>
+public sealed class SqlServerAuditStore : IAuditStore
+{
+    private const int ChainPageSize = 1000;
+
+    private readonly string _connectionString;
+    private readonly TimeProvider _time;
+    private readonly TimeSpan _writeTimeout;
+
+    /// <summary>A store on the database named by the connection string, waiting up to 30 seconds for other appenders.</summary>
+    public SqlServerAuditStore(string connectionString, TimeProvider timeProvider)
+        : this(connectionString, timeProvider, TimeSpan.FromSeconds(30))
+    {
+    }
+
+    /// <summary>A store on the database named by the connection string; <paramref name="writeTimeout"/> bounds one append.</summary>
+    public SqlServerAuditStore(string connectionString, TimeProvider timeProvider, TimeSpan writeTimeout)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(connectionString);
+        ArgumentNullException.ThrowIfNull(timeProvider);
+        if (writeTimeout <= TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(writeTimeout), writeTimeout, "must be positive");
+        var builder = new SqlConnectionStringBuilder(connectionString);
+        _connectionString = builder.ConnectionString;
+        Name = $"SQL Server {builder.DataSource}/{(string.IsNullOrEmpty(builder.InitialCatalog) ? "(default database)" : builder.InitialCatalog)}";
+        _time = timeProvider;
+        _writeTimeout = writeTimeout;
+    }
+
+    /// <summary>Server and database, never the credentials: what error messages and `respond audit` name.</summary>
+    public string Name { get; }
+
+    /// <summary>A store on the database named by <paramref name="connectionString"/>.</summary>
+    public static SqlServerAuditStore Open(string connectionString, TimeProvider timeProvider) => new(connectionString, timeProvider);
+
+    private int WriteTimeoutMs => (int)Math.Min(int.MaxValue, _writeTimeout.TotalMilliseconds);
+
+    private int CommandTimeoutSeconds => (int)Math.Min(int.MaxValue, Math.Ceiling(_writeTimeout.TotalSeconds) + 15);
+
+    /// <inheritdoc />
+    public async Task InitializeAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await using var connection = await OpenAsync(cancellationToken);
+            await AcquireSessionLockAsync(connection, SqlServerStatements.MigrationLockResource, TimeSpan.FromSeconds(60), cancellationToken);
+            try
+            {
+                await connection.ExecuteAsync(new CommandDefinition(SqlServerStatements.CreateMigrationsTable, commandTimeout: CommandTimeoutSeconds, cancellationToken: cancellationToken));
+                var applied = (await connection.QueryAsync<AppliedMigration>(new CommandDefinition(SqlServerStatements.SelectMigrations, cancellationToken: cancellationToken)))
+                    .ToDictionary(m => m.Version, m => m.Checksum.Trim());
+                foreach (var migration in SqlServerMigrations.All)
+                {
+                    if (applied.TryGetValue(migration.Version, out var checksum))
+                    {
+                        if (checksum != migration.Checksum)
+                        {
+                            throw new InvalidOperationException(
+                                $"{Name}: migration V{migration.Version:000}__{migration.Name} was changed after it was applied (checksum {checksum[..12]} in the database, {migration.Checksum[..12]} now): add a new migration instead");
+                        }
+
+                        continue;
+                    }
+
+                    await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+                    foreach (var batch in migration.Batches)
+                    {
+                        await connection.ExecuteAsync(new CommandDefinition(batch, transaction: transaction, commandTimeout: 300, cancellationToken: cancellationToken));
+                    }
+
+                    var parameters = new DynamicParameters();
+                    parameters.Add("Version", migration.Version, DbType.Int32);
+                    parameters.Add("Name", migration.Name, DbType.String);
+                    parameters.Add("Checksum", migration.Checksum, DbType.AnsiStringFixedLength, size: 64);
+                    parameters.Add("AppliedAt", _time.GetUtcNow().UtcDateTime, DbType.DateTime2);
+                    await connection.ExecuteAsync(new CommandDefinition(SqlServerStatements.InsertMigration, parameters, transaction, cancellationToken: cancellationToken));
+                    await transaction.CommitAsync(cancellationToken);
+                }
+            }
+            finally
+            {
+                await ReleaseSessionLockAsync(connection, SqlServerStatements.MigrationLockResource);
+            }
+        }
+        catch (Exception ex) when (IsStoreFault(ex) && !cancellationToken.IsCancellationRequested)
+        {
+            throw new AuditWriteException($"audit store {Name}: could not create or upgrade the schema: {ex.Message}", ex);
+        }
+    }
+
+    /// <inheritdoc />
+    public async Task<AuditRecord> AppendAsync(AuditEntry entry, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(entry);
+        try
+        {
+            await using var connection = await OpenAsync(cancellationToken);
+            await using var transaction = await connection.BeginTransactionAsync(IsolationLevel.ReadCommitted, cancellationToken);
+            var tail = await connection.QuerySingleOrDefaultAsync<ChainTail>(new CommandDefinition(
+                SqlServerStatements.LockAndSelectLast,
+                new { Resource = SqlServerStatements.AppendLockResource, TimeoutMs = WriteTimeoutMs },
+                transaction,
+                CommandTimeoutSeconds,
+                cancellationToken: cancellationToken));
+            var sequence = (tail?.Sequence ?? 0) + 1;
+            var previousHash = tail?.Hash.Trim() ?? AuditRecord.GenesisHash;
+            var recordedAt = new DateTimeOffset(_time.GetUtcNow().UtcTicks, TimeSpan.Zero);
+            var record = new AuditRecord(sequence, recordedAt, entry, previousHash, AuditRecord.ComputeHash(sequence, recordedAt, entry, previousHash));
+            await connection.ExecuteAsync(new CommandDefinition(SqlServerStatements.Insert, SqlServerAuditRow.InsertParameters(record), transaction, CommandTimeoutSeconds, cancellationToken: cancellationToken));
+            await transaction.CommitAsync(cancellationToken);
+            return record;
+        }
+        catch (Exception ex) when (IsStoreFault(ex) && !cancellationToken.IsCancellationRequested)
+        {
+            throw new AuditWriteException($"audit store {Name}: could not append a '{entry.Status.Name()}' row: {ex.Message}", ex);
+        }
+    }
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<AuditRecord>> ReadAsync(AuditQuery query, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        var parameters = Filter(query);
+        parameters.Add("Limit", query.Limit is { } limit ? Math.Max(0L, limit) : long.MaxValue, DbType.Int64);
+        await using var connection = await OpenAsync(cancellationToken);
+        var rows = await connection.QueryAsync<SqlServerAuditRow>(new CommandDefinition(
+            query.Descending ? SqlServerStatements.SelectDescending : SqlServerStatements.SelectAscending, parameters, cancellationToken: cancellationToken));
+        return rows.Select(r => r.ToRecord()).ToList();
+    }
+
+    /// <inheritdoc />
+    public async Task<long> CountAsync(AuditQuery query, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        await using var connection = await OpenAsync(cancellationToken);
+        return await connection.ExecuteScalarAsync<long>(new CommandDefinition(SqlServerStatements.Count, Filter(query), cancellationToken: cancellationToken));
+    }
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<AuditRecord>> OpenIntentsAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        var rows = await connection.QueryAsync<SqlServerAuditRow>(new CommandDefinition(SqlServerStatements.SelectOpenIntents, cancellationToken: cancellationToken));
+        return rows.Select(r => r.ToRecord()).ToList();
+    }
+
+    /// <inheritdoc />
+    /// <remarks>
+    /// sp_getapplock owned by a dedicated session, held until disposed; appends use other connections and another
+    /// resource, so the holder's own appends never wait on it. If the connection drops, the server releases the lock.
+    /// </remarks>
+    public async Task<IAsyncDisposable> LockAsync(string name, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(name);
+        var resource = LockResource(name);
+        var connection = await OpenAsync(cancellationToken);
+        try
+        {
+            await AcquireSessionLockAsync(connection, resource, timeout, cancellationToken);
+            return new SessionLock(connection, resource);
+        }
+        catch
+        {
+            await connection.DisposeAsync();
+            throw;
+        }
+    }
+
+    /// <inheritdoc />
+    public async Task<ChainVerification> VerifyAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        var expected = 1L;
+        var previousHash = AuditRecord.GenesisHash;
+        while (true)
+        {
+            var page = (await connection.QueryAsync<SqlServerAuditRow>(new CommandDefinition(
+                SqlServerStatements.SelectChainPage, new { AfterSequence = expected - 1, Limit = ChainPageSize }, cancellationToken: cancellationToken))).AsList();
+            foreach (var row in page)
+            {
+                var checkedSoFar = expected - 1;
+                if (row.Sequence != expected)
+                {
+                    return new ChainVerification(false, checkedSoFar, expected, $"row {expected} is missing: the next row is {row.Sequence}");
+                }
+
+                AuditRecord record;
+                try
+                {
+                    record = row.ToRecord();
+                }
+                catch (FormatException ex)
+                {
+                    return new ChainVerification(false, checkedSoFar + 1, row.Sequence, $"row {row.Sequence} cannot be read: {ex.Message}");
+                }
+
+                if (record.PreviousHash.Trim() != previousHash)
+                {
+                    return new ChainVerification(false, checkedSoFar + 1, row.Sequence, $"row {row.Sequence} does not link to the row before it");
+                }
+
+                if (AuditRecord.ComputeHash(record.Sequence, record.RecordedAt, record.Entry, previousHash) != record.Hash.Trim())
+                {
+                    return new ChainVerification(false, checkedSoFar + 1, row.Sequence, $"row {row.Sequence} was changed after it was written: its hash does not match its contents");
+                }
+
+                previousHash = record.Hash.Trim();
+                expected++;
+            }
+
+            if (page.Count < ChainPageSize) return new ChainVerification(true, expected - 1, null, null);
+        }
+    }
+
+    /// <summary>Nothing to release: connections are pooled by SqlClient and closed after each operation.</summary>
+    public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+
+    /// <summary>The applock resource for a lock name (at most 255 characters; longer names are hashed).</summary>
+    internal static string LockResource(string name)
+    {
+        var resource = "respond:lock:" + name;
+        return resource.Length <= 255 ? resource : "respond:lock:" + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(Encoding.UTF8.GetBytes(name)));
+    }
+
+    private async Task<SqlConnection> OpenAsync(CancellationToken cancellationToken)
+    {
+        var connection = new SqlConnection(_connectionString);
+        try
+        {
+            await connection.OpenAsync(cancellationToken);
+            return connection;
+        }
+        catch
+        {
+            await connection.DisposeAsync();
+            throw;
+        }
+    }
+
+    private async Task AcquireSessionLockAsync(SqlConnection connection, string resource, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        var infinite = timeout == Timeout.InfiniteTimeSpan;
+        if (!infinite && timeout < TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(timeout), timeout, "the timeout must be zero or more, or infinite");
+        var timeoutMs = infinite ? -1 : (int)Math.Min(int.MaxValue, timeout.TotalMilliseconds);
+        var commandTimeout = infinite ? 0 : (int)Math.Min(int.MaxValue, Math.Ceiling(timeout.TotalSeconds) + 30);
+        var parameters = new DynamicParameters();
+        parameters.Add("Resource", resource, DbType.String, size: 255);
+        parameters.Add("TimeoutMs", timeoutMs, DbType.Int32);
+        var result = await connection.ExecuteScalarAsync<int>(new CommandDefinition(SqlServerStatements.AcquireSessionLock, parameters, commandTimeout: commandTimeout, cancellationToken: cancellationToken));
+        switch (result)
+        {
+            case >= 0:
+                return;
+            case -1:
+                throw new TimeoutException($"audit store {Name}: lock '{resource}' is held by another process or store; gave up after {timeout}");
+            default:
+                throw new InvalidOperationException($"audit store {Name}: sp_getapplock on '{resource}' failed with {result} ({(result == -3 ? "chosen as deadlock victim" : result == -2 ? "cancelled" : "parameter or call error")})");
+        }
+    }
+
+    private static async Task ReleaseSessionLockAsync(SqlConnection connection, string resource)
+    {
+        try
+        {
+            var parameters = new DynamicParameters();
+            parameters.Add("Resource", resource, DbType.String, size: 255);
+            await connection.ExecuteAsync(new CommandDefinition(SqlServerStatements.ReleaseSessionLock, parameters));
+        }
+        catch (Exception ex) when (ex is DbException or InvalidOperationException)
+        {
+            // The session is going away with the connection, and the server releases session locks with it.
+        }
+    }
+
+    private static DynamicParameters Filter(AuditQuery query)
+    {
+        var p = new DynamicParameters();
+        p.Add("AfterSequence", query.AfterSequence, DbType.Int64);
+        p.Add("Since", query.Since?.UtcDateTime, DbType.DateTime2);
+        p.Add("RunId", query.RunId, DbType.String);
+        p.Add("Statuses", query.Statuses is { } statuses ? JsonSerializer.Serialize(statuses.Select(s => s.Name()).ToArray(), StatusJson.Default.StringArray) : null, DbType.String, size: -1);
+        p.Add("RuleId", query.RuleId, DbType.String);
+        p.Add("Action", query.Action, DbType.String);
+        p.Add("Provider", query.Provider, DbType.String);
+        p.Add("IdentityId", query.IdentityId, DbType.String);
+        p.Add("IdempotencyKey", query.IdempotencyKey, DbType.String);
+        p.Add("DryRun", query.DryRun, DbType.Boolean);
+        return p;
+    }
+
+    private static bool IsStoreFault(Exception ex) => ex is DbException or InvalidOperationException or IOException or TimeoutException;
+
+    private sealed record ChainTail(long Sequence, string Hash);
+
+    private sealed record AppliedMigration(int Version, string Name, string Checksum);
+
+    private sealed class SessionLock(SqlConnection connection, string resource) : IAsyncDisposable
+    {
+        private SqlConnection? _connection = connection;
+
+        public async ValueTask DisposeAsync()
+        {
+            if (Interlocked.Exchange(ref _connection, null) is not { } held) return;
+            await ReleaseSessionLockAsync(held, resource);
+            await held.DisposeAsync();
+        }
+    }
+}
+
+[System.Text.Json.Serialization.JsonSerializable(typeof(string[]))]
+internal sealed partial class StatusJson : System.Text.Json.Serialization.JsonSerializerContext;
