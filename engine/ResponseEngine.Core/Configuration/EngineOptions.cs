@@ -98,4 +98,7 @@ public sealed record EngineOptions
     public int ConcurrencyPerProvider { get; init; } = 1;
 
     public TimeSpan ActionTimeout { get; init; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>An intent older than this without an outcome is taken as interrupted and reconciled at start-up.</summary>
+    public TimeSpan ReconcileAfter { get; init; } = TimeSpan.FromMinutes(2);
 }

@@ -1,0 +1,248 @@
+using System.Collections;
+using System.Collections.Frozen;
+using System.Collections.Immutable;
+using ResponseEngine.Configuration;
+using ResponseEngine.Diagnostics;
+using ResponseEngine.Findings;
+using ResponseEngine.Identities;
+using ResponseEngine.Policy.Rules;
+using ResponseEngine.Policy.Yaml;
+using YamlDotNet.Core;
+
+namespace ResponseEngine.Policy.Configuration;
+
+/// <summary>The engine's options, or the diagnostics that explain why respond.yaml cannot be used.</summary>
+public sealed record ConfigLoad(EngineOptions? Options, ImmutableArray<Diagnostic> Diagnostics, string? File)
+{
+    public bool HasErrors => Diagnostics.Any(d => d.IsError);
+}
+
+/// <summary>
+/// Reads respond.yaml with the same positioned diagnostics as rules, then applies environment overrides
+/// (<c>RESPOND__GUARDS__LOCKOUT__MINIMUM=3</c>; lists comma-separated). With no file, the defaults run the embedded
+/// default. Secrets belong in the environment; nothing here is ever printed.
+/// </summary>
+public static class ConfigLoader
+{
+    public const string EnvironmentPrefix = "RESPOND__";
+    private const string EnvironmentFile = "environment";
+
+    private static readonly string[] RootKeys = ["rules", "findings", "privileged", "guards", "audit", "local", "execution"];
+    private static readonly string[] PrivilegedProviderKeys = ["groups", "roles"];
+    private static readonly string[] GuardKeys = ["protected", "lockout", "rate_limits", "breaker"];
+    private static readonly string[] ProtectedKeys = ["accounts", "groups", "tags", "engine_accounts"];
+    private static readonly string[] LockoutKeys = ["minimum", "critical"];
+    private static readonly string[] RateKeys = ["global_per_hour", "per_provider_per_hour", "per_action_per_hour"];
+    private static readonly string[] BreakerKeys = ["threshold", "window"];
+    private static readonly string[] AuditKeys = ["store", "connection"];
+    private static readonly string[] LocalKeys = ["snapshot", "working_copy"];
+    private static readonly string[] ExecutionKeys = ["concurrency_per_provider", "action_timeout", "reconcile_after"];
+
+    /// <summary>Loads <paramref name="path"/> (or respond.yaml when it exists), then the environment.</summary>
+    public static ConfigLoad Load(string? path, IDictionary? environment = null)
+    {
+        var bag = new DiagnosticBag();
+        var file = path ?? (File.Exists("respond.yaml") ? "respond.yaml" : null);
+        YMapping root = new(SourceLocation.FileOnly(file ?? EnvironmentFile), []);
+        if (file is not null)
+        {
+            if (!File.Exists(file))
+            {
+                bag.Error(DiagnosticCodes.FileUnreadable, SourceLocation.FileOnly(file), "configuration file does not exist", "pass --config with respond.yaml, or omit it to use the defaults");
+                return new ConfigLoad(null, [.. bag.Items], file);
+            }
+
+            var node = YamlDocumentReader.Read(File.ReadAllText(file), file, bag);
+            if (node is YMapping mapping) root = mapping;
+            else if (node is not null) bag.Error(DiagnosticCodes.WrongType, node.Location, $"respond.yaml must be a mapping, found {node.KindName}");
+        }
+
+        root = ApplyEnvironment(root, environment ?? Environment.GetEnvironmentVariables());
+        var options = Read(root, bag);
+        return new ConfigLoad(bag.HasErrors ? null : options, [.. bag.Sorted()], file);
+    }
+
+    private static EngineOptions Read(YMapping root, DiagnosticBag bag)
+    {
+        var options = new EngineOptions();
+        var reader = new MappingReader(root, "respond.yaml", RootKeys, bag);
+        options = options with
+        {
+            Rules = reader.String("rules", required: false) ?? options.Rules,
+            Findings = List(reader, "findings") ?? options.Findings,
+            Privileged = ReadPrivileged(reader, bag, options.Privileged),
+        };
+
+        if (MappingReader.Open(reader.Node("guards", false), "'guards'", GuardKeys, bag) is { } guards)
+        {
+            var g = options.Guards;
+            if (MappingReader.Open(guards.Node("protected", false), "'guards.protected'", ProtectedKeys, bag) is { } p)
+            {
+                g = g with
+                {
+                    Protected = new ProtectedIdentityOptions
+                    {
+                        Accounts = List(p, "accounts") ?? g.Protected.Accounts,
+                        Groups = List(p, "groups") ?? g.Protected.Groups,
+                        Tags = List(p, "tags") ?? g.Protected.Tags,
+                        EngineAccounts = List(p, "engine_accounts") ?? g.Protected.EngineAccounts,
+                    },
+                };
+            }
+
+            if (MappingReader.Open(guards.Node("lockout", false), "'guards.lockout'", LockoutKeys, bag) is { } l)
+            {
+                var critical = g.Lockout.Critical;
+                if (MappingReader.Open(l.Node("critical", false), "'guards.lockout.critical'", Providers.Names, bag) is { } c)
+                {
+                    foreach (var provider in Providers.All)
+                    {
+                        if (List(c, provider.Name()) is { } names) critical = critical.SetItem(provider, names);
+                    }
+                }
+
+                g = g with { Lockout = new LockoutOptions { Minimum = (int)(l.Integer("minimum", 0, 1000) ?? g.Lockout.Minimum), Critical = critical } };
+            }
+
+            if (MappingReader.Open(guards.Node("rate_limits", false), "'guards.rate_limits'", RateKeys, bag) is { } r)
+            {
+                var perProvider = g.RateLimits.PerProviderPerHour;
+                if (MappingReader.Open(r.Node("per_provider_per_hour", false), "'per_provider_per_hour'", Providers.Names, bag) is { } pp)
+                {
+                    foreach (var provider in Providers.All)
+                    {
+                        if (pp.Integer(provider.Name(), 0, 1_000_000) is { } n) perProvider = perProvider.SetItem(provider, (int)n);
+                    }
+                }
+
+                var perAction = g.RateLimits.PerActionPerHour;
+                if (MappingReader.Open(r.Node("per_action_per_hour", false), "'per_action_per_hour'", [.. Actions.ActionCatalogue.Default.Names], bag) is { } pa)
+                {
+                    foreach (var entry in pa.Map.Entries)
+                    {
+                        if (pa.Integer(entry.Key.Value, 0, 1_000_000) is { } n) perAction = perAction.SetItem(entry.Key.Value, (int)n);
+                    }
+                }
+
+                g = g with
+                {
+                    RateLimits = new RateLimitOptions
+                    {
+                        GlobalPerHour = r.Integer("global_per_hour", 0, 1_000_000) is { } global ? (int)global : g.RateLimits.GlobalPerHour,
+                        PerProviderPerHour = perProvider,
+                        PerActionPerHour = perAction,
+                    },
+                };
+            }
+
+            if (MappingReader.Open(guards.Node("breaker", false), "'guards.breaker'", BreakerKeys, bag) is { } b)
+            {
+                g = g with
+                {
+                    Breaker = new BreakerOptions
+                    {
+                        Threshold = (int)(b.Integer("threshold", 1, 1_000_000) ?? g.Breaker.Threshold),
+                        Window = Duration(b, "window", bag) ?? g.Breaker.Window,
+                    },
+                };
+            }
+
+            options = options with { Guards = g };
+        }
+
+        if (MappingReader.Open(reader.Node("audit", false), "'audit'", AuditKeys, bag) is { } audit)
+        {
+            options = options with
+            {
+                Audit = new AuditOptions
+                {
+                    Store = audit.Choice("store", false, ["sqlite", "sqlserver"]) ?? options.Audit.Store,
+                    Connection = audit.String("connection", false) ?? options.Audit.Connection,
+                },
+            };
+        }
+
+        if (MappingReader.Open(reader.Node("local", false), "'local'", LocalKeys, bag) is { } local)
+        {
+            options = options with
+            {
+                Local = new LocalDirectoryOptions
+                {
+                    Snapshot = local.String("snapshot", false) ?? options.Local.Snapshot,
+                    WorkingCopy = local.String("working_copy", false) ?? options.Local.WorkingCopy,
+                },
+            };
+        }
+
+        if (MappingReader.Open(reader.Node("execution", false), "'execution'", ExecutionKeys, bag) is { } execution)
+        {
+            options = options with
+            {
+                ConcurrencyPerProvider = (int)(execution.Integer("concurrency_per_provider", 1, 64) ?? options.ConcurrencyPerProvider),
+                ActionTimeout = Duration(execution, "action_timeout", bag) ?? options.ActionTimeout,
+                ReconcileAfter = Duration(execution, "reconcile_after", bag) ?? options.ReconcileAfter,
+            };
+        }
+
+        return options;
+    }
+
+    private static PrivilegedPolicy ReadPrivileged(MappingReader root, DiagnosticBag bag, PrivilegedPolicy defaults)
+    {
+        if (MappingReader.Open(root.Node("privileged", false), "'privileged'", Providers.Names, bag) is not { } privileged) return defaults;
+        var groups = defaults.Groups;
+        var roles = defaults.Roles;
+        foreach (var provider in Providers.All)
+        {
+            if (MappingReader.Open(privileged.Node(provider.Name(), false), $"'privileged.{provider.Name()}'", PrivilegedProviderKeys, bag) is not { } p) continue;
+            if (List(p, "groups") is { } g) groups = groups.SetItem(provider, g.ToFrozenSet(StringComparer.OrdinalIgnoreCase));
+            if (List(p, "roles") is { } r) roles = roles.SetItem(provider, r.ToFrozenSet(StringComparer.OrdinalIgnoreCase));
+        }
+
+        return defaults with { Groups = groups, Roles = roles };
+    }
+
+    private static ImmutableArray<string>? List(MappingReader reader, string key)
+    {
+        // Values from the environment are one string: a comma-separated list.
+        if (reader.Map[key] is YScalar fromEnvironment && fromEnvironment.Location.File.StartsWith(EnvironmentFile, StringComparison.Ordinal))
+        {
+            return [.. fromEnvironment.Value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)];
+        }
+
+        return reader.Strings(key, required: false, allowEmpty: true) is { } items ? [.. items.Select(i => i.Value)] : null;
+    }
+
+    private static TimeSpan? Duration(MappingReader reader, string key, DiagnosticBag bag)
+    {
+        if (reader.Scalar(key, false) is not { } scalar) return null;
+        var duration = RuleLoader.ParseDuration(scalar.Value);
+        if (duration is null) bag.Error(DiagnosticCodes.InvalidDuration, scalar.Location, $"'{key}' is '{scalar.Value}', not a duration", "write it like 30s, 10m, 1h or 7d");
+        return duration;
+    }
+
+    /// <summary>Overlays RESPOND__A__B=value onto the YAML tree as a:b: value.</summary>
+    private static YMapping ApplyEnvironment(YMapping root, IDictionary environment)
+    {
+        foreach (DictionaryEntry variable in environment)
+        {
+            if (variable.Key is not string name || !name.StartsWith(EnvironmentPrefix, StringComparison.Ordinal) || variable.Value is not string value) continue;
+            var path = name[EnvironmentPrefix.Length..].ToLowerInvariant().Split("__", StringSplitOptions.RemoveEmptyEntries);
+            if (path.Length > 0) root = Set(root, path, new YScalar(new SourceLocation($"{EnvironmentFile} {name}", 0, 0), value, ScalarStyle.Plain));
+        }
+
+        return root;
+    }
+
+    private static YMapping Set(YMapping map, ReadOnlySpan<string> path, YScalar value)
+    {
+        var key = path[0];
+        var existing = map.Entry(key);
+        YNode replacement = path.Length == 1
+            ? value
+            : Set(existing?.Value as YMapping ?? new YMapping(value.Location, []), path[1..], value);
+        var keyNode = existing?.Key ?? new YScalar(value.Location, key, ScalarStyle.Plain);
+        var entries = existing is null ? map.Entries.Add(new YEntry(keyNode, replacement)) : map.Entries.Replace(existing, new YEntry(keyNode, replacement));
+        return map with { Entries = entries };
+    }
+}
