@@ -1,0 +1,130 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using ResponseEngine.Execution;
+using ResponseEngine.Findings;
+using ResponseEngine.Identities;
+
+namespace ResponseEngine.Connectors.Local;
+
+/// <summary>
+/// The connector for one provider of the local directory: the embedded default, and the reference for what every
+/// connector does (state-aware, idempotent, fail closed, prior state for undo).
+/// </summary>
+public sealed class LocalDirectoryConnector : IConnector
+{
+    private readonly LocalDirectory _directory;
+
+    internal LocalDirectoryConnector(LocalDirectory directory, Provider provider)
+    {
+        _directory = directory;
+        Provider = provider;
+    }
+
+    public Provider Provider { get; }
+
+    public async Task<IdentityLookup> ResolveAsync(Subject subject, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(subject);
+        if (subject.Provider != Provider)
+        {
+            return IdentityLookup.NotFound($"the {Provider.Name()} connector cannot resolve a {subject.Provider.Name()} account");
+        }
+
+        if (subject.Id is null && subject.Name is null) return IdentityLookup.NotFound("the subject has neither an id nor a name");
+        var loaded = await _directory.LoadAsync(cancellationToken);
+        return loaded.Snapshot.Resolve(subject);
+    }
+
+    public async Task<TargetState> ReadAsync(ActionRequest request, CancellationToken cancellationToken)
+    {
+        var action = Check(request);
+        var loaded = await _directory.LoadAsync(cancellationToken);
+        var user = Find(loaded, request.Target).Identity;
+        return new TargetState(action.IsDone(user, request), action.Prior(user, request).ToJsonString(), action.Describe(user, request));
+    }
+
+    public Task ApplyAsync(ActionRequest request, CancellationToken cancellationToken)
+    {
+        var action = Check(request);
+        return _directory.ChangeAsync(loaded =>
+        {
+            var user = Find(loaded, request.Target);
+            if (action.IsDone(user.Identity, request)) return false;
+            action.Apply(user, request, _directory.Time.GetUtcNow(), loaded.Snapshot);
+            return true;
+        }, cancellationToken);
+    }
+
+    public async Task<bool> VerifyAsync(ActionRequest request, CancellationToken cancellationToken)
+    {
+        var action = Check(request);
+        var loaded = await _directory.LoadAsync(cancellationToken);
+        return action.IsDone(Find(loaded, request.Target).Identity, request);
+    }
+
+    public Task RestoreAsync(ActionRequest request, string priorState, CancellationToken cancellationToken)
+    {
+        var action = Check(request);
+        JsonElement prior;
+        try
+        {
+            using var document = JsonDocument.Parse(priorState);
+            prior = document.RootElement.Clone();
+        }
+        catch (JsonException e)
+        {
+            throw new ConnectorException($"the recorded prior state of {action.Name} is not JSON: {e.Message}", e);
+        }
+
+        if (prior.ValueKind != JsonValueKind.Object) throw new ConnectorException($"the recorded prior state of {action.Name} is not a JSON object");
+        return _directory.ChangeAsync(loaded =>
+        {
+            var user = Find(loaded, request.Target);
+            var before = user.Entry.ToJsonString();
+            action.Restore(user, request, prior);
+            return user.Entry.ToJsonString() != before;
+        }, cancellationToken);
+    }
+
+    public async Task<CriticalSet> CountCriticalAsync(string groupOrRole, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(groupOrRole);
+        var loaded = await _directory.LoadAsync(cancellationToken);
+        var holders = loaded.Snapshot.Users
+            .Where(u => u.Provider == Provider && u.Enabled && (u.IsMemberOf(groupOrRole) || u.HasRole(groupOrRole)))
+            .Select(u => u.Id)
+            .Order(StringComparer.Ordinal);
+        return new CriticalSet(Provider, groupOrRole, [.. holders]);
+    }
+
+    private LocalAction Check(ActionRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        if (request.Target.Provider != Provider)
+        {
+            throw new ConnectorException($"the {Provider.Name()} connector was asked to act on a {request.Target.Provider.Name()} account ({request.Target.Name})");
+        }
+
+        if (!request.Action.Supports(Provider) || !LocalAction.All.TryGetValue(request.Action.Name, out var action))
+        {
+            throw new ConnectorException($"{request.Action.Name} is not an action {Provider.Name()} supports");
+        }
+
+        return action;
+    }
+
+    /// <summary>By id only: the executor acts on the account it resolved, never on a name that might now mean someone else.</summary>
+    private LocalUser Find(LoadedDirectory loaded, TargetRef target)
+    {
+        var identity = loaded.Snapshot.Resolve(new Subject(Provider, target.Id, null)).Identity;
+        if (identity is null || !string.Equals(identity.Id, target.Id, StringComparison.OrdinalIgnoreCase))
+        {
+            throw new ConnectorException($"no {Provider.Name()} account with id '{target.Id}' ({target.Name}) in {_directory.WorkingCopyPath}");
+        }
+
+        var entry = (loaded.Root["users"] as JsonArray ?? [])
+            .OfType<JsonObject>()
+            .First(u => (string?)u["provider"] == Provider.Name() && string.Equals((string?)u["id"], identity.Id, StringComparison.OrdinalIgnoreCase));
+        return new LocalUser(identity, entry);
+    }
+}
