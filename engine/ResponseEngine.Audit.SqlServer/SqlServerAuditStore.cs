@@ -257,7 +257,16 @@ public sealed class SqlServerAuditStore : IAuditStore
         var parameters = new DynamicParameters();
         parameters.Add("Resource", resource, DbType.String, size: 255);
         parameters.Add("TimeoutMs", timeoutMs, DbType.Int32);
-        var result = await connection.ExecuteScalarAsync<int>(new CommandDefinition(SqlServerStatements.AcquireSessionLock, parameters, commandTimeout: commandTimeout, cancellationToken: cancellationToken));
+        int result;
+        try
+        {
+            result = await connection.ExecuteScalarAsync<int>(new CommandDefinition(SqlServerStatements.AcquireSessionLock, parameters, commandTimeout: commandTimeout, cancellationToken: cancellationToken));
+        }
+        catch (SqlException ex) when (cancellationToken.IsCancellationRequested)
+        {
+            throw new OperationCanceledException($"audit store {Name}: waiting for lock '{resource}' was cancelled", ex, cancellationToken);
+        }
+
         switch (result)
         {
             case >= 0:

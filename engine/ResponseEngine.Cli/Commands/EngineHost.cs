@@ -1,0 +1,65 @@
+using System.CommandLine;
+using System.Reflection;
+using ResponseEngine.Audit;
+using ResponseEngine.Audit.Sqlite;
+using ResponseEngine.Audit.SqlServer;
+using ResponseEngine.Configuration;
+using ResponseEngine.Connectors.Local;
+using ResponseEngine.Execution;
+using ResponseEngine.Policy.Configuration;
+
+namespace ResponseEngine.Cli.Commands;
+
+/// <summary>Builds what the acting commands share: configuration, the audit store, the connectors and the run context.</summary>
+internal static class EngineHost
+{
+    public static Option<string?> Config() => new("--config", "-c")
+    {
+        Description = "Configuration file (default: respond.yaml when present; RESPOND__SECTION__KEY environment variables override it)",
+        HelpName = "FILE",
+    };
+
+    public static string Version { get; } =
+        typeof(EngineHost).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0] ?? "0.0.0";
+
+    public static EngineOptions LoadOptions(CliContext context, string? file)
+    {
+        var load = ConfigLoader.Load(file);
+        if (load.Options is null)
+        {
+            CommonOptions.Print(context.Error, load.Diagnostics, context.Color);
+            throw new CliInputException($"the configuration has {CommonOptions.Plural(load.Diagnostics.Count(d => d.IsError), "error")}");
+        }
+
+        return load.Options;
+    }
+
+    /// <summary>Opens and migrates the audit store; a store that cannot be opened stops the command (exit 1).</summary>
+    public static async Task<IAuditStore> OpenStoreAsync(EngineOptions options, TimeProvider time, CancellationToken cancellationToken)
+    {
+        IAuditStore store = options.Audit.Store == "sqlserver"
+            ? new SqlServerAuditStore(options.Audit.Connection, time)
+            : SqliteAuditStore.Open(options.Audit.Connection, time);
+        try
+        {
+            await store.InitializeAsync(cancellationToken);
+            return store;
+        }
+        catch
+        {
+            await store.DisposeAsync();
+            throw;
+        }
+    }
+
+    public static IReadOnlyDictionary<Findings.Provider, IConnector> Connectors(EngineOptions options, TimeProvider time) =>
+        LocalDirectory.Open(options.Local, Directory.GetCurrentDirectory(), time, options.Privileged).Connectors();
+
+    public static RunContext Run(EngineOptions options, IAuditStore store, IReadOnlyDictionary<Findings.Provider, IConnector> connectors, TimeProvider time, bool dryRun) =>
+        new(RunId(time), options, store, connectors, time, dryRun, Actor(), Environment.MachineName, Version);
+
+    public static string Actor() =>
+        Environment.GetEnvironmentVariable("RESPOND_ACTOR") ?? $"{Environment.UserName}@{Environment.MachineName}";
+
+    private static string RunId(TimeProvider time) => $"{time.GetUtcNow():yyyyMMddTHHmmss}-{Guid.NewGuid().ToString("N")[..6]}";
+}

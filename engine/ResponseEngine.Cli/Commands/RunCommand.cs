@@ -1,0 +1,131 @@
+using System.CommandLine;
+using ResponseEngine.Actions;
+using ResponseEngine.Audit;
+using ResponseEngine.Execution;
+using ResponseEngine.Findings;
+
+namespace ResponseEngine.Cli.Commands;
+
+/// <summary>`respond run`: ingest, decide, guard, apply, audit — the main job.</summary>
+internal static class RunCommand
+{
+    public static Command Create(CliContext context)
+    {
+        var config = EngineHost.Config();
+        var once = new Option<bool>("--once") { Description = "Process the findings once and exit (the only mode of `run`; continuous enforcement is `respond serve`)" };
+        var dryRun = new Option<bool>("--dry-run") { Description = "Decide and audit as `dry_run`, change nothing" };
+        var findings = new Option<string[]>("--findings", "-i")
+        {
+            Description = "Findings files or folders (default: `findings` in respond.yaml, else samples/findings)",
+            AllowMultipleArgumentsPerToken = true,
+            HelpName = "PATH",
+        };
+        var rules = new Option<string?>("--rules", "-r") { Description = "Rules folder (default: `rules` in respond.yaml, else rules)", HelpName = "DIR" };
+        var command = new Command("run", """
+            Ingest findings, decide with the rules, pass every decision through the guards (rule mode, protected
+            identities, preconditions, lockout protection, dedupe and cooldown, rate limits, blast-radius breaker,
+            approval), write the intent to the audit store, apply through the connector (a no-op when already done),
+            verify, and write the outcome. Interrupted intents from a crash are reconciled first, by reading the live
+            state. With no configuration it runs on the embedded default: the sample directory (a working copy in
+            respond.state/ that actions really change) and the SQLite audit file respond.db.
+            Exit code 0 when nothing failed; 1 when an action failed or the audit trail could not be written;
+            2 for invalid rules, findings or configuration (then nothing is done).
+
+            Examples:
+              respond run --once
+              respond run --once --dry-run
+              respond run --once --findings alerts.ndjson --config /etc/respond/respond.yaml
+            """)
+        {
+            config,
+            once,
+            dryRun,
+            findings,
+            rules,
+        };
+        command.SetAction((parse, cancellationToken) => RunAsync(context, parse.GetValue(config), parse.GetValue(dryRun),
+            parse.GetValue(findings), parse.GetValue(rules), cancellationToken));
+        return command;
+    }
+
+    private static async Task<int> RunAsync(CliContext context, string? configFile, bool dryRun, string[]? findingPaths, string? rulesDirectory, CancellationToken cancellationToken)
+    {
+        var options = EngineHost.LoadOptions(context, configFile);
+        var load = CommonOptions.LoadRules(rulesDirectory ?? options.Rules, context.Time);
+        CommonOptions.Print(context.Error, load.Diagnostics.Where(d => d.IsError), context.Color);
+        if (load.RuleSet is null)
+        {
+            context.Error.WriteLine($"nothing done: the rules have {CommonOptions.Plural(load.ErrorCount, "error")} (run `respond validate`)");
+            return ExitCodes.BadInput;
+        }
+
+        var read = FindingReader.ReadPaths(findingPaths is { Length: > 0 } ? findingPaths : options.Findings);
+        CommonOptions.Print(context.Error, read.Diagnostics, context.Color);
+        if (read.HasErrors)
+        {
+            context.Error.WriteLine($"nothing done: {CommonOptions.Plural(read.Diagnostics.Count(d => d.IsError), "finding error")}; fix or remove those records and run again");
+            return ExitCodes.BadInput;
+        }
+
+        IAuditStore store;
+        try
+        {
+            store = await EngineHost.OpenStoreAsync(options, context.Time, cancellationToken);
+        }
+        catch (Exception e) when (e is AuditWriteException or IOException or UnauthorizedAccessException or InvalidOperationException)
+        {
+            context.Error.WriteLine($"respond: nothing done: the audit store cannot be opened: {e.Message}");
+            return ExitCodes.Failed;
+        }
+
+        await using (store)
+        {
+            try
+            {
+                var connectors = EngineHost.Connectors(options, context.Time);
+                var run = EngineHost.Run(options, store, connectors, context.Time, dryRun);
+                var reconciled = await new Reconciler(run, ActionCatalogue.Default).ReconcileAsync(options.ReconcileAfter, cancellationToken);
+                foreach (var item in reconciled)
+                {
+                    context.Error.WriteLine($"reconciled audit #{item.IntentSequence} {item.Action} on {item.Target}: {item.Status.Name()} — {item.Detail}");
+                }
+
+                var progress = context.Color ? new Progress<int>(n => context.Error.Write($"\r{n} decisions done")) : null;
+                var (plan, summary) = await ResponseRun.RunAsync(load.RuleSet, read.Findings, run, progress, cancellationToken);
+                if (progress is not null) context.Error.WriteLine();
+                Print(context, plan.FindingCount, summary);
+                return summary.AnyFailed ? ExitCodes.Failed : ExitCodes.Ok;
+            }
+            catch (AuditWriteException e)
+            {
+                context.Error.WriteLine($"respond: stopped: the audit trail could not be written, so no further action was taken: {e.Message}");
+                return ExitCodes.Failed;
+            }
+        }
+    }
+
+    private static void Print(CliContext context, int findings, RunSummary summary)
+    {
+        var output = context.Output;
+        output.WriteLine($"run {summary.RunId}{(summary.DryRun ? " (dry-run)" : "")}: {findings} findings, {summary.Results.Length} decisions");
+        foreach (var failure in summary.Results.Where(r => r.Status is AuditStatus.Failed or AuditStatus.TimedOut))
+        {
+            output.WriteLine($"  {failure.Status.Name()}: {failure.Decision.ActionName} on {failure.Decision.TargetDisplay} (audit #{failure.Sequence}): {failure.Detail}");
+        }
+
+        output.WriteLine();
+        output.WriteLine($"{"status",-12} {"count",6}");
+        foreach (var status in Enum.GetValues<AuditStatus>())
+        {
+            var count = summary.Count(status);
+            if (count > 0) output.WriteLine($"{status.Name(),-12} {count,6}");
+        }
+
+        var guards = summary.Results.Where(r => r.Decision.Guard is not null).GroupBy(r => r.Decision.Guard!).OrderByDescending(g => g.Count()).ToList();
+        if (guards.Count > 0)
+        {
+            output.WriteLine();
+            output.WriteLine("not executed, by guard: " + string.Join(", ", guards.Select(g => $"{g.Key} {g.Count()}")));
+        }
+    }
+}

@@ -1,0 +1,192 @@
+using System.Diagnostics;
+using Microsoft.Data.Sqlite;
+using ResponseEngine.Audit.Sqlite;
+using ResponseEngine.TestKit;
+
+namespace ResponseEngine.Audit.Tests;
+
+/// <summary>
+/// The contract on a SQLite file, plus what only SQLite has: WAL, the lock file, read-only files. Lock exclusivity is shown
+/// between store instances in this process: each opens its own handle on the lock file, and flock excludes handles, not
+/// processes, so two instances exercise exactly what two processes would.
+/// </summary>
+public sealed class SqliteAuditStoreTests : AuditStoreContract
+{
+    private readonly TempDirectory _directory = new();
+
+    private string DatabasePath => Path.Combine(_directory.Path, SqliteAuditStore.DefaultFileName);
+
+    protected override string Dialect => "sqlite";
+
+    protected override IAuditStore NewStoreInstance(TimeProvider time) => SqliteAuditStore.Open(DatabasePath, time);
+
+    public override async ValueTask DisposeAsync()
+    {
+        await base.DisposeAsync();
+        SqliteConnection.ClearAllPools();
+        _directory.Dispose();
+    }
+
+    protected override async Task<object?> ExecuteRawAsync(string sql)
+    {
+        await using var connection = await RawAsync();
+        await using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        return await command.ExecuteScalarAsync(Ct);
+    }
+
+    protected override async Task AlterRowByHandAsync(long sequence, string reason)
+    {
+        await ExecuteRawAsync("DROP TRIGGER audit_log_no_update");
+        await using var connection = await RawAsync();
+        await using var command = connection.CreateCommand();
+        command.CommandText = "UPDATE audit_log SET reason = $reason WHERE sequence = $sequence";
+        command.Parameters.AddWithValue("$reason", reason);
+        command.Parameters.AddWithValue("$sequence", sequence);
+        (await command.ExecuteNonQueryAsync(Ct)).Should().Be(1);
+    }
+
+    protected override async Task DeleteRowByHandAsync(long sequence)
+    {
+        await ExecuteRawAsync("DROP TRIGGER audit_log_no_delete");
+        await ExecuteRawAsync($"DELETE FROM audit_log WHERE sequence = {sequence}");
+    }
+
+    protected override async Task<IReadOnlyList<long>> RecordedMigrationsAsync()
+    {
+        await using var connection = await RawAsync();
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT version FROM schema_migrations ORDER BY version";
+        var versions = new List<long>();
+        await using var reader = await command.ExecuteReaderAsync(Ct);
+        while (await reader.ReadAsync(Ct)) versions.Add(reader.GetInt64(0));
+        return versions;
+    }
+
+    [Fact]
+    public void DefaultFileName_IsRespondDb()
+    {
+        SqliteAuditStore.DefaultFileName.Should().Be("respond.db");
+        SqliteAuditStore.Open("respond.db", Time).Path.Should().Be(Path.GetFullPath("respond.db"));
+    }
+
+    [Fact]
+    public void Constructor_InMemoryDatabase_IsRefused()
+    {
+        var act = () => new SqliteAuditStore("Data Source=:memory:", Time);
+
+        act.Should().Throw<ArgumentException>().WithMessage("*in-memory*");
+    }
+
+    [Fact]
+    public async Task Constructor_AcceptsAConnectionStringOrAPath()
+    {
+        await using var byConnectionString = new SqliteAuditStore($"Data Source={DatabasePath}", Time);
+        await using var byPath = new SqliteAuditStore(DatabasePath, Time);
+        await byConnectionString.InitializeAsync(Ct);
+        await byConnectionString.AppendAsync(Entry(), Ct);
+
+        (await byPath.CountAsync(new AuditQuery(), Ct)).Should().Be(1);
+        byPath.Path.Should().Be(byConnectionString.Path);
+    }
+
+    [Fact]
+    public async Task Initialize_PutsTheDatabaseInWalMode()
+    {
+        await StoreAsync();
+
+        (await ExecuteRawAsync("PRAGMA journal_mode")).Should().Be("wal");
+    }
+
+    [Fact]
+    public async Task Append_ReadOnlyDatabase_ThrowsAuditWriteExceptionNamingThePath()
+    {
+        var writable = await StoreAsync();
+        await writable.AppendAsync(Entry(), Ct);
+        // Tests run as root here, where chmod 0444 does not stop a write: open the file read-only instead.
+        await using var readOnly = new SqliteAuditStore($"Data Source={DatabasePath};Mode=ReadOnly", Time);
+        await readOnly.InitializeAsync(Ct);
+
+        var act = () => readOnly.AppendAsync(Entry(), Ct);
+
+        var thrown = await act.Should().ThrowAsync<AuditWriteException>();
+        thrown.Which.Message.Should().Contain(DatabasePath).And.Contain("read-only");
+        (await writable.CountAsync(new AuditQuery(), Ct)).Should().Be(1);
+    }
+
+    [Fact]
+    public async Task Initialize_UnreachableFile_ThrowsAuditWriteExceptionNamingThePath()
+    {
+        var path = Path.Combine(_directory.Path, "no-such-folder", "respond.db");
+        await using var store = SqliteAuditStore.Open(path, Time);
+
+        var act = () => store.InitializeAsync(Ct);
+
+        (await act.Should().ThrowAsync<AuditWriteException>()).Which.Message.Should().Contain(path);
+    }
+
+    [Fact]
+    public async Task Append_AnotherWriterHoldsTheDatabasePastTheBusyTimeout_ThrowsAuditWriteException()
+    {
+        await StoreAsync();
+        await using var blocker = await RawAsync();
+        await using (var begin = blocker.CreateCommand())
+        {
+            begin.CommandText = "BEGIN IMMEDIATE";
+            await begin.ExecuteNonQueryAsync(Ct);
+        }
+
+        await using var impatient = new SqliteAuditStore(DatabasePath, Time, TimeSpan.Zero);
+        var act = () => impatient.AppendAsync(Entry(), Ct);
+
+        (await act.Should().ThrowAsync<AuditWriteException>()).Which.Message.Should().Contain(DatabasePath).And.Contain("locked");
+    }
+
+    [Fact]
+    public async Task Lock_IsAFileBesideTheDatabase()
+    {
+        var store = (SqliteAuditStore)await StoreAsync();
+
+        await using (await store.LockAsync("lockout", TimeSpan.Zero, Ct))
+        {
+            File.Exists(DatabasePath + ".lockout.lock").Should().BeTrue();
+        }
+
+        store.LockPath("lockout").Should().Be(DatabasePath + ".lockout.lock");
+        store.LockPath("a/b c").Should().MatchRegex(@"respond\.db\.[0-9a-f]{16}\.lock$");
+    }
+
+    [Fact]
+    public async Task Migration_AppliedScriptChangedLater_IsRefused()
+    {
+        await StoreAsync();
+        await ExecuteRawAsync("DROP TABLE schema_migrations");
+        await ExecuteRawAsync("CREATE TABLE schema_migrations (version INTEGER NOT NULL PRIMARY KEY, name TEXT NOT NULL, checksum TEXT NOT NULL, applied_at TEXT NOT NULL) STRICT");
+        await ExecuteRawAsync("INSERT INTO schema_migrations VALUES (1, 'audit', '" + new string('0', 64) + "', '2026-01-01T00:00:00.0000000Z')");
+
+        var act = StoreAsync;
+
+        (await act.Should().ThrowAsync<InvalidOperationException>()).Which.Message.Should().Contain("V001__audit").And.Contain("changed after it was applied");
+    }
+
+    [Fact]
+    public async Task Append_Throughput_IsReported()
+    {
+        // Not an assertion: prints the rate so a change that slows appends down shows in the test log.
+        var store = await StoreAsync();
+        const int Rows = 1_000;
+        var stopwatch = Stopwatch.StartNew();
+        for (var i = 0; i < Rows; i++) await store.AppendAsync(FullEntry(), Ct);
+        stopwatch.Stop();
+
+        TestContext.Current.TestOutputHelper?.WriteLine($"SQLite: {Rows} sequential appends in {stopwatch.ElapsedMilliseconds} ms = {Rows / stopwatch.Elapsed.TotalSeconds:F0} appends/s (synchronous=FULL, WAL)");
+        (await store.VerifyAsync(Ct)).RowsChecked.Should().Be(Rows);
+    }
+
+    private async Task<SqliteConnection> RawAsync()
+    {
+        var connection = new SqliteConnection($"Data Source={DatabasePath};Pooling=False");
+        await connection.OpenAsync(Ct);
+        return connection;
+    }
+}
