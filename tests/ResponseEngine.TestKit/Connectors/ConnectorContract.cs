@@ -1,0 +1,316 @@
+using System.Collections.Immutable;
+using System.Text.Json;
+using FluentAssertions;
+using ResponseEngine.Actions;
+using ResponseEngine.Execution;
+using ResponseEngine.Findings;
+using ResponseEngine.Identities;
+using Xunit;
+
+namespace ResponseEngine.TestKit.Connectors;
+
+/// <summary>
+/// What every connector does, whatever directory it talks to: each catalogue action the provider supports takes effect,
+/// verifies, reads as already done afterwards (so a second run is a no-op), and is undone from its recorded prior state
+/// when it is reversible; actions the provider does not support, and accounts that do not exist, fail closed; lookups
+/// resolve by id, name and UPN and refuse to guess; critical sets count enabled holders only, through nesting.
+/// A connector's tests inherit this class once per provider and supply a harness seeded with <see cref="Seed"/>.
+/// </summary>
+public abstract class ConnectorContract
+{
+    public const string TopGroup = "Top Admins";
+    public const string CriticalGroup = "Critical Admins";
+    public const string NestedGroup = "Nested Admins";
+    public const string TeamGroup = "Team";
+
+    /// <summary>Every action of the catalogue: supported ones must work, the others must be refused.</summary>
+    public static TheoryData<string> Actions { get; } = new(ActionCatalogue.Default.Names);
+
+    protected abstract Provider Provider { get; }
+
+    /// <summary>A role the seed gives alice, bob and (disabled) carol; null for providers without directory roles.</summary>
+    protected virtual string? CriticalRole => Provider switch
+    {
+        Provider.Entra => "Global Administrator",
+        Provider.Okta => "SUPER_ADMIN",
+        _ => null,
+    };
+
+    protected static CancellationToken Cancel => TestContext.Current.CancellationToken;
+
+    /// <summary>Starts the connector over a directory holding exactly <paramref name="directory"/>.</summary>
+    protected abstract Task<ConnectorHarness> StartAsync(ContractDirectory directory, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// alice (enabled; direct member of Critical Admins and Team, Critical Admins nested in Top Admins; holds the critical
+    /// role), bob (enabled; in Nested Admins, which is nested in Critical Admins; holds the role), carol (disabled or
+    /// SUSPENDED; in Critical Admins; holds the role), dave (no groups), erin and frank (sharing one e-mail address).
+    /// </summary>
+    protected virtual ContractDirectory Seed()
+    {
+        var okta = Provider == Provider.Okta ? "OKTA_GROUP" : null;
+        Group Group(string name, params string[] memberOf) => new(Provider, "g-" + name.Replace(' ', '-').ToLowerInvariant(), name)
+        {
+            MemberOf = [.. memberOf],
+            OktaType = okta,
+        };
+
+        UserEntry User(string name, string[] groups, bool enabled = true, bool role = false, string? email = null) => new(Provider, "u-" + name, name)
+        {
+            Upn = $"{name}@corp.example.com",
+            Email = email ?? $"{name}.mail@corp.example.com",
+            DisplayName = char.ToUpperInvariant(name[0]) + name[1..],
+            Enabled = enabled,
+            OktaStatus = Provider == Provider.Okta ? (enabled ? OktaStatuses.Active : OktaStatuses.Suspended) : null,
+            Groups = groups,
+            Roles = role && CriticalRole is not null ? Provider == Provider.Entra ? [CriticalRole, "User Administrator"] : [CriticalRole] : [],
+        };
+
+        return new ContractDirectory(
+            Provider,
+            [Group(TopGroup), Group(CriticalGroup, TopGroup), Group(NestedGroup, CriticalGroup), Group(TeamGroup)],
+            [
+                User("alice", [CriticalGroup, TeamGroup], role: true),
+                User("bob", [NestedGroup], role: true),
+                User("carol", [CriticalGroup], enabled: false, role: true),
+                User("dave", []),
+                User("erin", [TeamGroup], email: "shared@corp.example.com"),
+                User("frank", [TeamGroup], email: "shared@corp.example.com"),
+            ]);
+    }
+
+    /// <summary>The account each action is tried on: one that is not yet in the state the action wants.</summary>
+    protected virtual string TargetFor(ActionDefinition action) => action.Name == "enable_user" ? "carol" : "alice";
+
+    /// <summary>Parameters that exercise the action: revoke_group lists a direct and a merely transitive group.</summary>
+    protected virtual ActionParameters ParametersFor(ActionDefinition action)
+    {
+        ArgumentNullException.ThrowIfNull(action);
+        return action.Name switch
+        {
+            "revoke_group" => ActionParameters.Empty.With("groups", ImmutableArray.Create(CriticalGroup, TopGroup)),
+            "remove_role_assignment" => ActionParameters.Empty.With("roles", ImmutableArray.Create(CriticalRole ?? "Global Administrator", "Directory Readers")),
+            _ => ActionParameters.Empty,
+        };
+    }
+
+    /// <summary>What restoring must bring back; override only where a directory cannot restore a field exactly.</summary>
+    protected virtual ObservedState Observe(Identity identity) => ObservedState.Of(identity);
+
+    [Theory]
+    [MemberData(nameof(Actions))]
+    public async Task Apply_EachAction_TakesEffectVerifiesAndThenReadsAsAlreadyDone(string actionName)
+    {
+        await using var harness = await StartAsync(Seed(), Cancel);
+        var (request, action) = await RequestAsync(harness, actionName);
+        var original = await ObserveAsync(harness, request.Target.Id);
+        if (!action.Supports(Provider))
+        {
+            await harness.Invoking(h => h.Connector.ApplyAsync(request, Cancel)).Should().ThrowAsync<ConnectorException>(
+                $"{actionName} is not a {Provider.Name()} action");
+            (await ObserveAsync(harness, request.Target.Id)).Describe().Should().Be(original.Describe());
+            return;
+        }
+
+        var before = await harness.Connector.ReadAsync(request, Cancel);
+        before.AlreadyDone.Should().BeFalse($"the seed puts {request.Target.Name} in a state {actionName} changes");
+        ParseObject(before.PriorState);
+        (await harness.Connector.VerifyAsync(request, Cancel)).Should().BeFalse("nothing has been applied yet");
+
+        await harness.Connector.ApplyAsync(request, Cancel);
+
+        (await harness.Connector.VerifyAsync(request, Cancel)).Should().BeTrue($"{actionName} was applied");
+        var after = await harness.Connector.ReadAsync(request, Cancel);
+        after.AlreadyDone.Should().BeTrue("a second run must find nothing to do and record a no-op");
+        (await ObserveAsync(harness, request.Target.Id)).Describe().Should().NotBe(original.Describe(), $"{actionName} changes the account");
+    }
+
+    [Theory]
+    [MemberData(nameof(Actions))]
+    public async Task Restore_EachAction_PutsTheRecordedPriorStateBackOrRefuses(string actionName)
+    {
+        await using var harness = await StartAsync(Seed(), Cancel);
+        var (request, action) = await RequestAsync(harness, actionName);
+        var original = await ObserveAsync(harness, request.Target.Id);
+        if (!action.Supports(Provider))
+        {
+            await harness.Invoking(h => h.Connector.RestoreAsync(request, "{}", Cancel)).Should().ThrowAsync<ConnectorException>();
+            return;
+        }
+
+        var prior = (await harness.Connector.ReadAsync(request, Cancel)).PriorState;
+        await harness.Connector.ApplyAsync(request, Cancel);
+        if (!action.Reversal.Reversible)
+        {
+            await harness.Invoking(h => h.Connector.RestoreAsync(request, prior, Cancel)).Should().ThrowAsync<ConnectorException>(
+                $"{actionName} is irreversible: {action.Reversal.How}");
+            return;
+        }
+
+        await harness.Connector.RestoreAsync(request, prior, Cancel);
+
+        (await ObserveAsync(harness, request.Target.Id)).Describe().Should().Be(original.Describe());
+        (await harness.Connector.ReadAsync(request, Cancel)).AlreadyDone.Should().BeFalse("undo took the account out of the action's state");
+        await harness.Connector.RestoreAsync(request, prior, Cancel);
+        (await ObserveAsync(harness, request.Target.Id)).Describe().Should().Be(original.Describe(), "restoring twice changes nothing more");
+    }
+
+    [Theory]
+    [MemberData(nameof(Actions))]
+    public async Task Act_UnknownTarget_FailsClosed(string actionName)
+    {
+        await using var harness = await StartAsync(Seed(), Cancel);
+        var action = ActionCatalogue.Default.Find(actionName)!;
+        var request = new ActionRequest(action, ParametersFor(action), new TargetRef(Provider, "u-nobody", "nobody"));
+
+        await harness.Invoking(h => h.Connector.ReadAsync(request, Cancel)).Should().ThrowAsync<ConnectorException>();
+        await harness.Invoking(h => h.Connector.ApplyAsync(request, Cancel)).Should().ThrowAsync<ConnectorException>();
+    }
+
+    [Fact]
+    public async Task Read_ActionOnAnotherProvidersAccount_FailsClosed()
+    {
+        await using var harness = await StartAsync(Seed(), Cancel);
+        var other = Providers.All.First(p => p != Provider);
+        var action = ActionCatalogue.Default.Find("disable_user")!;
+        var request = new ActionRequest(action, ActionParameters.Empty, new TargetRef(other, "u-alice", "alice"));
+
+        await harness.Invoking(h => h.Connector.ApplyAsync(request, Cancel)).Should().ThrowAsync<ConnectorException>();
+    }
+
+    [Fact]
+    public async Task Resolve_ByIdNameAndUpn_FindsTheSameAccount()
+    {
+        await using var harness = await StartAsync(Seed(), Cancel);
+        var byName = await harness.Connector.ResolveAsync(new Subject(Provider, null, "alice"), Cancel);
+        byName.Problem.Should().BeNull();
+        var alice = byName.Identity!;
+
+        var byId = await harness.Connector.ResolveAsync(new Subject(Provider, alice.Id, null), Cancel);
+        var byUpn = await harness.Connector.ResolveAsync(new Subject(Provider, null, "alice@corp.example.com"), Cancel);
+
+        byId.Identity!.Id.Should().Be(alice.Id);
+        byUpn.Identity!.Id.Should().Be(alice.Id);
+        alice.Provider.Should().Be(Provider);
+        alice.Enabled.Should().BeTrue();
+        alice.Groups.Select(g => g.Name).Should().BeEquivalentTo([CriticalGroup, TeamGroup]);
+        alice.TransitiveGroups.Should().Contain(TopGroup);
+    }
+
+    [Fact]
+    public async Task Resolve_UnknownAccount_IsNotFoundWithAReason()
+    {
+        await using var harness = await StartAsync(Seed(), Cancel);
+
+        var lookup = await harness.Connector.ResolveAsync(new Subject(Provider, null, "nobody"), Cancel);
+
+        lookup.Identity.Should().BeNull();
+        lookup.Problem.Should().NotBeNullOrWhiteSpace();
+    }
+
+    [Fact]
+    public async Task Resolve_NameSharedByTwoAccounts_RefusesToGuess()
+    {
+        await using var harness = await StartAsync(Seed(), Cancel);
+
+        var lookup = await harness.Connector.ResolveAsync(new Subject(Provider, null, "shared@corp.example.com"), Cancel);
+
+        lookup.Identity.Should().BeNull("acting on the wrong one of two accounts is worse than not acting");
+        lookup.Problem.Should().NotBeNullOrWhiteSpace();
+    }
+
+    [Fact]
+    public async Task Resolve_AnotherProvidersSubject_IsNotFound()
+    {
+        await using var harness = await StartAsync(Seed(), Cancel);
+        var other = Providers.All.First(p => p != Provider);
+
+        var lookup = await harness.Connector.ResolveAsync(new Subject(other, null, "alice"), Cancel);
+
+        lookup.Identity.Should().BeNull();
+    }
+
+    [Fact]
+    public async Task CountCritical_Group_CountsEnabledMembersThroughNesting()
+    {
+        await using var harness = await StartAsync(Seed(), Cancel);
+        var ids = await IdsAsync(harness, "alice", "bob");
+
+        var critical = await harness.Connector.CountCriticalAsync(CriticalGroup, Cancel);
+        var top = await harness.Connector.CountCriticalAsync(TopGroup, Cancel);
+
+        critical.Provider.Should().Be(Provider);
+        critical.Name.Should().Be(CriticalGroup);
+        critical.EnabledMemberIds.Should().BeEquivalentTo(ids, "bob is a member through Nested Admins; carol is disabled");
+        top.EnabledMemberIds.Should().BeEquivalentTo(ids, "membership of Critical Admins counts for the group it is nested in");
+    }
+
+    [Fact]
+    public async Task CountCritical_Role_CountsEnabledHoldersOnly()
+    {
+        if (CriticalRole is null) Assert.Skip($"{Provider.Name()} has no directory roles");
+        await using var harness = await StartAsync(Seed(), Cancel);
+        var ids = await IdsAsync(harness, "alice", "bob");
+
+        var holders = await harness.Connector.CountCriticalAsync(CriticalRole, Cancel);
+
+        holders.EnabledMemberIds.Should().BeEquivalentTo(ids, "carol holds the role but cannot sign in");
+    }
+
+    [Fact]
+    public async Task CountCritical_AfterDisable_CountsTheLiveState()
+    {
+        await using var harness = await StartAsync(Seed(), Cancel);
+        var (request, _) = await RequestAsync(harness, "disable_user");
+
+        await harness.Connector.ApplyAsync(request, Cancel);
+        var critical = await harness.Connector.CountCriticalAsync(CriticalGroup, Cancel);
+
+        critical.EnabledMemberIds.Should().BeEquivalentTo(await IdsAsync(harness, "bob"));
+    }
+
+    [Fact]
+    public async Task CountCritical_UnknownGroup_IsEmpty()
+    {
+        await using var harness = await StartAsync(Seed(), Cancel);
+
+        var set = await harness.Connector.CountCriticalAsync("No Such Group", Cancel);
+
+        set.EnabledMemberIds.Should().BeEmpty();
+    }
+
+    /// <summary>The request for an action on its seeded target, resolved through the connector as the executor does.</summary>
+    protected async Task<(ActionRequest Request, ActionDefinition Action)> RequestAsync(ConnectorHarness harness, string actionName)
+    {
+        ArgumentNullException.ThrowIfNull(harness);
+        var action = ActionCatalogue.Default.Find(actionName) ?? throw new ArgumentException($"no action {actionName}", nameof(actionName));
+        var name = TargetFor(action);
+        var identity = (await harness.Connector.ResolveAsync(new Subject(Provider, null, name), Cancel)).Identity
+            ?? throw new InvalidOperationException($"the seeded account {name} does not resolve");
+        return (new ActionRequest(action, ParametersFor(action), new TargetRef(Provider, identity.Id, identity.Name)), action);
+    }
+
+    protected async Task<ObservedState> ObserveAsync(ConnectorHarness harness, string userId)
+    {
+        ArgumentNullException.ThrowIfNull(harness);
+        var identity = await harness.InspectAsync(userId, Cancel) ?? throw new InvalidOperationException($"account {userId} is gone");
+        return Observe(identity);
+    }
+
+    private async Task<List<string>> IdsAsync(ConnectorHarness harness, params string[] names)
+    {
+        var ids = new List<string>();
+        foreach (var name in names)
+        {
+            ids.Add((await harness.Connector.ResolveAsync(new Subject(Provider, null, name), Cancel)).Identity!.Id);
+        }
+
+        return ids;
+    }
+
+    private static void ParseObject(string json)
+    {
+        using var document = JsonDocument.Parse(json);
+        document.RootElement.ValueKind.Should().Be(JsonValueKind.Object, "the prior state is a JSON object the audit row keeps for undo");
+    }
+}
