@@ -26,12 +26,19 @@ public static class CliApp
               respond validate --rules rules
               respond test --rules rules
               respond plan --findings samples/findings --directory samples/directory.json
+              respond run --once
+              respond audit list
               respond actions
             """)
         {
             ValidateCommand.Create(context),
             TestCommand.Create(context),
             PlanCommand.Create(context),
+            RunCommand.Create(context),
+            AuditCommand.Create(context),
+            OperatorCommands.Breaker(context),
+            OperatorCommands.Approve(context),
+            OperatorCommands.Undo(context),
             ActionsCommand.Create(context),
             SchemaCommand.Create(context),
         };

@@ -1,0 +1,218 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using ResponseEngine.Audit;
+
+namespace ResponseEngine.Cli.Commands;
+
+/// <summary>`respond audit`: read, export and verify the trail.</summary>
+internal static class AuditCommand
+{
+    private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
+
+    public static Command Create(CliContext context)
+    {
+        var command = new Command("audit", """
+            Read the audit trail. Every decision has rows: an intent before any action and an outcome after it,
+            or a skipped / held / dry_run row naming the guard and the reason.
+
+            Examples:
+              respond audit list --limit 20
+              respond audit list --status failed --status timed_out
+              respond audit show 42
+              respond audit export --format csv --out audit.csv
+              respond audit verify
+            """);
+        command.Add(List(context));
+        command.Add(Show(context));
+        command.Add(Export(context));
+        command.Add(Verify(context));
+        return command;
+    }
+
+    /// <summary>How consoles show statuses: in progress, successful, unsuccessful.</summary>
+    public static string Display(AuditRecord record, IReadOnlySet<long> closed) => record.Entry.Status switch
+    {
+        AuditStatus.Intended => closed.Contains(record.Sequence) ? "started" : "in progress",
+        AuditStatus.Succeeded => "successful",
+        AuditStatus.Noop => "successful (no change needed)",
+        AuditStatus.Failed => "unsuccessful",
+        AuditStatus.TimedOut => "unsuccessful (timed out)",
+        AuditStatus.Skipped => "skipped",
+        AuditStatus.Held => "held",
+        AuditStatus.DryRun => "dry run",
+        AuditStatus.Approved => "approved",
+        AuditStatus.BreakerOpened => "breaker opened",
+        AuditStatus.BreakerRearmed => "breaker re-armed",
+        _ => record.Entry.Status.Name(),
+    };
+
+    private static Command List(CliContext context)
+    {
+        var config = EngineHost.Config();
+        var limit = new Option<int>("--limit", "-n") { Description = "Show the last N rows", DefaultValueFactory = _ => 50 };
+        var status = new Option<string[]>("--status") { Description = "Only rows with this status (repeatable): intended, succeeded, failed, noop, skipped, held, dry_run, timed_out, …" };
+        var run = new Option<string?>("--run") { Description = "Only rows of this run id" };
+        var rule = new Option<string?>("--rule") { Description = "Only rows of this rule id" };
+        var command = new Command("list", "List audit rows, newest last.\n\nExamples:\n  respond audit list\n  respond audit list --status failed --limit 100") { config, limit, status, run, rule };
+        command.SetAction(async (parse, token) =>
+        {
+            var statuses = parse.GetValue(status) is { Length: > 0 } names ? names.Select(ParseStatus).ToList() : null;
+            return await WithStoreAsync(context, parse.GetValue(config), async store =>
+            {
+                var rows = (await store.ReadAsync(new AuditQuery
+                {
+                    Statuses = statuses, RunId = parse.GetValue(run), RuleId = parse.GetValue(rule), Descending = true, Limit = parse.GetValue(limit),
+                }, token)).Reverse().ToList();
+                var closed = await ClosedIntentsAsync(store, token);
+                context.Output.WriteLine($"{"#",6}  {"time (UTC)",-19}  {"status",-29}  {"action",-22}  {"target",-34}  rule / reason");
+                foreach (var row in rows)
+                {
+                    var e = row.Entry;
+                    var why = e.Error ?? (e.Guard is null ? e.Reason : $"[{e.Guard}] {e.Reason}");
+                    context.Output.WriteLine($"{row.Sequence,6}  {row.RecordedAt:yyyy-MM-dd HH:mm:ss}  {Display(row, closed) + (e.DryRun && e.Status != AuditStatus.DryRun ? " (dry)" : ""),-29}  {e.Action ?? "",-22}  {Truncate(e.IdentityName ?? e.IdentityId ?? "", 34),-34}  {e.RuleId}{(why is null ? "" : " — " + why)}");
+                }
+
+                return ExitCodes.Ok;
+            }, token);
+        });
+        return command;
+    }
+
+    private static Command Show(CliContext context)
+    {
+        var config = EngineHost.Config();
+        var id = new Argument<long>("id") { Description = "Audit row number (#)" };
+        var command = new Command("show", "Show one audit row in full, with its intent or outcome.\n\nExamples:\n  respond audit show 42") { config, id };
+        command.SetAction(async (parse, token) => await WithStoreAsync(context, parse.GetValue(config), async store =>
+        {
+            var sequence = parse.GetValue(id);
+            var rows = await store.ReadAsync(new AuditQuery { AfterSequence = sequence - 1, Limit = 1 }, token);
+            if (rows.Count == 0 || rows[0].Sequence != sequence) throw new CliInputException($"there is no audit row #{sequence}");
+            context.Output.WriteLine(JsonSerializer.Serialize(ToJson(rows[0]), Indented));
+            var related = rows[0].Entry.Status == AuditStatus.Intended
+                ? (await store.ReadAsync(new AuditQuery { AfterSequence = sequence }, token)).Where(r => r.Entry.IntentSequence == sequence)
+                : [];
+            foreach (var row in related) context.Output.WriteLine($"outcome: #{row.Sequence} {row.Entry.Status.Name()} {row.Entry.Error ?? row.Entry.Reason}");
+            return ExitCodes.Ok;
+        }, token));
+        return command;
+    }
+
+    private static Command Export(CliContext context)
+    {
+        var config = EngineHost.Config();
+        var format = CommonOptions.Format("json", "csv");
+        var output = new Option<string?>("--out", "-o") { Description = "Write to this file instead of standard output", HelpName = "FILE" };
+        var command = new Command("export", "Export the whole trail as JSON or CSV (with hashes, for an external check).\n\nExamples:\n  respond audit export --format csv --out audit.csv") { config, format, output };
+        command.SetAction(async (parse, token) => await WithStoreAsync(context, parse.GetValue(config), async store =>
+        {
+            var rows = await store.ReadAsync(new AuditQuery(), token);
+            var text = parse.GetValue(format) == "csv" ? Csv(rows) : JsonSerializer.Serialize(rows.Select(ToJson), Indented);
+            if (parse.GetValue(output) is { } file)
+            {
+                await File.WriteAllTextAsync(file, text, token);
+                context.Error.WriteLine($"{rows.Count} rows written to {file}");
+            }
+            else
+            {
+                context.Output.WriteLine(text);
+            }
+
+            return ExitCodes.Ok;
+        }, token));
+        return command;
+    }
+
+    private static Command Verify(CliContext context)
+    {
+        var config = EngineHost.Config();
+        var command = new Command("verify", "Recompute the hash chain of the whole trail; any row changed by hand breaks it.\nExit code 0 intact, 1 broken.\n\nExamples:\n  respond audit verify") { config };
+        command.SetAction(async (parse, token) => await WithStoreAsync(context, parse.GetValue(config), async store =>
+        {
+            var result = await store.VerifyAsync(token);
+            if (result.Intact)
+            {
+                context.Output.WriteLine($"audit trail intact: {result.RowsChecked} rows, hash chain verified");
+                return ExitCodes.Ok;
+            }
+
+            context.Output.WriteLine($"audit trail BROKEN at row #{result.FirstBadSequence}: {result.Problem} ({result.RowsChecked} rows checked)");
+            return ExitCodes.Failed;
+        }, token));
+        return command;
+    }
+
+    internal static async Task<int> WithStoreAsync(CliContext context, string? configFile, Func<IAuditStore, Task<int>> action, CancellationToken token)
+    {
+        var options = EngineHost.LoadOptions(context, configFile);
+        try
+        {
+            await using var store = await EngineHost.OpenStoreAsync(options, context.Time, token);
+            return await action(store);
+        }
+        catch (AuditWriteException e)
+        {
+            context.Error.WriteLine($"respond: the audit store cannot be used: {e.Message}");
+            return ExitCodes.Failed;
+        }
+    }
+
+    internal static async Task<IReadOnlySet<long>> ClosedIntentsAsync(IAuditStore store, CancellationToken token)
+    {
+        var open = (await store.OpenIntentsAsync(token)).Select(r => r.Sequence).ToHashSet();
+        var intents = await store.ReadAsync(new AuditQuery { Statuses = [AuditStatus.Intended] }, token);
+        return intents.Select(r => r.Sequence).Where(s => !open.Contains(s)).ToHashSet();
+    }
+
+    private static AuditStatus ParseStatus(string text)
+    {
+        try
+        {
+            return AuditStatuses.Parse(text);
+        }
+        catch (FormatException)
+        {
+            throw new CliInputException($"unknown status '{text}'; use one of {string.Join(", ", Enum.GetValues<AuditStatus>().Select(s => s.Name()))}");
+        }
+    }
+
+    private static Dictionary<string, object?> ToJson(AuditRecord r)
+    {
+        var e = r.Entry;
+        return new Dictionary<string, object?>
+        {
+            ["sequence"] = r.Sequence, ["recorded_at"] = r.RecordedAt.ToString("O", CultureInfo.InvariantCulture), ["status"] = e.Status.Name(),
+            ["dry_run"] = e.DryRun, ["run_id"] = e.RunId, ["host"] = e.Host, ["engine_version"] = e.EngineVersion, ["actor"] = e.Actor,
+            ["idempotency_key"] = e.IdempotencyKey, ["intent_sequence"] = e.IntentSequence, ["rule_id"] = e.RuleId, ["rule_file"] = e.RuleFile,
+            ["rule_hash"] = e.RuleHash, ["rules_commit"] = e.RulesCommit, ["finding_id"] = e.FindingId, ["finding_source"] = e.FindingSource,
+            ["provider"] = e.Provider, ["identity_id"] = e.IdentityId, ["identity_name"] = e.IdentityName, ["action"] = e.Action,
+            ["parameters"] = e.Parameters, ["destructive"] = e.Destructive, ["verdict"] = e.Verdict, ["guard"] = e.Guard, ["reason"] = e.Reason,
+            ["error"] = e.Error, ["prior_state"] = e.PriorState, ["facts"] = e.Facts, ["previous_hash"] = r.PreviousHash, ["hash"] = r.Hash,
+        };
+    }
+
+    private static string Csv(IReadOnlyList<AuditRecord> rows)
+    {
+        var builder = new StringBuilder();
+        var first = true;
+        foreach (var row in rows.Select(ToJson))
+        {
+            if (first)
+            {
+                builder.AppendLine(string.Join(',', row.Keys));
+                first = false;
+            }
+
+            builder.AppendLine(string.Join(',', row.Values.Select(v => Quote(Convert.ToString(v, CultureInfo.InvariantCulture) ?? ""))));
+        }
+
+        return builder.ToString();
+    }
+
+    private static string Quote(string value) =>
+        value.IndexOfAny([',', '"', '\n', '\r']) >= 0 ? "\"" + value.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"" : value;
+
+    private static string Truncate(string text, int length) => text.Length <= length ? text : text[..(length - 1)] + "…";
+}
