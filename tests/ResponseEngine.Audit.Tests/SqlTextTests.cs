@@ -1,0 +1,190 @@
+using System.Text.RegularExpressions;
+using Microsoft.SqlServer.TransactSql.ScriptDom;
+using ResponseEngine.Audit.Sqlite;
+using ResponseEngine.Audit.SqlServer;
+using ResponseEngine.TestKit;
+
+namespace ResponseEngine.Audit.Tests;
+
+/// <summary>
+/// With no SQL Server here, the T-SQL is checked by parsing it as SQL Server 2022 would (ScriptDom, TSql160Parser); and
+/// every statement either store sends, and every migration, is checked never to update or delete audit rows.
+/// </summary>
+public partial class SqlTextTests
+{
+    public static TheoryData<int> SqlServerStatementIndexes => new(Enumerable.Range(0, SqlServerStatements.All.Count));
+
+    public static TheoryData<string> SqlServerScripts => new(Directory.GetFiles(Path.Combine(RepoPaths.Root, "schemas", "sqlserver"), "*.sql").Select(Path.GetFileName)!);
+
+    [Theory]
+    [MemberData(nameof(SqlServerStatementIndexes))]
+    public void SqlServerStatement_ParsesAsTSql160(int index)
+    {
+        var errors = Parse(SqlServerStatements.All[index], out _);
+
+        errors.Should().BeEmpty(SqlServerStatements.All[index]);
+    }
+
+    [Theory]
+    [MemberData(nameof(SqlServerScripts))]
+    public void SqlServerMigration_EveryBatchParsesAsTSql160(string file)
+    {
+        var batches = SqlServerMigrations.SplitBatches(File.ReadAllText(Path.Combine(RepoPaths.Root, "schemas", "sqlserver", file)));
+
+        batches.Should().NotBeEmpty();
+        foreach (var batch in batches) Parse(batch, out _).Should().BeEmpty(batch);
+    }
+
+    [Fact]
+    public void Parse_BrokenTSql_ReportsErrors()
+    {
+        // The harness itself: a parser that accepted anything would make the two tests above worthless.
+        Parse("SELECT TOP (@Limit FROM dbo.audit_log", out _).Should().NotBeEmpty();
+        Parse("CREATE TABLE dbo.t (a int) GO", out _).Should().NotBeEmpty();
+    }
+
+    [Fact]
+    public void SqlServerMigrations_AreEmbeddedAsSentAndEveryFileIsOne()
+    {
+        var files = Directory.GetFiles(Path.Combine(RepoPaths.Root, "schemas", "sqlserver"), "*.sql");
+
+        SqlServerMigrations.All.Select(m => $"V{m.Version:000}__{m.Name}.sql").Should().BeEquivalentTo(files.Select(Path.GetFileName));
+        SqlServerMigrations.All.Select(m => m.Version).Should().BeInAscendingOrder().And.OnlyHaveUniqueItems();
+        foreach (var migration in SqlServerMigrations.All)
+        {
+            migration.Script.Should().Be(File.ReadAllText(files.Single(f => f.EndsWith($"__{migration.Name}.sql", StringComparison.Ordinal))).ReplaceLineEndings("\n"));
+        }
+    }
+
+    [Fact]
+    public void SqliteMigrations_AreEmbeddedAsSentAndEveryFileIsOne()
+    {
+        var files = Directory.GetFiles(Path.Combine(RepoPaths.Root, "schemas", "sqlite"), "*.sql");
+
+        SqliteMigrations.All.Select(m => $"V{m.Version:000}__{m.Name}.sql").Should().BeEquivalentTo(files.Select(Path.GetFileName));
+        SqliteMigrations.All.Select(m => m.Version).Should().BeInAscendingOrder().And.OnlyHaveUniqueItems();
+    }
+
+    [Fact]
+    public void SqlServer_NoStatementOrMigration_UpdatesDeletesOrTruncates()
+    {
+        var texts = SqlServerStatements.All.Concat(SqlServerMigrations.All.SelectMany(m => m.Batches));
+        var found = new List<string>();
+        foreach (var text in texts)
+        {
+            Parse(text, out var fragment);
+            var visitor = new DestructiveStatementFinder();
+            fragment.Accept(visitor);
+            found.AddRange(visitor.Found.Select(f => $"{f} in: {text[..Math.Min(80, text.Length)]}"));
+        }
+
+        found.Should().BeEmpty("the store only ever INSERTs into and SELECTs from the audit tables");
+    }
+
+    [Fact]
+    public void SqlServer_TheOnlyMentionOfUpdateOrDelete_IsTheTriggerThatRefusesThem()
+    {
+        var mentions = SqlServerStatements.All.Concat(SqlServerMigrations.All.SelectMany(m => m.Batches))
+            .Select(StripSqlComments)
+            .Where(t => UpdateOrDelete().IsMatch(t))
+            .ToList();
+
+        mentions.Should().AllSatisfy(t => t.Should().Match(s =>
+            s.Contains("CREATE TRIGGER dbo.audit_log_append_only", StringComparison.Ordinal) || s.StartsWith("GRANT", StringComparison.Ordinal)));
+        mentions.Should().Contain(t => t.Contains("INSTEAD OF UPDATE, DELETE", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void SqlServerMigration_CreatesAWriterRoleWithInsertAndSelectOnly()
+    {
+        var grants = new List<(string Verb, string Permission, string Target)>();
+        foreach (var batch in SqlServerMigrations.All.SelectMany(m => m.Batches))
+        {
+            Parse(batch, out var fragment);
+            var visitor = new PermissionFinder();
+            fragment.Accept(visitor);
+            grants.AddRange(visitor.Found);
+        }
+
+        var batches = string.Join("\n", SqlServerMigrations.All.SelectMany(m => m.Batches));
+        batches.Should().Contain("CREATE ROLE respond_writer");
+        grants.Where(g => g.Verb == "GRANT" && g.Target == "dbo.audit_log").Select(g => g.Permission).Should().BeEquivalentTo(["INSERT", "SELECT"]);
+        grants.Where(g => g.Verb == "GRANT").Select(g => g.Permission).Should().OnlyContain(p => p == "INSERT" || p == "SELECT");
+        grants.Where(g => g.Verb == "DENY" && g.Target == "dbo.audit_log").Select(g => g.Permission).Should().Contain(["UPDATE", "DELETE", "ALTER"]);
+    }
+
+    [Fact]
+    public void Sqlite_NoStatementOrMigration_UpdatesDeletesOrReplaces()
+    {
+        var texts = SqliteStatements.All.Concat(SqliteMigrations.All.Select(m => m.Script)).Select(StripSqlComments).Select(t => SqliteTrigger().Replace(t, ""));
+
+        texts.Where(t => DestructiveSqlite().IsMatch(t)).Should().BeEmpty("the store only ever INSERTs into and SELECTs from the audit tables");
+    }
+
+    [Fact]
+    public void SqliteMigration_HasTriggersThatAbortUpdateAndDelete()
+    {
+        var script = SqliteMigrations.All.Single(m => m.Version == 1).Script;
+
+        SqliteTrigger().Matches(script).Select(m => m.Value).Should().SatisfyRespectively(
+            update => update.Should().Contain("BEFORE UPDATE ON audit_log").And.Contain("RAISE(ABORT"),
+            delete => delete.Should().Contain("BEFORE DELETE ON audit_log").And.Contain("RAISE(ABORT"));
+    }
+
+    private static IList<ParseError> Parse(string sql, out TSqlFragment fragment)
+    {
+        var parser = new TSql160Parser(initialQuotedIdentifiers: true);
+        using var reader = new StringReader(sql);
+        fragment = parser.Parse(reader, out var errors);
+        return errors;
+    }
+
+    private static string StripSqlComments(string sql) => LineComment().Replace(sql, "").Trim();
+
+    [GeneratedRegex(@"--[^\n]*")]
+    private static partial Regex LineComment();
+
+    [GeneratedRegex(@"\b(UPDATE|DELETE)\b", RegexOptions.IgnoreCase)]
+    private static partial Regex UpdateOrDelete();
+
+    [GeneratedRegex(@"\b(UPDATE|DELETE|REPLACE|TRUNCATE|DROP|ALTER)\b", RegexOptions.IgnoreCase)]
+    private static partial Regex DestructiveSqlite();
+
+    [GeneratedRegex(@"CREATE TRIGGER .*?\bEND;", RegexOptions.Singleline)]
+    private static partial Regex SqliteTrigger();
+
+    private sealed class DestructiveStatementFinder : TSqlFragmentVisitor
+    {
+        public List<string> Found { get; } = [];
+
+        public override void Visit(UpdateStatement node) => Found.Add("UPDATE");
+
+        public override void Visit(DeleteStatement node) => Found.Add("DELETE");
+
+        public override void Visit(MergeStatement node) => Found.Add("MERGE");
+
+        public override void Visit(TruncateTableStatement node) => Found.Add("TRUNCATE");
+
+        public override void Visit(DropTableStatement node) => Found.Add("DROP TABLE");
+
+        public override void Visit(EnableDisableTriggerStatement node) => Found.Add("ENABLE/DISABLE TRIGGER");
+    }
+
+    private sealed class PermissionFinder : TSqlFragmentVisitor
+    {
+        public List<(string Verb, string Permission, string Target)> Found { get; } = [];
+
+        public override void Visit(GrantStatement node) => Add("GRANT", node.Permissions, node.SecurityTargetObject);
+
+        public override void Visit(DenyStatement node) => Add("DENY", node.Permissions, node.SecurityTargetObject);
+
+        private void Add(string verb, IList<Permission> permissions, SecurityTargetObject target)
+        {
+            var name = string.Join(".", target.ObjectName.MultiPartIdentifier.Identifiers.Select(i => i.Value));
+            foreach (var permission in permissions)
+            {
+                Found.Add((verb, string.Join(" ", permission.Identifiers.Select(i => i.Value.ToUpperInvariant())), name));
+            }
+        }
+    }
+}
