@@ -39,7 +39,7 @@ internal static class EngineHost
     {
         IAuditStore store = options.Audit.Store == "sqlserver"
             ? new SqlServerAuditStore(options.Audit.Connection, time)
-            : SqliteAuditStore.Open(options.Audit.Connection, time);
+            : new SqliteAuditStore(options.Audit.Connection, time);
         try
         {
             await store.InitializeAsync(cancellationToken);

@@ -1,0 +1,210 @@
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Time.Testing;
+using ResponseEngine.TestKit;
+
+namespace ResponseEngine.Cli.Tests;
+
+/// <summary>`respond run` and the operator commands end to end on the embedded default, in a scratch folder.</summary>
+public sealed class RunCommandTests : IDisposable
+{
+    private readonly TempDirectory _temp = new();
+    private readonly FakeTimeProvider _time = new(Build.Now);
+    private readonly string _config;
+
+    public RunCommandTests()
+    {
+        _config = Config();
+    }
+
+    public void Dispose()
+    {
+        SqliteConnection.ClearAllPools();
+        _temp.Dispose();
+    }
+
+    private string Db => Path.Combine(_temp.Path, "respond.db");
+
+    private string Config(string extra = "", string? findings = null) => _temp.Write($"respond-{Guid.NewGuid():N}.yaml", $"""
+        rules: {RepoPaths.Rules}
+        findings: [{findings ?? RepoPaths.SampleFindings}]
+        audit: {"{"} connection: {Db} {"}"}
+        local: {"{"} snapshot: {RepoPaths.SampleDirectory}, working_copy: {Path.Combine(_temp.Path, "state", "directory.json")} {"}"}
+        {extra}
+        """);
+
+    private bool WorkingCopyUnchanged()
+    {
+        var workingCopy = Path.Combine(_temp.Path, "state", "directory.json");
+        if (!File.Exists(workingCopy)) return true;
+        var before = ResponseEngine.Identities.SnapshotReader.ReadFile(RepoPaths.SampleDirectory, ResponseEngine.Identities.PrivilegedPolicy.Default).Snapshot!;
+        var after = ResponseEngine.Identities.SnapshotReader.ReadFile(workingCopy, ResponseEngine.Identities.PrivilegedPolicy.Default).Snapshot!;
+        return before.Users.Select(u => (u.Id, u.Enabled, u.Groups.Length, u.Roles.Length)).SequenceEqual(after.Users.Select(u => (u.Id, u.Enabled, u.Groups.Length, u.Roles.Length)));
+    }
+
+    private (int Exit, string Out, string Err) Run(params string[] args)
+    {
+        var output = new StringWriter();
+        var error = new StringWriter();
+        var exit = CliApp.Run(args, output, error, _time);
+        return (exit, output.ToString(), error.ToString());
+    }
+
+    [Fact]
+    public void Run_EmbeddedDefault_AppliesAuditsAndPrintsASummaryByStatus()
+    {
+        var (exit, output, error) = Run("run", "--once", "--config", _config);
+
+        exit.Should().Be(0, error);
+        output.Should().MatchRegex(@"run \S+: 663 findings, \d+ decisions");
+        output.Should().MatchRegex(@"(?m)^succeeded\s+\d+$").And.MatchRegex(@"(?m)^skipped\s+\d+$");
+        output.Should().Contain("not executed, by guard:").And.Contain("identity").And.Contain("protected_identity");
+        File.Exists(Db).Should().BeTrue();
+        File.ReadAllText(RepoPaths.SampleDirectory).Should().NotContain("password_must_change\": true", "the sample itself is never changed");
+    }
+
+    [Fact]
+    public void Run_Twice_ExecutesNothingNew()
+    {
+        var first = Run("run", "--once", "--config", _config);
+        first.Exit.Should().Be(0, first.Out + first.Err);
+
+        var (exit, output, _) = Run("run", "--once", "--config", _config);
+
+        exit.Should().Be(0);
+        output.Should().NotMatchRegex(@"(?m)^succeeded\s");
+        output.Should().NotMatchRegex(@"(?m)^failed\s");
+        output.Should().Contain("dedupe");
+    }
+
+    [Fact]
+    public void Run_DryRun_WritesDryRunRowsAndChangesNothing()
+    {
+        var (exit, output, _) = Run("run", "--once", "--dry-run", "--config", _config);
+
+        exit.Should().Be(0);
+        output.Should().Contain("(dry-run)").And.MatchRegex(@"(?m)^dry_run\s+\d+$");
+        WorkingCopyUnchanged().Should().BeTrue("a dry run touches nothing");
+        var (_, list, _) = Run("audit", "list", "--status", "intended", "--config", _config);
+        list.Split('\n').Should().HaveCount(2, "only the header: no intents in a dry run");
+    }
+
+    [Fact]
+    public void Run_ReadOnlyAuditDatabase_ExecutesNothingAndExitsOne()
+    {
+        Run("audit", "verify", "--config", _config).Exit.Should().Be(0, "creates the database");
+        SqliteConnection.ClearAllPools();
+
+        // CI runs as root, which ignores file modes: a read-only connection stands in for a read-only file.
+        var readOnly = Config().Replace($"connection: {Db}", $"connection: \"Data Source={Db};Mode=ReadOnly\"", StringComparison.Ordinal);
+        File.WriteAllText(readOnly, File.ReadAllText(readOnly).Replace($"connection: {Db}", $"connection: \"Data Source={Db};Mode=ReadOnly\"", StringComparison.Ordinal));
+        var (exit, output, error) = Run("run", "--once", "--config", readOnly);
+
+        exit.Should().Be(1, output + error);
+        error.Should().Contain("audit").And.NotContain("   at ");
+        WorkingCopyUnchanged().Should().BeTrue("no action may run without its audit intent");
+    }
+
+    [Fact]
+    public void AuditVerify_DetectsARowAlteredByHand()
+    {
+        Run("run", "--once", "--config", _config).Exit.Should().Be(0);
+        Run("audit", "verify", "--config", _config).Exit.Should().Be(0);
+
+        using (var connection = new SqliteConnection($"Data Source={Db}"))
+        {
+            connection.Open();
+            using var command = connection.CreateCommand();
+            command.CommandText = "SELECT name FROM sqlite_master WHERE type = 'trigger'";
+            var triggers = new List<string>();
+            using (var reader = command.ExecuteReader())
+            {
+                while (reader.Read()) triggers.Add(reader.GetString(0));
+            }
+
+            foreach (var trigger in triggers)
+            {
+                command.CommandText = $"DROP TRIGGER \"{trigger}\"";
+                command.ExecuteNonQuery();
+            }
+
+            command.CommandText = "UPDATE audit_log SET reason = 'nothing to see here' WHERE sequence = 5";
+            command.ExecuteNonQuery().Should().Be(1);
+        }
+
+        SqliteConnection.ClearAllPools();
+        var (exit, output, _) = Run("audit", "verify", "--config", _config);
+
+        exit.Should().Be(1);
+        output.Should().Contain("BROKEN at row #5");
+    }
+
+    [Fact]
+    public void BreakerRearm_IsAuditedAndClosesTheBreaker()
+    {
+        var config = Config("guards: { breaker: { threshold: 3, window: 1h } }");
+        Run("run", "--once", "--config", config);
+
+        var (statusExit, status, _) = Run("breaker", "status", "--config", config);
+        statusExit.Should().Be(1);
+        status.Should().StartWith("breaker OPEN since");
+
+        Run("breaker", "rearm", "--reason", "reviewed", "--config", config).Out.Should().StartWith("breaker re-armed (audit #");
+        Run("breaker", "status", "--config", config).Exit.Should().Be(0);
+        Run("audit", "list", "--status", "breaker_rearmed", "--config", config).Out.Should().Contain("breaker re-armed");
+    }
+
+    [Fact]
+    public void ApproveThenRun_ExecutesTheHeldDecision()
+    {
+        var config = Config("guards: { breaker: { threshold: 1000 } }");
+        Run("run", "--once", "--config", config);
+        var held = Run("audit", "list", "--status", "held", "--limit", "500", "--config", config).Out
+            .Split('\n').First(l => l.Contains("[approval]", StringComparison.Ordinal));
+        var id = held.Trim().Split(' ')[0];
+
+        Run("approve", id, "--config", config).Out.Should().Contain($"approved deactivate_user");
+        var (_, output, _) = Run("run", "--once", "--config", config);
+
+        Run("audit", "list", "--status", "succeeded", "--limit", "500", "--config", config).Out.Should().Contain("deactivate_user");
+        output.Should().NotContain("failed");
+    }
+
+    [Fact]
+    public void Undo_RestoresThePriorStateAndIsAudited()
+    {
+        Run("run", "--once", "--config", _config);
+        var line = Run("audit", "list", "--status", "succeeded", "--limit", "500", "--config", _config).Out
+            .Split('\n').First(l => l.Contains("disable_user", StringComparison.Ordinal));
+        var id = line.Trim().Split(' ')[0];
+
+        var (exit, output, error) = Run("undo", id, "--config", _config);
+
+        exit.Should().Be(0, error);
+        output.Should().StartWith("undone: disable_user");
+        Run("undo", id, "--config", _config).Exit.Should().Be(2, "an action is undone once");
+        Run("audit", "list", "--limit", "3", "--config", _config).Out.Should().Contain($"undo of audit #{id}");
+    }
+
+    [Fact]
+    public void Run_InvalidFindings_DoesNothingAndExitsTwo()
+    {
+        var findings = _temp.Write("bad.ndjson", "{\"id\": \"x\"}\n");
+
+        var (exit, _, error) = Run("run", "--once", "--config", Config(findings: findings));
+
+        exit.Should().Be(2);
+        error.Should().Contain("nothing done");
+        File.Exists(Db).Should().BeFalse();
+    }
+
+    [Fact]
+    public void Run_InvalidConfig_ExitsTwoWithPositions()
+    {
+        var config = _temp.Write("bad.yaml", "guards:\n  lockout: { minimun: 3 }\n");
+
+        var (exit, _, error) = Run("run", "--once", "--config", config);
+
+        exit.Should().Be(2);
+        error.Should().Contain($"{config}:2:14: error RE0002: unknown key 'minimun' in 'guards.lockout'; did you mean 'minimum'?");
+    }
+}
