@@ -224,3 +224,33 @@ public class CliTests
         output.Should().Contain("Examples:").And.Contain($"respond {command}").And.Contain("Options:");
     }
 }
+
+public class PlanLockoutTests
+{
+    [Fact]
+    public void Plan_RuleThatWouldDisableEveryDomainAdmin_KeepsTheMinimumAndSaysWhy()
+    {
+        using var temp = new TempDirectory();
+        temp.Write("rules/disable-all-admins.yaml", RuleFiles.Rule(id: "disable-all-admins", types: "[test_disable]", when: "member_of('Domain Admins')"));
+        var snapshot = Identities.SnapshotReader.ReadFile(RepoPaths.SampleDirectory, Identities.PrivilegedPolicy.Default).Snapshot!;
+        var admins = snapshot.Users.Where(u => u.Provider == Findings.Provider.Ad && u.Enabled && u.IsMemberOf("Domain Admins")).ToList();
+        admins.Count.Should().BeGreaterThan(3);
+        var findings = temp.Write("findings.ndjson", string.Join('\n', admins.Select((u, i) =>
+            "{\"id\":\"da" + i + "\",\"source\":\"t\",\"type\":\"test_disable\",\"severity\":\"high\",\"observed_at\":\"2026-11-20T08:00:00Z\",\"subject\":{\"provider\":\"ad\",\"id\":\"" + u.Id + "\"}}")));
+        var output = new StringWriter();
+
+        var exit = CliApp.Run(["plan", "--rules", Path.Combine(temp.Path, "rules"), "--findings", findings, "--directory", RepoPaths.SampleDirectory, "--format", "json"],
+            output, new StringWriter(), new Microsoft.Extensions.Time.Testing.FakeTimeProvider(Build.Now));
+
+        exit.Should().Be(0);
+        using var document = System.Text.Json.JsonDocument.Parse(output.ToString());
+        var decisions = document.RootElement.GetProperty("decisions").EnumerateArray().ToList();
+        var executed = decisions.Count(d => d.GetProperty("verdict").GetString() == "execute");
+        var locked = decisions.Where(d => d.GetProperty("guard").GetString() == "lockout_protection").ToList();
+        var protectedAccounts = decisions.Count(d => d.GetProperty("guard").GetString() == "protected_identity");
+        (admins.Count - executed).Should().BeGreaterThanOrEqualTo(2, "at least two Domain Admins stay enabled");
+        locked.Should().NotBeEmpty();
+        locked.Should().OnlyContain(d => d.GetProperty("reason").GetString()!.Contains("the minimum is 2"));
+        (executed + locked.Count + protectedAccounts).Should().Be(admins.Count);
+    }
+}

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using ResponseEngine.Cli.Rendering;
 using ResponseEngine.Findings;
+using ResponseEngine.Guards;
 using ResponseEngine.Identities;
 using ResponseEngine.Planning;
 
@@ -28,9 +29,11 @@ internal static class PlanCommand
         var format = CommonOptions.Format("text", "markdown", "json");
         var output = new Option<string?>("--out", "-o") { Description = "Write the plan to this file instead of standard output", HelpName = "FILE" };
         var at = CommonOptions.At();
+        var config = EngineHost.Config();
         var command = new Command("plan", """
             Dry-run: evaluate the rules against findings and a directory snapshot, pass each proposed action
-            through the guards that need no live state (rule mode and expiry, action preconditions, approval),
+            through the guards that need no audit history (rule mode and expiry, protected identities, action
+            preconditions, lockout protection counted on the snapshot, approval),
             and print the plan: per identity, what would be done and why, or why not. Nothing is changed.
             Findings that fail validation are reported with file and line; the others are still planned
             (exit code 2 tells CI that some input was rejected).
@@ -47,15 +50,17 @@ internal static class PlanCommand
             format,
             output,
             at,
+            config,
         };
         command.SetAction(parse => Run(context, parse.GetValue(findings)!, parse.GetValue(rules)!, parse.GetValue(directory)!,
-            parse.GetValue(format)!, parse.GetValue(output), parse.GetValue(at)));
+            parse.GetValue(format)!, parse.GetValue(output), parse.GetValue(at), parse.GetValue(config)));
         return command;
     }
 
-    private static int Run(CliContext context, string[] findingPaths, string rulesDirectory, string directoryFile, string format, string? outFile, string? at)
+    private static int Run(CliContext context, string[] findingPaths, string rulesDirectory, string directoryFile, string format, string? outFile, string? at, string? configFile)
     {
         var time = CommonOptions.Clock(context, at);
+        var options = EngineHost.LoadOptions(context, configFile);
         var load = CommonOptions.LoadRules(rulesDirectory, time);
         CommonOptions.Print(context.Error, load.Diagnostics.Where(d => d.IsError), context.Color);
         if (load.RuleSet is null)
@@ -64,7 +69,7 @@ internal static class PlanCommand
             return ExitCodes.BadInput;
         }
 
-        var snapshot = SnapshotReader.ReadFile(directoryFile, PrivilegedPolicy.Default);
+        var snapshot = SnapshotReader.ReadFile(directoryFile, options.Privileged);
         CommonOptions.Print(context.Error, snapshot.Diagnostics, context.Color);
         if (snapshot.Snapshot is null)
         {
@@ -74,7 +79,7 @@ internal static class PlanCommand
 
         var read = FindingReader.ReadPaths(findingPaths);
         CommonOptions.Print(context.Error, read.Diagnostics, context.Color);
-        var plan = new Planner(load.RuleSet, snapshot.Snapshot, PrivilegedPolicy.Default, time).Plan(read.Findings);
+        var plan = new Planner(load.RuleSet, snapshot.Snapshot, options.Privileged, time, GuardPipeline.ForPlan(options, snapshot.Snapshot)).Plan(read.Findings);
 
         using (var target = outFile is null ? null : File.Create(outFile))
         {

@@ -20,6 +20,14 @@ public sealed class GuardPipeline
     public static GuardPipeline ForPlan(Configuration.ProtectedIdentityOptions protectedIdentities) =>
         new([new RuleModeGuard(), new ProtectedIdentityGuard(protectedIdentities), new PreconditionGuard(), new ApprovalGuard()]);
 
+    /// <summary>
+    /// The guards a plan from a snapshot can decide, in the executor's order: everything but the audit-history ones
+    /// (dedupe, cooldown, rate limits, breaker), which only a run against the audit store can know.
+    /// </summary>
+    public static GuardPipeline ForPlan(Configuration.EngineOptions options, Identities.DirectorySnapshot snapshot) =>
+        new([new RuleModeGuard(), new ProtectedIdentityGuard(options.Guards.Protected), new PreconditionGuard(),
+            new SnapshotLockoutGuard(snapshot, options.Guards.Lockout, options.Privileged), new ApprovalGuard()]);
+
     public ImmutableArray<IGuard> Guards { get; }
 
     public Decision Check(Decision decision, GuardContext context)
