@@ -64,17 +64,12 @@ public sealed class SqlServerAuditStore : IAuditStore
                 {
                     if (applied.TryGetValue(migration.Version, out var checksum))
                     {
-                        if (checksum != migration.Checksum)
-                        {
-                            throw new InvalidOperationException(
-                                $"{Name}: migration V{migration.Version:000}__{migration.Name} was changed after it was applied (checksum {checksum[..12]} in the database, {migration.Checksum[..12]} now): add a new migration instead");
-                        }
-
+                        migration.EnsureUnchanged(checksum, Name);
                         continue;
                     }
 
                     await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-                    foreach (var batch in migration.Batches)
+                    foreach (var batch in migration.Batches())
                     {
                         await connection.ExecuteAsync(new CommandDefinition(batch, transaction: transaction, commandTimeout: 300, cancellationToken: cancellationToken));
                     }
@@ -181,45 +176,17 @@ public sealed class SqlServerAuditStore : IAuditStore
     public async Task<ChainVerification> VerifyAsync(CancellationToken cancellationToken)
     {
         await using var connection = await OpenAsync(cancellationToken);
-        var expected = 1L;
-        var previousHash = AuditRecord.GenesisHash;
+        var verifier = new AuditChainVerifier();
         while (true)
         {
             var page = (await connection.QueryAsync<SqlServerAuditRow>(new CommandDefinition(
-                SqlServerStatements.SelectChainPage, new { AfterSequence = expected - 1, Limit = ChainPageSize }, cancellationToken: cancellationToken))).AsList();
+                SqlServerStatements.SelectChainPage, new { AfterSequence = verifier.Checked, Limit = ChainPageSize }, cancellationToken: cancellationToken))).AsList();
             foreach (var row in page)
             {
-                var checkedSoFar = expected - 1;
-                if (row.Sequence != expected)
-                {
-                    return new ChainVerification(false, checkedSoFar, expected, $"row {expected} is missing: the next row is {row.Sequence}");
-                }
-
-                AuditRecord record;
-                try
-                {
-                    record = row.ToRecord();
-                }
-                catch (FormatException ex)
-                {
-                    return new ChainVerification(false, checkedSoFar + 1, row.Sequence, $"row {row.Sequence} cannot be read: {ex.Message}");
-                }
-
-                if (record.PreviousHash.Trim() != previousHash)
-                {
-                    return new ChainVerification(false, checkedSoFar + 1, row.Sequence, $"row {row.Sequence} does not link to the row before it");
-                }
-
-                if (AuditRecord.ComputeHash(record.Sequence, record.RecordedAt, record.Entry, previousHash) != record.Hash.Trim())
-                {
-                    return new ChainVerification(false, checkedSoFar + 1, row.Sequence, $"row {row.Sequence} was changed after it was written: its hash does not match its contents");
-                }
-
-                previousHash = record.Hash.Trim();
-                expected++;
+                if (verifier.Check(row.Sequence, row.ToRecord) is { } broken) return broken;
             }
 
-            if (page.Count < ChainPageSize) return new ChainVerification(true, expected - 1, null, null);
+            if (page.Count < ChainPageSize) return verifier.Intact();
         }
     }
 

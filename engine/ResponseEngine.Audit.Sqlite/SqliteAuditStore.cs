@@ -75,7 +75,7 @@ public sealed class SqliteAuditStore : IAuditStore
             {
                 if (applied.TryGetValue(migration.Version, out var checksum))
                 {
-                    EnsureUnchanged(migration, checksum);
+                    migration.EnsureUnchanged(checksum, Path);
                     continue;
                 }
 
@@ -83,7 +83,7 @@ public sealed class SqliteAuditStore : IAuditStore
                 var now = (await AppliedAsync(connection, cancellationToken, transaction));
                 if (now.TryGetValue(migration.Version, out checksum))
                 {
-                    EnsureUnchanged(migration, checksum); // another process applied it while we waited
+                    migration.EnsureUnchanged(checksum, Path); // another process applied it while we waited
                     continue;
                 }
 
@@ -181,45 +181,17 @@ public sealed class SqliteAuditStore : IAuditStore
     public async Task<ChainVerification> VerifyAsync(CancellationToken cancellationToken)
     {
         await using var connection = await OpenAsync(cancellationToken);
-        var expected = 1L;
-        var previousHash = AuditRecord.GenesisHash;
+        var verifier = new AuditChainVerifier();
         while (true)
         {
             var page = (await connection.QueryAsync<SqliteAuditRow>(new CommandDefinition(
-                SqliteStatements.SelectChainPage, new { AfterSequence = expected - 1, Limit = ChainPageSize }, cancellationToken: cancellationToken))).AsList();
+                SqliteStatements.SelectChainPage, new { AfterSequence = verifier.Checked, Limit = ChainPageSize }, cancellationToken: cancellationToken))).AsList();
             foreach (var row in page)
             {
-                var checkedSoFar = expected - 1;
-                if (row.Sequence != expected)
-                {
-                    return new ChainVerification(false, checkedSoFar, expected, $"row {expected} is missing: the next row is {row.Sequence}");
-                }
-
-                AuditRecord record;
-                try
-                {
-                    record = row.ToRecord();
-                }
-                catch (FormatException ex)
-                {
-                    return new ChainVerification(false, checkedSoFar + 1, row.Sequence, $"row {row.Sequence} cannot be read: {ex.Message}");
-                }
-
-                if (record.PreviousHash != previousHash)
-                {
-                    return new ChainVerification(false, checkedSoFar + 1, row.Sequence, $"row {row.Sequence} does not link to the row before it");
-                }
-
-                if (AuditRecord.ComputeHash(record.Sequence, record.RecordedAt, record.Entry, record.PreviousHash) != record.Hash)
-                {
-                    return new ChainVerification(false, checkedSoFar + 1, row.Sequence, $"row {row.Sequence} was changed after it was written: its hash does not match its contents");
-                }
-
-                previousHash = record.Hash;
-                expected++;
+                if (verifier.Check(row.Sequence, row.ToRecord) is { } broken) return broken;
             }
 
-            if (page.Count < ChainPageSize) return new ChainVerification(true, expected - 1, null, null);
+            if (page.Count < ChainPageSize) return verifier.Intact();
         }
     }
 
@@ -252,15 +224,6 @@ public sealed class SqliteAuditStore : IAuditStore
         await connection.ExecuteAsync(new CommandDefinition(SqliteStatements.CreateMigrationsTable, transaction: transaction, cancellationToken: cancellationToken));
         var rows = await connection.QueryAsync<AppliedMigration>(new CommandDefinition(SqliteStatements.SelectMigrations, transaction: transaction, cancellationToken: cancellationToken));
         return rows.ToDictionary(r => (int)r.Version, r => r.Checksum);
-    }
-
-    private static void EnsureUnchanged(SqliteMigration migration, string appliedChecksum)
-    {
-        if (appliedChecksum != migration.Checksum)
-        {
-            throw new InvalidOperationException(
-                $"migration V{migration.Version:000}__{migration.Name} was changed after it was applied (checksum {appliedChecksum[..12]} in the database, {migration.Checksum[..12]} now): add a new migration instead");
-        }
     }
 
     private static (string Where, DynamicParameters Parameters) Filter(AuditQuery query)

@@ -68,7 +68,7 @@ public partial class SqlTextTests
     [Fact]
     public void SqlServer_NoStatementOrMigration_UpdatesDeletesOrTruncates()
     {
-        var texts = SqlServerStatements.All.Concat(SqlServerMigrations.All.SelectMany(m => m.Batches));
+        var texts = SqlServerStatements.All.Concat(SqlServerMigrations.All.SelectMany(m => m.Batches()));
         var found = new List<string>();
         foreach (var text in texts)
         {
@@ -84,7 +84,7 @@ public partial class SqlTextTests
     [Fact]
     public void SqlServer_TheOnlyMentionOfUpdateOrDelete_IsTheTriggerThatRefusesThem()
     {
-        var mentions = SqlServerStatements.All.Concat(SqlServerMigrations.All.SelectMany(m => m.Batches))
+        var mentions = SqlServerStatements.All.Concat(SqlServerMigrations.All.SelectMany(m => m.Batches()))
             .Select(StripSqlComments)
             .Where(t => UpdateOrDelete().IsMatch(t))
             .ToList();
@@ -98,7 +98,7 @@ public partial class SqlTextTests
     public void SqlServerMigration_CreatesAWriterRoleWithInsertAndSelectOnly()
     {
         var grants = new List<(string Verb, string Permission, string Target)>();
-        foreach (var batch in SqlServerMigrations.All.SelectMany(m => m.Batches))
+        foreach (var batch in SqlServerMigrations.All.SelectMany(m => m.Batches()))
         {
             Parse(batch, out var fragment);
             var visitor = new PermissionFinder();
@@ -106,7 +106,7 @@ public partial class SqlTextTests
             grants.AddRange(visitor.Found);
         }
 
-        var batches = string.Join("\n", SqlServerMigrations.All.SelectMany(m => m.Batches));
+        var batches = string.Join("\n", SqlServerMigrations.All.SelectMany(m => m.Batches()));
         batches.Should().Contain("CREATE ROLE respond_writer");
         grants.Where(g => g.Verb == "GRANT" && g.Target == "dbo.audit_log").Select(g => g.Permission).Should().BeEquivalentTo(["INSERT", "SELECT"]);
         grants.Where(g => g.Verb == "GRANT").Select(g => g.Permission).Should().OnlyContain(p => p == "INSERT" || p == "SELECT");
