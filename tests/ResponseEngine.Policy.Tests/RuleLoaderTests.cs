@@ -209,4 +209,30 @@ public class RuleLoaderTests
 
         load.Diagnostics.Should().Contain(d => d.Code == DiagnosticCodes.UnsupportedYaml && d.Message.Contains("more than one YAML document"));
     }
+
+    [Fact]
+    public void LoadDirectory_MissingFolder_IsAnError()
+    {
+        var load = Rules.RuleLoader.Default(RuleFiles.Clock()).LoadDirectory("/nonexistent/rules");
+
+        load.Diagnostics.Should().ContainSingle(d => d.Code == DiagnosticCodes.FileUnreadable && d.Hint!.Contains("--rules"));
+    }
+
+    [Fact]
+    public void Load_HugeFile_IsRefusedUnread()
+    {
+        var load = RuleFiles.Load(Valid + "\n# " + new string('x', 1_100_000) + "\n");
+
+        load.Diagnostics.Should().ContainSingle(d => d.Code == DiagnosticCodes.FileUnreadable && d.Message.Contains("larger than 1024 KiB"));
+    }
+
+    [Fact]
+    public void Load_NotUtf8_IsRefused()
+    {
+        var load = RuleLoader().Load([("rules/bad.yaml", new byte[] { 0x69, 0x64, 0x3a, 0x20, 0xff, 0xfe, 0x0a })], null);
+
+        load.Diagnostics.Should().ContainSingle(d => d.Code == DiagnosticCodes.FileUnreadable && d.Message == "rule file is not UTF-8 text");
+    }
+
+    private static Rules.RuleLoader RuleLoader() => Rules.RuleLoader.Default(RuleFiles.Clock());
 }
