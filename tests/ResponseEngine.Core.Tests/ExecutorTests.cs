@@ -260,24 +260,27 @@ public class ExecutorTests
     }
 
     [Fact]
-    public async Task Reconcile_IntentThatNeverTookEffect_IsRetriedOnceUnderANewIntent()
+    public async Task Reconcile_IntentThatNeverTookEffect_IsClosedAndDecidedAgainByTheNextRunUnderEveryGuard()
     {
-        var run = Run();
-        var intent = await _store.AppendAsync(run.Entry(AuditStatus.Intended) with
-        {
-            Action = "disable_user", Provider = "ad", IdentityId = "id-user3", IdentityName = "user3", Parameters = "{}", Destructive = true,
-        }, CancellationToken.None);
+        var rules = Rules(when: "member_of('Domain Admins')");
+        _ad.BeforeApply = _ => throw new OperationCanceledException("the process died before the directory call");
+        var crashed = () => ResponseRun.RunAsync(rules, Findings("da1"), Run(), null, CancellationToken.None);
+        await crashed.Should().ThrowAsync<OperationCanceledException>();
+        _ad.BeforeApply = null;
         _time.Advance(TimeSpan.FromMinutes(5));
 
         var results = await new Reconciler(Run(), ActionCatalogue.Default).ReconcileAsync(TimeSpan.FromMinutes(2), CancellationToken.None);
 
-        results.Should().ContainSingle().Which.Detail.Should().Be("reconciled after restart: retried once");
-        _ad.IsDisabled("id-user3").Should().BeTrue();
-        _store.Rows.Select(r => (r.Entry.Status, r.Entry.IntentSequence)).Should().Equal(
-            (AuditStatus.Intended, null),
-            (AuditStatus.Intended, null),
-            (AuditStatus.Failed, intent.Sequence),
-            (AuditStatus.Succeeded, 2L));
+        results.Should().ContainSingle().Which.Status.Should().Be(AuditStatus.Failed);
+        _ad.IsDisabled("id-da1").Should().BeFalse("the reconciler itself never acts");
+        (await _store.OpenIntentsAsync(CancellationToken.None)).Should().BeEmpty();
+
+        // Meanwhile two other Domain Admins were disabled: the next run must re-check lockout, not replay the old intent.
+        var minimumThree = new EngineOptions { Guards = new GuardOptions { Lockout = new LockoutOptions { Minimum = 3 } } };
+        (await ExecuteAsync(rules, Findings("da2", "da3"), minimumThree)).Count(AuditStatus.Succeeded).Should().Be(2);
+        var again = await ExecuteAsync(rules, Findings("da1"), minimumThree);
+        again.Results.Should().ContainSingle().Which.Decision.Guard.Should().Be("lockout_protection");
+        _ad.IsDisabled("id-da1").Should().BeFalse();
     }
 
     [Fact]

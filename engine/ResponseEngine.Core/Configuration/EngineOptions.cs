@@ -13,8 +13,8 @@ public sealed record ProtectedIdentityOptions
     /// <summary>Members of these groups (transitively) are protected.</summary>
     public ImmutableArray<string> Groups { get; init; } = [];
 
-    /// <summary>Accounts carrying these tags in the directory are protected.</summary>
-    public ImmutableArray<string> Tags { get; init; } = ["break_glass", "service_account"];
+    /// <summary>Accounts carrying these tags in the directory are protected: break-glass accounts and the engine's own accounts by default.</summary>
+    public ImmutableArray<string> Tags { get; init; } = ["break_glass", "response_engine"];
 
     /// <summary>The engine's own service accounts, per provider, by id or name.</summary>
     public ImmutableArray<string> EngineAccounts { get; init; } = [];

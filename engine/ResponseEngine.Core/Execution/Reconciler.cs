@@ -10,9 +10,9 @@ namespace ResponseEngine.Execution;
 public sealed record Reconciliation(long IntentSequence, string Action, string Target, AuditStatus Status, string Detail);
 
 /// <summary>
-/// At start-up, closes intents that a crash left without an outcome. It never re-runs blindly: it reads the live
-/// state first. Applied → succeeded (reconciled). Not applied → retried once under a new intent; a retry that is
-/// itself interrupted is closed as failed, never retried again.
+/// At start-up, closes intents that a crash left without an outcome. It never re-runs anything: it reads the live
+/// state. Applied → succeeded (reconciled). Not applied → failed, so that the next run decides the finding again
+/// under every guard (a retry from here would skip the guards that hold now).
 /// </summary>
 public sealed class Reconciler(RunContext run, ActionCatalogue catalogue)
 {
@@ -49,25 +49,11 @@ public sealed class Reconciler(RunContext run, ActionCatalogue catalogue)
                 return await CloseAsync(intent, AuditStatus.Succeeded, "reconciled after restart: the change is in place", target, state.PriorState);
             }
 
-            if (e.Reason?.StartsWith("retry of audit #", StringComparison.Ordinal) == true)
-            {
-                return await CloseAsync(intent, AuditStatus.Failed, "interrupted again during its retry; not retried a second time", target, state.PriorState);
-            }
-
-            var retry = await run.Store.AppendAsync(e with
-            {
-                RunId = run.RunId,
-                Host = run.Host,
-                Actor = run.Actor,
-                EngineVersion = run.EngineVersion,
-                Reason = $"retry of audit #{intent.Sequence}, interrupted before it took effect",
-            }, cancellationToken);
-            await CloseAsync(intent, AuditStatus.Failed, $"interrupted before it took effect; retried once as audit #{retry.Sequence}", target, state.PriorState);
-            await connector.ApplyAsync(request, cancellationToken);
-            var verified = await connector.VerifyAsync(request, cancellationToken);
-            return verified
-                ? await CloseAsync(retry, AuditStatus.Succeeded, "reconciled after restart: retried once", target, state.PriorState)
-                : await CloseAsync(retry, AuditStatus.Failed, "retried once after restart; reading it back did not confirm the change", target, state.PriorState);
+            // Not applied: the intent is closed as failed and nothing is done here, because a retry from this row would
+            // bypass the guards (lockout, rate limits, breaker) that hold now. The decision is made again, under every
+            // guard, by the next run that sees its finding: the failed outcome does not count as done.
+            return await CloseAsync(intent, AuditStatus.Failed,
+                "interrupted before it took effect; not retried here — the next run decides it again under every guard", target, state.PriorState);
         }
         catch (ConnectorException ex)
         {
