@@ -9,5 +9,12 @@ if (args.Contains("--measure-plan", StringComparer.Ordinal))
     return PlanMeasurement.Run(args);
 }
 
+// `--profile-run REPO`: `respond run --once` on a scratch copy of REPO's rules and samples, with stopwatches around
+// every phase, store call, connector call and guard, then per-call latencies of the pieces (see Executor/RunProfile.cs).
+if (args.Contains("--profile-run", StringComparer.Ordinal))
+{
+    return ResponseEngine.Benchmarks.Executor.RunProfile.RunAsync(args).GetAwaiter().GetResult();
+}
+
 BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
 return 0;

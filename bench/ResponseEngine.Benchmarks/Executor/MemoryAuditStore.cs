@@ -1,0 +1,97 @@
+using ResponseEngine.Audit;
+
+namespace ResponseEngine.Benchmarks.Executor;
+
+/// <summary>
+/// The audit contract in memory, for isolating guard cost from SQLite (after TestKit's InMemoryAuditStore, which bench
+/// cannot reference). Hash chain included; queries are linear scans over the rows, like an unindexed table. Lock is
+/// a process-local semaphore.
+/// </summary>
+public sealed class MemoryAuditStore(TimeProvider time) : IAuditStore
+{
+    private readonly List<AuditRecord> _rows = [];
+    private readonly SemaphoreSlim _lock = new(1, 1);
+
+    public int Count
+    {
+        get
+        {
+            lock (_rows) return _rows.Count;
+        }
+    }
+
+    public Task InitializeAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task<AuditRecord> AppendAsync(AuditEntry entry, CancellationToken cancellationToken)
+    {
+        lock (_rows)
+        {
+            var sequence = _rows.Count + 1L;
+            var previous = _rows.Count == 0 ? AuditRecord.GenesisHash : _rows[^1].Hash;
+            var now = time.GetUtcNow();
+            var record = new AuditRecord(sequence, now, entry, previous, AuditRecord.ComputeHash(sequence, now, entry, previous));
+            _rows.Add(record);
+            return Task.FromResult(record);
+        }
+    }
+
+    public Task<IReadOnlyList<AuditRecord>> ReadAsync(AuditQuery query, CancellationToken cancellationToken)
+    {
+        IEnumerable<AuditRecord> rows = Filter(query);
+        if (query.Descending) rows = rows.Reverse();
+        if (query.Limit is { } limit) rows = rows.Take(limit);
+        return Task.FromResult<IReadOnlyList<AuditRecord>>([.. rows]);
+    }
+
+    public Task<long> CountAsync(AuditQuery query, CancellationToken cancellationToken) => Task.FromResult((long)Filter(query).Count);
+
+    public Task<IReadOnlyList<AuditRecord>> OpenIntentsAsync(CancellationToken cancellationToken)
+    {
+        List<AuditRecord> rows;
+        lock (_rows) rows = [.. _rows];
+        var closed = rows.Where(r => r.Entry.Status.IsOutcome() && r.Entry.IntentSequence is not null).Select(r => r.Entry.IntentSequence!.Value).ToHashSet();
+        return Task.FromResult<IReadOnlyList<AuditRecord>>([.. rows.Where(r => r.Entry.Status == AuditStatus.Intended && !closed.Contains(r.Sequence))]);
+    }
+
+    public async Task<IAsyncDisposable> LockAsync(string name, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        if (!await _lock.WaitAsync(timeout, cancellationToken)) throw new TimeoutException($"lock {name} not acquired");
+        return new Releaser(_lock);
+    }
+
+    public Task<ChainVerification> VerifyAsync(CancellationToken cancellationToken) =>
+        Task.FromResult(new ChainVerification(true, Count, null, null));
+
+    public ValueTask DisposeAsync()
+    {
+        _lock.Dispose();
+        return ValueTask.CompletedTask;
+    }
+
+    private List<AuditRecord> Filter(AuditQuery q)
+    {
+        lock (_rows)
+        {
+            return [.. _rows.Where(r =>
+                (q.AfterSequence is null || r.Sequence > q.AfterSequence) &&
+                (q.Since is null || r.RecordedAt >= q.Since) &&
+                (q.RunId is null || r.Entry.RunId == q.RunId) &&
+                (q.Statuses is null || q.Statuses.Contains(r.Entry.Status)) &&
+                (q.RuleId is null || r.Entry.RuleId == q.RuleId) &&
+                (q.Action is null || r.Entry.Action == q.Action) &&
+                (q.Provider is null || r.Entry.Provider == q.Provider) &&
+                (q.IdentityId is null || r.Entry.IdentityId == q.IdentityId) &&
+                (q.IdempotencyKey is null || r.Entry.IdempotencyKey == q.IdempotencyKey) &&
+                (q.DryRun is null || r.Entry.DryRun == q.DryRun))];
+        }
+    }
+
+    private sealed class Releaser(SemaphoreSlim semaphore) : IAsyncDisposable
+    {
+        public ValueTask DisposeAsync()
+        {
+            semaphore.Release();
+            return ValueTask.CompletedTask;
+        }
+    }
+}
