@@ -57,7 +57,7 @@ public sealed class RunCommandTests : IDisposable
         exit.Should().Be(0, error);
         output.Should().MatchRegex(@"run \S+: 663 findings, \d+ decisions");
         output.Should().MatchRegex(@"(?m)^succeeded\s+\d+$").And.MatchRegex(@"(?m)^skipped\s+\d+$");
-        output.Should().Contain("not executed, by guard:").And.Contain("identity").And.Contain("protected_identity");
+        output.Should().Contain("not executed, by guard:").And.Contain("identity").And.Contain("rate_limited").And.Contain("breaker");
         File.Exists(Db).Should().BeTrue();
         File.ReadAllText(RepoPaths.SampleDirectory).Should().NotContain("password_must_change\": true", "the sample itself is never changed");
     }

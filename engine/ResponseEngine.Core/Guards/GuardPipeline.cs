@@ -21,12 +21,13 @@ public sealed class GuardPipeline
         new([new RuleModeGuard(), new ProtectedIdentityGuard(protectedIdentities), new PreconditionGuard(), new ApprovalGuard()]);
 
     /// <summary>
-    /// The guards a plan from a snapshot can decide, in the executor's order: everything but the audit-history ones
-    /// (dedupe, cooldown, rate limits, breaker), which only a run against the audit store can know.
+    /// The guards of a plan from a snapshot, in the executor's order, as a run of these findings with an empty audit
+    /// history would apply them: lockout counted on the snapshot, rate limits and the breaker counted within the plan.
+    /// Dedupe and cooldown need the audit history and are left to the run.
     /// </summary>
     public static GuardPipeline ForPlan(Configuration.EngineOptions options, Identities.DirectorySnapshot snapshot) =>
         new([new RuleModeGuard(), new ProtectedIdentityGuard(options.Guards.Protected), new PreconditionGuard(),
-            new SnapshotLockoutGuard(snapshot, options.Guards.Lockout, options.Privileged), new ApprovalGuard()]);
+            new SnapshotLockoutGuard(snapshot, options.Guards.Lockout, options.Privileged), new PlanBudgetGuard(options.Guards), new ApprovalGuard()]);
 
     public ImmutableArray<IGuard> Guards { get; }
 
