@@ -272,6 +272,7 @@ public sealed class SqlServerAuditStore : IAuditStore
         p.Add("IdentityId", query.IdentityId, DbType.String);
         p.Add("IdempotencyKey", query.IdempotencyKey, DbType.String);
         p.Add("DryRun", query.DryRun, DbType.Boolean);
+        p.Add("Destructive", query.Destructive, DbType.Boolean);
         return p;
     }
 

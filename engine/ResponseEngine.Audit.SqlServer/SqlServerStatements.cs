@@ -87,6 +87,7 @@ internal static class SqlServerStatements
           AND (@IdentityId IS NULL OR identity_id = @IdentityId)
           AND (@IdempotencyKey IS NULL OR idempotency_key = @IdempotencyKey)
           AND (@DryRun IS NULL OR dry_run = @DryRun)
+          AND (@Destructive IS NULL OR destructive = @Destructive)
         """;
 
     public const string SelectAscending = "SELECT TOP (@Limit) " + Columns + " FROM dbo.audit_log " + Where + " ORDER BY sequence ASC OPTION (RECOMPILE);";

@@ -70,6 +70,8 @@ internal static class SqliteStatements
         public const string IdentityId = "identity_id = @IdentityId";
         public const string IdempotencyKey = "idempotency_key = @IdempotencyKey";
         public const string DryRun = "dry_run = @DryRun";
+
+        public const string Destructive = "destructive = @Destructive";
     }
 
     public const string OrderAscending = " ORDER BY sequence ASC";
@@ -97,7 +99,7 @@ internal static class SqliteStatements
     [
         Pragmas, JournalMode, EnableWal, CreateMigrationsTable, SelectMigrations, InsertMigration, SelectLast, Insert,
         SelectRows, CountRows, Filters.AfterSequence, Filters.Since, Filters.RunId, Filters.Statuses, Filters.RuleId,
-        Filters.Action, Filters.Provider, Filters.IdentityId, Filters.IdempotencyKey, Filters.DryRun, OrderAscending,
+        Filters.Action, Filters.Provider, Filters.IdentityId, Filters.IdempotencyKey, Filters.DryRun, Filters.Destructive, OrderAscending,
         OrderDescending, LimitClause, SelectOpenIntents, SelectChainPage,
     ];
 }

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using ResponseEngine.Configuration;
@@ -17,6 +18,7 @@ public sealed class LocalDirectory : IDisposable
     private static readonly JsonDocumentOptions DocumentOptions = new() { CommentHandling = JsonCommentHandling.Skip };
 
     private readonly SemaphoreSlim _writer = new(1, 1);
+    private volatile StrongBox<(byte[] Bytes, LoadedDirectory Loaded)>? _lastReadBox;
     private readonly PrivilegedPolicy _policy;
 
     private LocalDirectory(string snapshotPath, string workingCopyPath, TimeProvider time, PrivilegedPolicy policy, TimeSpan lockTimeout)
@@ -73,10 +75,30 @@ public sealed class LocalDirectory : IDisposable
     public async Task<DirectorySnapshot> ReadSnapshotAsync(CancellationToken cancellationToken) =>
         (await LoadAsync(cancellationToken)).Snapshot;
 
+    /// <summary>
+    /// The working copy as it is on disk now, for reading only. The file is read every time (another process may have
+    /// changed it); parsing and validating it again is skipped when its bytes are the ones last parsed.
+    /// </summary>
+    private (byte[] Bytes, LoadedDirectory Loaded)? _lastRead
+    {
+        get => _lastReadBox?.Value;
+        set => _lastReadBox = value is { } v ? new StrongBox<(byte[] Bytes, LoadedDirectory Loaded)>(v) : null;
+    }
+
     internal async Task<LoadedDirectory> LoadAsync(CancellationToken cancellationToken)
     {
         await EnsureWorkingCopyAsync(cancellationToken);
-        return Parse(await ReadWorkingCopyAsync(cancellationToken));
+        var bytes = await ReadWorkingCopyAsync(cancellationToken);
+        var cached = _lastRead;
+        if (cached is not null && cached.Value.Bytes.AsSpan().SequenceEqual(bytes))
+        {
+            // The snapshot is immutable and shared; the JSON tree is not thread-safe, so each caller gets its own.
+            return new LoadedDirectory(cached.Value.Loaded.Snapshot, ParseRoot(bytes));
+        }
+
+        var loaded = Parse(bytes);
+        _lastRead = (bytes, loaded);
+        return loaded;
     }
 
     /// <summary>
@@ -116,10 +138,12 @@ public sealed class LocalDirectory : IDisposable
             throw new ConnectorException($"the local directory {WorkingCopyPath} cannot be read: {string.Join("; ", errors)}");
         }
 
-        var root = JsonNode.Parse(bytes, documentOptions: DocumentOptions) as JsonObject
-            ?? throw new ConnectorException($"the local directory {WorkingCopyPath} is not a JSON object");
-        return new LoadedDirectory(load.Snapshot, root);
+        return new LoadedDirectory(load.Snapshot, ParseRoot(bytes));
     }
+
+    private JsonObject ParseRoot(byte[] bytes) =>
+        JsonNode.Parse(bytes, documentOptions: DocumentOptions) as JsonObject
+            ?? throw new ConnectorException($"the local directory {WorkingCopyPath} is not a JSON object");
 
     private async Task<byte[]> ReadWorkingCopyAsync(CancellationToken cancellationToken)
     {

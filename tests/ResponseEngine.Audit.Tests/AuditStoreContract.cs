@@ -189,7 +189,7 @@ public abstract class AuditStoreContract : IAsyncDisposable
     {
         var store = await StoreAsync();
         var start = Time.GetUtcNow();
-        await store.AppendAsync(Entry() with { RuleId = "r1", Action = "disable_user", Provider = "ad", IdentityId = "u1", IdempotencyKey = "k1" }, Ct);
+        await store.AppendAsync(Entry() with { RuleId = "r1", Action = "disable_user", Provider = "ad", IdentityId = "u1", IdempotencyKey = "k1", Destructive = true }, Ct);
         Time.Advance(TimeSpan.FromMinutes(10));
         await store.AppendAsync(Entry(AuditStatus.Succeeded) with { RunId = "run-2", RuleId = "r2", Action = "reset_password", Provider = "entra", IdentityId = "u2", IdempotencyKey = "k2", IntentSequence = 1 }, Ct);
         Time.Advance(TimeSpan.FromMinutes(10));
@@ -211,6 +211,8 @@ public abstract class AuditStoreContract : IAsyncDisposable
         (await Seq(new AuditQuery { IdempotencyKey = "k2" })).Should().Equal(2);
         (await Seq(new AuditQuery { DryRun = true })).Should().Equal(3);
         (await Seq(new AuditQuery { DryRun = false })).Should().Equal(1, 2);
+        (await Seq(new AuditQuery { Destructive = true })).Should().Equal(1);
+        (await Seq(new AuditQuery { Destructive = false })).Should().Equal(2, 3);
         (await Seq(new AuditQuery { RuleId = "r1", Provider = "ad", Statuses = [AuditStatus.Intended] })).Should().Equal(1);
         (await Seq(new AuditQuery { RuleId = "nope" })).Should().BeEmpty();
     }

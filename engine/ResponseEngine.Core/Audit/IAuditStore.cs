@@ -23,6 +23,9 @@ public sealed record AuditQuery
 
     public bool? DryRun { get; init; }
 
+    /// <summary>Only rows of destructive actions (or only the others); the breaker counts these.</summary>
+    public bool? Destructive { get; init; }
+
     /// <summary>Newest first when true (with Limit: "the last N").</summary>
     public bool Descending { get; init; }
 

@@ -106,7 +106,7 @@ public sealed class Executor : IDisposable
                 return new DecisionResult(decision, status, row.Sequence, decision.Reason);
             }
 
-            _run.Passed.Enqueue(decision);
+            _run.Pass(decision);
             if (_run.DryRun)
             {
                 var row = await _run.Store.AppendAsync(Describe(decision, AuditStatus.DryRun), cancellationToken);

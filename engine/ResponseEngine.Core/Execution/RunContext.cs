@@ -47,6 +47,16 @@ public sealed class RunContext
     /// <summary>Decisions this run passed for execution; a dry run writes no intents, so limits count these too.</summary>
     public ConcurrentQueue<Decision> Passed { get; } = new();
 
+    /// <summary>Idempotency keys of <see cref="Passed"/>, for the dedupe guard.</summary>
+    public ConcurrentDictionary<string, bool> PassedKeys { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>Records a decision the guards let through.</summary>
+    public void Pass(Decision decision)
+    {
+        Passed.Enqueue(decision);
+        PassedKeys.TryAdd(IdempotencyKey.For(decision), true);
+    }
+
     public DateTimeOffset Now => Time.GetUtcNow();
 
     /// <summary>A row pre-filled with the run's provenance.</summary>

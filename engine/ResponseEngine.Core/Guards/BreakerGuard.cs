@@ -42,8 +42,7 @@ public sealed class BreakerGuard : IExecutionGuard
 
     private static async Task<long> CountDestructiveAsync(RunContext run, DateTimeOffset since, CancellationToken cancellationToken)
     {
-        var intents = await run.Store.ReadAsync(new AuditQuery { Since = since, Statuses = [AuditStatus.Intended], DryRun = false }, cancellationToken);
-        return intents.Count(r => r.Entry.Destructive);
+        return await run.Store.CountAsync(new AuditQuery { Since = since, Statuses = [AuditStatus.Intended], DryRun = false, Destructive = true }, cancellationToken);
     }
 
     /// <summary>The latest breaker event decides: opened and not re-armed since means open.</summary>

@@ -12,6 +12,7 @@ namespace ResponseEngine.Guards;
 public sealed class DedupeGuard : IExecutionGuard
 {
     private static readonly AuditStatus[] Done = [AuditStatus.Succeeded, AuditStatus.Noop];
+    private static readonly AuditStatus[] Closing = [AuditStatus.Succeeded, AuditStatus.Noop, AuditStatus.Failed, AuditStatus.TimedOut];
 
     public string Name => "dedupe";
 
@@ -21,7 +22,7 @@ public sealed class DedupeGuard : IExecutionGuard
         if (identity is null || decision.Action is null) return decision;
         var key = IdempotencyKey.For(decision);
 
-        if (run.Passed.Any(d => IdempotencyKey.For(d) == key))
+        if (run.PassedKeys.ContainsKey(key))
         {
             return decision.Refuse(Verdict.Skip, Name, "the same decision is already in this run");
         }
@@ -36,8 +37,15 @@ public sealed class DedupeGuard : IExecutionGuard
             }
         }
 
-        var open = await run.Store.OpenIntentsAsync(cancellationToken);
-        var inFlight = open.FirstOrDefault(r => r.Entry.Provider == identity.Provider.Name() && r.Entry.IdentityId == identity.Id && r.Entry.Action == decision.Action.Name);
+        // Intents on this account and action without an outcome: read by identity (indexed), not by scanning every open intent.
+        var onTarget = new AuditQuery { IdentityId = identity.Id, Provider = identity.Provider.Name(), Action = decision.Action.Name, DryRun = false };
+        var targetIntents = await run.Store.ReadAsync(onTarget with { Statuses = [AuditStatus.Intended] }, cancellationToken);
+        AuditRecord? inFlight = null;
+        if (targetIntents.Count > 0)
+        {
+            var closed = (await run.Store.ReadAsync(onTarget with { Statuses = Closing }, cancellationToken)).Select(r => r.Entry.IntentSequence).ToHashSet();
+            inFlight = targetIntents.FirstOrDefault(r => !closed.Contains(r.Sequence));
+        }
         if (inFlight is not null)
         {
             return decision.Refuse(Verdict.Skip, "pending_remediation", $"audit #{inFlight.Sequence} is still in flight on this account");

@@ -87,7 +87,8 @@ public sealed class InMemoryAuditStore(TimeProvider time) : IAuditStore
         (q.Provider is null || r.Entry.Provider == q.Provider) &&
         (q.IdentityId is null || r.Entry.IdentityId == q.IdentityId) &&
         (q.IdempotencyKey is null || r.Entry.IdempotencyKey == q.IdempotencyKey) &&
-        (q.DryRun is null || r.Entry.DryRun == q.DryRun))];
+        (q.DryRun is null || r.Entry.DryRun == q.DryRun) &&
+        (q.Destructive is null || r.Entry.Destructive == q.Destructive))];
 
     private sealed class Releaser(SemaphoreSlim semaphore) : IAsyncDisposable
     {
