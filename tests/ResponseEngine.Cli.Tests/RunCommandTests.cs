@@ -207,4 +207,28 @@ public sealed class RunCommandTests : IDisposable
         exit.Should().Be(2);
         error.Should().Contain($"{config}:2:14: error RE0002: unknown key 'minimun' in 'guards.lockout'; did you mean 'minimum'?");
     }
+
+    [Fact]
+    public void Run_RateLimitOfFivePerHour_HoldsAcrossProcessRestarts()
+    {
+        var rules = Path.Combine(_temp.Path, "limited-rules");
+        _temp.Write("limited-rules/limited.yaml", RuleFiles.Rule(id: "limited", types: "[test_disable]", extra: "limits: { max_per_hour: 5 }"));
+        var snapshot = Identities.SnapshotReader.ReadFile(RepoPaths.SampleDirectory, Identities.PrivilegedPolicy.Default).Snapshot!;
+        var users = snapshot.Users.Where(u => u.Provider == Findings.Provider.Ad && u.Enabled && !u.Privileged && u.Tags.IsEmpty).Take(20).ToList();
+        users.Should().HaveCount(20);
+        var findings = _temp.Write("limited.ndjson", string.Join('\n', users.Select((u, i) =>
+            "{\"id\":\"l" + i + "\",\"source\":\"t\",\"type\":\"test_disable\",\"severity\":\"high\",\"observed_at\":\"2026-11-20T08:00:00Z\",\"subject\":{\"provider\":\"ad\",\"id\":\"" + u.Id + "\"}}")));
+        var config = Config(findings: findings).Replace($"rules: {RepoPaths.Rules}", $"rules: {rules}", StringComparison.Ordinal);
+        File.WriteAllText(config, File.ReadAllText(config).Replace($"rules: {RepoPaths.Rules}", $"rules: {rules}", StringComparison.Ordinal));
+
+        var first = Run("run", "--once", "--config", config);
+        first.Out.Should().MatchRegex(@"(?m)^succeeded\s+5$").And.MatchRegex(@"(?m)^skipped\s+15$").And.Contain("rate_limited 15");
+
+        _time.Advance(TimeSpan.FromMinutes(20));
+        var restarted = Run("run", "--once", "--config", config);
+        restarted.Out.Should().NotMatchRegex(@"(?m)^succeeded\s").And.Contain("rate_limited 15", "a new process reads the window from the audit store");
+
+        _time.Advance(TimeSpan.FromMinutes(45));
+        Run("run", "--once", "--config", config).Out.Should().MatchRegex(@"(?m)^succeeded\s+5$", "the first five have left the sliding hour");
+    }
 }
