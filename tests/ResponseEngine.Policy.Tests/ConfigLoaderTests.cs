@@ -103,4 +103,19 @@ public class ConfigLoaderTests
 
         load.Diagnostics.Should().ContainSingle().Which.ToString().Should().StartWith("environment RESPOND__GUARDS__LOCKOUT__MINIMUM: error RE0004");
     }
+
+    [Fact]
+    public void Load_Connectors_KeepsKindAndSettingsPerProvider()
+    {
+        using var temp = new TempDirectory();
+        var file = temp.Write("respond.yaml", "connectors:\n  ad: { kind: ldap, server: dc01.corp.example.com, password_env: RESPOND_AD_PASSWORD }\n  okta: { kind: oktaa }\n");
+
+        var load = ConfigLoader.Load(file, NoEnvironment);
+
+        load.Diagnostics.Should().ContainSingle().Which.ToString().Should().Contain("3:17: error RE0005: field 'kind' is 'oktaa'; did you mean 'okta'?");
+        var ok = ConfigLoader.Load(temp.Write("ok.yaml", "connectors:\n  ad: { kind: ldap, server: dc01 }\n"), NoEnvironment).Options!;
+        ok.Connectors[Provider.Ad].Kind.Should().Be("ldap");
+        ok.Connectors[Provider.Ad].Get("server").Should().Be("dc01");
+        ok.Connectors.ContainsKey(Provider.Okta).Should().BeFalse();
+    }
 }

@@ -6,6 +6,7 @@ using ResponseEngine.Audit.SqlServer;
 using ResponseEngine.Configuration;
 using ResponseEngine.Connectors.Local;
 using ResponseEngine.Execution;
+using ResponseEngine.Findings;
 using ResponseEngine.Policy.Configuration;
 
 namespace ResponseEngine.Cli.Commands;
@@ -52,8 +53,24 @@ internal static class EngineHost
         }
     }
 
-    public static IReadOnlyDictionary<Findings.Provider, IConnector> Connectors(EngineOptions options, TimeProvider time) =>
-        LocalDirectory.Open(options.Local, Directory.GetCurrentDirectory(), time, options.Privileged).Connectors();
+    /// <summary>One connector per provider: the configured kind, or the local directory when none is configured.</summary>
+    public static IReadOnlyDictionary<Findings.Provider, IConnector> Connectors(EngineOptions options, TimeProvider time)
+    {
+        var local = LocalDirectory.Open(options.Local, Directory.GetCurrentDirectory(), time, options.Privileged);
+        var connectors = new Dictionary<Findings.Provider, IConnector>();
+        foreach (var provider in Findings.Providers.All)
+        {
+            var settings = options.Connectors.GetValueOrDefault(provider) ?? ConnectorSettings.Local;
+            connectors[provider] = settings.Kind switch
+            {
+                "local" => local.Connector(provider),
+                _ => throw new CliInputException(
+                    $"connectors.{provider.Name()}: kind '{settings.Kind}' is not available in this build yet; use kind: local (see README: Active Directory, Entra ID, Okta)"),
+            };
+        }
+
+        return connectors;
+    }
 
     public static RunContext Run(EngineOptions options, IAuditStore store, IReadOnlyDictionary<Findings.Provider, IConnector> connectors, TimeProvider time, bool dryRun) =>
         new(RunId(time), options, store, connectors, time, dryRun, Actor(), Environment.MachineName, Version);

@@ -79,6 +79,18 @@ public sealed record LocalDirectoryOptions
     public string WorkingCopy { get; init; } = "respond.state/directory.json";
 }
 
+/// <summary>
+/// How one provider is reached: <c>local</c> (the embedded default directory) or a real connector kind
+/// (<c>ldap</c>, <c>graph</c>, <c>okta</c>) with its settings as written; secrets are named by environment variable
+/// or file (<c>password_env</c>, <c>token_file</c>, …), never written in the file.
+/// </summary>
+public sealed record ConnectorSettings(string Kind, ImmutableDictionary<string, string> Settings)
+{
+    public static ConnectorSettings Local { get; } = new("local", ImmutableDictionary<string, string>.Empty);
+
+    public string? Get(string key) => Settings.GetValueOrDefault(key);
+}
+
 /// <summary>Everything in respond.yaml, with the defaults that make the engine run with no file at all.</summary>
 public sealed record EngineOptions
 {
@@ -93,6 +105,9 @@ public sealed record EngineOptions
     public AuditOptions Audit { get; init; } = new();
 
     public LocalDirectoryOptions Local { get; init; } = new();
+
+    /// <summary>Per provider; a provider not listed uses the local directory.</summary>
+    public ImmutableDictionary<Findings.Provider, ConnectorSettings> Connectors { get; init; } = ImmutableDictionary<Findings.Provider, ConnectorSettings>.Empty;
 
     /// <summary>Actions run at once per provider; directories throttle, so this stays small.</summary>
     public int ConcurrencyPerProvider { get; init; } = 1;

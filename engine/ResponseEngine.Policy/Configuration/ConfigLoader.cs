@@ -27,7 +27,8 @@ public static class ConfigLoader
     public const string EnvironmentPrefix = "RESPOND__";
     private const string EnvironmentFile = "environment";
 
-    private static readonly string[] RootKeys = ["rules", "findings", "privileged", "guards", "audit", "local", "execution"];
+    private static readonly string[] RootKeys = ["rules", "findings", "privileged", "guards", "audit", "local", "execution", "connectors"];
+    private static readonly string[] ConnectorKinds = ["local", "ldap", "graph", "okta"];
     private static readonly string[] PrivilegedProviderKeys = ["groups", "roles"];
     private static readonly string[] GuardKeys = ["protected", "lockout", "rate_limits", "breaker"];
     private static readonly string[] ProtectedKeys = ["accounts", "groups", "tags", "engine_accounts"];
@@ -172,6 +173,28 @@ public static class ConfigLoader
                     WorkingCopy = local.String("working_copy", false) ?? options.Local.WorkingCopy,
                 },
             };
+        }
+
+        if (MappingReader.Open(reader.Node("connectors", false), "'connectors'", Providers.Names, bag) is { } connectors)
+        {
+            var map = options.Connectors;
+            foreach (var provider in Providers.All)
+            {
+                if (connectors.Node(provider.Name(), false) is not YMapping settings) continue;
+                var known = settings.Entries.Select(e => e.Key.Value).ToList();
+                var each = new MappingReader(settings, $"'connectors.{provider.Name()}'", known, bag);
+                var kind = each.Choice("kind", required: true, ConnectorKinds);
+                var values = ImmutableDictionary.CreateBuilder<string, string>(StringComparer.Ordinal);
+                foreach (var entry in settings.Entries.Where(e => e.Key.Value != "kind"))
+                {
+                    if (entry.Value is YScalar { IsNull: false } scalar) values[entry.Key.Value] = scalar.Value;
+                    else bag.Error(DiagnosticCodes.WrongType, entry.Value.Location, $"'connectors.{provider.Name()}.{entry.Key.Value}' must be a single value");
+                }
+
+                if (kind is not null) map = map.SetItem(provider, new ConnectorSettings(kind, values.ToImmutable()));
+            }
+
+            options = options with { Connectors = map };
         }
 
         if (MappingReader.Open(reader.Node("execution", false), "'execution'", ExecutionKeys, bag) is { } execution)
