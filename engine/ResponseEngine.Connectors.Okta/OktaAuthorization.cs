@@ -107,7 +107,7 @@ internal sealed class ServiceAppAuthorization : IOktaAuthorization, IDisposable
         return signingInput + "." + Base64Url(signature);
     }
 
-    private async Task<(AuthenticationHeaderValue, DateTimeOffset)> RequestTokenAsync(CancellationToken cancellationToken)
+    private async Task<(AuthenticationHeaderValue Header, DateTimeOffset Expires)> RequestTokenAsync(CancellationToken cancellationToken)
     {
         using var request = new HttpRequestMessage(HttpMethod.Post, TokenEndpoint)
         {

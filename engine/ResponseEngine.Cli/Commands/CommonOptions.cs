@@ -46,7 +46,9 @@ internal static class CommonOptions
     }
 
     public static RuleLoad LoadRules(string directory, TimeProvider time) =>
-        RuleLoader.Default(time).LoadDirectory(directory);
+        Loader(time).LoadDirectory(directory);
+
+    public static RuleLoader Loader(TimeProvider time) => RuleLoader.Default(time);
 
     public static void Print(TextWriter writer, IEnumerable<Diagnostic> diagnostics, bool color)
     {

@@ -30,7 +30,11 @@ internal static class PlanCommand
         var output = new Option<string?>("--out", "-o") { Description = "Write the plan to this file instead of standard output", HelpName = "FILE" };
         var at = CommonOptions.At();
         var config = EngineHost.Config();
+        var baseRef = new Option<string?>("--base") { Description = "Also plan with the rules as they were at this git ref (read from git, no checkout) and print what changes per identity", HelpName = "GITREF" };
+        var failOnIncrease = new Option<int?>("--fail-on-increase") { Description = "With --base: exit 1 when executed destructive actions grow by more than N (a CI gate)", HelpName = "N" };
         var command = new Command("plan", """
+            With --base, both rule sets are planned without the rate limits and the breaker (which depend on the
+            volume of everything else), so the diff shows each rule's own effect.
             Dry-run: evaluate the rules against findings and a directory snapshot, pass each proposed action
             through the guards that need no audit history (rule mode and expiry, protected identities, action
             preconditions, lockout protection counted on the snapshot, approval),
@@ -42,6 +46,7 @@ internal static class PlanCommand
               respond plan
               respond plan --findings samples/findings/entra-risk.json --format markdown --out plan.md
               respond plan -i alerts.ndjson -d snapshot.json --format json
+              respond plan --base origin/main --format markdown --fail-on-increase 10
             """)
         {
             findings,
@@ -51,13 +56,16 @@ internal static class PlanCommand
             output,
             at,
             config,
+            baseRef,
+            failOnIncrease,
         };
         command.SetAction(parse => Run(context, parse.GetValue(findings)!, parse.GetValue(rules)!, parse.GetValue(directory)!,
-            parse.GetValue(format)!, parse.GetValue(output), parse.GetValue(at), parse.GetValue(config)));
+            parse.GetValue(format)!, parse.GetValue(output), parse.GetValue(at), parse.GetValue(config), parse.GetValue(baseRef), parse.GetValue(failOnIncrease)));
         return command;
     }
 
-    private static int Run(CliContext context, string[] findingPaths, string rulesDirectory, string directoryFile, string format, string? outFile, string? at, string? configFile)
+    private static int Run(CliContext context, string[] findingPaths, string rulesDirectory, string directoryFile, string format, string? outFile, string? at, string? configFile,
+        string? baseRef, int? failOnIncrease)
     {
         var time = CommonOptions.Clock(context, at);
         var options = EngineHost.LoadOptions(context, configFile);
@@ -79,7 +87,11 @@ internal static class PlanCommand
 
         var read = FindingReader.ReadPaths(findingPaths);
         CommonOptions.Print(context.Error, read.Diagnostics, context.Color);
-        var plan = new Planner(load.RuleSet, snapshot.Snapshot, options.Privileged, time, GuardPipeline.ForPlan(options, snapshot.Snapshot)).Plan(read.Findings);
+        var plan = new Planner(load.RuleSet, snapshot.Snapshot, options.Privileged, time, GuardPipeline.ForPlan(options, snapshot.Snapshot, budget: baseRef is null)).Plan(read.Findings);
+        if (baseRef is not null)
+        {
+            return Diff(context, load, rulesDirectory, baseRef, snapshot.Snapshot, read, options, time, plan, format, outFile, failOnIncrease);
+        }
 
         using (var target = outFile is null ? null : File.Create(outFile))
         {
@@ -114,5 +126,55 @@ internal static class PlanCommand
         }
 
         return ExitCodes.Ok;
+    }
+
+    private static int Diff(CliContext context, Policy.Rules.RuleLoad head, string rulesDirectory, string baseRef, DirectorySnapshot snapshot, FindingLoad read,
+        Configuration.EngineOptions options, TimeProvider time, Plan plan, string format, string? outFile, int? failOnIncrease)
+    {
+        IReadOnlyList<(string File, byte[] Bytes)> files;
+        string commit;
+        try
+        {
+            (files, commit) = Policy.Rules.GitRuleSource.Read(rulesDirectory, baseRef);
+        }
+        catch (Policy.Rules.GitException e)
+        {
+            throw new CliInputException($"--base {baseRef}: {e.Message}");
+        }
+
+        var baseLoad = CommonOptions.Loader(time).Load(files, commit);
+        if (baseLoad.RuleSet is null)
+        {
+            CommonOptions.Print(context.Error, baseLoad.Diagnostics.Where(d => d.IsError), context.Color);
+            throw new CliInputException($"the rules at {baseRef} ({commit[..12]}) do not load, so there is nothing to compare with");
+        }
+
+        var basePlan = new Planner(baseLoad.RuleSet, snapshot, options.Privileged, time, GuardPipeline.ForPlan(options, snapshot, budget: false)).Plan(read.Findings);
+        var diff = PlanDiff.Between(basePlan, plan);
+        var before = baseLoad.Rules.ToDictionary(r => r.Source.File, r => r.Source.ContentHash);
+        var after = head.Rules.ToDictionary(r => r.Source.File, r => r.Source.ContentHash);
+        var changed = before.Keys.Union(after.Keys).Where(f => before.GetValueOrDefault(f) != after.GetValueOrDefault(f)).Order(StringComparer.Ordinal).ToList();
+        var label = $"{baseRef} ({commit[..12]})";
+        var text = format switch
+        {
+            "json" => PlanDiffRenderer.Json(diff, commit, changed),
+            "markdown" => PlanDiffRenderer.Markdown(diff, label, changed),
+            _ => null,
+        };
+        using (var target = outFile is null ? null : new StreamWriter(outFile))
+        {
+            var writer = target ?? context.Output;
+            if (text is null) PlanDiffRenderer.Text(diff, label, changed, writer);
+            else writer.WriteLine(text);
+        }
+
+        if (outFile is not null) context.Error.WriteLine($"plan diff written to {outFile}: {PlanDiffRenderer.Summary(diff, label, changed)}");
+        if (failOnIncrease is { } allowed && diff.DestructiveIncrease > allowed)
+        {
+            context.Error.WriteLine($"destructive actions grow by {diff.DestructiveIncrease}, more than the {allowed} allowed by --fail-on-increase");
+            return ExitCodes.Failed;
+        }
+
+        return read.HasErrors ? ExitCodes.BadInput : ExitCodes.Ok;
     }
 }

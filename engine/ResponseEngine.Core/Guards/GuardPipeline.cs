@@ -25,9 +25,14 @@ public sealed class GuardPipeline
     /// history would apply them: lockout counted on the snapshot, rate limits and the breaker counted within the plan.
     /// Dedupe and cooldown need the audit history and are left to the run.
     /// </summary>
-    public static GuardPipeline ForPlan(Configuration.EngineOptions options, Identities.DirectorySnapshot snapshot) =>
+    /// <param name="budget">
+    /// False for comparing two rule sets: rate limits and the breaker depend on the order and volume of everything else,
+    /// so one rule's change would shift other identities' verdicts across the threshold and hide the rule's own effect.
+    /// </param>
+    public static GuardPipeline ForPlan(Configuration.EngineOptions options, Identities.DirectorySnapshot snapshot, bool budget = true) =>
         new([new RuleModeGuard(), new ProtectedIdentityGuard(options.Guards.Protected), new PreconditionGuard(),
-            new SnapshotLockoutGuard(snapshot, options.Guards.Lockout, options.Privileged), new PlanBudgetGuard(options.Guards), new ApprovalGuard()]);
+            new SnapshotLockoutGuard(snapshot, options.Guards.Lockout, options.Privileged),
+            .. budget ? new IGuard[] { new PlanBudgetGuard(options.Guards) } : [], new ApprovalGuard()]);
 
     public ImmutableArray<IGuard> Guards { get; }
 

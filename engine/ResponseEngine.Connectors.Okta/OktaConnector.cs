@@ -1,0 +1,455 @@
+using System.Collections.Immutable;
+using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
+using ResponseEngine.Actions;
+using ResponseEngine.Execution;
+using ResponseEngine.Findings;
+using ResponseEngine.Identities;
+
+namespace ResponseEngine.Connectors.Okta;
+
+/// <summary>
+/// The Okta org behind the management API: lookups (status, groups, admin roles), the lifecycle actions read before they
+/// are applied (Okta answers a call from the wrong status with E0000001, so "already there" is a no-op), and the live
+/// counts lockout protection needs.
+/// </summary>
+public sealed partial class OktaConnector : IConnector, IDisposable
+{
+    /// <summary>Okta's standard admin role types; any other name given to <see cref="CountCriticalAsync"/> is a group.</summary>
+    public static ImmutableArray<string> RoleTypes { get; } =
+    [
+        "SUPER_ADMIN", "ORG_ADMIN", "APP_ADMIN", "USER_ADMIN", "HELP_DESK_ADMIN", "READ_ONLY_ADMIN", "MOBILE_ADMIN",
+        "API_ACCESS_MANAGEMENT_ADMIN", "REPORT_ADMIN", "GROUP_MEMBERSHIP_ADMIN",
+    ];
+
+    private const string OktaGroupType = "OKTA_GROUP";
+
+    private readonly OktaClient _client;
+    private readonly PrivilegedPolicy _policy;
+    private readonly TimeProvider _time;
+    private readonly IDisposable? _owned;
+
+    private OktaConnector(OktaClient client, PrivilegedPolicy policy, TimeProvider time, IDisposable? owned)
+    {
+        _client = client;
+        _policy = policy;
+        _time = time;
+        _owned = owned;
+    }
+
+    public Provider Provider => Provider.Okta;
+
+    /// <summary>Time spent waiting for Okta rate-limit windows to reset.</summary>
+    public TimeSpan RateLimitWaited => _client.Gate.Waited;
+
+    /// <summary>
+    /// Builds a connector from validated options. <paramref name="httpClient"/> is the typed client's transport (its
+    /// Timeout is not used: deadlines run on <paramref name="time"/>); pass an emulator's client in tests.
+    /// </summary>
+    public static OktaConnector Create(OktaOptions options, PrivilegedPolicy policy, TimeProvider time, HttpClient httpClient)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(httpClient);
+        var problems = options.Validate();
+        if (problems.Count > 0) throw new ArgumentException(string.Join("; ", problems), nameof(options));
+        IOktaAuthorization auth;
+        ServiceAppAuthorization? owned = null;
+        if (options.Auth == OktaAuthMode.ServiceApp)
+        {
+            auth = owned = new ServiceAppAuthorization(httpClient, options, time);
+        }
+        else
+        {
+            auth = new ApiTokenAuthorization(options.ApiToken!);
+        }
+
+        return new OktaConnector(new OktaClient(httpClient, options, time, auth), policy, time, owned);
+    }
+
+    public void Dispose() => _owned?.Dispose();
+
+    public async Task<IdentityLookup> ResolveAsync(Subject subject, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(subject);
+        if (subject.Provider != Provider.Okta) return IdentityLookup.NotFound($"{subject.Provider.Name()} accounts are not in Okta");
+        OktaUser? user = null;
+        if (subject.Id is not null) user = await _client.GetUserAsync(subject.Id, cancellationToken).ConfigureAwait(false);
+        if (user is null && subject.Name is not null)
+        {
+            // By login (or its short name) first; then an exact login or e-mail search, which may match several accounts.
+            user = await _client.GetUserAsync(subject.Name, cancellationToken).ConfigureAwait(false);
+            if (user is null)
+            {
+                var matches = await _client.FindUsersAsync(subject.Name, cancellationToken).ConfigureAwait(false);
+                if (matches.Count > 1) return IdentityLookup.NotFound($"{matches.Count} Okta accounts match '{subject.Name}'; refusing to guess");
+                user = matches.FirstOrDefault();
+            }
+        }
+
+        if (user is null)
+        {
+            var what = subject.Id is not null && subject.Name is not null ? $"id '{subject.Id}' or name '{subject.Name}'"
+                : subject.Id is not null ? $"id '{subject.Id}'" : $"name '{subject.Name}'";
+            return IdentityLookup.NotFound($"no Okta account matches {what}");
+        }
+
+        return IdentityLookup.Found(await IdentityOfAsync(user, cancellationToken).ConfigureAwait(false));
+    }
+
+    public async Task<TargetState> ReadAsync(ActionRequest request, CancellationToken cancellationToken)
+    {
+        var (kind, user) = await TargetAsync(request, cancellationToken).ConfigureAwait(false);
+        switch (kind)
+        {
+            case OktaAction.RevokeGroup:
+            {
+                var held = await HeldGroupsAsync(user, request, cancellationToken).ConfigureAwait(false);
+                var prior = new JsonObject
+                {
+                    ["okta_status"] = user.Status,
+                    ["groups"] = new JsonArray([.. held.Select(g => (JsonNode)new JsonObject { ["id"] = g.Id, ["name"] = g.Profile.Name })]),
+                };
+                var description = held.Count > 0
+                    ? "direct member of " + string.Join(", ", held.Select(g => g.Profile.Name))
+                    : "direct member of no OKTA_GROUP among " + string.Join(", ", request.Parameters.Strings("groups"));
+                return new TargetState(held.Count == 0, prior.ToJsonString(), description);
+            }
+
+            case OktaAction.RevokeSessions:
+            {
+                var cleared = await SessionsClearedAtAsync(user, cancellationToken).ConfigureAwait(false);
+                var done = SessionsDone(user, cleared);
+                var prior = new JsonObject
+                {
+                    ["okta_status"] = user.Status,
+                    ["last_login"] = user.LastLogin?.ToString("O"),
+                    ["sessions_cleared_at"] = cleared?.ToString("O"),
+                };
+                var description = done
+                    ? cleared is null ? "never signed in" : $"no sign-in since sessions were cleared at {cleared:O}"
+                    : user.LastLogin is null ? "may hold sessions" : $"signed in at {user.LastLogin:O}, sessions not cleared since";
+                return new TargetState(done, prior.ToJsonString(), description);
+            }
+
+            default:
+                return new TargetState(StatusDone(kind, user.Status), new JsonObject { ["okta_status"] = user.Status }.ToJsonString(), $"status {user.Status}");
+        }
+    }
+
+    public async Task ApplyAsync(ActionRequest request, CancellationToken cancellationToken)
+    {
+        var (kind, user) = await TargetAsync(request, cancellationToken).ConfigureAwait(false);
+        switch (kind)
+        {
+            case OktaAction.Suspend:
+                await LifecycleAsync(user, "suspend", kind, "Okta suspends only ACTIVE users", cancellationToken).ConfigureAwait(false);
+                break;
+            case OktaAction.Unsuspend:
+                if (user.Status == OktaStatuses.Deprovisioned)
+                {
+                    throw new ConnectorException($"Okta user {user.Profile.Login} is DEPROVISIONED: enable_user only unsuspends; reactivating a deactivated user is a manual step");
+                }
+
+                await LifecycleAsync(user, "unsuspend", kind, "Okta unsuspends only SUSPENDED users", cancellationToken).ConfigureAwait(false);
+                break;
+            case OktaAction.Deactivate:
+                await LifecycleAsync(user, "deactivate", kind, "the user is already DEPROVISIONED", cancellationToken).ConfigureAwait(false);
+                break;
+            case OktaAction.ExpirePassword:
+                await LifecycleAsync(user, "expire_password", kind, "Okta expires the password of ACTIVE users only", cancellationToken).ConfigureAwait(false);
+                break;
+            case OktaAction.RevokeSessions:
+                await _client.ClearSessionsAsync(user.Id, cancellationToken).ConfigureAwait(false);
+                break;
+            case OktaAction.RevokeGroup:
+            {
+                var (held, refused) = await ClassifyGroupsAsync(user, request, cancellationToken).ConfigureAwait(false);
+                if (held.Count == 0 && refused.Count > 0)
+                {
+                    throw new ConnectorException($"Okta user {user.Profile.Login}: " + string.Join("; ", refused.Select(g =>
+                        $"'{g.Profile.Name}' is an Okta {g.Type}, whose membership is managed by {(g.Type == "APP_GROUP" ? "an application" : "Okta")}, not through the groups API")));
+                }
+
+                foreach (var group in held)
+                {
+                    await _client.RemoveGroupMemberAsync(group.Id, user.Id, cancellationToken).ConfigureAwait(false);
+                }
+
+                break;
+            }
+        }
+    }
+
+    public async Task<bool> VerifyAsync(ActionRequest request, CancellationToken cancellationToken)
+    {
+        var (kind, user) = await TargetAsync(request, cancellationToken).ConfigureAwait(false);
+        return kind switch
+        {
+            OktaAction.RevokeGroup => (await HeldGroupsAsync(user, request, cancellationToken).ConfigureAwait(false)).Count == 0,
+            OktaAction.RevokeSessions => SessionsDone(user, await SessionsClearedAtAsync(user, cancellationToken).ConfigureAwait(false)),
+            _ => StatusDone(kind, user.Status),
+        };
+    }
+
+    public async Task RestoreAsync(ActionRequest request, string priorState, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var kind = KindOf(request);
+        if (!request.Action.Reversal.Reversible)
+        {
+            throw new ConnectorException($"{request.Action.Name} cannot be undone in Okta: {request.Action.Reversal.How}");
+        }
+
+        var prior = ParsePrior(priorState);
+        var (_, user) = await TargetAsync(request, cancellationToken).ConfigureAwait(false);
+        switch (kind)
+        {
+            case OktaAction.Suspend or OktaAction.Unsuspend:
+            {
+                var wanted = prior["okta_status"]?.GetValue<string>()
+                    ?? throw new ConnectorException("the recorded prior state has no okta_status; nothing to restore to");
+                var wantsEnabled = OktaStatuses.IsEnabled(wanted);
+                if (wantsEnabled && user.Status == OktaStatuses.Suspended)
+                {
+                    await _client.LifecycleAsync(user.Id, "unsuspend", "Okta unsuspends only SUSPENDED users", cancellationToken).ConfigureAwait(false);
+                }
+                else if (wanted == OktaStatuses.Suspended && user.Status == OktaStatuses.Active)
+                {
+                    await _client.LifecycleAsync(user.Id, "suspend", "Okta suspends only ACTIVE users", cancellationToken).ConfigureAwait(false);
+                }
+                else if (wantsEnabled != OktaStatuses.IsEnabled(user.Status))
+                {
+                    throw new ConnectorException($"Okta user {user.Profile.Login} is {user.Status}; no lifecycle operation takes it back to {wanted}");
+                }
+
+                break;
+            }
+
+            case OktaAction.RevokeGroup:
+                foreach (var node in prior["groups"]?.AsArray() ?? [])
+                {
+                    var id = node?["id"]?.GetValue<string>() ?? throw new ConnectorException("the recorded prior state lists a group without an id");
+                    await _client.AddGroupMemberAsync(id, user.Id, cancellationToken).ConfigureAwait(false);
+                }
+
+                break;
+        }
+    }
+
+    public async Task<CriticalSet> CountCriticalAsync(string groupOrRole, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(groupOrRole);
+        if (RoleTypes.Contains(groupOrRole, StringComparer.Ordinal))
+        {
+            // Users holding the role by direct assignment; roles held through a group are not counted, which can only
+            // make lockout protection more cautious.
+            var holders = ImmutableArray.CreateBuilder<string>();
+            foreach (var id in await _client.ListRoleAssigneesAsync(cancellationToken).ConfigureAwait(false))
+            {
+                var roles = await _client.ListUserRolesAsync(id, cancellationToken).ConfigureAwait(false);
+                if (!roles.Any(r => r.Type == groupOrRole && r.Status is null or "ACTIVE")) continue;
+                var user = await _client.GetUserAsync(id, cancellationToken).ConfigureAwait(false);
+                if (user is not null && OktaStatuses.IsEnabled(user.Status)) holders.Add(user.Id);
+            }
+
+            return new CriticalSet(Provider.Okta, groupOrRole, holders.ToImmutable());
+        }
+
+        // Okta lists a group's members including those a group rule added, so "through nesting" is already in the answer.
+        var members = ImmutableArray.CreateBuilder<string>();
+        foreach (var group in (await _client.FindGroupsAsync(groupOrRole, cancellationToken).ConfigureAwait(false))
+                 .Where(g => string.Equals(g.Profile.Name, groupOrRole, StringComparison.OrdinalIgnoreCase)))
+        {
+            foreach (var user in await _client.ListGroupMembersAsync(group.Id, cancellationToken).ConfigureAwait(false))
+            {
+                if (OktaStatuses.IsEnabled(user.Status) && !members.Contains(user.Id)) members.Add(user.Id);
+            }
+        }
+
+        return new CriticalSet(Provider.Okta, groupOrRole, members.ToImmutable());
+    }
+
+    private async Task<Identity> IdentityOfAsync(OktaUser user, CancellationToken cancellationToken)
+    {
+        var groups = await _client.ListUserGroupsAsync(user.Id, cancellationToken).ConfigureAwait(false);
+        var rules = await _client.ListGroupRulesAsync(cancellationToken).ConfigureAwait(false);
+        var roles = await _client.ListUserRolesAsync(user.Id, cancellationToken).ConfigureAwait(false);
+        var membership = Membership.Of(groups, rules);
+        var entry = new UserEntry(Provider.Okta, user.Id, user.Profile.Login)
+        {
+            Upn = user.Profile.Login,
+            Email = user.Profile.Email,
+            DisplayName = user.Profile.DisplayName ?? NullIfEmpty($"{user.Profile.FirstName} {user.Profile.LastName}".Trim()),
+            Enabled = OktaStatuses.IsEnabled(user.Status),
+            Groups = [.. membership.Direct.Select(g => g.Profile.Name)],
+            Roles = [.. roles.Where(r => r.Status is null or "ACTIVE").Select(r => r.Type).Distinct(StringComparer.Ordinal)],
+            LastSignInAt = user.LastLogin,
+            OktaStatus = user.Status,
+        };
+        var snapshotGroups = groups.Select(g => new Identities.Group(Provider.Okta, g.Id, g.Profile.Name)
+        {
+            OktaType = g.Type,
+            MemberOf = membership.Parents(g),
+        });
+        return DirectorySnapshot.Build([entry], snapshotGroups, _policy).Users[0];
+    }
+
+    /// <summary>Listed groups the user is a direct member of and Okta lets the engine edit (OKTA_GROUP).</summary>
+    private async Task<List<OktaGroup>> HeldGroupsAsync(OktaUser user, ActionRequest request, CancellationToken cancellationToken) =>
+        (await ClassifyGroupsAsync(user, request, cancellationToken).ConfigureAwait(false)).Held;
+
+    private async Task<(List<OktaGroup> Held, List<OktaGroup> Refused)> ClassifyGroupsAsync(OktaUser user, ActionRequest request, CancellationToken cancellationToken)
+    {
+        var wanted = request.Parameters.Strings("groups");
+        var groups = await _client.ListUserGroupsAsync(user.Id, cancellationToken).ConfigureAwait(false);
+        var rules = await _client.ListGroupRulesAsync(cancellationToken).ConfigureAwait(false);
+        var listed = Membership.Of(groups, rules).Direct
+            .Where(g => wanted.Contains(g.Profile.Name, StringComparer.OrdinalIgnoreCase))
+            .ToList();
+        return ([.. listed.Where(g => g.Type == OktaGroupType)], [.. listed.Where(g => g.Type != OktaGroupType)]);
+    }
+
+    private async Task<DateTimeOffset?> SessionsClearedAtAsync(OktaUser user, CancellationToken cancellationToken)
+    {
+        // Only a clearing after the last sign-in matters; the System Log keeps 90 days.
+        var floor = _time.GetUtcNow().AddDays(-90);
+        var since = user.LastLogin is { } login && login > floor ? login : floor;
+        var cleared = await _client.LastSessionClearAsync(user.Id, since, cancellationToken).ConfigureAwait(false);
+        return cleared?.Published;
+    }
+
+    private static string? NullIfEmpty(string text) => text.Length > 0 ? text : null;
+
+    private static bool SessionsDone(OktaUser user, DateTimeOffset? clearedAt) =>
+        user.LastLogin is null || (clearedAt is { } cleared && cleared >= user.LastLogin);
+
+    private static bool StatusDone(OktaAction kind, string status) => kind switch
+    {
+        OktaAction.Suspend => status is OktaStatuses.Suspended or OktaStatuses.Deprovisioned,
+        OktaAction.Unsuspend => OktaStatuses.IsEnabled(status),
+        OktaAction.Deactivate => status == OktaStatuses.Deprovisioned,
+        OktaAction.ExpirePassword => status == OktaStatuses.PasswordExpired,
+        _ => false,
+    };
+
+    private async Task LifecycleAsync(OktaUser user, string operation, OktaAction kind, string hint, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await _client.LifecycleAsync(user.Id, operation, hint, cancellationToken).ConfigureAwait(false);
+        }
+        catch (ConnectorException e) when (e.Message.Contains(OktaErrors.ApiValidationFailed, StringComparison.Ordinal))
+        {
+            // Okta is not idempotent here: if the user reached the wanted status meanwhile, that is success, not failure.
+            var now = await _client.GetUserAsync(user.Id, cancellationToken).ConfigureAwait(false);
+            if (now is not null && StatusDone(kind, now.Status)) return;
+            throw new ConnectorException($"{e.Message} (user {user.Profile.Login} is {now?.Status ?? user.Status})", e.Transient, e);
+        }
+    }
+
+    private async Task<(OktaAction Kind, OktaUser User)> TargetAsync(ActionRequest request, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var kind = KindOf(request);
+        var user = await _client.GetUserAsync(request.Target.Id, cancellationToken).ConfigureAwait(false)
+            ?? throw new ConnectorException($"no Okta user with id '{request.Target.Id}' ({request.Target.Name}); nothing done");
+        return (kind, user);
+    }
+
+    private static OktaAction KindOf(ActionRequest request)
+    {
+        if (request.Target.Provider != Provider.Okta)
+        {
+            throw new ConnectorException($"the Okta connector cannot act on a {request.Target.Provider.Name()} account ({request.Target.Name})");
+        }
+
+        return request.Action.Name switch
+        {
+            "disable_user" => OktaAction.Suspend,
+            "enable_user" => OktaAction.Unsuspend,
+            "deactivate_user" => OktaAction.Deactivate,
+            "reset_password" => OktaAction.ExpirePassword,
+            "revoke_sessions" => OktaAction.RevokeSessions,
+            "revoke_group" => OktaAction.RevokeGroup,
+            _ => throw new ConnectorException($"{request.Action.Name} is not an Okta action (Okta supports disable_user, enable_user, deactivate_user, reset_password, revoke_sessions, revoke_group)"),
+        };
+    }
+
+    private static JsonObject ParsePrior(string priorState)
+    {
+        try
+        {
+            return JsonNode.Parse(priorState) as JsonObject ?? throw new ConnectorException("the recorded prior state is not a JSON object");
+        }
+        catch (System.Text.Json.JsonException e)
+        {
+            throw new ConnectorException($"the recorded prior state is not JSON: {e.Message}", e);
+        }
+    }
+
+    private enum OktaAction
+    {
+        Suspend,
+        Unsuspend,
+        Deactivate,
+        ExpirePassword,
+        RevokeSessions,
+        RevokeGroup,
+    }
+
+    /// <summary>
+    /// Okta has no nested groups; a group rule "members of A join B" plays that part. A membership a rule explains is
+    /// not direct: removing it is futile while the rule holds, and it shows as nesting (A member of B) instead.
+    /// </summary>
+    private sealed partial class Membership
+    {
+        private readonly Dictionary<string, List<string>> _parents = new(StringComparer.Ordinal);
+        private readonly Dictionary<string, OktaGroup> _byId;
+
+        private Membership(List<OktaGroup> groups) => _byId = groups.GroupBy(g => g.Id).ToDictionary(g => g.Key, g => g.First(), StringComparer.Ordinal);
+
+        public List<OktaGroup> Direct { get; } = [];
+
+        public static Membership Of(List<OktaGroup> groups, List<OktaGroupRule> rules)
+        {
+            var membership = new Membership(groups);
+            var derived = new HashSet<string>(StringComparer.Ordinal);
+            foreach (var rule in rules.Where(r => r.Status == "ACTIVE"))
+            {
+                var sources = SourceGroups(rule.Conditions?.Expression?.Value);
+                var targets = rule.Actions?.AssignUserToGroups?.GroupIds ?? [];
+                if (targets.IsDefault) continue;
+                foreach (var source in sources.Where(membership._byId.ContainsKey))
+                {
+                    foreach (var target in targets.Where(t => t != source && membership._byId.ContainsKey(t)))
+                    {
+                        derived.Add(target);
+                        if (!membership._parents.TryGetValue(source, out var parents)) membership._parents[source] = parents = [];
+                        if (!parents.Contains(target)) parents.Add(target);
+                    }
+                }
+            }
+
+            membership.Direct.AddRange(membership._byId.Values.Where(g => !derived.Contains(g.Id)));
+            return membership;
+        }
+
+        public ImmutableArray<string> Parents(OktaGroup group) =>
+            _parents.TryGetValue(group.Id, out var parents) ? [.. parents.Select(id => _byId[id].Profile.Name)] : [];
+
+        private static IEnumerable<string> SourceGroups(string? expression)
+        {
+            if (expression is null) yield break;
+            foreach (Match call in MemberOfCall().Matches(expression))
+            {
+                foreach (Match id in QuotedId().Matches(call.Groups["args"].Value)) yield return id.Groups["id"].Value;
+            }
+        }
+
+        [GeneratedRegex(@"isMemberOf(?:Any)?Group(?:Name)?\((?<args>[^)]*)\)")]
+        private static partial Regex MemberOfCall();
+
+        [GeneratedRegex("[\"'](?<id>[^\"']+)[\"']")]
+        private static partial Regex QuotedId();
+    }
+}

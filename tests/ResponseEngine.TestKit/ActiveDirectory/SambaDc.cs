@@ -1,0 +1,162 @@
+using System.Diagnostics;
+using System.Text;
+using Xunit;
+
+namespace ResponseEngine.TestKit.ActiveDirectory;
+
+/// <summary>
+/// A throwaway Samba AD domain controller (realm TEST.LOCAL) on 127.0.0.1, LDAPS on 636 with its own CA, provisioned into
+/// a temporary folder by tests/samba/start-samba-dc.sh the first time a test asks for it, and stopped by PID when the test
+/// assembly ends. One per test run: use it as an assembly fixture. Where Samba cannot run, live tests skip saying how to
+/// get it, except under CI=true, where they fail.
+/// </summary>
+public sealed class SambaDc : IAsyncDisposable
+{
+    public const string Realm = "TEST.LOCAL";
+    public const string BaseDn = "DC=test,DC=local";
+    public const string AdminUpn = "Administrator@TEST.LOCAL";
+
+    /// <summary>Only for this throwaway DC; it meets Samba's default complexity rule.</summary>
+    public const string AdminPassword = "Adm1n!Throwaway-DC";
+
+    public const string HowToGetIt =
+        "Samba AD tests need root and the Debian packages samba samba-ad-provision samba-dsdb-modules samba-vfs-modules ldap-utils openssl: " +
+        "run ./test.sh as root (it installs them), or apt-get install -y --no-install-recommends samba samba-ad-provision samba-dsdb-modules " +
+        "samba-vfs-modules ldap-utils openssl. See docs/active-directory.md.";
+
+    private readonly SemaphoreSlim _gate = new(1, 1);
+    private bool _tried;
+    private string? _problem;
+    private string? _log;
+
+    /// <summary>The loopback address the DC listens on; RESPOND_TEST_SAMBA_IP (e.g. 127.0.0.2) moves it.</summary>
+    public string Host { get; } = Environment.GetEnvironmentVariable("RESPOND_TEST_SAMBA_IP") is { Length: > 0 } ip ? ip : "127.0.0.1";
+
+    public int Port => 636;
+
+    /// <summary>The folder the DC lives in while it runs; removed at the end.</summary>
+    public string Folder { get; } = Path.Combine(Path.GetTempPath(), "respond-samba-" + Guid.NewGuid().ToString("N")[..10]);
+
+    /// <summary>The DC's CA certificate (PEM); what a connector's ca_bundle points at.</summary>
+    public string CaFile => Path.Combine(Folder, "tls", "ca.crt");
+
+    /// <summary>A folder holding just the CA certificate, with its OpenSSL hash link.</summary>
+    public string TrustDirectory => Path.Combine(Folder, "tls", "trust");
+
+    public string SmbConf => Path.Combine(Folder, "etc", "smb.conf");
+
+    public static bool InCi => Environment.GetEnvironmentVariable("CI") is { } ci && (ci.Equals("true", StringComparison.OrdinalIgnoreCase) || ci == "1");
+
+    public TimeSpan? StartedIn { get; private set; }
+
+    /// <summary>
+    /// Starts the DC if no test has yet; then skips the calling test when it cannot run (fails it under CI=true), saying why.
+    /// </summary>
+    public async Task RequireAsync(CancellationToken cancellationToken)
+    {
+        await _gate.WaitAsync(cancellationToken);
+        try
+        {
+            if (!_tried)
+            {
+                _tried = true;
+                _problem = await StartAsync(cancellationToken);
+            }
+        }
+        finally
+        {
+            _gate.Release();
+        }
+
+        if (_problem is null) return;
+        if (InCi) Assert.Fail($"CI=true and the Samba AD DC could not be started: {_problem}\n{_log}");
+        Assert.Skip($"{_problem}. {HowToGetIt}");
+    }
+
+    /// <summary>Runs samba-tool against the DC's database (seeding what LDAP cannot, such as password settings).</summary>
+    public async Task<string> SambaToolAsync(CancellationToken cancellationToken, params string[] arguments)
+    {
+        var (code, output) = await RunAsync("samba-tool", [.. arguments, "-s", SmbConf], null, TimeSpan.FromMinutes(1), cancellationToken);
+        return code == 0 ? output : throw new InvalidOperationException($"samba-tool {string.Join(' ', arguments)} exited {code}: {output}");
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_tried && Directory.Exists(Folder))
+        {
+            await RunAsync("bash", [Script("stop-samba-dc.sh"), Folder, "--purge"], null, TimeSpan.FromSeconds(30), CancellationToken.None);
+        }
+
+        _gate.Dispose();
+    }
+
+    private async Task<string?> StartAsync(CancellationToken cancellationToken)
+    {
+        if (!OperatingSystem.IsLinux()) return "the Samba AD fixture runs on Linux only";
+        if (Environment.UserName != "root" && Environment.GetEnvironmentVariable("USER") != "root" && !IsRoot()) return "Samba must run as root and this test run is not root";
+        if (!OnPath("samba-tool") || !OnPath("samba") || !OnPath("ldapsearch")) return "samba, samba-tool or ldapsearch is not installed";
+        var environment = new Dictionary<string, string>
+        {
+            ["BIND_IP"] = Host,
+            ["MAX_RUNTIME"] = "2400",            // samba exits by itself even if this process is killed
+            ["READY_TIMEOUT"] = "90",
+            ["PORT_WAIT"] = InCi ? "600" : "60", // another run's DC on the same fixed ports: wait for it to stop
+        };
+        var clock = Stopwatch.StartNew();
+        var (code, output) = await RunAsync("bash", [Script("start-samba-dc.sh"), Folder, AdminPassword], environment, TimeSpan.FromMinutes(15), cancellationToken);
+        _log = output;
+        if (code != 0) return $"tests/samba/start-samba-dc.sh exited {code}";
+        StartedIn = clock.Elapsed;
+        return File.Exists(CaFile) ? null : $"tests/samba/start-samba-dc.sh left no CA certificate at {CaFile}";
+    }
+
+    private static string Script(string name) => Path.Combine(RepoPaths.Root, "tests", "samba", name);
+
+    private static bool IsRoot() => File.Exists("/proc/self/status")
+        && File.ReadLines("/proc/self/status").FirstOrDefault(l => l.StartsWith("Uid:", StringComparison.Ordinal)) is { } uid
+        && uid.Split((char[])['\t', ' '], StringSplitOptions.RemoveEmptyEntries).ElementAtOrDefault(1) == "0";
+
+    private static bool OnPath(string command) =>
+        (Environment.GetEnvironmentVariable("PATH") ?? "/usr/sbin:/usr/bin:/sbin:/bin").Split(':')
+            .Concat(["/usr/sbin", "/sbin"])
+            .Any(folder => File.Exists(Path.Combine(folder, command)));
+
+    private static async Task<(int Code, string Output)> RunAsync(
+        string file, string[] arguments, Dictionary<string, string>? environment, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        var start = new ProcessStartInfo(file)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            RedirectStandardInput = true,
+            UseShellExecute = false,
+        };
+        foreach (var argument in arguments) start.ArgumentList.Add(argument);
+        if (environment is not null)
+        {
+            foreach (var (key, value) in environment) start.Environment[key] = value;
+        }
+
+        var path = start.Environment.TryGetValue("PATH", out var p) && p is not null ? p : "/usr/bin:/bin";
+        if (!path.Contains("/usr/sbin", StringComparison.Ordinal)) start.Environment["PATH"] = path + ":/usr/sbin:/sbin";
+        using var process = Process.Start(start) ?? throw new InvalidOperationException($"could not start {file}");
+        process.StandardInput.Close();
+        var output = new StringBuilder();
+        var stdout = process.StandardOutput.ReadToEndAsync(cancellationToken);
+        var stderr = process.StandardError.ReadToEndAsync(cancellationToken);
+        using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        limit.CancelAfter(timeout);
+        try
+        {
+            await process.WaitForExitAsync(limit.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            return (-1, $"{file} did not finish within {timeout}");
+        }
+
+        output.Append(await stdout).Append(await stderr);
+        return (process.ExitCode, output.ToString());
+    }
+}
