@@ -39,6 +39,8 @@ public static class CliApp
             OperatorCommands.Breaker(context),
             OperatorCommands.Approve(context),
             OperatorCommands.Undo(context),
+            SnapshotCommand.Create(context),
+            PermissionsCommand.Create(context),
             ActionsCommand.Create(context),
             SchemaCommand.Create(context),
         };

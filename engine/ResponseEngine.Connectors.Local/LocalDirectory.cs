@@ -72,6 +72,13 @@ public sealed class LocalDirectory : IDisposable
     public IReadOnlyDictionary<Provider, IConnector> Connectors() => Providers.All.ToDictionary(p => p, Connector);
 
     /// <summary>The working copy as a snapshot: what the directory says now, for resolving identities when planning.</summary>
+    /// <summary>The working copy's bytes as they are now: a valid snapshot file, for `respond snapshot`.</summary>
+    public async Task<byte[]> ExportAsync(CancellationToken cancellationToken)
+    {
+        await EnsureWorkingCopyAsync(cancellationToken);
+        return await ReadWorkingCopyAsync(cancellationToken);
+    }
+
     public async Task<DirectorySnapshot> ReadSnapshotAsync(CancellationToken cancellationToken) =>
         (await LoadAsync(cancellationToken)).Snapshot;
 

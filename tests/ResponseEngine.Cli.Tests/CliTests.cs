@@ -254,3 +254,34 @@ public class PlanLockoutTests
         (executed + locked.Count + protectedAccounts).Should().Be(admins.Count);
     }
 }
+
+public class PermissionsAndSnapshotTests
+{
+    [Fact]
+    public void Permissions_ListsWhatTheShippedRulesNeedPerProvider()
+    {
+        var output = new StringWriter();
+
+        CliApp.Run(["permissions", "--rules", RepoPaths.Rules, "--format", "json"], output, new StringWriter()).Should().Be(0);
+
+        using var document = System.Text.Json.JsonDocument.Parse(output.ToString());
+        var entra = document.RootElement.GetProperty("entra").EnumerateArray().Select(p => p.GetProperty("permission").GetString()).ToList();
+        entra.Should().Contain(["IdentityRiskyUser.ReadWrite.All", "User.RevokeSessions.All", "Policy.ReadWrite.ConditionalAccess"]);
+        document.RootElement.GetProperty("okta").EnumerateArray().Select(p => p.GetProperty("permission").GetString()).Should().Contain("okta.users.manage");
+    }
+
+    [Fact]
+    public void Snapshot_ExportsTheWorkingCopyAsAPlannableSnapshot()
+    {
+        using var temp = new TempDirectory();
+        var config = temp.Write("respond.yaml", $"local: {{ snapshot: {RepoPaths.SampleDirectory}, working_copy: {Path.Combine(temp.Path, "state", "directory.json")} }}\n");
+        var file = Path.Combine(temp.Path, "snapshot.json");
+        var output = new StringWriter();
+
+        CliApp.Run(["snapshot", "--config", config, "--out", file], output, new StringWriter()).Should().Be(0);
+
+        output.ToString().Should().StartWith("250 users and");
+        SchemaValidator.Validate("directory", File.ReadAllText(file)).Should().BeEmpty();
+        Identities.SnapshotReader.ReadFile(file, Identities.PrivilegedPolicy.Default).Snapshot!.Users.Should().HaveCount(250);
+    }
+}
