@@ -8,5 +8,14 @@ export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 
 dotnet --version >/dev/null 2>&1 || { echo "test.sh: the .NET 10 SDK is required (https://dot.net)"; exit 1; }
 
+# Samba AD DC for the Active Directory connector's live tests (tests/samba, docs/active-directory.md): installed when
+# running as root and missing; without it those tests skip, and under CI=true they fail.
+if [ "$(id -u)" = 0 ] && ! { command -v samba-tool && command -v samba && command -v ldapsearch; } >/dev/null 2>&1; then
+  echo "test.sh: installing Samba AD DC packages for the Active Directory tests"
+  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+      samba samba-ad-provision samba-dsdb-modules samba-vfs-modules ldap-utils openssl; } >/tmp/respond-samba-install.log 2>&1 \
+    || { echo "test.sh: installing Samba failed (log: /tmp/respond-samba-install.log):"; tail -n 20 /tmp/respond-samba-install.log; }
+fi
+
 dotnet build ResponseEngine.sln -c Release --nologo -v quiet
 dotnet test --solution ResponseEngine.sln -c Release --no-build "$@"
