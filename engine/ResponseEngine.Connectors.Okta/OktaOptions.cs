@@ -65,13 +65,13 @@ public sealed record OktaOptions
 
         if (Auth == OktaAuthMode.ApiToken && string.IsNullOrWhiteSpace(ApiToken))
         {
-            problems.Add("connectors.okta: auth api_token needs the token in RESPOND__CONNECTORS__OKTA__API_TOKEN (or api_token_file)");
+            problems.Add("connectors.okta: auth api_token needs the token, from the variable named by token_env (default RESPOND_OKTA_API_TOKEN) or from token_file");
         }
 
         if (Auth == OktaAuthMode.ServiceApp)
         {
             if (string.IsNullOrWhiteSpace(ClientId)) problems.Add("connectors.okta: auth service_app needs client_id");
-            if (string.IsNullOrWhiteSpace(PrivateKeyPem)) problems.Add("connectors.okta: auth service_app needs the private key (private_key_file)");
+            if (string.IsNullOrWhiteSpace(PrivateKeyPem)) problems.Add("connectors.okta: auth service_app needs the private key, from private_key_file or the variable named by private_key_env (default RESPOND_OKTA_PRIVATE_KEY)");
             if (Scopes.IsDefaultOrEmpty) problems.Add("connectors.okta: auth service_app needs scopes");
         }
 
