@@ -292,4 +292,43 @@ public class ExecutorTests
 
         results.Should().BeEmpty();
     }
+
+    [Fact]
+    public async Task Execute_Cooldown_SkipsTheSameRuleOnTheSameAccountUntilItPasses()
+    {
+        var rules = RuleFiles.Load(RuleFiles.Rule(actions: "  - action: reset_password", extra: "limits: { cooldown: 24h }")).RuleSet!;
+
+        (await ExecuteAsync(rules, [Build.Finding(name: "user1", id: "first")])).Count(AuditStatus.Succeeded).Should().Be(1);
+        _time.Advance(TimeSpan.FromHours(23));
+        var within = await ExecuteAsync(rules, [Build.Finding(name: "user1", id: "second")]);
+        _time.Advance(TimeSpan.FromHours(2));
+        var after = await ExecuteAsync(rules, [Build.Finding(name: "user1", id: "third")]);
+
+        var skipped = within.Results.Should().ContainSingle().Subject.Decision;
+        (skipped.Guard, skipped.Reason).Should().Be(("cooldown", "rule acted on this account within its 24h cooldown"));
+        after.Results.Should().ContainSingle().Which.Status.Should().Be(AuditStatus.Succeeded);
+    }
+
+    [Fact]
+    public async Task Execute_ActionStillInFlightOnTheAccount_BlocksASecondOneFromAnotherRule()
+    {
+        var blocker = new TaskCompletionSource();
+        var entered = new TaskCompletionSource();
+        _ad.BeforeApply = async _ =>
+        {
+            entered.TrySetResult();
+            await blocker.Task;
+        };
+        var first = ResponseRun.RunAsync(Rules(), Findings("user1"), Run(), null, CancellationToken.None);
+        await entered.Task;
+        _ad.BeforeApply = null;
+
+        var other = RuleFiles.Load(RuleFiles.Rule(id: "other-rule")).RuleSet!;
+        var second = await ExecuteAsync(other, Findings("user1"));
+        blocker.SetResult();
+        await first;
+
+        second.Results.Should().ContainSingle().Which.Decision.Guard.Should().Be("pending_remediation");
+        _ad.Calls.Count(c => c == "apply disable_user id-user1").Should().Be(1);
+    }
 }

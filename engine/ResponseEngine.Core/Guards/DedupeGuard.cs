@@ -70,7 +70,7 @@ public sealed class DedupeGuard : IExecutionGuard
     }
 
     internal static string Format(TimeSpan span) =>
-        span.TotalDays >= 1 && span.TotalDays == Math.Floor(span.TotalDays) ? $"{span.TotalDays:0}d"
+        span.TotalDays >= 2 && span.TotalDays == Math.Floor(span.TotalDays) ? $"{span.TotalDays:0}d"
         : span.TotalHours >= 1 && span.TotalHours == Math.Floor(span.TotalHours) ? $"{span.TotalHours:0}h"
         : $"{span.TotalMinutes:0}m";
 }

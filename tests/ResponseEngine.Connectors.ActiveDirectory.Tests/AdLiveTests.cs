@@ -1,0 +1,259 @@
+using System.Collections.Immutable;
+using ResponseEngine.Actions;
+using ResponseEngine.Execution;
+using ResponseEngine.Findings;
+using ResponseEngine.TestKit.ActiveDirectory;
+
+namespace ResponseEngine.Connectors.ActiveDirectory.Tests;
+
+/// <summary>Every AD action read back from the Samba DC's own attributes, privilege through nesting, injection, and refusals.</summary>
+public sealed class AdLiveTests(SambaDc dc)
+{
+    private const string DomainAdmins = "CN=Domain Admins,CN=Users," + SambaDc.BaseDn;
+
+    private static CancellationToken Cancel => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task Disable_ThenEnable_FlipsOnlyAccountDisable()
+    {
+        await using var h = await SambaHarness.StartAsync(dc, null, Cancel);
+        var dn = h.AddUser("uacuser", extraFlags: 0x10000); // DONT_EXPIRE_PASSWORD must survive
+        var request = await RequestAsync(h, h.AdConnector, "uacuser", "disable_user");
+
+        await h.AdConnector.ApplyAsync(request, Cancel);
+        h.Attribute(dn, "userAccountControl").Should().Be("66050");
+        (await h.AdConnector.ReadAsync(request, Cancel)).AlreadyDone.Should().BeTrue();
+
+        await h.AdConnector.ApplyAsync(request with { Action = Action("enable_user") }, Cancel);
+        h.Attribute(dn, "userAccountControl").Should().Be("66048");
+    }
+
+    [Fact]
+    public async Task ResetPassword_Plain_SetsPwdLastSetZero()
+    {
+        await using var h = await SambaHarness.StartAsync(dc, null, Cancel);
+        var dn = h.AddUser("resetme");
+        var request = await RequestAsync(h, h.AdConnector, "resetme", "reset_password");
+
+        await h.AdConnector.ApplyAsync(request, Cancel);
+
+        h.Attribute(dn, "pwdLastSet").Should().Be("0");
+        h.Attribute(dn, "userAccountControl").Should().Be("512", "only pwdLastSet changes");
+    }
+
+    [Fact]
+    public async Task ResetPassword_SetRandom_OldPasswordStopsWorkingAndASecondRunIsANoop()
+    {
+        await using var h = await SambaHarness.StartAsync(dc, null, Cancel);
+        var dn = h.AddUser("leaked");
+        h.Replace(dn, "pwdLastSet", "0"); // already must change: set_random must still replace the password
+        var request = await RequestAsync(h, h.AdConnector, "leaked", "reset_password", ActionParameters.Empty.With("set_random", true));
+        (await h.AdConnector.ReadAsync(request, Cancel)).AlreadyDone.Should().BeFalse("the leaked password still works for a password change");
+
+        await h.AdConnector.ApplyAsync(request, Cancel);
+
+        h.Attribute(dn, "pwdLastSet").Should().Be("0");
+        h.Replace(dn, "pwdLastSet", "-1");
+        h.CanBind("leaked@corp.example.com", SambaHarness.SeedPassword).Should().BeFalse("the old password was replaced");
+        h.Replace(dn, "pwdLastSet", "0");
+        var after = await h.AdConnector.ReadAsync(request, Cancel);
+        after.AlreadyDone.Should().BeFalse("pwdLastSet was written again separately");
+
+        await h.AdConnector.ApplyAsync(request, Cancel);
+        var state = await h.AdConnector.ReadAsync(request, Cancel);
+        state.AlreadyDone.Should().BeTrue();
+        state.PriorState.Should().NotContain("password\":\"").And.NotContain(SambaHarness.SeedPassword);
+        var usn = h.Attribute(dn, "uSNChanged");
+        await h.AdConnector.ApplyAsync(request, Cancel);
+        h.Attribute(dn, "uSNChanged").Should().Be(usn, "a second run changes nothing");
+        var identity = (await h.AdConnector.ResolveAsync(new Subject(Provider.Ad, null, "leaked"), Cancel)).Identity!;
+        identity.RandomPasswordSetAt.Should().NotBeNull();
+        identity.PasswordMustChange.Should().BeTrue();
+    }
+
+    [Fact]
+    public async Task RevokeGroup_RemovesDirectMembershipOnly_MissingGroupAndNonMemberAreNoops()
+    {
+        await using var h = await SambaHarness.StartAsync(dc, null, Cancel);
+        var user = h.AddUser("grouped");
+        var outer = h.AddGroup("Outer Ops");
+        var inner = h.AddGroup("Ops (Tier*0), \"core\" + más");
+        h.AddMember(outer, inner);
+        h.AddMember(inner, user);
+        var request = await RequestAsync(h, h.AdConnector, "grouped", "revoke_group",
+            ActionParameters.Empty.With("groups", ImmutableArray.Create("Ops (Tier*0), \"core\" + más", "Outer Ops", "No Such Group")));
+
+        var before = await h.AdConnector.ReadAsync(request, Cancel);
+        await h.AdConnector.ApplyAsync(request, Cancel);
+
+        h.Attributes(inner, "member").Should().BeEmpty();
+        h.Attributes(outer, "member").Should().Equal(inner);
+        (await h.AdConnector.ReadAsync(request, Cancel)).AlreadyDone.Should().BeTrue();
+        await h.AdConnector.ApplyAsync(request, Cancel); // nothing left to remove: no error
+
+        await h.AdConnector.RestoreAsync(request, before.PriorState, Cancel);
+        h.Attributes(inner, "member").Should().Equal(user);
+    }
+
+    [Fact]
+    public async Task Resolve_NestedInDomainAdmins_IsPrivilegedAndCountedUntilDisabled()
+    {
+        await using var h = await SambaHarness.StartAsync(dc, null, Cancel);
+        using var domain = h.Create(BaseDn: SambaDc.BaseDn);
+        var tier0 = h.AddGroup("Tier0 Ops Live");
+        var admin = h.AddUser("nestedadmin");
+        var idle = h.AddUser("disabledadmin", enabled: false);
+        h.AddMember(tier0, admin);
+        h.AddMember(tier0, idle);
+        h.AddMember(DomainAdmins, tier0);
+        try
+        {
+            var identity = (await domain.ResolveAsync(new Subject(Provider.Ad, null, "nestedadmin"), Cancel)).Identity!;
+            identity.Privileged.Should().BeTrue("Tier0 Ops Live is nested in Domain Admins");
+            identity.TransitiveGroups.Should().Contain(["Domain Admins", "Tier0 Ops Live"]);
+            identity.Groups.Select(g => g.Name).Should().Equal("Tier0 Ops Live");
+
+            var critical = await domain.CountCriticalAsync("Domain Admins", Cancel);
+            critical.EnabledMemberIds.Should().HaveCount(2, "Administrator and nestedadmin; disabledadmin cannot sign in");
+            critical.EnabledMemberIds.Should().Contain(identity.Id);
+
+            await domain.ApplyAsync(new ActionRequest(Action("disable_user"), ActionParameters.Empty, new TargetRef(Provider.Ad, identity.Id, identity.Name)), Cancel);
+            (await domain.CountCriticalAsync("Domain Admins", Cancel)).EnabledMemberIds.Should().HaveCount(1);
+        }
+        finally
+        {
+            h.Admin.SendRequest(new System.DirectoryServices.Protocols.ModifyRequest(DomainAdmins, System.DirectoryServices.Protocols.DirectoryAttributeOperation.Delete, "member", tier0));
+        }
+    }
+
+    [Theory]
+    [InlineData("*)(objectClass=*")]
+    [InlineData("admin*")]
+    [InlineData("*")]
+    [InlineData("*@corp.example.com")]
+    [InlineData("x)(|(sAMAccountName=*")]
+    [InlineData("victim\0")]
+    public async Task Resolve_FilterInjection_AffectsNobody(string name)
+    {
+        await using var h = await SambaHarness.StartAsync(dc, null, Cancel);
+        h.AddUser("admin1");
+        h.AddUser("victim");
+        using var domain = h.Create(BaseDn: SambaDc.BaseDn);
+
+        var lookup = await domain.ResolveAsync(new Subject(Provider.Ad, null, name), Cancel);
+
+        lookup.Identity.Should().BeNull();
+        lookup.Problem.Should().Contain("no AD account");
+    }
+
+    [Fact]
+    public async Task Resolve_SpecialCharactersInCnAndNonAsciiNames_ByDnGuidSamAndUpn()
+    {
+        await using var h = await SambaHarness.StartAsync(dc, null, Cancel);
+        const string cn = "Smith, John \"JJ\" + Co; <x> #1 \\ zoë";
+        var dn = h.AddUser("zoë.smith", cn: cn, upn: "zoë.smith@corp.example.com");
+
+        var byDn = await h.AdConnector.ResolveAsync(new Subject(Provider.Ad, dn, null), Cancel);
+        byDn.Problem.Should().BeNull();
+        var id = byDn.Identity!.Id;
+        (await h.AdConnector.ResolveAsync(new Subject(Provider.Ad, null, "zoë.smith"), Cancel)).Identity!.Id.Should().Be(id);
+        (await h.AdConnector.ResolveAsync(new Subject(Provider.Ad, null, "zoë.smith@corp.example.com"), Cancel)).Identity!.Id.Should().Be(id);
+        (await h.AdConnector.ResolveAsync(new Subject(Provider.Ad, id, null), Cancel)).Identity!.Name.Should().Be("zoë.smith");
+        (await h.AdConnector.ResolveAsync(new Subject(Provider.Ad, "CN=nobody," + h.Ou, null), Cancel)).Identity.Should().BeNull();
+        (await h.AdConnector.ResolveAsync(new Subject(Provider.Ad, "CN=Administrator,CN=Users," + SambaDc.BaseDn, null), Cancel)).Identity
+            .Should().BeNull("a DN outside the configured base is not looked at");
+
+        var request = await RequestAsync(h, h.AdConnector, "zoë.smith", "disable_user");
+        await h.AdConnector.ApplyAsync(request, Cancel);
+        h.Attribute(dn, "userAccountControl").Should().Be("514");
+    }
+
+    [Fact]
+    public async Task Apply_ServiceAccountWithoutRights_FailsNamingTheRight()
+    {
+        await using var h = await SambaHarness.StartAsync(dc, null, Cancel);
+        h.AddUser("weaksvc");
+        var target = h.AddUser("protected");
+        var file = Path.Combine(Path.GetDirectoryName(h.PasswordFile)!, "weak-password");
+        await File.WriteAllTextAsync(file, SambaHarness.SeedPassword, Cancel);
+        using var weak = h.Create(options: h.Options() with { BindDn = "weaksvc@corp.example.com", PasswordFile = file });
+        var request = await RequestAsync(h, weak, "protected", "disable_user");
+
+        var error = (await weak.Invoking(c => c.ApplyAsync(request, Cancel)).Should().ThrowAsync<ConnectorException>()).Which;
+
+        error.Message.Should().Contain("LDAP 50").And.Contain("Write property userAccountControl");
+        error.Transient.Should().BeFalse();
+        h.Attribute(target, "userAccountControl").Should().Be("512");
+    }
+
+    [Fact]
+    public async Task Apply_PasswordPolicyRefusesRandomPassword_IsAConstraintViolation()
+    {
+        await using var h = await SambaHarness.StartAsync(dc, null, Cancel);
+        h.AddUser("policyuser");
+        var request = await RequestAsync(h, h.AdConnector, "policyuser", "reset_password", ActionParameters.Empty.With("set_random", true));
+        await dc.SambaToolAsync(Cancel, "domain", "passwordsettings", "set", "--min-pwd-length=30");
+        try
+        {
+            var error = (await h.AdConnector.Invoking(c => c.ApplyAsync(request, Cancel)).Should().ThrowAsync<ConnectorException>()).Which;
+
+            error.Message.Should().Contain("LDAP 19").And.Contain("constraint");
+        }
+        finally
+        {
+            await dc.SambaToolAsync(Cancel, "domain", "passwordsettings", "set", "--min-pwd-length=7");
+        }
+    }
+
+    [Fact]
+    public async Task Bind_WrongPasswordOrUntrustedCertificate_FailsClosedWithAReason()
+    {
+        await using var h = await SambaHarness.StartAsync(dc, null, Cancel);
+        var wrong = Path.Combine(Path.GetDirectoryName(h.PasswordFile)!, "wrong");
+        await File.WriteAllTextAsync(wrong, "not-the-password", Cancel);
+        using var badPassword = h.Create(options: h.Options() with { PasswordFile = wrong });
+        using var badCa = h.Create(options: h.Options() with { CaBundle = OtherCa(h) });
+
+        var lookup = await badPassword.ResolveAsync(new Subject(Provider.Ad, null, "anyone"), Cancel);
+        lookup.Identity.Should().BeNull();
+        lookup.Problem.Should().Contain("LDAP 49");
+
+        var untrusted = await badCa.ResolveAsync(new Subject(Provider.Ad, null, "anyone"), Cancel);
+        untrusted.Problem.Should().Contain("LDAP 81").And.Contain("ca_bundle");
+    }
+
+    [Fact]
+    public async Task Bind_InsecureLabSwitch_ConnectsWithoutTheCaAndWarns()
+    {
+        await using var h = await SambaHarness.StartAsync(dc, null, Cancel);
+        h.AddUser("labuser");
+        using var insecure = h.Create(options: h.Options() with { CaBundle = null, InsecureSkipCertificateValidation = true });
+
+        var lookup = await insecure.ResolveAsync(new Subject(Provider.Ad, null, "labuser"), Cancel);
+
+        lookup.Problem.Should().BeNull();
+        h.Warnings.Should().ContainSingle(w => w.Contains("NOT checked", StringComparison.Ordinal) && w.Contains("Lab use only", StringComparison.Ordinal));
+        using var strict = h.Create(options: h.Options() with { CaBundle = OtherCa(h) });
+        (await strict.ResolveAsync(new Subject(Provider.Ad, null, "labuser"), Cancel)).Identity.Should().BeNull("the switch did not leak into other connections");
+    }
+
+    private static string OtherCa(SambaHarness h)
+    {
+        using var key = System.Security.Cryptography.RSA.Create(2048);
+        var request = new System.Security.Cryptography.X509Certificates.CertificateRequest("CN=Some Other CA", key, System.Security.Cryptography.HashAlgorithmName.SHA256, System.Security.Cryptography.RSASignaturePadding.Pkcs1);
+        request.CertificateExtensions.Add(new System.Security.Cryptography.X509Certificates.X509BasicConstraintsExtension(true, false, 0, true));
+        using var certificate = request.CreateSelfSigned(h.Time.GetUtcNow().AddDays(-1), h.Time.GetUtcNow().AddYears(1));
+        var path = Path.Combine(Path.GetDirectoryName(h.PasswordFile)!, "other-ca.pem");
+        File.WriteAllText(path, certificate.ExportCertificatePem());
+        return path;
+    }
+
+    private static ActionDefinition Action(string name) => ActionCatalogue.Default.Find(name)!;
+
+    private static async Task<ActionRequest> RequestAsync(SambaHarness h, AdConnector connector, string name, string action, ActionParameters? parameters = null)
+    {
+        var identity = (await connector.ResolveAsync(new Subject(Provider.Ad, null, name), Cancel)).Identity
+            ?? throw new InvalidOperationException($"{name} does not resolve under {h.Ou}");
+        return new ActionRequest(Action(action), parameters ?? ActionParameters.Empty, new TargetRef(Provider.Ad, identity.Id, identity.Name));
+    }
+}
