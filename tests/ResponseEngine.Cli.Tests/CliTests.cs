@@ -285,3 +285,30 @@ public class PermissionsAndSnapshotTests
         Identities.SnapshotReader.ReadFile(file, Identities.PrivilegedPolicy.Default).Snapshot!.Users.Should().HaveCount(250);
     }
 }
+
+public class ConnectorWiringTests
+{
+    [Fact]
+    public void Run_OktaConnectorWithoutSettings_IsBadInputNamingWhatIsMissing()
+    {
+        using var temp = new TempDirectory();
+        var config = temp.Write("respond.yaml", $"rules: {RepoPaths.Rules}\nfindings: [{RepoPaths.SampleFindings}]\naudit: {{ connection: {Path.Combine(temp.Path, "r.db")} }}\nconnectors:\n  okta: {{ kind: okta }}\n");
+        var error = new StringWriter();
+
+        var exit = CliApp.Run(["run", "--once", "--config", config], new StringWriter(), error);
+
+        exit.Should().Be(2);
+        error.ToString().Should().Contain("connectors.okta").And.Contain("base_url").And.NotContain("   at ");
+    }
+
+    [Fact]
+    public void Run_UnavailableConnectorKind_IsBadInput()
+    {
+        using var temp = new TempDirectory();
+        var config = temp.Write("respond.yaml", $"rules: {RepoPaths.Rules}\nfindings: [{RepoPaths.SampleFindings}]\naudit: {{ connection: {Path.Combine(temp.Path, "r.db")} }}\nconnectors:\n  entra: {{ kind: graph }}\n");
+        var error = new StringWriter();
+
+        CliApp.Run(["run", "--once", "--config", config], new StringWriter(), error).Should().Be(2);
+        error.ToString().Should().Contain("connectors.entra: kind 'graph' is not available in this build yet");
+    }
+}

@@ -64,6 +64,7 @@ internal static class EngineHost
             connectors[provider] = settings.Kind switch
             {
                 "local" => local.Connector(provider),
+                "okta" when provider == Provider.Okta => Okta(settings, options, time),
                 _ => throw new CliInputException(
                     $"connectors.{provider.Name()}: kind '{settings.Kind}' is not available in this build yet; use kind: local (see README: Active Directory, Entra ID, Okta)"),
             };
@@ -74,6 +75,15 @@ internal static class EngineHost
 
     public static RunContext Run(EngineOptions options, IAuditStore store, IReadOnlyDictionary<Findings.Provider, IConnector> connectors, TimeProvider time, bool dryRun) =>
         new(RunId(time), options, store, connectors, time, dryRun, Actor(), Environment.MachineName, Version);
+
+    private static IConnector Okta(ConnectorSettings settings, EngineOptions options, TimeProvider time)
+    {
+        var (okta, problems) = ResponseEngine.Connectors.Okta.OktaSettings.Read(settings.Settings, Environment.GetEnvironmentVariable, File.ReadAllText);
+        if (okta is null) throw new CliInputException("connectors.okta: " + string.Join("; ", problems));
+        var http = new HttpClient { Timeout = Timeout.InfiniteTimeSpan };
+        http.DefaultRequestHeaders.UserAgent.ParseAdd($"ResponseEngine/{Version}");
+        return ResponseEngine.Connectors.Okta.OktaConnector.Create(okta, options.Privileged, time, http);
+    }
 
     public static string Actor() =>
         Environment.GetEnvironmentVariable("RESPOND_ACTOR") ?? $"{Environment.UserName}@{Environment.MachineName}";

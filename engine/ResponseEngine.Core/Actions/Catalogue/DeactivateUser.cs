@@ -17,7 +17,7 @@ public sealed class DeactivateUser : ActionDefinition
     public override Reversal Reversal => Reversal.Irreversible("reactivation sends a new activation and does not restore app assignments");
 
     public override ImmutableDictionary<Provider, ImmutableArray<string>> Permissions { get; } = Needs(
-        okta: ["okta.users.manage"]);
+        okta: ["okta.users.manage", "okta.users.read", "okta.groups.read and okta.roles.read (identity lookup)"]);
 
     public override ImmutableArray<string> Preconditions => ["already deactivated: no-op", "lockout protection: never the last active super admins"];
 }

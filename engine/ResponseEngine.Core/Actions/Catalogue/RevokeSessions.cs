@@ -19,7 +19,7 @@ public sealed class RevokeSessions : ActionDefinition
 
     public override ImmutableDictionary<Provider, ImmutableArray<string>> Permissions { get; } = Needs(
         entra: ["User.RevokeSessions.All"],
-        okta: ["okta.users.manage"]);
+        okta: ["okta.users.manage", "okta.users.read", "okta.logs.read (to tell whether sessions were already cleared)"]);
 
     public override ImmutableArray<string> Preconditions => ["not for guests: their home tenant holds the session, revoking here does nothing"];
 
