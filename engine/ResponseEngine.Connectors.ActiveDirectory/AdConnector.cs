@@ -70,6 +70,9 @@ public sealed class AdConnector : IConnector, IDisposable
         if (subject.Provider != Provider) return IdentityLookup.NotFound($"the ad connector cannot resolve a {subject.Provider.Name()} account");
         var key = subject.Id ?? subject.Name;
         if (string.IsNullOrWhiteSpace(key)) return IdentityLookup.NotFound("the subject has neither an id nor a name");
+
+        // No account name holds a control character; some directories cut a value at NUL and would match a prefix.
+        if (key.Any(char.IsControl)) return IdentityLookup.NotFound("no AD account can match a name with control characters; nothing was looked up");
         List<AdUser> users;
         try
         {

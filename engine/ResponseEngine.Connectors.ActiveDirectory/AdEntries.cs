@@ -30,14 +30,25 @@ internal sealed record AdUser(
     public bool PasswordMustChange => PwdLastSet == 0;
 
     /// <summary>
-    /// When an administrator's reset replaced the password in the same change that forced a new one at next logon (what
-    /// reset_password with set_random does), and nothing has changed either since: the old password no longer works.
+    /// When the password was last replaced, if that happened no earlier than the change that set pwdLastSet to 0 (what
+    /// reset_password with set_random does in one modify): the password in force is one nobody but the directory knows,
+    /// and it must be changed at next logon. Compared by originating USN on the same DC, else by change time.
     /// </summary>
-    public DateTimeOffset? PasswordResetWithForcedChangeAt =>
-        PasswordMustChange && Metadata.Find(ReplicationMetadata.UnicodePwd) is { } password && Metadata.Find(ReplicationMetadata.PwdLastSet) is { } lastSet
-            && password.OriginatingUsn == lastSet.OriginatingUsn && password.InvocationId == lastSet.InvocationId
-            ? password.OriginatingChangeTime
-            : null;
+    public DateTimeOffset? PasswordResetWithForcedChangeAt
+    {
+        get
+        {
+            if (!PasswordMustChange || Metadata.Find(ReplicationMetadata.UnicodePwd) is not { } password || Metadata.Find(ReplicationMetadata.PwdLastSet) is not { } lastSet)
+            {
+                return null;
+            }
+
+            var notEarlier = password.InvocationId == lastSet.InvocationId
+                ? password.OriginatingUsn >= lastSet.OriginatingUsn
+                : password.OriginatingChangeTime >= lastSet.OriginatingChangeTime;
+            return notEarlier ? password.OriginatingChangeTime : null;
+        }
+    }
 
     public static AdUser From(SearchResultEntry entry) => new(
         entry.DistinguishedName,

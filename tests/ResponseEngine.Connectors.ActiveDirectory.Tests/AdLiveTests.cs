@@ -77,7 +77,7 @@ public sealed class AdLiveTests(SambaDc dc)
         await using var h = await SambaHarness.StartAsync(dc, null, Cancel);
         var user = h.AddUser("grouped");
         var outer = h.AddGroup("Outer Ops");
-        var inner = h.AddGroup("Ops (Tier*0), \"core\" + más");
+        var inner = h.AddGroup("ops-tier0", cn: "Ops (Tier*0), \"core\" + más");
         h.AddMember(outer, inner);
         h.AddMember(inner, user);
         var request = await RequestAsync(h, h.AdConnector, "grouped", "revoke_group",
@@ -144,6 +144,7 @@ public sealed class AdLiveTests(SambaDc dc)
 
         lookup.Identity.Should().BeNull();
         lookup.Problem.Should().Contain("no AD account");
+        (await domain.ResolveAsync(new Subject(Provider.Ad, name, null), Cancel)).Identity.Should().BeNull("ids are escaped too");
     }
 
     [Fact]
@@ -184,25 +185,6 @@ public sealed class AdLiveTests(SambaDc dc)
         error.Message.Should().Contain("LDAP 50").And.Contain("Write property userAccountControl");
         error.Transient.Should().BeFalse();
         h.Attribute(target, "userAccountControl").Should().Be("512");
-    }
-
-    [Fact]
-    public async Task Apply_PasswordPolicyRefusesRandomPassword_IsAConstraintViolation()
-    {
-        await using var h = await SambaHarness.StartAsync(dc, null, Cancel);
-        h.AddUser("policyuser");
-        var request = await RequestAsync(h, h.AdConnector, "policyuser", "reset_password", ActionParameters.Empty.With("set_random", true));
-        await dc.SambaToolAsync(Cancel, "domain", "passwordsettings", "set", "--min-pwd-length=30");
-        try
-        {
-            var error = (await h.AdConnector.Invoking(c => c.ApplyAsync(request, Cancel)).Should().ThrowAsync<ConnectorException>()).Which;
-
-            error.Message.Should().Contain("LDAP 19").And.Contain("constraint");
-        }
-        finally
-        {
-            await dc.SambaToolAsync(Cancel, "domain", "passwordsettings", "set", "--min-pwd-length=7");
-        }
     }
 
     [Fact]

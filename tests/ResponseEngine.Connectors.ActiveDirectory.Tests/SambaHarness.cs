@@ -2,7 +2,6 @@ using System.Collections.Immutable;
 using System.DirectoryServices.Protocols;
 using System.Net;
 using System.Text;
-using Microsoft.Extensions.Time.Testing;
 using ResponseEngine.Connectors.ActiveDirectory.Ldap;
 using ResponseEngine.Execution;
 using ResponseEngine.Findings;
@@ -40,7 +39,8 @@ public sealed class SambaHarness : ConnectorHarness
 
     public string PasswordFile { get; }
 
-    public FakeTimeProvider Time { get; } = new(new DateTimeOffset(2026, 11, 26, 8, 0, 0, TimeSpan.Zero));
+    /// <summary>Real time: the DC's own clock stamps changes, and retries of a real failure must really wait.</summary>
+    public TimeProvider Time { get; } = TimeProvider.System;
 
     public AdConnector AdConnector { get; }
 
@@ -69,6 +69,7 @@ public sealed class SambaHarness : ConnectorHarness
         PasswordFile = PasswordFile,
         CaBundle = Dc.CaFile,
         Timeout = TimeSpan.FromSeconds(20),
+        Retry = new AdRetryOptions { MaxAttempts = 2, BaseDelay = TimeSpan.FromMilliseconds(200) },
     };
 
     public AdConnector Create(string? BaseDn = null, AdConnectorOptions? options = null, PrivilegedPolicy? policy = null) =>

@@ -26,7 +26,7 @@ internal static class PlanCommand
             DefaultValueFactory = _ => "samples/directory.json",
             HelpName = "FILE",
         };
-        var format = CommonOptions.Format("text", "markdown", "json");
+        var format = CommonOptions.Format("text", "markdown", "json", "html");
         var output = new Option<string?>("--out", "-o") { Description = "Write the plan to this file instead of standard output", HelpName = "FILE" };
         var at = CommonOptions.At();
         var config = EngineHost.Config();
@@ -46,6 +46,7 @@ internal static class PlanCommand
               respond plan
               respond plan --findings samples/findings/entra-risk.json --format markdown --out plan.md
               respond plan -i alerts.ndjson -d snapshot.json --format json
+              respond plan --format html --out plan.html
               respond plan --base origin/main --format markdown --fail-on-increase 10
             """)
         {
@@ -112,6 +113,7 @@ internal static class PlanCommand
             {
                 var writer = target is null ? context.Output : new StreamWriter(target);
                 if (format == "markdown") PlanMarkdownRenderer.Render(plan, writer);
+                else if (format == "html") writer.Write(PlanHtmlRenderer.Build(plan));
                 else PlanTextRenderer.Render(plan, writer, context.Color && target is null);
                 writer.Flush();
             }

@@ -1,0 +1,101 @@
+using System.Net;
+using System.Text;
+using ResponseEngine.Findings;
+using ResponseEngine.Planning;
+
+namespace ResponseEngine.Cli.Rendering;
+
+/// <summary>
+/// The plan as one self-contained HTML page (no external assets): a summary, filters by rule, action and verdict,
+/// and the decisions per identity. For people who review a change outside a terminal.
+/// </summary>
+internal static class PlanHtmlRenderer
+{
+    public static string Build(Plan plan)
+    {
+        var html = new StringBuilder(64 * 1024);
+        string E(string? text) => WebUtility.HtmlEncode(text ?? "");
+        html.Append("""
+            <!DOCTYPE html>
+            <html lang="en"><head><meta charset="utf-8"><title>ResponseEngine plan</title>
+            <meta name="viewport" content="width=device-width, initial-scale=1">
+            <style>
+            body{font:14px/1.4 system-ui,sans-serif;margin:24px;color:#1b1f23}
+            h1{font-size:20px;margin:0 0 4px} .meta{color:#57606a;margin-bottom:16px}
+            .cards{display:flex;gap:12px;margin:12px 0 20px;flex-wrap:wrap}
+            .card{border:1px solid #d0d7de;border-radius:6px;padding:10px 14px;min-width:110px}
+            .card b{display:block;font-size:22px}
+            .execute b{color:#1a7f37}.skip b{color:#57606a}.hold b{color:#9a6700}.error b{color:#cf222e}
+            .filters{display:flex;gap:12px;margin-bottom:12px;flex-wrap:wrap} select{padding:4px}
+            details{border:1px solid #d0d7de;border-radius:6px;margin:6px 0;padding:6px 10px}
+            summary{cursor:pointer;font-weight:600}
+            table{border-collapse:collapse;width:100%;margin-top:6px} td,th{border-top:1px solid #eaeef2;padding:4px 6px;text-align:left;vertical-align:top}
+            .v-execute{color:#1a7f37;font-weight:600}.v-skip{color:#57606a}.v-hold{color:#9a6700;font-weight:600}.v-error{color:#cf222e;font-weight:600}
+            .tag{font-size:12px;border:1px solid #d0d7de;border-radius:10px;padding:0 6px;margin-left:6px;color:#57606a}
+            </style></head><body>
+            """);
+        html.Append($"<h1>ResponseEngine plan (dry-run)</h1><div class=\"meta\" id=\"meta\">{plan.CreatedAt:yyyy-MM-dd HH:mm:ss}Z · {plan.FindingCount} findings, {plan.MatchedFindingCount} matched by {plan.RuleCount} rules");
+        if (plan.RulesGitCommit is { } commit) html.Append($" · rules at {E(commit[..Math.Min(12, commit.Length)])}");
+        html.Append("</div><div class=\"cards\" id=\"summary\">");
+        html.Append($"<div class=\"card\"><b>{plan.Decisions.Length}</b>decisions</div>");
+        foreach (var (verdict, count) in plan.CountByVerdict())
+        {
+            html.Append($"<div class=\"card {verdict.Name()}\"><b>{count}</b>{verdict.Name()}</div>");
+        }
+
+        html.Append("</div><div class=\"filters\">");
+        Select(html, "rule", "all rules", plan.Decisions.Select(d => d.Rule.Id));
+        Select(html, "action", "all actions", plan.Decisions.Select(d => d.ActionName));
+        Select(html, "verdict", "all verdicts", plan.Decisions.Select(d => d.Verdict.Name()));
+        html.Append("<span id=\"shown\"></span></div><div id=\"identities\">");
+
+        foreach (var target in plan.Decisions.GroupBy(d => (Provider: d.Identity?.Provider ?? d.Finding.Subject.Provider, Name: d.TargetDisplay))
+                     .OrderBy(g => g.Key.Provider).ThenBy(g => g.Key.Name, StringComparer.OrdinalIgnoreCase))
+        {
+            var identity = target.First().Identity;
+            html.Append($"<details class=\"identity\"><summary>{E(target.Key.Name)}<span class=\"tag\">{target.Key.Provider.Name()}</span>");
+            if (identity?.Privileged == true) html.Append("<span class=\"tag\">privileged</span>");
+            if (identity is null) html.Append("<span class=\"tag\">unresolved</span>");
+            html.Append("</summary><table><tr><th>verdict</th><th>action</th><th>rule</th><th>finding</th><th>why</th></tr>");
+            foreach (var d in target)
+            {
+                var action = d.Parameters.IsEmpty ? d.ActionName : $"{d.ActionName} {d.Parameters.Describe()}";
+                var why = d.Reason is null ? d.Note : $"[{d.Guard}] {d.Reason}";
+                html.Append($"<tr class=\"decision\" data-rule=\"{E(d.Rule.Id)}\" data-action=\"{E(d.ActionName)}\" data-verdict=\"{d.Verdict.Name()}\">");
+                html.Append($"<td class=\"v-{d.Verdict.Name()}\">{d.Verdict.Name()}</td><td>{E(action)}</td><td>{E(d.Rule.Id)}</td>");
+                html.Append($"<td>{E(d.Finding.Type)}/{d.Finding.Severity.Name()} {E(d.Finding.Id)}</td><td>{E(why)}</td></tr>");
+            }
+
+            html.Append("</table></details>");
+        }
+
+        html.Append("""
+            </div>
+            <script>
+            const filters=[...document.querySelectorAll('select')];
+            function apply(){
+              const want=Object.fromEntries(filters.map(f=>[f.name,f.value]));
+              let rows=0;
+              document.querySelectorAll('details.identity').forEach(box=>{
+                let any=false;
+                box.querySelectorAll('tr.decision').forEach(tr=>{
+                  const ok=['rule','action','verdict'].every(k=>!want[k]||tr.dataset[k]===want[k]);
+                  tr.style.display=ok?'':'none'; if(ok){any=true;rows++;}
+                });
+                box.style.display=any?'':'none';
+              });
+              document.getElementById('shown').textContent=rows+' decisions shown';
+            }
+            filters.forEach(f=>f.addEventListener('change',apply)); apply();
+            </script></body></html>
+            """);
+        return html.ToString();
+    }
+
+    private static void Select(StringBuilder html, string name, string all, IEnumerable<string> values)
+    {
+        html.Append($"<label>{name} <select name=\"{name}\" id=\"filter-{name}\"><option value=\"\">{all}</option>");
+        foreach (var value in values.Distinct().Order(StringComparer.Ordinal)) html.Append($"<option>{WebUtility.HtmlEncode(value)}</option>");
+        html.Append("</select></label>");
+    }
+}
