@@ -73,3 +73,31 @@ public sealed partial class PlanHtmlTests : IDisposable
     [GeneratedRegex("""(src|href)\s*=\s*["']?(https?:)?//""", RegexOptions.IgnoreCase)]
     private static partial Regex ExternalReference();
 }
+
+public class PlanMarkdownLimitTests
+{
+    [Fact]
+    public void Markdown_OfALargePlan_StaysUnderTheCommentLimitAndSaysWhatItLeftOut()
+    {
+        using var temp = new TempDirectory();
+        var snapshot = Identities.SnapshotReader.ReadFile(RepoPaths.SampleDirectory, Identities.PrivilegedPolicy.Default).Snapshot!;
+        var lines = new List<string>();
+        foreach (var user in snapshot.Users.Where(u => u.Provider == Findings.Provider.Ad))
+        {
+            for (var i = 0; i < 20; i++)
+            {
+                lines.Add("{\"id\":\"m" + lines.Count + "\",\"source\":\"t\",\"type\":\"weak_password\",\"severity\":\"high\",\"observed_at\":\"2026-11-20T08:00:00Z\",\"subject\":{\"provider\":\"ad\",\"id\":\"" + user.Id + "\"}}");
+            }
+        }
+
+        var findings = temp.Write("many.ndjson", string.Join('\n', lines));
+        var output = new StringWriter();
+
+        CliApp.Run(["plan", "--rules", RepoPaths.Rules, "--findings", findings, "--directory", RepoPaths.SampleDirectory, "--format", "markdown"],
+            output, new StringWriter()).Should().Be(0);
+
+        var markdown = output.ToString();
+        markdown.Length.Should().BeLessThan(65_536);
+        markdown.Should().Contain("**Truncated:**").And.Contain("were left out");
+    }
+}
