@@ -127,7 +127,7 @@ internal sealed record ReplicationMetadata(ImmutableArray<ReplicationMetadata.En
         {
             var at = Header + (i * EntrySize);
             var seconds = BitConverter.ToInt64(blob, at + 8);
-            var time = seconds > 0 && seconds < 0x2_0000_0000L ? new DateTimeOffset(1601, 1, 1, 0, 0, 0, TimeSpan.Zero).AddSeconds(seconds) : (DateTimeOffset?)null;
+            var time = seconds > 0 && seconds < 400_000_000_000L ? new DateTimeOffset(1601, 1, 1, 0, 0, 0, TimeSpan.Zero).AddSeconds(seconds) : (DateTimeOffset?)null;
             entries.Add(new Entry(
                 BitConverter.ToUInt32(blob, at),
                 BitConverter.ToUInt32(blob, at + 4),

@@ -61,7 +61,7 @@ public sealed class AdLiveTests(SambaDc dc)
 
         await h.AdConnector.ApplyAsync(request, Cancel);
         var state = await h.AdConnector.ReadAsync(request, Cancel);
-        state.AlreadyDone.Should().BeTrue();
+        state.AlreadyDone.Should().BeTrue(state.Description);
         state.PriorState.Should().NotContain("password\":\"").And.NotContain(SambaHarness.SeedPassword);
         var usn = h.Attribute(dn, "uSNChanged");
         await h.AdConnector.ApplyAsync(request, Cancel);
