@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs the whole test suite on a fresh machine: restores, builds (warnings are errors) and runs every test project.
-# Later suites that need services (Samba AD, ...) install them here when run as root, and fail under CI=true when missing.
+# Suites that need a service or a program (Samba AD, Chromium) install it here when run as root; their tests fail
+# under CI=true when it is missing, and skip elsewhere with a message saying how to get it.
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -15,6 +16,14 @@ if [ "$(id -u)" = 0 ] && ! { command -v samba-tool && command -v samba && comman
   { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
       samba samba-ad-provision samba-dsdb-modules samba-vfs-modules ldap-utils openssl; } >/tmp/respond-samba-install.log 2>&1 \
     || { echo "test.sh: installing Samba failed (log: /tmp/respond-samba-install.log):"; tail -n 20 /tmp/respond-samba-install.log; }
+fi
+
+# Headless Chromium renders the HTML plan in the CLI tests: installed when running as root and missing; without it
+# that test skips, and under CI=true it fails.
+if [ "$(id -u)" = 0 ] && ! command -v chromium >/dev/null 2>&1; then
+  echo "test.sh: installing Chromium for the HTML report test"
+  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium; } >/tmp/respond-chromium-install.log 2>&1 \
+    || { echo "test.sh: installing Chromium failed (log: /tmp/respond-chromium-install.log):"; tail -n 20 /tmp/respond-chromium-install.log; }
 fi
 
 dotnet build ResponseEngine.sln -c Release --nologo -v quiet

@@ -126,6 +126,45 @@ public sealed class AdLiveTests(SambaDc dc)
         }
     }
 
+    [Fact]
+    public async Task Executor_RuleThatWouldDisableEveryDomainAdmin_LeavesTheMinimumEnabledOnLiveAd()
+    {
+        await using var h = await SambaHarness.StartAsync(dc, null, Cancel);
+        using var domain = h.Create(BaseDn: SambaDc.BaseDn);
+        var admins = Enumerable.Range(1, 4).Select(i => h.AddUser($"lockadmin{i}")).ToList();
+        foreach (var admin in admins) h.AddMember(DomainAdmins, admin);
+        try
+        {
+            var before = (await domain.CountCriticalAsync("Domain Admins", Cancel)).EnabledMemberIds.Length;
+            var time = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(new DateTimeOffset(2026, 11, 26, 8, 0, 0, TimeSpan.Zero));
+            await using var store = new ResponseEngine.TestKit.Fakes.InMemoryAuditStore(time);
+            var run = new RunContext("live-lockout", new Configuration.EngineOptions(), store, new Dictionary<Provider, IConnector> { [Provider.Ad] = domain },
+                time, dryRun: false, "tests", "host", "test");
+            var rules = ResponseEngine.TestKit.RuleFiles.Load(ResponseEngine.TestKit.RuleFiles.Rule(id: "disable-every-admin", when: "member_of('Domain Admins')")).RuleSet!;
+            var findings = Enumerable.Range(1, 4).Select(i => new Finding($"f{i}", "test", FindingKind.Detection, "weak_password", Severity.High,
+                time.GetUtcNow(), new Subject(Provider.Ad, null, $"lockadmin{i}"), "t", Finding.NoAttributes)).ToList();
+
+            var (_, summary) = await ResponseRun.RunAsync(rules, findings, run, null, Cancel);
+
+            var after = (await domain.CountCriticalAsync("Domain Admins", Cancel)).EnabledMemberIds.Length;
+            after.Should().BeGreaterThanOrEqualTo(2, "lockout protection keeps the configured minimum of enabled Domain Admins");
+            summary.Count(Audit.AuditStatus.Succeeded).Should().Be(Math.Min(4, before - 2));
+            summary.Results.Where(r => r.Status == Audit.AuditStatus.Skipped).Should().OnlyContain(r => r.Decision.Guard == "lockout_protection")
+                .And.HaveCount(4 - Math.Min(4, before - 2));
+            foreach (var result in summary.Results.Where(r => r.Status == Audit.AuditStatus.Succeeded))
+            {
+                h.Attribute(h.UserDn(result.Decision.Identity!.Name), "userAccountControl").Should().Be("514", "disabled on the DC itself");
+            }
+        }
+        finally
+        {
+            foreach (var admin in admins)
+            {
+                h.Admin.SendRequest(new System.DirectoryServices.Protocols.ModifyRequest(DomainAdmins, System.DirectoryServices.Protocols.DirectoryAttributeOperation.Delete, "member", admin));
+            }
+        }
+    }
+
     [Theory]
     [InlineData("*)(objectClass=*")]
     [InlineData("admin*")]

@@ -65,6 +65,7 @@ internal static class EngineHost
             {
                 "local" => local.Connector(provider),
                 "okta" when provider == Provider.Okta => Okta(settings, options, time),
+                "ldap" when provider == Provider.Ad => Ad(settings, options, time),
                 _ => throw new CliInputException(
                     $"connectors.{provider.Name()}: kind '{settings.Kind}' is not available in this build yet; use kind: local (see README: Active Directory, Entra ID, Okta)"),
             };
@@ -75,6 +76,20 @@ internal static class EngineHost
 
     public static RunContext Run(EngineOptions options, IAuditStore store, IReadOnlyDictionary<Findings.Provider, IConnector> connectors, TimeProvider time, bool dryRun) =>
         new(RunId(time), options, store, connectors, time, dryRun, Actor(), Environment.MachineName, Version);
+
+    private static IConnector Ad(ConnectorSettings settings, EngineOptions options, TimeProvider time)
+    {
+        var (ad, problems) = ResponseEngine.Connectors.ActiveDirectory.AdSettings.Read(settings.Settings);
+        if (ad is null) throw new CliInputException("connectors.ad: " + string.Join("; ", problems));
+        try
+        {
+            return ResponseEngine.Connectors.ActiveDirectory.AdConnector.Create(ad, options.Privileged, time, warn: message => Console.Error.WriteLine($"respond: warning: {message}"));
+        }
+        catch (ResponseEngine.Connectors.ActiveDirectory.AdConfigurationException e)
+        {
+            throw new CliInputException(e.Message);
+        }
+    }
 
     private static IConnector Okta(ConnectorSettings settings, EngineOptions options, TimeProvider time)
     {
