@@ -14,6 +14,45 @@ public static class ExitCodes
 /// <summary>The `respond` command line; runs in-process for tests with any writers.</summary>
 public static class CliApp
 {
+    private static void Summarise(Command command, Dictionary<Command, string> full)
+    {
+        foreach (var sub in command.Subcommands)
+        {
+            if (sub.Description is { } text)
+            {
+                full[sub] = text;
+                sub.Description = Summaries.TryGetValue(sub.Name, out var summary) && command is RootCommand ? summary : FirstSentence(text);
+            }
+
+            Summarise(sub, full);
+        }
+    }
+
+    private static readonly Dictionary<string, string> Summaries = new(StringComparer.Ordinal)
+    {
+        ["validate"] = "Check every rule file and report every error at once",
+        ["test"] = "Run every rule's inline tests",
+        ["plan"] = "Dry-run: what the rules would do, per identity, and why (--base: the effect of a rule change)",
+        ["run"] = "Ingest, decide, guard, apply and audit: the main job",
+        ["audit"] = "Read, export and verify the audit trail",
+        ["breaker"] = "Show or re-arm the blast-radius breaker",
+        ["approve"] = "Approve a decision held for approval",
+        ["undo"] = "Reverse an action from its recorded prior state",
+        ["snapshot"] = "Write the directory state to a snapshot file",
+        ["permissions"] = "The provider permissions the current rules need",
+        ["actions"] = "The action catalogue: providers, parameters, preconditions, permissions, undo",
+        ["schema"] = "Print a JSON Schema",
+    };
+
+    private static string FirstSentence(string text)
+    {
+        var paragraph = string.Join(' ', text.Split('\n').Select(l => l.Trim()).TakeWhile(l => l.Length > 0));
+        var end = paragraph.IndexOf(". ", StringComparison.Ordinal);
+        var colon = paragraph.IndexOf(": ", StringComparison.Ordinal);
+        if (colon > 0 && (end < 0 || colon < end)) end = colon;
+        return end > 0 ? paragraph[..end] : paragraph.TrimEnd('.');
+    }
+
     public static int Run(string[] args, TextWriter output, TextWriter error, TimeProvider? time = null)
     {
         var context = new CliContext(output, error, time ?? TimeProvider.System);
@@ -45,7 +84,11 @@ public static class CliApp
             SchemaCommand.Create(context),
         };
 
+        // Lists of subcommands show one line each; the command asked about shows its whole description and examples.
+        var full = new Dictionary<Command, string>();
+        Summarise(root, full);
         var parse = root.Parse(args);
+        if (full.TryGetValue(parse.CommandResult.Command, out var description)) parse.CommandResult.Command.Description = description;
         if (parse.Errors.Count > 0)
         {
             foreach (var problem in parse.Errors) error.WriteLine($"respond: {problem.Message}");

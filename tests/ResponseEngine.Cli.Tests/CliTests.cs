@@ -214,14 +214,34 @@ public class CliTests
     [InlineData("validate")]
     [InlineData("test")]
     [InlineData("plan")]
+    [InlineData("run")]
+    [InlineData("audit list")]
+    [InlineData("audit show")]
+    [InlineData("audit export")]
+    [InlineData("audit verify")]
+    [InlineData("breaker status")]
+    [InlineData("breaker rearm")]
+    [InlineData("approve")]
+    [InlineData("undo")]
+    [InlineData("snapshot")]
+    [InlineData("permissions")]
     [InlineData("actions")]
     [InlineData("schema")]
     public void Help_EveryCommandHasDescriptionOptionsAndExamples(string command)
     {
-        var (exit, output, _) = Run(command, "--help");
+        var (exit, output, _) = Run([.. command.Split(' '), "--help"]);
 
         exit.Should().Be(0);
         output.Should().Contain("Examples:").And.Contain($"respond {command}").And.Contain("Options:");
+    }
+
+    [Fact]
+    public void Help_Root_ListsEachCommandOnOneLine()
+    {
+        var (_, output, _) = Run("--help");
+
+        var commands = output[output.IndexOf("Commands:", StringComparison.Ordinal)..].Split('\n').Skip(1).Where(l => l.Trim().Length > 0).ToList();
+        commands.Should().HaveCount(12).And.OnlyContain(l => l.StartsWith("  ", StringComparison.Ordinal) && !l.StartsWith("   ", StringComparison.Ordinal));
     }
 }
 

@@ -33,14 +33,14 @@ internal static class PlanCommand
         var baseRef = new Option<string?>("--base") { Description = "Also plan with the rules as they were at this git ref (read from git, no checkout) and print what changes per identity", HelpName = "GITREF" };
         var failOnIncrease = new Option<int?>("--fail-on-increase") { Description = "With --base: exit 1 when executed destructive actions grow by more than N (a CI gate)", HelpName = "N" };
         var command = new Command("plan", """
-            With --base, both rule sets are planned without the rate limits and the breaker (which depend on the
-            volume of everything else), so the diff shows each rule's own effect.
             Dry-run: evaluate the rules against findings and a directory snapshot, pass each proposed action
             through the guards that need no audit history (rule mode and expiry, protected identities, action
             preconditions, lockout protection counted on the snapshot, approval),
             and print the plan: per identity, what would be done and why, or why not. Nothing is changed.
             Findings that fail validation are reported with file and line; the others are still planned
             (exit code 2 tells CI that some input was rejected).
+            With --base, both rule sets are planned without the rate limits and the breaker (which depend on the
+            volume of everything else), so the diff shows each rule's own effect.
 
             Examples:
               respond plan
