@@ -231,4 +231,27 @@ public sealed class RunCommandTests : IDisposable
         _time.Advance(TimeSpan.FromMinutes(45));
         Run("run", "--once", "--config", config).Out.Should().MatchRegex(@"(?m)^succeeded\s+5$", "the first five have left the sliding hour");
     }
+
+    [Fact]
+    public async Task Undo_ThatWouldDisableTheLastAdmins_IsRefusedByLockoutProtection()
+    {
+        var snapshot = Identities.SnapshotReader.ReadFile(RepoPaths.SampleDirectory, Identities.PrivilegedPolicy.Default).Snapshot!;
+        var admin = snapshot.Users.First(u => u.Provider == Findings.Provider.Ad && u.Enabled && u.IsMemberOf("Domain Admins"));
+        await using (var store = new ResponseEngine.Audit.Sqlite.SqliteAuditStore(Db, _time))
+        {
+            await store.InitializeAsync(CancellationToken.None);
+            await store.AppendAsync(new Audit.AuditEntry
+            {
+                RunId = "r", Host = "h", EngineVersion = "t", Actor = "a", Status = Audit.AuditStatus.Succeeded, IdempotencyKey = "k",
+                Action = "enable_user", Provider = "ad", IdentityId = admin.Id, IdentityName = admin.Name, PriorState = "{}", Parameters = "{}",
+            }, CancellationToken.None);
+        }
+
+        SqliteConnection.ClearAllPools();
+        var (exit, _, error) = Run("undo", "1", "--config", Config("guards: { lockout: { minimum: 100 } }"));
+
+        exit.Should().Be(2);
+        error.Should().Contain("undo refused by lockout_protection: 'Domain Admins' would keep");
+        Run("audit", "list", "--config", _config).Out.Should().NotContain("undo of audit #1", "nothing was written or done");
+    }
 }

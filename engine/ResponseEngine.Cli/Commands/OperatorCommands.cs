@@ -131,11 +131,20 @@ internal static class OperatorCommands
 
                 var connectors = EngineHost.Connectors(options, context.Time);
                 var lookup = await connectors[provider].ResolveAsync(new Subject(provider, e.IdentityId, null), token);
-                if (lookup.Identity is { } identity && new ProtectedIdentityGuard(options.Guards.Protected) is var guard)
+                var identity = lookup.Identity ?? throw new CliInputException($"cannot resolve the account to undo on: {lookup.Problem}; nothing done");
+
+                // An undo is an action too: it passes the guards that apply to what it does, under the same store lock as a run.
+                await using var storeLock = await store.LockAsync(LockoutGuard.LockName, TimeSpan.FromSeconds(30), token);
+                var inverse = action.Name == "enable_user" ? ActionCatalogue.Default.Find("disable_user")! : null;
+                var probe = Probe(identity, inverse);
+                probe = new ProtectedIdentityGuard(options.Guards.Protected).Check(probe, new GuardContext(context.Time.GetUtcNow(), options.Privileged));
+                if (probe.Verdict == Planning.Verdict.Execute && inverse is not null)
                 {
-                    var protectedReason = ProtectedReason(guard, identity, options);
-                    if (protectedReason is not null) throw new CliInputException($"refused by protected_identity: {protectedReason}");
+                    var run = EngineHost.Run(options, store, connectors, context.Time, dryRun: false);
+                    probe = await new LockoutGuard().CheckAsync(probe, run, token);
                 }
+
+                if (probe.Verdict != Planning.Verdict.Execute) throw new CliInputException($"undo refused by {probe.Guard}: {probe.Reason}");
 
                 var request = new ActionRequest(action, Reconciler.ParseParameters(e.Parameters), new TargetRef(provider, e.IdentityId, e.IdentityName ?? e.IdentityId));
                 var undo = Entry(context, AuditStatus.Intended) with
@@ -163,15 +172,12 @@ internal static class OperatorCommands
         return command;
     }
 
-    private static string? ProtectedReason(ProtectedIdentityGuard guard, Identities.Identity identity, Configuration.EngineOptions options)
-    {
-        var probe = new Planning.Decision(
+    /// <summary>A decision standing for the undo, so that the guards can judge it like any other.</summary>
+    private static Planning.Decision Probe(Identities.Identity identity, ActionDefinition? action) =>
+        new(
             new Finding("undo", "respond", FindingKind.Detection, "undo", Severity.Low, DateTimeOffset.MinValue, new Subject(identity.Provider, identity.Id, null), "undo", Finding.NoAttributes),
             new Rules.Rule("undo", "undo", "operator", Rules.RuleMode.Enforce, new Rules.RuleMatch(["undo"], [identity.Provider], Severity.Low), [], new Rules.RuleSource("", "", null), default),
-            identity, null, ActionParameters.Empty);
-        var checkedDecision = guard.Check(probe, new GuardContext(DateTimeOffset.MinValue, options.Privileged));
-        return checkedDecision.Verdict == Planning.Verdict.Execute ? null : checkedDecision.Reason;
-    }
+            identity, action, ActionParameters.Empty);
 
     private static async Task<AuditRecord> FindAsync(IAuditStore store, long sequence, CancellationToken token)
     {
