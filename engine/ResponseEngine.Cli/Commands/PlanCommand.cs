@@ -34,8 +34,9 @@ internal static class PlanCommand
         var failOnIncrease = new Option<int?>("--fail-on-increase") { Description = "With --base: exit 1 when executed destructive actions grow by more than N (a CI gate)", HelpName = "N" };
         var command = new Command("plan", """
             Dry-run: evaluate the rules against findings and a directory snapshot, pass each proposed action
-            through the guards that need no audit history (rule mode and expiry, protected identities, action
-            preconditions, lockout protection counted on the snapshot, approval),
+            through the guards as a run of these findings would apply them with an empty audit history (rule mode
+            and expiry, protected identities, action preconditions, lockout protection counted on the snapshot,
+            rate limits and the breaker counted within the plan, approval),
             and print the plan: per identity, what would be done and why, or why not. Nothing is changed.
             Findings that fail validation are reported with file and line; the others are still planned
             (exit code 2 tells CI that some input was rejected).
