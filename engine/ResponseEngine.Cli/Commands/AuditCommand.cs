@@ -88,13 +88,12 @@ internal static class AuditCommand
         command.SetAction(async (parse, token) => await WithStoreAsync(context, parse.GetValue(config), async store =>
         {
             var sequence = parse.GetValue(id);
-            var rows = await store.ReadAsync(new AuditQuery { AfterSequence = sequence - 1, Limit = 1 }, token);
-            if (rows.Count == 0 || rows[0].Sequence != sequence) throw new CliInputException($"there is no audit row #{sequence}");
-            context.Output.WriteLine(JsonSerializer.Serialize(ToJson(rows[0]), Indented));
-            var related = rows[0].Entry.Status == AuditStatus.Intended
+            var row = await FindAsync(store, sequence, token);
+            context.Output.WriteLine(JsonSerializer.Serialize(ToJson(row), Indented));
+            var related = row.Entry.Status == AuditStatus.Intended
                 ? (await store.ReadAsync(new AuditQuery { AfterSequence = sequence }, token)).Where(r => r.Entry.IntentSequence == sequence)
                 : [];
-            foreach (var row in related) context.Output.WriteLine($"outcome: #{row.Sequence} {row.Entry.Status.Name()} {row.Entry.Error ?? row.Entry.Reason}");
+            foreach (var outcome in related) context.Output.WriteLine($"outcome: #{outcome.Sequence} {outcome.Entry.Status.Name()} {outcome.Entry.Error ?? outcome.Entry.Reason}");
             return ExitCodes.Ok;
         }, token));
         return command;
@@ -157,6 +156,13 @@ internal static class AuditCommand
             context.Error.WriteLine($"respond: the audit store cannot be used: {e.Message}");
             return ExitCodes.Failed;
         }
+    }
+
+    /// <summary>One row by its number, or bad input naming the number.</summary>
+    internal static async Task<AuditRecord> FindAsync(IAuditStore store, long sequence, CancellationToken token)
+    {
+        var rows = await store.ReadAsync(new AuditQuery { AfterSequence = sequence - 1, Limit = 1 }, token);
+        return rows.Count == 1 && rows[0].Sequence == sequence ? rows[0] : throw new CliInputException($"there is no audit row #{sequence}");
     }
 
     internal static async Task<IReadOnlySet<long>> ClosedIntentsAsync(IAuditStore store, CancellationToken token)

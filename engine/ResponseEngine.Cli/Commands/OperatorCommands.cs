@@ -69,7 +69,7 @@ internal static class OperatorCommands
         };
         command.SetAction(async (parse, token) => await AuditCommand.WithStoreAsync(context, parse.GetValue(config), async store =>
         {
-            var held = await FindAsync(store, parse.GetValue(id), token);
+            var held = await AuditCommand.FindAsync(store, parse.GetValue(id), token);
             if (held.Entry.Status != AuditStatus.Held || held.Entry.IdempotencyKey is null)
                 throw new CliInputException($"audit #{held.Sequence} is {held.Entry.Status.Name()}, not a held decision");
             if (held.Entry.Guard != "approval")
@@ -115,7 +115,7 @@ internal static class OperatorCommands
             var options = EngineHost.LoadOptions(context, parse.GetValue(config));
             return await AuditCommand.WithStoreAsync(context, parse.GetValue(config), async store =>
             {
-                var row = await FindAsync(store, parse.GetValue(id), token);
+                var row = await AuditCommand.FindAsync(store, parse.GetValue(id), token);
                 var outcome = row.Entry.Status == AuditStatus.Intended
                     ? (await store.ReadAsync(new AuditQuery { AfterSequence = row.Sequence, Statuses = [AuditStatus.Succeeded] }, token)).FirstOrDefault(r => r.Entry.IntentSequence == row.Sequence)
                     : row;
@@ -178,12 +178,6 @@ internal static class OperatorCommands
             new Finding("undo", "respond", FindingKind.Detection, "undo", Severity.Low, DateTimeOffset.MinValue, new Subject(identity.Provider, identity.Id, null), "undo", Finding.NoAttributes),
             new Rules.Rule("undo", "undo", "operator", Rules.RuleMode.Enforce, new Rules.RuleMatch(["undo"], [identity.Provider], Severity.Low), [], new Rules.RuleSource("", "", null), default),
             identity, action, ActionParameters.Empty);
-
-    private static async Task<AuditRecord> FindAsync(IAuditStore store, long sequence, CancellationToken token)
-    {
-        var rows = await store.ReadAsync(new AuditQuery { AfterSequence = sequence - 1, Limit = 1 }, token);
-        return rows.Count == 1 && rows[0].Sequence == sequence ? rows[0] : throw new CliInputException($"there is no audit row #{sequence}");
-    }
 
     private static AuditEntry Entry(CliContext context, AuditStatus status) => new()
     {
