@@ -15,7 +15,7 @@ namespace ResponseEngine.Connectors.ActiveDirectory;
 /// membership transitively on the DC (LDAP_MATCHING_RULE_IN_CHAIN), and applies disable_user, enable_user,
 /// reset_password and revoke_group state-aware, with every value from a finding escaped.
 /// </summary>
-public sealed class AdConnector : IConnector, IDisposable
+public sealed class AdConnector : IConnector, IDirectoryExport, IDisposable
 {
     /// <summary>LDAP_MATCHING_RULE_IN_CHAIN: the DC walks nested groups itself.</summary>
     public const string InChain = "1.2.840.113556.1.4.1941";
@@ -148,6 +148,32 @@ public sealed class AdConnector : IConnector, IDisposable
         var entries = await SearchAsync(_options.BaseDn, $"(&{UserFilter}{NotDisabled}{membership})", SearchScope.Subtree, ["objectGUID"], $"counting the enabled members of {group.Dn}", cancellationToken);
         var ids = entries.Select(e => new Guid(AdUser.Bytes(e, "objectGUID")!).ToString("D")).Order(StringComparer.Ordinal);
         return new CriticalSet(Provider, groupOrRole, [.. ids]);
+    }
+
+    /// <summary>
+    /// Every user and group under the base DN in two paged searches: direct memberships by name, group nesting kept, so
+    /// the snapshot reader works out the same transitive groups the DC does (the primary group is left out, as in lookups).
+    /// </summary>
+    public async Task<DirectoryExport> ExportAsync(CancellationToken cancellationToken)
+    {
+        var groupEntries = await SearchAsync(_options.BaseDn, "(objectClass=group)", SearchScope.Subtree, AdGroup.Attributes, "exporting the groups", cancellationToken);
+        var adGroups = groupEntries.Select(AdGroup.From).ToList();
+        var byDn = adGroups.ToDictionary(g => g.Dn, StringComparer.OrdinalIgnoreCase);
+        string? NameOf(string dn) => byDn.TryGetValue(dn, out var group) ? group.Name : null;
+        var groups = adGroups.Select(g => new Group(Provider, g.Id, g.Name) { MemberOf = [.. g.MemberOf.Select(NameOf).OfType<string>()] }).ToList();
+
+        var userEntries = await SearchAsync(_options.BaseDn, $"(&{UserFilter})", SearchScope.Subtree, AdUser.Attributes, "exporting the accounts", cancellationToken);
+        var users = userEntries.Select(AdUser.From).Select(user => new UserEntry(Provider, user.Id, user.SamAccountName)
+        {
+            Upn = user.Upn,
+            Email = user.Mail,
+            DisplayName = user.DisplayName ?? user.SamAccountName,
+            Enabled = user.Enabled,
+            Groups = [.. user.MemberOf.Select(NameOf).OfType<string>()],
+            PasswordMustChange = user.PasswordMustChange,
+            RandomPasswordSetAt = user.PasswordResetWithForcedChangeAt,
+        }).ToList();
+        return new DirectoryExport(Provider, users, groups);
     }
 
     internal async Task<AdUser> ReloadAsync(AdUser user, CancellationToken cancellationToken) =>

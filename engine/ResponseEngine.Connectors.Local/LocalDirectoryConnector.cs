@@ -10,7 +10,7 @@ namespace ResponseEngine.Connectors.Local;
 /// The connector for one provider of the local directory: the embedded default, and the reference for what every
 /// connector does (state-aware, idempotent, fail closed, prior state for undo).
 /// </summary>
-public sealed class LocalDirectoryConnector : IConnector
+public sealed class LocalDirectoryConnector : IConnector, IDirectoryExport
 {
     private readonly LocalDirectory _directory;
 
@@ -21,6 +21,16 @@ public sealed class LocalDirectoryConnector : IConnector
     }
 
     public Provider Provider { get; }
+
+    /// <summary>This provider's accounts and groups in the working copy, with every change the engine has made.</summary>
+    public async Task<DirectoryExport> ExportAsync(CancellationToken cancellationToken)
+    {
+        var snapshot = (await _directory.LoadAsync(cancellationToken)).Snapshot;
+        return new DirectoryExport(
+            Provider,
+            [.. snapshot.Users.Where(u => u.Provider == Provider).Select(SnapshotWriter.Entry)],
+            [.. snapshot.Groups.Where(g => g.Provider == Provider)]);
+    }
 
     public async Task<IdentityLookup> ResolveAsync(Subject subject, CancellationToken cancellationToken)
     {

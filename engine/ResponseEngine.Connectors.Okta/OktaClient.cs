@@ -65,6 +65,13 @@ internal sealed partial class OktaClient
     public Task<List<OktaGroup>> ListUserGroupsAsync(string userId, CancellationToken cancellationToken) =>
         ListAsync<OktaGroup>($"/api/v1/users/{Escape(userId)}/groups?limit={_options.PageSize}", $"list the groups of user {userId}", OktaScopes.GroupsRead, cancellationToken);
 
+    /// <summary>Every user but DEPROVISIONED ones (Okta's default listing), paged through the Link header.</summary>
+    public Task<List<OktaUser>> ListUsersAsync(CancellationToken cancellationToken) =>
+        ListAsync<OktaUser>($"/api/v1/users?limit={_options.PageSize}", "list the users", OktaScopes.UsersRead, cancellationToken);
+
+    public Task<List<OktaGroup>> ListGroupsAsync(CancellationToken cancellationToken) =>
+        ListAsync<OktaGroup>($"/api/v1/groups?limit={_options.PageSize}", "list the groups", OktaScopes.GroupsRead, cancellationToken);
+
     public Task<List<OktaGroupRule>> ListGroupRulesAsync(CancellationToken cancellationToken) =>
         ListAsync<OktaGroupRule>($"/api/v1/groups/rules?limit={_options.PageSize}", "list group rules", OktaScopes.GroupsRead, cancellationToken);
 

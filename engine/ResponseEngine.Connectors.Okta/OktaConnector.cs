@@ -13,7 +13,7 @@ namespace ResponseEngine.Connectors.Okta;
 /// are applied (Okta answers a call from the wrong status with E0000001, so "already there" is a no-op), and the live
 /// counts lockout protection needs.
 /// </summary>
-public sealed partial class OktaConnector : IConnector, IDisposable
+public sealed partial class OktaConnector : IConnector, IDirectoryExport, IDisposable
 {
     /// <summary>Okta's standard admin role types; any other name given to <see cref="CountCriticalAsync"/> is a group.</summary>
     public static ImmutableArray<string> RoleTypes { get; } =
@@ -269,23 +269,45 @@ public sealed partial class OktaConnector : IConnector, IDisposable
         return new CriticalSet(Provider.Okta, groupOrRole, members.ToImmutable());
     }
 
+    /// <summary>
+    /// Every user (DEPROVISIONED ones excepted, as Okta lists them) and group: members read per group, admin roles only for
+    /// the users the role-assignee listing names, group-rule nesting as lookups see it — so the export costs a few calls
+    /// per group and per admin, not per user.
+    /// </summary>
+    public async Task<DirectoryExport> ExportAsync(CancellationToken cancellationToken)
+    {
+        var users = await _client.ListUsersAsync(cancellationToken).ConfigureAwait(false);
+        var groups = await _client.ListGroupsAsync(cancellationToken).ConfigureAwait(false);
+        var rules = await _client.ListGroupRulesAsync(cancellationToken).ConfigureAwait(false);
+        var groupsOf = new Dictionary<string, List<OktaGroup>>(StringComparer.Ordinal);
+        foreach (var group in groups)
+        {
+            foreach (var member in await _client.ListGroupMembersAsync(group.Id, cancellationToken).ConfigureAwait(false))
+            {
+                if (!groupsOf.TryGetValue(member.Id, out var held)) groupsOf[member.Id] = held = [];
+                held.Add(group);
+            }
+        }
+
+        var roles = new Dictionary<string, List<OktaRole>>(StringComparer.Ordinal);
+        foreach (var id in (await _client.ListRoleAssigneesAsync(cancellationToken).ConfigureAwait(false)).Distinct(StringComparer.Ordinal))
+        {
+            roles[id] = await _client.ListUserRolesAsync(id, cancellationToken).ConfigureAwait(false);
+        }
+
+        var entries = users.Select(user => Entry(user, Membership.Of(groupsOf.GetValueOrDefault(user.Id) ?? [], rules), roles.GetValueOrDefault(user.Id) ?? [])).ToList();
+        var all = Membership.Of(groups, rules);
+        var snapshotGroups = groups.Select(g => new Identities.Group(Provider.Okta, g.Id, g.Profile.Name) { OktaType = g.Type, MemberOf = all.Parents(g) }).ToList();
+        return new DirectoryExport(Provider.Okta, entries, snapshotGroups);
+    }
+
     private async Task<Identity> IdentityOfAsync(OktaUser user, CancellationToken cancellationToken)
     {
         var groups = await _client.ListUserGroupsAsync(user.Id, cancellationToken).ConfigureAwait(false);
         var rules = await _client.ListGroupRulesAsync(cancellationToken).ConfigureAwait(false);
         var roles = await _client.ListUserRolesAsync(user.Id, cancellationToken).ConfigureAwait(false);
         var membership = Membership.Of(groups, rules);
-        var entry = new UserEntry(Provider.Okta, user.Id, user.Profile.Login)
-        {
-            Upn = user.Profile.Login,
-            Email = user.Profile.Email,
-            DisplayName = user.Profile.DisplayName ?? NullIfEmpty($"{user.Profile.FirstName} {user.Profile.LastName}".Trim()),
-            Enabled = OktaStatuses.IsEnabled(user.Status),
-            Groups = [.. membership.Direct.Select(g => g.Profile.Name)],
-            Roles = [.. roles.Where(r => r.Status is null or "ACTIVE").Select(r => r.Type).Distinct(StringComparer.Ordinal)],
-            LastSignInAt = user.LastLogin,
-            OktaStatus = user.Status,
-        };
+        var entry = Entry(user, membership, roles);
         var snapshotGroups = groups.Select(g => new Identities.Group(Provider.Okta, g.Id, g.Profile.Name)
         {
             OktaType = g.Type,
@@ -401,6 +423,18 @@ public sealed partial class OktaConnector : IConnector, IDisposable
     /// Okta has no nested groups; a group rule "members of A join B" plays that part. A membership a rule explains is
     /// not direct: removing it is futile while the rule holds, and it shows as nesting (A member of B) instead.
     /// </summary>
+    private static UserEntry Entry(OktaUser user, Membership membership, List<OktaRole> roles) => new(Provider.Okta, user.Id, user.Profile.Login)
+    {
+        Upn = user.Profile.Login,
+        Email = user.Profile.Email,
+        DisplayName = user.Profile.DisplayName ?? NullIfEmpty($"{user.Profile.FirstName} {user.Profile.LastName}".Trim()),
+        Enabled = OktaStatuses.IsEnabled(user.Status),
+        Groups = [.. membership.Direct.Select(g => g.Profile.Name)],
+        Roles = [.. roles.Where(r => r.Status is null or "ACTIVE").Select(r => r.Type).Distinct(StringComparer.Ordinal)],
+        LastSignInAt = user.LastLogin,
+        OktaStatus = user.Status,
+    };
+
     private sealed partial class Membership
     {
         private readonly Dictionary<string, List<string>> _parents = new(StringComparer.Ordinal);

@@ -1,5 +1,8 @@
 using System.CommandLine;
 using ResponseEngine.Connectors.Local;
+using ResponseEngine.Execution;
+using ResponseEngine.Findings;
+using ResponseEngine.Identities;
 
 namespace ResponseEngine.Cli.Commands;
 
@@ -13,7 +16,8 @@ internal static class SnapshotCommand
         var command = new Command("snapshot", """
             Export the current state of the configured directories to a snapshot file, so that a plan is
             reproducible offline and in CI (`respond plan --directory FILE`). With the embedded default this is
-            the local working copy, with every change the engine has made.
+            the local working copy, with every change the engine has made; with live connectors (connectors: in
+            respond.yaml) every account and group each one can see, read-only. A failed export writes nothing.
 
             Examples:
               respond snapshot --out snapshot.json
@@ -26,15 +30,54 @@ internal static class SnapshotCommand
         command.SetAction(async (parse, token) =>
         {
             var options = EngineHost.LoadOptions(context, parse.GetValue(config));
-            if (options.Connectors.Values.Any(c => c.Kind != "local"))
-                throw new CliInputException("snapshot of live connectors is not available in this build yet; only the local directory can be exported");
-            using var local = LocalDirectory.Open(options.Local, Directory.GetCurrentDirectory(), context.Time, options.Privileged);
-            var bytes = await local.ExportAsync(token);
-            await File.WriteAllBytesAsync(parse.GetValue(output)!, bytes, token);
-            var snapshot = await local.ReadSnapshotAsync(token);
-            context.Output.WriteLine($"{snapshot.Users.Length} users and {snapshot.Groups.Length} groups written to {parse.GetValue(output)}");
+            var file = parse.GetValue(output)!;
+            if (options.Connectors.Values.All(c => c.Kind == "local"))
+            {
+                // The working copy is already a snapshot file: export it byte for byte.
+                using var local = LocalDirectory.Open(options.Local, Directory.GetCurrentDirectory(), context.Time, options.Privileged);
+                await WriteAtomicallyAsync(file, await local.ExportAsync(token), token);
+                var snapshot = await local.ReadSnapshotAsync(token);
+                context.Output.WriteLine($"{snapshot.Users.Length} users and {snapshot.Groups.Length} groups written to {file}");
+                return ExitCodes.Ok;
+            }
+
+            // Live directories: each provider read from its connector, written as one file. Any failure leaves no file.
+            var exports = new List<DirectoryExport>();
+            // Only the providers respond.yaml configures: one with no connector has no directory to export.
+            var connectors = EngineHost.Connectors(options, context.Time);
+            foreach (var provider in Providers.All.Where(options.Connectors.ContainsKey))
+            {
+                var connector = connectors[provider];
+                if (connector is not IDirectoryExport export)
+                {
+                    throw new CliInputException($"connectors.{provider.Name()}: this connector cannot export its directory");
+                }
+
+                try
+                {
+                    exports.Add(await export.ExportAsync(token));
+                }
+                catch (ConnectorException e)
+                {
+                    context.Error.WriteLine($"respond: exporting the {provider.Name()} directory failed: {e.Message}; no snapshot written");
+                    return ExitCodes.Failed;
+                }
+            }
+
+            await WriteAtomicallyAsync(file, SnapshotWriter.Write(exports, context.Time.GetUtcNow()), token);
+            var counts = string.Join(", ", exports.Select(e => $"{e.Provider.Name()} {e.Users.Count} users / {e.Groups.Count} groups"));
+            context.Output.WriteLine($"{exports.Sum(e => e.Users.Count)} users and {exports.Sum(e => e.Groups.Count)} groups written to {file} ({counts})");
             return ExitCodes.Ok;
         });
         return command;
+    }
+
+    /// <summary>Written beside the target and renamed over it, so a reader never sees half a snapshot.</summary>
+    private static async Task WriteAtomicallyAsync(string file, byte[] bytes, CancellationToken cancellationToken)
+    {
+        var full = Path.GetFullPath(file);
+        var temp = full + ".tmp-" + Guid.NewGuid().ToString("N")[..8];
+        await File.WriteAllBytesAsync(temp, bytes, cancellationToken);
+        File.Move(temp, full, overwrite: true);
     }
 }

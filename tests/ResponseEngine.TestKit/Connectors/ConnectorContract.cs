@@ -280,6 +280,38 @@ public abstract class ConnectorContract
     }
 
     /// <summary>The request for an action on its seeded target, resolved through the connector as the executor does.</summary>
+    [Fact]
+    public async Task Export_WritesASnapshotThatResolvesEveryAccountAsTheConnectorDoes()
+    {
+        await using var harness = await StartAsync(Seed(), Cancel);
+        harness.Connector.Should().BeAssignableTo<IDirectoryExport>("`respond snapshot` exports every configured directory");
+        var export = await ((IDirectoryExport)harness.Connector).ExportAsync(Cancel);
+        export.Provider.Should().Be(Provider);
+        var generatedAt = new DateTimeOffset(2026, 11, 26, 9, 0, 0, TimeSpan.Zero);
+
+        var bytes = SnapshotWriter.Write([export], generatedAt);
+        var json = System.Text.Encoding.UTF8.GetString(bytes);
+        SchemaValidator.Validate("directory", json).Should().BeEmpty();
+        SnapshotWriter.Write([export], generatedAt).Should().Equal(bytes, "two exports of one directory state are the same file");
+        var load = SnapshotReader.Read(bytes, "export.json", PrivilegedPolicy.Default);
+        load.Diagnostics.Should().BeEmpty();
+        load.Snapshot!.GeneratedAt.Should().Be(generatedAt);
+
+        foreach (var user in Seed().Users)
+        {
+            var live = (await harness.Connector.ResolveAsync(new Subject(Provider, null, user.Name), Cancel)).Identity!;
+            var exported = load.Snapshot.Resolve(new Subject(Provider, live.Id, null));
+            exported.Problem.Should().BeNull($"{user.Name} is in the export");
+            var copy = exported.Identity!;
+            Observe(copy).Describe().Should().Be(Observe(live).Describe(), $"the export says what the directory says of {user.Name}");
+            copy.Name.Should().Be(live.Name);
+            copy.Upn.Should().Be(live.Upn);
+            copy.TransitiveGroups.Order(StringComparer.OrdinalIgnoreCase).Should().Equal(live.TransitiveGroups.Order(StringComparer.OrdinalIgnoreCase));
+        }
+
+        load.Snapshot.FindGroup(Provider, NestedGroup)!.MemberOf.Should().Equal([CriticalGroup], "nesting is kept");
+    }
+
     protected async Task<(ActionRequest Request, ActionDefinition Action)> RequestAsync(ConnectorHarness harness, string actionName)
     {
         ArgumentNullException.ThrowIfNull(harness);

@@ -4,13 +4,13 @@ using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 
-namespace ResponseEngine.Connectors.Local;
+namespace ResponseEngine.Identities;
 
 /// <summary>
 /// Writes a snapshot the way samples/directory.json is laid out: one group or user per line, so that a diff between
 /// the sample and the working copy shows exactly the accounts the engine changed.
 /// </summary>
-internal static class SnapshotFormat
+public static class SnapshotFormat
 {
     private static readonly JsonSerializerOptions ValueOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
