@@ -112,6 +112,9 @@ public static class CliApp
 public sealed record CliContext(TextWriter Output, TextWriter Error, TimeProvider Time)
 {
     public bool Color => ReferenceEquals(Output, Console.Out) && !Console.IsOutputRedirected && Environment.GetEnvironmentVariable("NO_COLOR") is null;
+
+    /// <summary>Standard error is a terminal a person watches (progress bars go there); RESPOND_NO_PROGRESS turns them off.</summary>
+    public bool Interactive => ReferenceEquals(Error, Console.Error) && !Console.IsErrorRedirected && Environment.GetEnvironmentVariable("RESPOND_NO_PROGRESS") is null;
 }
 
 /// <summary>Bad input discovered by a command; printed without a stack trace, exit code 2.</summary>

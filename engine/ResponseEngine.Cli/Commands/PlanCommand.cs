@@ -89,7 +89,14 @@ internal static class PlanCommand
 
         var read = FindingReader.ReadPaths(findingPaths);
         CommonOptions.Print(context.Error, read.Diagnostics, context.Color);
-        var plan = new Planner(load.RuleSet, snapshot.Snapshot, options.Privileged, time, GuardPipeline.ForPlan(options, snapshot.Snapshot, budget: baseRef is null)).Plan(read.Findings);
+        Plan plan;
+        using (var progress = ProgressBar.For(context, read.Findings.Length, baseRef is null ? "findings" : "findings (this revision)"))
+        {
+            plan = new Planner(load.RuleSet, snapshot.Snapshot, options.Privileged, time, GuardPipeline.ForPlan(options, snapshot.Snapshot, budget: baseRef is null))
+                .Plan(read.Findings, progress);
+            progress?.Report(read.Findings.Length);
+        }
+
         if (baseRef is not null)
         {
             return Diff(context, load, rulesDirectory, baseRef, snapshot.Snapshot, read, options, time, plan, format, outFile, failOnIncrease);
@@ -152,7 +159,13 @@ internal static class PlanCommand
             throw new CliInputException($"the rules at {baseRef} ({commit[..12]}) do not load, so there is nothing to compare with");
         }
 
-        var basePlan = new Planner(baseLoad.RuleSet, snapshot, options.Privileged, time, GuardPipeline.ForPlan(options, snapshot, budget: false)).Plan(read.Findings);
+        Plan basePlan;
+        using (var progress = ProgressBar.For(context, read.Findings.Length, $"findings ({baseRef})"))
+        {
+            basePlan = new Planner(baseLoad.RuleSet, snapshot, options.Privileged, time, GuardPipeline.ForPlan(options, snapshot, budget: false)).Plan(read.Findings, progress);
+            progress?.Report(read.Findings.Length);
+        }
+
         var diff = PlanDiff.Between(basePlan, plan);
         var before = baseLoad.Rules.ToDictionary(r => r.Source.File, r => r.Source.ContentHash);
         var after = head.Rules.ToDictionary(r => r.Source.File, r => r.Source.ContentHash);
