@@ -1,0 +1,142 @@
+using System.Net;
+using System.Net.Http.Headers;
+
+namespace ResponseEngine.Connectors.Entra;
+
+/// <summary>
+/// Replaces the SDK's retry handler, whose waits run on the wall clock: retries 429, 503 and 504 after Retry-After (or a
+/// doubling fallback when Graph sends none), and — only for methods safe to repeat — 500s, connection failures and
+/// timeouts; keeps conditional-access and Identity Protection writes to one per <see cref="EntraOptions.PolicyWriteInterval"/>.
+/// Every wait and deadline is on the injected <see cref="TimeProvider"/>.
+/// </summary>
+internal sealed class GraphRetryHandler : DelegatingHandler
+{
+    private readonly TimeProvider _time;
+    private readonly EntraOptions _options;
+    private readonly PolicyWritePacer _pacer;
+    private long _waitedTicks;
+    private int _retries;
+
+    public GraphRetryHandler(TimeProvider time, EntraOptions options, PolicyWritePacer pacer)
+    {
+        _time = time;
+        _options = options;
+        _pacer = pacer;
+    }
+
+    /// <summary>Time spent waiting for Retry-After, backoff and pacing.</summary>
+    public TimeSpan Waited => TimeSpan.FromTicks(Interlocked.Read(ref _waitedTicks));
+
+    public int Retries => Volatile.Read(ref _retries);
+
+    /// <summary>How long to wait before retrying a throttled answer: Retry-After when given, else the doubling fallback.</summary>
+    public static TimeSpan RetryDelay(RetryConditionHeaderValue? retryAfter, DateTimeOffset now, TimeSpan fallback, int attempt)
+    {
+        if (retryAfter?.Delta is { } delta) return delta > TimeSpan.Zero ? delta : TimeSpan.Zero;
+        if (retryAfter?.Date is { } date) return date > now ? date - now : TimeSpan.Zero;
+        return fallback * Math.Pow(2, Math.Min(attempt, 6));
+    }
+
+    public static bool IsPolicyWrite(HttpMethod method, Uri uri) =>
+        method != HttpMethod.Get && (uri.AbsolutePath.Contains("/identity/conditionalAccess", StringComparison.OrdinalIgnoreCase)
+                                     || uri.AbsolutePath.Contains("/identityProtection/", StringComparison.OrdinalIgnoreCase));
+
+    protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+    {
+        var body = request.Content is null ? null : await request.Content.ReadAsByteArrayAsync(cancellationToken).ConfigureAwait(false);
+        // Only the engine's own $batch calls are POSTs that are safe to repeat: they carry GETs only.
+        var repeatable = request.Method == HttpMethod.Get || request.Method == HttpMethod.Delete || request.Method == HttpMethod.Patch
+                         || request.Method == HttpMethod.Put || request.RequestUri!.AbsolutePath.EndsWith("/$batch", StringComparison.Ordinal);
+        var policyWrite = IsPolicyWrite(request.Method, request.RequestUri!);
+        for (var attempt = 0; ; attempt++)
+        {
+            if (policyWrite) await Wait(await _pacer.ReserveAsync(cancellationToken).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
+            using var message = attempt == 0 ? null : Clone(request, body);
+            HttpResponseMessage response;
+            try
+            {
+                response = await SendOnceAsync(message ?? request, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is HttpRequestException or TimeoutException && !cancellationToken.IsCancellationRequested)
+            {
+                if (!repeatable || attempt >= _options.MaxRetries) throw;
+                Interlocked.Increment(ref _retries);
+                await Wait(Backoff(attempt), cancellationToken).ConfigureAwait(false);
+                continue;
+            }
+
+            var status = (int)response.StatusCode;
+            // 429 and 503 mean Graph did not act; a 504 may hide a write that happened, so only repeatable calls retry it.
+            var throttled = status is 429 or 503 || (status == 504 && repeatable);
+            var failed = status >= 500 && repeatable;
+            if ((!throttled && !failed) || attempt >= _options.MaxRetries) return response;
+            var delay = throttled
+                ? RetryDelay(response.Headers.RetryAfter, _time.GetUtcNow(), _options.ThrottleFallback, attempt)
+                : Backoff(attempt);
+            response.Dispose();
+            Interlocked.Increment(ref _retries);
+            await Wait(delay, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private async Task<HttpResponseMessage> SendOnceAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+    {
+        if (_options.RequestTimeout is not { } timeout) return await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
+        using var deadline = new CancellationTokenSource(timeout, _time);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, deadline.Token);
+        try
+        {
+            return await base.SendAsync(request, linked.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException e) when (deadline.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        {
+            throw new TimeoutException($"Graph did not answer {request.Method} {request.RequestUri?.AbsolutePath} within {timeout.TotalSeconds:0.#} s", e);
+        }
+    }
+
+    private async Task Wait(TimeSpan delay, CancellationToken cancellationToken)
+    {
+        if (delay <= TimeSpan.Zero) return;
+        Interlocked.Add(ref _waitedTicks, delay.Ticks);
+        await Task.Delay(delay, _time, cancellationToken).ConfigureAwait(false);
+    }
+
+    private static TimeSpan Backoff(int attempt) => TimeSpan.FromSeconds(Math.Pow(2, Math.Min(attempt, 5)));
+
+    private static HttpRequestMessage Clone(HttpRequestMessage request, byte[]? body)
+    {
+        var clone = new HttpRequestMessage(request.Method, request.RequestUri) { Version = request.Version, VersionPolicy = request.VersionPolicy };
+        foreach (var header in request.Headers) clone.Headers.TryAddWithoutValidation(header.Key, header.Value);
+        foreach (var option in request.Options) ((IDictionary<string, object?>)clone.Options)[option.Key] = option.Value;
+        if (body is not null)
+        {
+            clone.Content = new ByteArrayContent(body);
+            foreach (var header in request.Content!.Headers) clone.Content.Headers.TryAddWithoutValidation(header.Key, header.Value);
+        }
+
+        return clone;
+    }
+}
+
+/// <summary>
+/// One conditional-access or Identity Protection write per interval to a tenant, from this process: each write reserves
+/// the next free slot, so concurrent writers queue instead of all being throttled.
+/// </summary>
+public sealed class PolicyWritePacer(TimeProvider time, TimeSpan interval)
+{
+    private readonly Lock _lock = new();
+    private DateTimeOffset _next = DateTimeOffset.MinValue;
+
+    /// <summary>Reserves the next slot; returns how long to wait for it.</summary>
+    public Task<TimeSpan> ReserveAsync(CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        lock (_lock)
+        {
+            var now = time.GetUtcNow();
+            var slot = _next > now ? _next : now;
+            _next = slot + interval;
+            return Task.FromResult(slot - now);
+        }
+    }
+}
