@@ -80,7 +80,7 @@ public sealed class EntraHarness : ConnectorHarness
     }
 
     /// <summary>The connector with each call driven on the fake clock.</summary>
-    private sealed class ClockDriven(IConnector inner, DrivenClock clock) : IConnector
+    private sealed class ClockDriven(EntraConnector inner, DrivenClock clock) : IConnector, IDirectoryExport
     {
         private static readonly TimeSpan Limit = TimeSpan.FromHours(6);
 
@@ -103,5 +103,8 @@ public sealed class EntraHarness : ConnectorHarness
 
         public Task<CriticalSet> CountCriticalAsync(string groupOrRole, CancellationToken cancellationToken) =>
             clock.RunAsync(() => inner.CountCriticalAsync(groupOrRole, cancellationToken), Limit);
+
+        public Task<DirectoryExport> ExportAsync(CancellationToken cancellationToken) =>
+            clock.RunAsync(() => inner.ExportAsync(cancellationToken), Limit);
     }
 }
