@@ -16,5 +16,11 @@ if (args.Contains("--profile-run", StringComparer.Ordinal))
     return ResponseEngine.Benchmarks.Executor.RunProfile.RunAsync(args).GetAwaiter().GetResult();
 }
 
+// `--peer-export DIR` / `--peer-time DIR`: ResponseEngine's side of the peer comparison (bench/peer/run.sh).
+if (args.Contains("--peer-export", StringComparer.Ordinal) || args.Contains("--peer-time", StringComparer.Ordinal))
+{
+    return ResponseEngine.Benchmarks.Peer.PeerComparison.Run(args);
+}
+
 BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
 return 0;

@@ -1,0 +1,233 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using ResponseEngine.Findings;
+using ResponseEngine.Identities;
+using ResponseEngine.Rules;
+
+namespace ResponseEngine.Benchmarks.Peer;
+
+/// <summary>
+/// ResponseEngine's side of the peer comparison (bench/peer/run.sh):
+/// <list type="bullet">
+/// <item><c>--peer-export DIR</c> converts the benchmark's enabled generated rules into json-logic-js and json-rules-engine
+/// form, exports the findings with the identity facts the peers need, and writes which rules ResponseEngine picks for
+/// each finding (<c>expected.txt</c>, one line per finding: rule indexes) for the Node side to check against.</item>
+/// <item><c>--peer-time DIR</c> times ResponseEngine on the same work, warm, and writes <c>responseengine.json</c>.</item>
+/// </list>
+/// "The work" is the same for every engine: for each of the 100,000 findings, decide which of the converted rules pick
+/// it (type, provider, minimum severity, resolved identity, <c>when:</c>). Throughput is findings x rules / second.
+/// ResponseEngine resolves the subject in the directory snapshot inside the timed region; the peers get the identity
+/// already joined into their facts.
+/// </summary>
+public static class PeerComparison
+{
+    private static readonly JsonSerializerOptions Compact = new() { WriteIndented = false, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
+    public static int Run(string[] args)
+    {
+        var export = Value(args, "--peer-export");
+        var time = Value(args, "--peer-time");
+        var passes = int.Parse(Value(args, "--passes") ?? "7", CultureInfo.InvariantCulture);
+        var findingCount = int.Parse(Value(args, "--findings") ?? EvaluationBenchmarks.FindingCount.ToString(CultureInfo.InvariantCulture), CultureInfo.InvariantCulture);
+        var clock = Stopwatch.StartNew();
+        var workload = Workload.Create(EvaluationBenchmarks.RuleCount, EvaluationBenchmarks.UserCount, findingCount);
+        var (rules, left) = Convertible(workload.Rules);
+        Console.Error.WriteLine($"workload: {workload.Rules.Rules.Length} rules ({rules.Count} enabled and convertible, {left.Count} left out), " +
+            $"{workload.Findings.Length:N0} findings, {workload.Snapshot.Users.Length:N0} users, built in {clock.ElapsedMilliseconds} ms");
+        foreach (var (id, why) in left) Console.Error.WriteLine($"  left out {id}: {why}");
+
+        if (export is not null) Export(export, workload, rules);
+        if (time is not null) Time(time, workload, rules, passes);
+        return 0;
+    }
+
+    /// <summary>The enabled rules, in id order, each converted to both peer formats (rules that do not convert are left out).</summary>
+    private static (List<(Rule Rule, JsonNode Logic, JsonNode RulesEngine)> Rules, List<(string Id, string Why)> Left) Convertible(RuleSet set)
+    {
+        var rules = new List<(Rule, JsonNode, JsonNode)>();
+        var left = new List<(string, string)>();
+        foreach (var rule in set.Rules)
+        {
+            if (rule.Mode == RuleMode.Disabled)
+            {
+                left.Add((rule.Id, "disabled (no engine evaluates it)"));
+                continue;
+            }
+
+            try
+            {
+                rules.Add((rule, PeerConditionConverter.ToJsonLogic(rule), PeerConditionConverter.ToJsonRulesEngine(rule, rules.Count)));
+            }
+            catch (NotSupportedException e)
+            {
+                left.Add((rule.Id, e.Message));
+            }
+        }
+
+        return (rules, left);
+    }
+
+    private static void Export(string directory, Workload workload, List<(Rule Rule, JsonNode Logic, JsonNode RulesEngine)> rules)
+    {
+        Directory.CreateDirectory(directory);
+        File.WriteAllText(Path.Combine(directory, "rules-json-logic.json"), new JsonArray([.. rules.Select(r => r.Logic.DeepClone())]).ToJsonString(Compact));
+        File.WriteAllText(Path.Combine(directory, "rules-json-rules-engine.json"), new JsonArray([.. rules.Select(r => r.RulesEngine.DeepClone())]).ToJsonString(Compact));
+        File.WriteAllLines(Path.Combine(directory, "rule-ids.txt"), rules.Select(r => r.Rule.Id));
+
+        var now = WorkloadGenerator.Now;
+        using (var stream = File.Create(Path.Combine(directory, "facts.json")))
+        using (var writer = new Utf8JsonWriter(stream))
+        {
+            writer.WriteStartArray();
+            foreach (var finding in workload.Findings)
+            {
+                var identity = workload.Snapshot.Resolve(finding.Subject).Identity;
+                writer.WriteStartObject();
+                writer.WriteString("id", finding.Id);
+                writer.WriteString("type", finding.Type);
+                writer.WriteString("provider", finding.Subject.Provider.Name());
+                writer.WriteNumber("severity", (int)finding.Severity);
+                writer.WriteNumber("age_hours", (now - finding.ObservedAt).TotalHours);
+                writer.WriteBoolean("resolved", identity is not null);
+                writer.WriteBoolean("privileged", identity?.Privileged ?? false);
+                writer.WriteBoolean("enabled", identity?.Enabled ?? false);
+                writer.WriteBoolean("guest", identity?.Guest ?? false);
+                WriteStrings(writer, "groups", identity?.TransitiveGroups.Order(StringComparer.Ordinal) ?? Enumerable.Empty<string>());
+                WriteStrings(writer, "roles", identity?.RoleSet.Order(StringComparer.Ordinal) ?? Enumerable.Empty<string>());
+                WriteStrings(writer, "tags", identity?.Tags ?? []);
+                foreach (var (key, value) in finding.Attributes.OrderBy(a => a.Key, StringComparer.Ordinal))
+                {
+                    writer.WritePropertyName("attr_" + key);
+                    value.WriteTo(writer);
+                }
+
+                writer.WriteEndObject();
+            }
+
+            writer.WriteEndArray();
+        }
+
+        // What ResponseEngine picks, per finding, as indexes into the converted rule list.
+        var index = rules.Select((r, i) => (r.Rule.Id, i)).ToDictionary(p => p.Id, p => p.i, StringComparer.Ordinal);
+        var set = new RuleSet(rules.Select(r => r.Rule));
+        var lines = new string[workload.Findings.Length];
+        var picked = new List<int>();
+        long total = 0;
+        for (var i = 0; i < workload.Findings.Length; i++)
+        {
+            picked.Clear();
+            Match(set, workload.Snapshot, workload.Findings[i], now, rule => picked.Add(index[rule.Id]));
+            picked.Sort();
+            total += picked.Count;
+            lines[i] = string.Join(',', picked);
+        }
+
+        File.WriteAllLines(Path.Combine(directory, "expected.txt"), lines);
+        Console.Error.WriteLine($"exported {rules.Count} rules x {workload.Findings.Length:N0} findings to {directory}; ResponseEngine picks {total:N0} (finding, rule) pairs");
+    }
+
+    private static void WriteStrings(Utf8JsonWriter writer, string name, IEnumerable<string> items)
+    {
+        writer.WriteStartArray(name);
+        foreach (var item in items) writer.WriteStringValue(item);
+        writer.WriteEndArray();
+    }
+
+    /// <summary>
+    /// ResponseEngine's decision for one finding, exactly as <c>Planner</c> makes it before building decisions: the
+    /// type/provider index, minimum severity, the subject resolved in the snapshot (fail closed), the compiled condition.
+    /// </summary>
+    private static int Match(RuleSet rules, DirectorySnapshot snapshot, Finding finding, DateTimeOffset now, Action<Rule>? onPick)
+    {
+        var candidates = rules.Candidates(finding.Type, finding.Subject.Provider);
+        if (candidates.IsEmpty) return 0;
+        Identity? identity = null;
+        var resolved = false;
+        var picked = 0;
+        foreach (var rule in candidates)
+        {
+            if (finding.Severity < rule.Match.MinSeverity) continue;
+            if (!resolved)
+            {
+                identity = snapshot.Resolve(finding.Subject).Identity;
+                resolved = true;
+            }
+
+            if (identity is null) return picked;
+            if (rule.When is not null)
+            {
+                try
+                {
+                    if (!rule.When.Evaluate(new EvaluationContext(finding, identity, now))) continue;
+                }
+                catch (ConditionException)
+                {
+                    continue;
+                }
+            }
+
+            picked++;
+            onPick?.Invoke(rule);
+        }
+
+        return picked;
+    }
+
+    private static void Time(string directory, Workload workload, List<(Rule Rule, JsonNode Logic, JsonNode RulesEngine)> rules, int passes)
+    {
+        var set = new RuleSet(rules.Select(r => r.Rule));
+        var findings = workload.Findings;
+        var snapshot = workload.Snapshot;
+        var now = WorkloadGenerator.Now;
+        long Pass()
+        {
+            long picked = 0;
+            foreach (var finding in findings) picked += Match(set, snapshot, finding, now, null);
+            return picked;
+        }
+
+        // Warm-up: tiered JIT reaches the optimised code well within a few passes over 100k findings.
+        var warm = Stopwatch.StartNew();
+        var expected = Pass();
+        for (var i = 0; i < 4 || warm.Elapsed < TimeSpan.FromSeconds(2); i++) Pass();
+
+        var times = new List<double>(passes);
+        for (var i = 0; i < passes; i++)
+        {
+            var clock = Stopwatch.StartNew();
+            var picked = Pass();
+            times.Add(clock.Elapsed.TotalMilliseconds);
+            if (picked != expected) throw new InvalidOperationException($"pass {i} picked {picked}, the first pass {expected}");
+        }
+
+        times.Sort();
+        var median = times[times.Count / 2];
+        var pairs = (long)findings.Length * rules.Count;
+        var result = new JsonObject
+        {
+            ["engine"] = "ResponseEngine",
+            ["version"] = typeof(Rule).Assembly.GetName().Version?.ToString(),
+            ["runtime"] = System.Runtime.InteropServices.RuntimeInformation.FrameworkDescription,
+            ["findings"] = findings.Length,
+            ["rules"] = rules.Count,
+            ["picked"] = expected,
+            ["passes"] = passes,
+            ["median_ms"] = Math.Round(median, 3),
+            ["best_ms"] = Math.Round(times[0], 3),
+            ["pairs_per_second"] = Math.Round(pairs / (median / 1000.0)),
+            ["findings_per_second"] = Math.Round(findings.Length / (median / 1000.0)),
+        };
+        Directory.CreateDirectory(directory);
+        File.WriteAllText(Path.Combine(directory, "responseengine.json"), result.ToJsonString(Compact));
+        Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"ResponseEngine: {findings.Length:N0} findings x {rules.Count} rules in {median:F1} ms median of {passes} (best {times[0]:F1}), {pairs / (median / 1000.0) / 1e6:F1} M pairs/s, picked {expected:N0}"));
+    }
+
+    private static string? Value(string[] args, string name)
+    {
+        var at = Array.IndexOf(args, name);
+        return at >= 0 && at + 1 < args.Length ? args[at + 1] : null;
+    }
+}
