@@ -16,6 +16,12 @@ if (args.Contains("--profile-run", StringComparer.Ordinal))
     return ResponseEngine.Benchmarks.Executor.RunProfile.RunAsync(args).GetAwaiter().GetResult();
 }
 
+// `--measure-audit`: SQLite audit rows/s, one row per transaction against group commit and batches (Audit/AuditMeasurement.cs).
+if (args.Contains("--measure-audit", StringComparer.Ordinal))
+{
+    return ResponseEngine.Benchmarks.Audit.AuditMeasurement.RunAsync(args).GetAwaiter().GetResult();
+}
+
 // `--peer-export DIR` / `--peer-time DIR`: ResponseEngine's side of the peer comparison (bench/peer/run.sh).
 if (args.Contains("--peer-export", StringComparer.Ordinal) || args.Contains("--peer-time", StringComparer.Ordinal))
 {

@@ -9,9 +9,10 @@ namespace ResponseEngine.Audit.Sqlite;
 
 /// <summary>
 /// The embedded audit trail: one SQLite file in WAL mode, so the engine runs with no server and several processes
-/// can share one trail; each append is one write transaction that reads the chain's tail and links the new row to it.
+/// can share one trail; each write transaction reads the chain's tail and links its rows to it. Appends that arrive
+/// together share one transaction (group commit, see SqliteAuditStore.GroupCommit.cs).
 /// </summary>
-public sealed class SqliteAuditStore : IAuditStore
+public sealed partial class SqliteAuditStore : IAuditStore
 {
     /// <summary>The file the engine uses when the configuration names none.</summary>
     public const string DefaultFileName = "respond.db";
@@ -103,26 +104,11 @@ public sealed class SqliteAuditStore : IAuditStore
     }
 
     /// <inheritdoc />
+    /// <remarks>Returns once the row is committed (synchronous=FULL); concurrent appends are committed together.</remarks>
     public async Task<AuditRecord> AppendAsync(AuditEntry entry, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(entry);
-        try
-        {
-            await using var connection = await OpenAsync(cancellationToken);
-            using var transaction = connection.BeginTransaction(deferred: false); // BEGIN IMMEDIATE: the chain's tail cannot move under us
-            var last = await connection.QuerySingleOrDefaultAsync<ChainTail>(new CommandDefinition(SqliteStatements.SelectLast, transaction: transaction, cancellationToken: cancellationToken));
-            var sequence = (last?.Sequence ?? 0) + 1;
-            var previousHash = last?.Hash ?? AuditRecord.GenesisHash;
-            var recordedAt = new DateTimeOffset(_time.GetUtcNow().UtcTicks, TimeSpan.Zero);
-            var record = new AuditRecord(sequence, recordedAt, entry, previousHash, AuditRecord.ComputeHash(sequence, recordedAt, entry, previousHash));
-            await connection.ExecuteAsync(new CommandDefinition(SqliteStatements.Insert, SqliteAuditRow.From(record), transaction, cancellationToken: cancellationToken));
-            transaction.Commit();
-            return record;
-        }
-        catch (Exception ex) when (ex is SqliteException or IOException or UnauthorizedAccessException or InvalidOperationException)
-        {
-            throw new AuditWriteException($"audit store '{Path}': could not append a '{entry.Status.Name()}' row: {Describe(ex)}", ex);
-        }
+        return (await EnqueueAsync([entry], cancellationToken).ConfigureAwait(false))[0];
     }
 
     /// <inheritdoc />
@@ -196,11 +182,11 @@ public sealed class SqliteAuditStore : IAuditStore
     }
 
     /// <summary>Closes the pooled connections to the file, so it can be moved, copied or deleted.</summary>
-    public ValueTask DisposeAsync()
+    public async ValueTask DisposeAsync()
     {
+        await WaitForWriterAsync().ConfigureAwait(false);
         using var connection = new SqliteConnection(_connectionString);
         SqliteConnection.ClearPool(connection);
-        return ValueTask.CompletedTask;
     }
 
     private async Task<SqliteConnection> OpenAsync(CancellationToken cancellationToken)

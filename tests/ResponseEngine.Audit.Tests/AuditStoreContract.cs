@@ -293,6 +293,26 @@ public abstract class AuditStoreContract : IAsyncDisposable
     }
 
     [Fact]
+    public async Task Append_ManyCallersAtOnceOnOneStore_EachGetsTheRowThatIsStored()
+    {
+        const int Callers = 200;
+        var store = await StoreAsync();
+
+        var records = await Task.WhenAll(Enumerable.Range(0, Callers).Select(i => Task.Run(() => store.AppendAsync(Entry() with { Reason = $"caller-{i}" }, Ct))));
+
+        records.Select(r => r.Sequence).Order().Should().Equal(Enumerable.Range(1, Callers).Select(i => (long)i));
+        records.Select(r => r.Entry.Reason).Should().OnlyHaveUniqueItems();
+        var stored = (await store.ReadAsync(new AuditQuery(), Ct)).ToDictionary(r => r.Sequence);
+        stored.Should().HaveCount(Callers);
+        foreach (var record in records)
+        {
+            stored[record.Sequence].Should().BeEquivalentTo(record, "caller '{0}' was told its row is #{1}", record.Entry.Reason, record.Sequence);
+        }
+
+        (await store.VerifyAsync(Ct)).Should().Be(new ChainVerification(true, Callers, null, null));
+    }
+
+    [Fact]
     public async Task Lock_HeldByOneStore_AnotherTimesOut()
     {
         var a = await StoreAsync();

@@ -170,6 +170,120 @@ public sealed class SqliteAuditStoreTests : AuditStoreContract
     }
 
     [Fact]
+    public async Task AppendMany_LinksTheRowsInOrderInOneTransaction()
+    {
+        var store = (SqliteAuditStore)await StoreAsync();
+        await store.AppendAsync(Entry(), Ct);
+
+        var records = await store.AppendManyAsync([.. Enumerable.Range(0, 50).Select(i => Entry(AuditStatus.Skipped) with { Reason = $"refusal {i}" })], Ct);
+
+        records.Select(r => r.Sequence).Should().Equal(Enumerable.Range(2, 50).Select(i => (long)i));
+        records.Select(r => r.Entry.Reason).Should().Equal(Enumerable.Range(0, 50).Select(i => $"refusal {i}"));
+        records.Zip(records.Skip(1)).Should().AllSatisfy(p => p.Second.PreviousHash.Should().Be(p.First.Hash));
+        store.Commits.Should().Be(2);
+        (await store.ReadAsync(new AuditQuery { AfterSequence = 1 }, Ct)).Should().BeEquivalentTo(records, o => o.WithStrictOrdering());
+        (await store.VerifyAsync(Ct)).Should().Be(new ChainVerification(true, 51, null, null));
+    }
+
+    [Fact]
+    public async Task AppendMany_OneRowRefusedByTheDatabase_StoresNoneOfThemAndTheChainGoesOn()
+    {
+        var store = (SqliteAuditStore)await StoreAsync();
+        var before = await store.AppendAsync(Entry() with { Reason = "before" }, Ct);
+        await PoisonRowsWithReasonAsync("poison");
+
+        var act = () => store.AppendManyAsync([Entry() with { Reason = "a" }, Entry() with { Reason = "poison" }, Entry() with { Reason = "c" }], Ct);
+
+        (await act.Should().ThrowAsync<AuditWriteException>()).Which.Message.Should().Contain("3 rows in one transaction").And.Contain("poisoned row");
+        (await store.ReadAsync(new AuditQuery(), Ct)).Should().ContainSingle().Which.Should().BeEquivalentTo(before);
+        var after = await store.AppendAsync(Entry() with { Reason = "after" }, Ct);
+        after.Sequence.Should().Be(2);
+        after.PreviousHash.Should().Be(before.Hash);
+        (await store.VerifyAsync(Ct)).Intact.Should().BeTrue();
+    }
+
+    [Fact]
+    public async Task Append_CallersArrivingDuringACommit_AreCommittedTogether()
+    {
+        var store = (SqliteAuditStore)await StoreAsync();
+        const int Callers = 40;
+
+        var appends = await WhileAnotherWriterHoldsTheDatabaseAsync(store, Callers, () =>
+            [.. Enumerable.Range(0, Callers).Select(i => store.AppendAsync(Entry() with { Reason = $"caller-{i}" }, Ct))]);
+
+        var records = await Task.WhenAll(appends);
+        records.Select(r => r.Sequence).Order().Should().Equal(Enumerable.Range(1, Callers).Select(i => (long)i));
+        store.Commits.Should().BeLessThanOrEqualTo(2, "the first caller's transaction was waiting for the other writer and every later caller queued behind it");
+        (await store.VerifyAsync(Ct)).Should().Be(new ChainVerification(true, Callers, null, null));
+    }
+
+    [Fact]
+    public async Task Append_GroupWithARowTheDatabaseRefuses_OnlyThatCallerFailsAndEveryAcknowledgedRowIsStored()
+    {
+        var store = (SqliteAuditStore)await StoreAsync();
+        await PoisonRowsWithReasonAsync("poison");
+        const int Callers = 30;
+        static string ReasonOf(int i) => i % 7 == 3 ? "poison" : $"caller-{i}";
+
+        var appends = await WhileAnotherWriterHoldsTheDatabaseAsync(store, Callers + 1, () =>
+        [
+            .. Enumerable.Range(0, Callers).Select(i => store.AppendAsync(Entry() with { Reason = ReasonOf(i) }, Ct)),
+            FirstAsync(store.AppendManyAsync([Entry() with { Reason = "batch-a" }, Entry() with { Reason = "poison" }], Ct)),
+        ]);
+
+        await Task.WhenAll(appends.Select(t => t.ContinueWith(_ => { }, TaskScheduler.Default)));
+        var acknowledged = appends.Where(t => t.IsCompletedSuccessfully).Select(t => t.Result).ToList();
+        var failed = appends.Where(t => t.IsFaulted).ToList();
+        failed.Should().HaveCount(Enumerable.Range(0, Callers).Count(i => ReasonOf(i) == "poison") + 1, "every poisoned request fails, and nothing else");
+        failed.Should().AllSatisfy(t => t.Exception!.InnerException.Should().BeOfType<AuditWriteException>());
+        acknowledged.Should().HaveCount(Callers - failed.Count + 1).And.OnlyContain(r => r.Entry.Reason!.StartsWith("caller-", StringComparison.Ordinal));
+
+        // Read back through a fresh connection: every acknowledged row is there as acknowledged, and nothing else.
+        SqliteConnection.ClearAllPools();
+        await using var reopened = SqliteAuditStore.Open(DatabasePath, Time);
+        var stored = await reopened.ReadAsync(new AuditQuery(), Ct);
+        stored.Should().BeEquivalentTo(acknowledged);
+        stored.Select(r => r.Sequence).Should().Equal(Enumerable.Range(1, acknowledged.Count).Select(i => (long)i));
+        (await reopened.VerifyAsync(Ct)).Should().Be(new ChainVerification(true, acknowledged.Count, null, null));
+    }
+
+    /// <summary>
+    /// Holds the database's write lock from a raw connection while <paramref name="start"/> issues requests, waits
+    /// (polling with a deadline) until all <paramref name="requests"/> wait in the store (queued, or in the group whose
+    /// transaction is blocked), then releases the lock and returns the requests' tasks.
+    /// </summary>
+    private async Task<IReadOnlyList<Task<AuditRecord>>> WhileAnotherWriterHoldsTheDatabaseAsync(SqliteAuditStore store, int requests, Func<IReadOnlyList<Task<AuditRecord>>> start)
+    {
+        await using var blocker = await RawAsync();
+        await using (var begin = blocker.CreateCommand())
+        {
+            begin.CommandText = "BEGIN IMMEDIATE";
+            await begin.ExecuteNonQueryAsync(Ct);
+        }
+
+        var tasks = start();
+        var deadline = Stopwatch.StartNew();
+        while (store.Unanswered < requests)
+        {
+            deadline.Elapsed.Should().BeLessThan(TimeSpan.FromSeconds(20), "the requests should wait behind the blocked transaction");
+            await Task.Yield();
+        }
+
+        await using (var rollback = blocker.CreateCommand())
+        {
+            rollback.CommandText = "ROLLBACK";
+            await rollback.ExecuteNonQueryAsync(Ct);
+        }
+
+        return tasks;
+    }
+
+    private static async Task<AuditRecord> FirstAsync(Task<IReadOnlyList<AuditRecord>> records) => (await records)[0];
+
+    private Task PoisonRowsWithReasonAsync(string reason) =>
+        ExecuteRawAsync($"CREATE TRIGGER test_poison BEFORE INSERT ON audit_log WHEN NEW.reason = '{reason}' BEGIN SELECT RAISE(ABORT, 'poisoned row'); END");
+
+    [Fact]
     public async Task Append_Throughput_IsReported()
     {
         // Not an assertion: prints the rate so a change that slows appends down shows in the test log.
