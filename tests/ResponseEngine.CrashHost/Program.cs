@@ -2,6 +2,9 @@
 // stop dead (wait to be SIGKILLed) right after a connector has applied an action and before the outcome is written.
 //   crashhost run DIR        executes DIR/rules on DIR/findings.ndjson; with CRASH_BLOCK=1 it blocks after the first apply
 //   crashhost reconcile DIR  reconciles interrupted intents and prints one line per intent
+//   crashhost okta DIR URL   what `respond run --once` does (reconcile, then run) with the real Okta connector against the
+//                            org at URL (token in RESPOND_OKTA_API_TOKEN); with CRASH_AT=N it SIGKILLs itself at the
+//                            Nth step (a connector call or an audit append, before or after it) — see Tripwire.cs
 using ResponseEngine.Actions;
 using ResponseEngine.Audit;
 using ResponseEngine.Audit.Sqlite;
@@ -15,6 +18,7 @@ using ResponseEngine.Policy.Rules;
 var mode = args[0];
 var dir = args[1];
 var time = TimeProvider.System;
+if (mode == "okta") return await OktaCrashRun.RunAsync(dir, new Uri(args[2]), time);
 var options = new EngineOptions
 {
     Guards = new GuardOptions { Breaker = new BreakerOptions { Threshold = 10_000 }, RateLimits = new RateLimitOptions { GlobalPerHour = null } },

@@ -144,7 +144,24 @@ public sealed class Executor : IDisposable
                 return await OutcomeAsync(decision, intent, AuditStatus.Noop, state.PriorState, state.Description ?? "already in the desired state");
             }
 
-            await connector.ApplyAsync(request, timeout.Token);
+            try
+            {
+                await connector.ApplyAsync(request, timeout.Token);
+            }
+            catch (Exception e) when (e is ConnectorException { Transient: true }
+                                      || (e is OperationCanceledException && timeout.IsCancellationRequested && !cancellationToken.IsCancellationRequested))
+            {
+                // A timeout or a dropped connection may hide a call that acted: read back before recording a failure, so the
+                // trail never says failed about a change that is in place (nor holds back its undo).
+                if (await ConfirmedAsync(connector, request, cancellationToken))
+                {
+                    return await OutcomeAsync(decision, intent, AuditStatus.Succeeded, state.PriorState,
+                        $"the directory's answer was lost ({(e is ConnectorException ? e.Message : "no answer in time")}); reading it back confirmed the change");
+                }
+
+                throw;
+            }
+
             var verified = await connector.VerifyAsync(request, timeout.Token);
             return verified
                 ? await OutcomeAsync(decision, intent, AuditStatus.Succeeded, state.PriorState, null)
@@ -161,6 +178,25 @@ public sealed class Executor : IDisposable
         }
     }
 
+    /// <summary>Whether the change reads back as done, within a fresh action timeout; a failed read is "not confirmed".</summary>
+    private async Task<bool> ConfirmedAsync(IConnector connector, ActionRequest request, CancellationToken cancellationToken)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(_run.Options.ActionTimeout);
+        try
+        {
+            return await connector.VerifyAsync(request, timeout.Token);
+        }
+        catch (ConnectorException)
+        {
+            return false;
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            return false;
+        }
+    }
+
     private async Task<DecisionResult> OutcomeAsync(Decision decision, AuditRecord intent, AuditStatus status, string? priorState, string? detail)
     {
         var entry = Describe(decision, status) with
@@ -168,7 +204,7 @@ public sealed class Executor : IDisposable
             IntentSequence = intent.Sequence,
             PriorState = priorState,
             Error = status is AuditStatus.Failed or AuditStatus.TimedOut ? detail : null,
-            Reason = status is AuditStatus.Noop ? detail : null,
+            Reason = status is AuditStatus.Noop or AuditStatus.Succeeded ? detail : null,
         };
 
         // The outcome must be written even when the run is being cancelled: the action has happened.
