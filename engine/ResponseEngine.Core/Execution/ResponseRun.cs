@@ -22,7 +22,7 @@ public static class ResponseRun
         return (plan, summary);
     }
 
-    /// <summary>Looks up each distinct subject once; connector faults become "not resolved", never an action.</summary>
+    /// <summary>Looks up each distinct subject once, within the action timeout; connector faults and timeouts become "not resolved", never an action.</summary>
     public static async Task<IIdentityResolver> ResolveAsync(IEnumerable<Finding> findings, RunContext run, CancellationToken cancellationToken)
     {
         var resolved = new Dictionary<Subject, IdentityLookup>();
@@ -34,13 +34,19 @@ public static class ResponseRun
                 continue;
             }
 
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            timeout.CancelAfter(run.Options.ActionTimeout);
             try
             {
-                resolved[subject] = await connector.ResolveAsync(subject, cancellationToken);
+                resolved[subject] = await connector.ResolveAsync(subject, timeout.Token);
             }
             catch (ConnectorException e)
             {
                 resolved[subject] = IdentityLookup.NotFound($"directory lookup failed: {e.Message}");
+            }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+                resolved[subject] = IdentityLookup.NotFound($"directory lookup got no answer within {run.Options.ActionTimeout.TotalSeconds:0.#} s");
             }
         }
 

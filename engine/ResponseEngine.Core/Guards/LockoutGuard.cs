@@ -26,7 +26,27 @@ public sealed class LockoutGuard : IExecutionGuard
 
         foreach (var set in critical.Where(name => Removes(decision, identity, name, run.Options.Privileged)))
         {
-            var live = await connector.CountCriticalAsync(set, cancellationToken);
+            CriticalSet live;
+            using (var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
+            {
+                // Counted under the store lock every process shares: a lookup that fails or hangs refuses (fail closed)
+                // within the action timeout, instead of ending the run or holding the lock.
+                timeout.CancelAfter(run.Options.ActionTimeout);
+                try
+                {
+                    live = await connector.CountCriticalAsync(set, timeout.Token);
+                }
+                catch (ConnectorException e)
+                {
+                    return decision.Refuse(Verdict.Skip, Name, $"cannot count the enabled holders of '{set}' ({e.Message}); not acting without the count");
+                }
+                catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+                {
+                    return decision.Refuse(Verdict.Skip, Name,
+                        $"counting the enabled holders of '{set}' got no answer within {run.Options.ActionTimeout.TotalSeconds:0.#} s; not acting without the count");
+                }
+            }
+
             var remaining = live.EnabledMemberIds.ToHashSet(StringComparer.OrdinalIgnoreCase);
             if (!remaining.Contains(identity.Id)) continue;
             remaining.Remove(identity.Id);
