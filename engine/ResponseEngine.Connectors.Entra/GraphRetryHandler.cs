@@ -61,7 +61,9 @@ internal sealed class GraphRetryHandler : DelegatingHandler
             {
                 if (!repeatable || attempt >= _options.MaxRetries) throw;
                 Interlocked.Increment(ref _retries);
-                await Wait(Backoff(attempt), cancellationToken).ConfigureAwait(false);
+
+                // A timeout already waited its deadline; a dropped connection backs off first.
+                if (e is HttpRequestException) await Wait(Backoff(attempt), cancellationToken).ConfigureAwait(false);
                 continue;
             }
 

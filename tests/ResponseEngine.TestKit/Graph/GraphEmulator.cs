@@ -132,8 +132,9 @@ public sealed partial class GraphEmulator : IAsyncDisposable
     }
 
     /// <summary>
-    /// From now on every <paramref name="every"/>-th call (top level or batch item, counted together) is answered 429 with
-    /// <see cref="FaultRetryAfter"/>: <paramref name="every"/> = 2 throttles exactly half of all calls.
+    /// From now on every <paramref name="every"/>-th call (top level or batch item, counted together; the $batch envelope
+    /// itself is not a call) is answered 429 with <see cref="FaultRetryAfter"/>: <paramref name="every"/> = 2 throttles
+    /// exactly half of all calls, and a call retried on its own always gets through on the next try.
     /// </summary>
     public void StartThrottleStorm(int every = 2)
     {
@@ -493,9 +494,11 @@ public sealed partial class GraphEmulator : IAsyncDisposable
             };
         }
 
-        if (StormEvery > 0 && ++_stormCounter % StormEvery == 0) return Throttle(FaultRetryAfter);
-
         var decoded = Decode(path);
+
+        // The storm counts calls, not envelopes: each item of a batch is a call, the $batch POST around them is not.
+        if (StormEvery > 0 && decoded != "/$batch" && ++_stormCounter % StormEvery == 0) return Throttle(FaultRetryAfter);
+
         if (method != "GET" && (decoded.StartsWith("/identity/conditionalAccess", StringComparison.OrdinalIgnoreCase)
                                 || decoded.StartsWith("/identityProtection", StringComparison.OrdinalIgnoreCase)))
         {
