@@ -35,9 +35,14 @@ public sealed partial class EntraConnector
 
             case EntraAction.RevokeSessions:
             {
-                var lastSignIn = await LastSignInAsync(user.Id!, cancellationToken).ConfigureAwait(false);
+                var (known, lastSignIn) = await LastSignInAsync(user.Id!, cancellationToken).ConfigureAwait(false);
                 var revoked = user.SignInSessionsValidFromDateTime;
-                var done = revoked is { } at && lastSignIn is { } last && last <= at;
+
+                // Done when no sign-in came after the last revocation. Without AuditLog.Read.All the last sign-in is unknown:
+                // then only a revocation in the last few minutes counts, so a retry or re-run right after is a no-op.
+                var done = revoked is { } at && (known
+                    ? lastSignIn is null || lastSignIn <= at
+                    : _time.GetUtcNow() - at <= UnknownSignInGrace);
                 var prior = new JsonObject
                 {
                     ["sessions_revoked_at"] = revoked?.ToString("O"),
@@ -45,7 +50,8 @@ public sealed partial class EntraConnector
                     ["guest"] = IsGuest(user),
                 };
                 var description = done ? $"no sign-in since sessions were revoked at {revoked:O}"
-                    : lastSignIn is null ? "last sign-in unknown: may hold live sessions"
+                    : !known ? "last sign-in unknown (signInActivity needs AuditLog.Read.All): may hold live sessions"
+                    : lastSignIn is null ? "never signed in, and no revocation recorded"
                     : $"signed in at {lastSignIn:O}, sessions not revoked since";
                 if (IsGuest(user)) description += "; guest account: its sessions live in its home tenant";
                 return new TargetState(done, prior.ToJsonString(), description);
@@ -277,17 +283,20 @@ public sealed partial class EntraConnector
 
     private static bool IsGuest(GraphUser user) => string.Equals(user.UserType, "Guest", StringComparison.OrdinalIgnoreCase);
 
-    private async Task<DateTimeOffset?> LastSignInAsync(string id, CancellationToken cancellationToken)
+    private static readonly TimeSpan UnknownSignInGrace = TimeSpan.FromMinutes(10);
+
+    /// <summary>The last sign-in, and whether it is known at all.</summary>
+    private async Task<(bool Known, DateTimeOffset? At)> LastSignInAsync(string id, CancellationToken cancellationToken)
     {
         try
         {
             var user = await Graph.Users[id].GetAsync(r => r.QueryParameters.Select = ["id", "signInActivity"], cancellationToken).ConfigureAwait(false);
-            return user?.SignInActivity?.LastSignInDateTime;
+            return (true, user?.SignInActivity?.LastSignInDateTime);
         }
         catch (Exception e) when (e is Microsoft.Graph.Models.ODataErrors.ODataError { ResponseStatusCode: 403 })
         {
-            // signInActivity needs AuditLog.Read.All (and Entra ID P1): without it the last sign-in is unknown, so sessions are revoked again.
-            return null;
+            // signInActivity needs AuditLog.Read.All (and Entra ID P1).
+            return (false, null);
         }
     }
 

@@ -34,12 +34,14 @@ public sealed partial class EntraConnector : IConnector, IDisposable
     private readonly EntraOptions _options;
     private readonly PrivilegedPolicy _policy;
     private readonly PolicyStateFile _state;
+    private readonly TimeProvider _time;
 
     private EntraConnector(GraphTransport transport, EntraOptions options, PrivilegedPolicy policy, TimeProvider time, string workingDirectory)
     {
         _transport = transport;
         _options = options;
         _policy = policy;
+        _time = time;
         _reads = new GraphReads(transport.Client, time, options);
         _state = new PolicyStateFile(Path.Combine(workingDirectory, options.StateFile), time);
     }

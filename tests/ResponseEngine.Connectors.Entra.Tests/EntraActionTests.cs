@@ -243,6 +243,23 @@ public sealed class EntraActionTests
     }
 
     [Fact]
+    public async Task RevokeSessions_WithoutAuditLogPermission_RevokesAndVerifiesOnTheRecentRevocation()
+    {
+        await using var h = await EntraHarness.StartAsync(cancellationToken: Cancel);
+        var user = h.Emulator.AddUser("u-1", "pat@corp.example.com");
+        user.SignInSessionsValidFromDateTime = EntraHarness.Start.AddDays(-3);
+        h.Emulator.FailNext(3, GraphFault.Forbidden, r => r.DecodedQuery.Contains("signInActivity", StringComparison.Ordinal));
+        var request = Request("revoke_sessions", user);
+
+        var before = await h.Connector.ReadAsync(request, Cancel);
+        (await ActAsync(h.Connector, request)).Should().BeTrue();
+
+        before.AlreadyDone.Should().BeFalse("a revocation three days old proves nothing when the last sign-in is unknown");
+        before.Description.Should().Contain("AuditLog.Read.All");
+        user.SignInSessionsValidFromDateTime.Should().Be(h.Clock.GetUtcNow());
+    }
+
+    [Fact]
     public async Task DisableAndResetPassword_PatchTheUser()
     {
         await using var h = await EntraHarness.StartAsync(cancellationToken: Cancel);
