@@ -56,6 +56,11 @@ public sealed record EntraOptions
     /// <summary>Page size asked of list calls ($top).</summary>
     public int PageSize { get; init; } = 100;
 
+    /// <summary>The settings without their secrets: a record would print the client secret and certificate password.</summary>
+    public override string ToString() =>
+        $"EntraOptions {{ TenantId = {TenantId}, ClientId = {ClientId}, BaseUrl = {BaseUrl}, Auth = {Auth}, ClientSecret = {(ClientSecret is null ? "none" : "***")}, " +
+        $"CertificatePath = {CertificatePath}, CertificatePassword = {(CertificatePassword is null ? "none" : "***")}, StateFile = {StateFile}, PolicyState = {PolicyState} }}";
+
     /// <summary>Every problem with the settings at once; empty when they are usable.</summary>
     public IReadOnlyList<string> Validate()
     {

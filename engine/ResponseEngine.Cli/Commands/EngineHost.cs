@@ -66,6 +66,7 @@ internal static class EngineHost
                 "local" => local.Connector(provider),
                 "okta" when provider == Provider.Okta => Okta(settings, options, time),
                 "ldap" when provider == Provider.Ad => Ad(settings, options, time),
+                "graph" or "entra" when provider == Provider.Entra => Entra(settings, options, time),
                 _ => throw new CliInputException(
                     $"connectors.{provider.Name()}: kind '{settings.Kind}' is not available in this build yet; use kind: local (see README: Active Directory, Entra ID, Okta)"),
             };
@@ -98,6 +99,20 @@ internal static class EngineHost
         var http = new HttpClient { Timeout = Timeout.InfiniteTimeSpan };
         http.DefaultRequestHeaders.UserAgent.ParseAdd($"ResponseEngine/{Version}");
         return ResponseEngine.Connectors.Okta.OktaConnector.Create(okta, options.Privileged, time, http);
+    }
+
+    private static IConnector Entra(ConnectorSettings settings, EngineOptions options, TimeProvider time)
+    {
+        var (entra, problems) = ResponseEngine.Connectors.Entra.EntraSettings.Read(settings.Settings, Environment.GetEnvironmentVariable, File.ReadAllText);
+        if (entra is null) throw new CliInputException("connectors.entra: " + string.Join("; ", problems));
+        try
+        {
+            return ResponseEngine.Connectors.Entra.EntraConnector.Create(entra, options.Privileged, time);
+        }
+        catch (ArgumentException e)
+        {
+            throw new CliInputException(e.Message);
+        }
     }
 
     public static string Actor() =>

@@ -28,7 +28,7 @@ public static class ConfigLoader
     private const string EnvironmentFile = "environment";
 
     private static readonly string[] RootKeys = ["rules", "findings", "privileged", "guards", "audit", "local", "execution", "connectors"];
-    private static readonly string[] ConnectorKinds = ["local", "ldap", "graph", "okta"];
+    private static readonly string[] ConnectorKinds = ["local", "ldap", "graph", "entra", "okta"];
     private static readonly string[] PrivilegedProviderKeys = ["groups", "roles"];
     private static readonly string[] GuardKeys = ["protected", "lockout", "rate_limits", "breaker"];
     private static readonly string[] ProtectedKeys = ["accounts", "groups", "tags", "engine_accounts"];

@@ -18,7 +18,7 @@ public sealed class DisableUser : ActionDefinition
 
     public override ImmutableDictionary<Provider, ImmutableArray<string>> Permissions { get; } = Needs(
         ad: ["Write property userAccountControl on the user object"],
-        entra: ["User.EnableDisableAccount.All", "User.Read.All"],
+        entra: EntraPermissions.With("User.EnableDisableAccount.All", "User.Read.All"),
         okta: ["okta.users.manage", "okta.users.read", "okta.groups.read and okta.roles.read (identity lookup)"]);
 
     public override ImmutableArray<string> Preconditions => ["already disabled or suspended: no-op", "lockout protection: never the last enabled admins"];

@@ -24,7 +24,7 @@ public sealed class EnforceMfa : ActionDefinition
     public override Reversal Reversal => Reversal.By("remove the account from the managed policy's users");
 
     public override ImmutableDictionary<Provider, ImmutableArray<string>> Permissions { get; } = Needs(
-        entra: ["Policy.Read.All", "Policy.ReadWrite.ConditionalAccess"]);
+        entra: EntraPermissions.With("Policy.Read.All", "Policy.ReadWrite.ConditionalAccess"));
 
     public override ImmutableArray<string> Preconditions => ["already covered by the policy: no-op"];
 }

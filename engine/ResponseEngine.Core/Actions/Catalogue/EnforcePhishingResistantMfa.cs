@@ -27,7 +27,7 @@ public sealed class EnforcePhishingResistantMfa : ActionDefinition
     public override Reversal Reversal => Reversal.By("remove the account from the managed policy's users");
 
     public override ImmutableDictionary<Provider, ImmutableArray<string>> Permissions { get; } = Needs(
-        entra: ["Policy.Read.All", "Policy.ReadWrite.ConditionalAccess"]);
+        entra: EntraPermissions.With("Policy.Read.All", "Policy.ReadWrite.ConditionalAccess"));
 
     public override ImmutableArray<string> Preconditions =>
         ["only accounts holding a global-admin-level role (Global, Privileged Role or Privileged Authentication Administrator)"];

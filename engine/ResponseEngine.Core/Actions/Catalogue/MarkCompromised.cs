@@ -17,7 +17,7 @@ public sealed class MarkCompromised : ActionDefinition
     public override Reversal Reversal => Reversal.By("dismiss the user's risk (riskyUsers dismiss)");
 
     public override ImmutableDictionary<Provider, ImmutableArray<string>> Permissions { get; } = Needs(
-        entra: ["IdentityRiskyUser.ReadWrite.All"]);
+        entra: EntraPermissions.With("IdentityRiskyUser.ReadWrite.All"));
 
     public override ImmutableArray<string> Preconditions => ["already confirmed compromised: no-op"];
 }

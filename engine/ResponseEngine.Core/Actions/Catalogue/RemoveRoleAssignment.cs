@@ -23,7 +23,7 @@ public sealed class RemoveRoleAssignment : ActionDefinition
     public override Reversal Reversal => Reversal.By("re-create the role assignments recorded in the prior state");
 
     public override ImmutableDictionary<Provider, ImmutableArray<string>> Permissions { get; } = Needs(
-        entra: ["RoleManagement.ReadWrite.Directory"]);
+        entra: EntraPermissions.With("RoleManagement.ReadWrite.Directory"));
 
     public override ImmutableArray<string> Preconditions =>
     [

@@ -28,7 +28,7 @@ public sealed class ResetPassword : ActionDefinition
 
     public override ImmutableDictionary<Provider, ImmutableArray<string>> Permissions { get; } = Needs(
         ad: ["Write property pwdLastSet", "Reset Password extended right (only with set_random)"],
-        entra: ["User-PasswordProfile.ReadWrite.All", "a privileged role for the app when the target is an admin"],
+        entra: EntraPermissions.With("User-PasswordProfile.ReadWrite.All", "a privileged role for the app when the target is an admin (e.g. Privileged Authentication Administrator)"),
         okta: ["okta.users.manage", "okta.users.read", "okta.groups.read and okta.roles.read (identity lookup)"]);
 
     public override ImmutableArray<string> Preconditions => ["lockout protection: never the last enabled admins"];

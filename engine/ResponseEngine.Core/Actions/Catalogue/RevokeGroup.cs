@@ -24,7 +24,7 @@ public sealed class RevokeGroup : ActionDefinition
 
     public override ImmutableDictionary<Provider, ImmutableArray<string>> Permissions { get; } = Needs(
         ad: ["Write property member on each listed group"],
-        entra: ["GroupMember.ReadWrite.All", "RoleManagement.ReadWrite.Directory (role-assignable groups)"],
+        entra: EntraPermissions.With("GroupMember.ReadWrite.All", "RoleManagement.ReadWrite.Directory (role-assignable groups)"),
         okta: ["okta.groups.manage", "okta.groups.read", "okta.users.read", "okta.roles.read (identity lookup)"]);
 
     public override ImmutableArray<string> Preconditions =>

@@ -18,7 +18,7 @@ public sealed class RevokeSessions : ActionDefinition
     public override Reversal Reversal => Reversal.Irreversible("revoked sessions are gone; the user signs in again");
 
     public override ImmutableDictionary<Provider, ImmutableArray<string>> Permissions { get; } = Needs(
-        entra: ["User.RevokeSessions.All"],
+        entra: EntraPermissions.With("User.RevokeSessions.All", "AuditLog.Read.All (last sign-in: whether sessions are already revoked)"),
         okta: ["okta.users.manage", "okta.users.read", "okta.logs.read (to tell whether sessions were already cleared)"]);
 
     public override ImmutableArray<string> Preconditions => ["not for guests: their home tenant holds the session, revoking here does nothing"];
