@@ -325,10 +325,24 @@ public class ConnectorWiringTests
     public void Run_UnavailableConnectorKind_IsBadInput()
     {
         using var temp = new TempDirectory();
-        var config = temp.Write("respond.yaml", $"rules: {RepoPaths.Rules}\nfindings: [{RepoPaths.SampleFindings}]\naudit: {{ connection: {Path.Combine(temp.Path, "r.db")} }}\nconnectors:\n  entra: {{ kind: graph }}\n");
+        var config = temp.Write("respond.yaml", $"rules: {RepoPaths.Rules}\nfindings: [{RepoPaths.SampleFindings}]\naudit: {{ connection: {Path.Combine(temp.Path, "r.db")} }}\nconnectors:\n  ad: {{ kind: graph }}\n");
         var error = new StringWriter();
 
         CliApp.Run(["run", "--once", "--config", config], new StringWriter(), error).Should().Be(2);
-        error.ToString().Should().Contain("connectors.entra: kind 'graph' is not available in this build yet");
+        error.ToString().Should().Contain("connectors.ad: kind 'graph' is not available");
+    }
+
+    [Fact]
+    public void Run_EntraConnectorWithBadSettings_IsBadInputNamingEachProblem_AndNeverTheSecret()
+    {
+        using var temp = new TempDirectory();
+        var secret = temp.Write("entra-secret", "do-not-print-me");
+        var config = temp.Write("respond.yaml", $"rules: {RepoPaths.Rules}\nfindings: [{RepoPaths.SampleFindings}]\naudit: {{ connection: {Path.Combine(temp.Path, "r.db")} }}\n" +
+            $"connectors:\n  entra: {{ kind: entra, tenant_id: contoso, auth: client_secret, client_secret_file: {secret} }}\n");
+        var error = new StringWriter();
+
+        CliApp.Run(["run", "--once", "--config", config], new StringWriter(), error).Should().Be(2);
+        error.ToString().Should().Contain("connectors.entra").And.Contain("tenant_id").And.Contain("client_id").And.NotContain("   at ");
+        error.ToString().Should().NotContain("do-not-print-me");
     }
 }
