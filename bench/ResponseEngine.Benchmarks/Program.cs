@@ -22,6 +22,12 @@ if (args.Contains("--measure-audit", StringComparer.Ordinal))
     return ResponseEngine.Benchmarks.Audit.AuditMeasurement.RunAsync(args).GetAwaiter().GetResult();
 }
 
+// `--measure-floor`: the executor with the Entra connector against the Graph emulator's write limit (Executor/FloorMeasurement.cs).
+if (args.Contains("--measure-floor", StringComparer.Ordinal))
+{
+    return ResponseEngine.Benchmarks.Executor.FloorMeasurement.RunAsync(args).GetAwaiter().GetResult();
+}
+
 // `--peer-export DIR` / `--peer-time DIR`: ResponseEngine's side of the peer comparison (bench/peer/run.sh).
 if (args.Contains("--peer-export", StringComparer.Ordinal) || args.Contains("--peer-time", StringComparer.Ordinal))
 {

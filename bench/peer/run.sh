@@ -3,21 +3,29 @@
 # on the same converted rules and the same 100k findings. First checks that every engine picks the same rules for
 # every finding (exit 1 if not), then times each warm and prints throughput and ResponseEngine's ratio to each.
 #   bench/peer/run.sh            full: json-rules-engine on the first 5,000 findings, 5 timed passes each
-#   bench/peer/run.sh --quick    json-rules-engine on the first 1,000 findings, 3 timed passes each
+#   bench/peer/run.sh --quick    json-rules-engine on the first 1,000 findings, 3 timed passes after 1 warm-up pass
 # PEER_OUT=DIR keeps the exported data and results in DIR (default: a temporary directory).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
 jre_findings=5000
 passes=5
-if [[ "${1:-}" == "--quick" ]]; then jre_findings=1000; passes=3; fi
-out=${PEER_OUT:-$(mktemp -d)}
-mkdir -p "$out"
+warm=(--warm-passes 2 --warm-seconds 3)
+if [[ "${1:-}" == "--quick" ]]; then jre_findings=1000; passes=3; warm=(--warm-passes 1 --warm-seconds 0); fi
+if [[ -n "${PEER_OUT:-}" ]]; then
+  out=$PEER_OUT
+  mkdir -p "$out"
+else
+  out=$(mktemp -d)
+  trap 'rm -rf "$out"' EXIT
+fi
 
 if [[ ! -d "$here/node_modules/json-logic-js" || ! -d "$here/node_modules/json-rules-engine" ]]; then
   (cd "$here" && npm ci --no-audit --no-fund --loglevel=error)
 fi
-dotnet build "$repo/bench/ResponseEngine.Benchmarks" -c Release -v quiet -nologo | grep -E " error |rror\(s\)" || true
+if [[ -z "${PEER_NO_BUILD:-}" ]]; then
+  dotnet build "$repo/bench/ResponseEngine.Benchmarks" -c Release -v quiet -nologo | grep -E " error |rror\(s\)" || true
+fi
 dll="$repo/bench/ResponseEngine.Benchmarks/bin/Release/net10.0/ResponseEngine.Benchmarks.dll"
 
 echo "== export: rules converted, findings and identity facts, ResponseEngine's picks -> $out"
@@ -26,5 +34,5 @@ echo "== check: every engine picks the same rules for the same findings"
 node "$here/peer.js" check "$out" --jre-findings "$jre_findings"
 echo "== time (warm, no I/O in the timed region)"
 dotnet "$dll" --peer-time "$out" --passes "$passes"
-node "$here/peer.js" time "$out" --jre-findings "$jre_findings" --passes "$passes" > "$out/peers.jsonl"
+node "$here/peer.js" time "$out" --jre-findings "$jre_findings" --passes "$passes" "${warm[@]}" > "$out/peers.jsonl"
 node "$here/peer.js" report "$out"

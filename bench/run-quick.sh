@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# The quick set of benchmarks in one go (bench/README.md): under 5 minutes on the 2-core VM, every figure from this run.
+#   1. peer comparison: ResponseEngine vs json-logic-js vs json-rules-engine (same rules, same findings, checked first)
+#   2. plan of 100k findings x 200 rules: wall time, allocation, peak working set
+#   3. SQLite audit rows/s: one row per transaction vs group commit vs AppendManyAsync
+#   4. executor with the Entra connector against the Graph emulator's write limit (20 writes/s, window scaled down)
+# The BenchmarkDotNet suites (evaluation stages, conditions, rule load, executor overhead) are the longer run:
+#   dotnet run -c Release --project bench/ResponseEngine.Benchmarks -- --filter '*' --job short --inProcess
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+repo=$(cd "$here/.." && pwd)
+started=$(date +%s)
+stamp() { echo "   [$(( $(date +%s) - started )) s]"; }
+
+echo "== build"
+dotnet build "$repo/bench/ResponseEngine.Benchmarks" -c Release -v quiet -nologo | grep -E " error |rror\(s\)" || true
+dll="$repo/bench/ResponseEngine.Benchmarks/bin/Release/net10.0/ResponseEngine.Benchmarks.dll"
+stamp
+
+echo "== 1. peer comparison"
+PEER_NO_BUILD=1 "$here/peer/run.sh" --quick
+stamp
+
+echo "== 2. plan, 100k findings x 200 rules, 10k-user snapshot"
+dotnet "$dll" --measure-plan --repeat 2
+stamp
+
+echo "== 3. SQLite audit appends"
+dotnet "$dll" --measure-audit --repeat 2
+stamp
+
+echo "== 4. executor against the Graph write limit"
+dotnet "$dll" --measure-floor --actions 400 --tokens 100 --window-seconds 5
+stamp
+echo "== machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), load average $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "== quick set done in $(( $(date +%s) - started )) s"
