@@ -50,14 +50,18 @@ public static class PlanMeasurement
         var allocatedBefore = GC.GetTotalAllocatedBytes(precise: true);
         var gen0 = GC.CollectionCount(0);
         var gen2 = GC.CollectionCount(2);
+        process.Refresh();
+        var cpuBefore = process.TotalProcessorTime;
         var clock = Stopwatch.StartNew();
         var plan = planner.Plan(workload.Findings);
         var elapsed = clock.Elapsed;
+        process.Refresh();
+        var cpu = process.TotalProcessorTime - cpuBefore;
         var allocated = GC.GetTotalAllocatedBytes(precise: true) - allocatedBefore;
         var retained = GC.GetTotalMemory(forceFullCollection: true) - heapBefore;
         process.Refresh();
         Print($"plan #{run}",
-            $"{elapsed.TotalMilliseconds:F0} ms, {plan.Decisions.Length:N0} decisions for {plan.MatchedFindingCount:N0} findings, " +
+            $"{elapsed.TotalMilliseconds:F0} ms (process CPU {cpu.TotalMilliseconds:F0} ms), {plan.Decisions.Length:N0} decisions for {plan.MatchedFindingCount:N0} findings, " +
             $"allocated {Mb(allocated)} ({allocated / (double)workload.Findings.Length:F0} B/finding), plan retains {Mb(retained)}, " +
             $"GCs gen0 {GC.CollectionCount(0) - gen0} gen2 {GC.CollectionCount(2) - gen2}, working set {Mb(process.WorkingSet64)}");
         if (run == 1)

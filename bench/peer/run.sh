@@ -2,16 +2,18 @@
 # Peer comparison in one go (bench/README.md, "Peer comparison"): ResponseEngine, json-logic-js and json-rules-engine
 # on the same converted rules and the same 100k findings. First checks that every engine picks the same rules for
 # every finding (exit 1 if not), then times each warm and prints throughput and ResponseEngine's ratio to each.
-#   bench/peer/run.sh            full: json-rules-engine on the first 5,000 findings, 5 timed passes each
-#   bench/peer/run.sh --quick    json-rules-engine on the first 1,000 findings, 3 timed passes after 1 warm-up pass
+#   bench/peer/run.sh            full: 100,000 findings (json-rules-engine: the first 2,000), 5 timed passes each
+#   bench/peer/run.sh --quick    the first 20,000 of the same findings (json-rules-engine: the first 1,000), 3 timed
+#                                passes after 1 warm-up pass; for bench/run-quick.sh
 # PEER_OUT=DIR keeps the exported data and results in DIR (default: a temporary directory).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
-jre_findings=5000
+findings=100000
+jre_findings=2000
 passes=5
 warm=(--warm-passes 2 --warm-seconds 3)
-if [[ "${1:-}" == "--quick" ]]; then jre_findings=1000; passes=3; warm=(--warm-passes 1 --warm-seconds 0); fi
+if [[ "${1:-}" == "--quick" ]]; then findings=20000; jre_findings=1000; passes=3; warm=(--warm-passes 1 --warm-seconds 0); fi
 if [[ -n "${PEER_OUT:-}" ]]; then
   out=$PEER_OUT
   mkdir -p "$out"
@@ -29,10 +31,10 @@ fi
 dll="$repo/bench/ResponseEngine.Benchmarks/bin/Release/net10.0/ResponseEngine.Benchmarks.dll"
 
 echo "== export: rules converted, findings and identity facts, ResponseEngine's picks -> $out"
-dotnet "$dll" --peer-export "$out"
+dotnet "$dll" --peer-export "$out" --findings "$findings"
 echo "== check: every engine picks the same rules for the same findings"
 node "$here/peer.js" check "$out" --jre-findings "$jre_findings"
 echo "== time (warm, no I/O in the timed region)"
-dotnet "$dll" --peer-time "$out" --passes "$passes"
+dotnet "$dll" --peer-time "$out" --passes "$passes" --findings "$findings"
 node "$here/peer.js" time "$out" --jre-findings "$jre_findings" --passes "$passes" "${warm[@]}" > "$out/peers.jsonl"
 node "$here/peer.js" report "$out"
