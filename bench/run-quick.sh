@@ -6,14 +6,17 @@
 #   4. executor with the Entra connector against the Graph emulator's write limit (20 writes/s, window scaled down)
 # The BenchmarkDotNet suites (evaluation stages, conditions, rule load, executor overhead) are the longer run:
 #   dotnet run -c Release --project bench/ResponseEngine.Benchmarks -- --filter '*' --job short --inProcess
+# --no-build skips the build (for a second run on the same sources).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/.." && pwd)
 started=$(date +%s)
 stamp() { echo "   [$(( $(date +%s) - started )) s]"; }
 
-echo "== build"
-dotnet build "$repo/bench/ResponseEngine.Benchmarks" -c Release -v quiet -nologo | grep -E " error |rror\(s\)" || true
+if [[ "${1:-}" != "--no-build" ]]; then
+  echo "== build"
+  dotnet build "$repo/bench/ResponseEngine.Benchmarks" -c Release -v quiet -nologo | grep -E " error |rror\(s\)" || true
+fi
 dll="$repo/bench/ResponseEngine.Benchmarks/bin/Release/net10.0/ResponseEngine.Benchmarks.dll"
 stamp
 

@@ -8,8 +8,9 @@ namespace ResponseEngine.Audit.Sqlite;
 /// transaction: one BEGIN IMMEDIATE, one read of the chain's tail, the rows linked in arrival order, one COMMIT (one
 /// fsync of the WAL under synchronous=FULL). Every caller's task completes only after the transaction holding its row has
 /// committed, so "intent before action" holds exactly as with one transaction per row; a lone append is still written
-/// at once, alone. When a group's transaction fails, each request of the group is retried in a transaction of its own, so
-/// one bad row fails only its own caller and no other caller is told its row is stored when it is not.
+/// at once, alone. When the database refuses a row of a group (a constraint or trigger), each request of the group is
+/// retried in a transaction of its own, so one bad row fails only its own caller; any other failure fails the whole
+/// group. No caller is ever told its row is stored when it is not.
 /// </summary>
 public sealed partial class SqliteAuditStore
 {
@@ -85,9 +86,10 @@ public sealed partial class SqliteAuditStore
             {
                 await WriteGroupAsync(group).ConfigureAwait(false);
             }
-            catch (Exception ex) when (group.Count > 1 && IsStoreFailure(ex) && !group.Any(p => p.Completion.Task.IsCompleted))
+            catch (Exception ex) when (group.Count > 1 && IsRowSpecific(ex) && !group.Any(p => p.Completion.Task.IsCompleted))
             {
-                // Nothing of the group was committed. Find the request that failed: each alone, in order, so the others still go in.
+                // Nothing of the group was committed, and the database refused a row, not the transaction. Find the
+                // request that failed: each alone, in order, so the others still go in.
                 foreach (var pending in group)
                 {
                     try
@@ -163,7 +165,12 @@ public sealed partial class SqliteAuditStore
         }
     }
 
-    private static bool IsStoreFailure(Exception ex) => ex is SqliteException or IOException or UnauthorizedAccessException or InvalidOperationException;
+    /// <summary>
+    /// Errors one row can cause (a constraint or trigger, a value too big or of the wrong type): worth retrying the
+    /// group's requests one by one. Anything else (busy past the timeout, read-only, disk full, I/O) would fail every
+    /// retry the same way, each after its own busy timeout, so the whole group fails at once instead.
+    /// </summary>
+    private static bool IsRowSpecific(Exception ex) => ex is SqliteException { SqliteErrorCode: 18 or 19 or 20 or 25 };
 
     private AuditWriteException Wrap(Exception ex, PendingAppend pending)
     {
