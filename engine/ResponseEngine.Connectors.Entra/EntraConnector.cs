@@ -43,7 +43,7 @@ public sealed partial class EntraConnector : IConnector, IDisposable
         _policy = policy;
         _time = time;
         _reads = new GraphReads(transport.Client, time, options);
-        _state = new PolicyStateFile(Path.Combine(workingDirectory, options.StateFile), time);
+        _state = new PolicyStateFile(Path.Combine(workingDirectory, options.StateFile));
     }
 
     public Provider Provider => Provider.Entra;

@@ -11,8 +11,12 @@ namespace ResponseEngine.Connectors.Entra;
 /// on one host neither create the policy twice nor lose each other's additions; the file is replaced atomically.
 /// Losing the file is harmless: the policy is found again by its display name.
 /// </summary>
-internal sealed class PolicyStateFile(string path, TimeProvider time)
+internal sealed class PolicyStateFile(string path)
 {
+    // The lock is held by real work in another process (or another handle here): waiting for it is on the wall clock,
+    // whatever clock the connector runs on, so a fake clock in tests cannot time it out while the holder works.
+    private static readonly TimeProvider LockClock = TimeProvider.System;
+
     private static readonly TimeSpan LockTimeout = TimeSpan.FromSeconds(30);
 
     public string Path { get; } = System.IO.Path.GetFullPath(path);
@@ -58,7 +62,7 @@ internal sealed class PolicyStateFile(string path, TimeProvider time)
     public async Task<IDisposable> LockAsync(CancellationToken cancellationToken)
     {
         Directory.CreateDirectory(System.IO.Path.GetDirectoryName(Path)!);
-        var started = time.GetTimestamp();
+        var started = LockClock.GetTimestamp();
         var retry = TimeSpan.FromMilliseconds(10);
         while (true)
         {
@@ -67,9 +71,9 @@ internal sealed class PolicyStateFile(string path, TimeProvider time)
             {
                 return new FileStream(LockPath, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None, 1, FileOptions.None);
             }
-            catch (IOException) when (time.GetElapsedTime(started) < LockTimeout)
+            catch (IOException) when (LockClock.GetElapsedTime(started) < LockTimeout)
             {
-                await Task.Delay(retry, time, cancellationToken).ConfigureAwait(false);
+                await Task.Delay(retry, LockClock, cancellationToken).ConfigureAwait(false);
                 retry = retry * 2 < TimeSpan.FromMilliseconds(200) ? retry * 2 : TimeSpan.FromMilliseconds(200);
             }
             catch (IOException e)

@@ -107,6 +107,32 @@ public sealed class EntraActionTests
     }
 
     [Fact]
+    public async Task EnforceMfa_TwoEnginesAtOnceOnOneStateFile_CreateOnePolicyAndLoseNoUser()
+    {
+        await using var h = await EntraHarness.StartAsync(cancellationToken: Cancel);
+        var users = Enumerable.Range(1, 8).Select(i => h.Emulator.AddUser($"u-{i}", $"user{i}@corp.example.com")).ToList();
+        using var other = EntraConnector.Create(h.Options, Identities.PrivilegedPolicy.Default, h.Clock, new StaticTokenCredential(), workingDirectory: h.Directory.Path);
+
+        // Two engines (each with its own lock handle, as two processes have) add users to the same policy concurrently.
+        var results = await h.RunAsync(() => Task.WhenAll(
+            Task.Run(async () => await AllAsync(h.EntraConnector, users.Where((_, i) => i % 2 == 0))),
+            Task.Run(async () => await AllAsync(other, users.Where((_, i) => i % 2 == 1)))));
+
+        results.Should().OnlyContain(done => done);
+        h.Emulator.Tenant.ConditionalAccessPolicies.Values.Should().ContainSingle("the find-or-create runs under the state file's lock")
+            .Which["conditions"]!["users"]!["includeUsers"]!.AsArray().Select(u => u!.GetValue<string>())
+            .Should().BeEquivalentTo(users.Select(u => u.Id), "no read-modify-write lost another's addition");
+        h.Emulator.Requests.Count(r => r.Method == "POST" && r.Path == "/identity/conditionalAccess/policies" && r.Status == 201).Should().Be(1);
+
+        static async Task<bool> AllAsync(EntraConnector connector, IEnumerable<GraphUser> targets)
+        {
+            var all = true;
+            foreach (var user in targets) all &= await ActAsync(connector, Request("enforce_mfa", user));
+            return all;
+        }
+    }
+
+    [Fact]
     public async Task EnforceMfa_Undo_RemovesOnlyThatUser_AndLeavesNoneWhenEmpty()
     {
         await using var h = await EntraHarness.StartAsync(cancellationToken: Cancel);
