@@ -101,6 +101,7 @@ public sealed partial class GraphEmulator : IAsyncDisposable
         return emulator;
     }
 
+    /// <summary>Stops Kestrel; calls still hanging (the Timeout fault) are abandoned.</summary>
     public async ValueTask DisposeAsync()
     {
         await _stopping.CancelAsync().ConfigureAwait(false);
@@ -146,6 +147,7 @@ public sealed partial class GraphEmulator : IAsyncDisposable
         }
     }
 
+    /// <summary>Ends a storm started with <see cref="StartThrottleStorm"/>.</summary>
     public void StopThrottleStorm()
     {
         lock (_lock) StormEvery = 0;
@@ -185,6 +187,7 @@ public sealed partial class GraphEmulator : IAsyncDisposable
         lock (_lock) return change(Tenant);
     }
 
+    /// <summary>Adds a user (mail = UPN, mailNickname = the part before '@'); <paramref name="userType"/> "Guest" makes a guest.</summary>
     public GraphUser AddUser(string id, string userPrincipalName, bool enabled = true, string userType = "Member")
     {
         var user = new GraphUser(id, userPrincipalName)
@@ -199,6 +202,7 @@ public sealed partial class GraphEmulator : IAsyncDisposable
         return user;
     }
 
+    /// <summary>Adds a group; dynamic groups get groupTypes DynamicMembership and a rule, synced ones onPremisesSyncEnabled.</summary>
     public GraphGroup AddGroup(string id, string displayName, bool dynamic = false, bool synced = false)
     {
         var group = new GraphGroup(id, displayName) { OnPremisesSyncEnabled = synced ? true : null };
