@@ -35,7 +35,7 @@ public static class ConfigLoader
     private static readonly string[] LockoutKeys = ["minimum", "critical"];
     private static readonly string[] RateKeys = ["global_per_hour", "per_provider_per_hour", "per_action_per_hour"];
     private static readonly string[] BreakerKeys = ["threshold", "window"];
-    private static readonly string[] AuditKeys = ["store", "connection"];
+    private static readonly string[] AuditKeys = ["store", "connection", "insecure_skip_certificate_validation"];
     private static readonly string[] LocalKeys = ["snapshot", "working_copy"];
     private static readonly string[] ExecutionKeys = ["concurrency_per_provider", "action_timeout", "reconcile_after"];
 
@@ -161,6 +161,14 @@ public static class ConfigLoader
                     Connection = audit.String("connection", false) ?? options.Audit.Connection,
                 },
             };
+            if (options.Audit.Store == "sqlserver" && audit.Bool("insecure_skip_certificate_validation") != true
+                && TlsVerificationOff(options.Audit.Connection) is { } setting)
+            {
+                // The connection string may hold a password: name the setting, never echo the string.
+                bag.Error(DiagnosticCodes.InvalidValue, audit.Scalar("connection", false)?.Location ?? audit.Location,
+                    $"audit.connection turns off TLS certificate validation ({setting}): anyone on the path could read or alter the audit trail",
+                    "give SQL Server a certificate this host trusts; for a lab only, set audit.insecure_skip_certificate_validation: true");
+            }
         }
 
         if (MappingReader.Open(reader.Node("local", false), "'local'", LocalKeys, bag) is { } local)
@@ -242,6 +250,22 @@ public static class ConfigLoader
         var duration = RuleLoader.ParseDuration(scalar.Value);
         if (duration is null) bag.Error(DiagnosticCodes.InvalidDuration, scalar.Location, $"'{key}' is '{scalar.Value}', not a duration", "write it like 30s, 10m, 1h or 7d");
         return duration;
+    }
+
+    /// <summary>The SQL Server connection-string setting that disables certificate validation, if any (keys as SqlClient reads them).</summary>
+    internal static string? TlsVerificationOff(string connection)
+    {
+        foreach (var part in connection.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            var at = part.IndexOf('=', StringComparison.Ordinal);
+            if (at <= 0) continue;
+            var key = part[..at].Replace(" ", "", StringComparison.Ordinal).ToLowerInvariant();
+            var value = part[(at + 1)..].Trim().Trim('\'', '"').ToLowerInvariant();
+            if (key is "trustservercertificate" or "trust_server_certificate" && value is "true" or "yes") return "TrustServerCertificate=true";
+            if (key == "encrypt" && value is "false" or "no" or "optional") return $"Encrypt={value}";
+        }
+
+        return null;
     }
 
     /// <summary>Overlays RESPOND__A__B=value onto the YAML tree as a:b: value.</summary>
