@@ -42,8 +42,8 @@ public sealed class AuditTamperTests(AuditTrailFixture trail) : IClassFixture<Au
 
     [Theory]
     [InlineData("reason", "'approved by nobody'")]
-    [InlineData("status", "'succeeded'")]
-    [InlineData("identity_id", "'someone-else'")]
+    [InlineData("status", "CASE WHEN status = 'succeeded' THEN 'failed' ELSE 'succeeded' END")]
+    [InlineData("identity_id", "'someone-else-' || sequence")]
     [InlineData("parameters", "'{\"groups\":[\"x\"]}'")]
     public async Task Verify_RowEdited_FailsNamingTheRow(string column, string value)
     {
