@@ -194,16 +194,24 @@ public static class PeerComparison
         for (var i = 0; i < 4 || warm.Elapsed < TimeSpan.FromSeconds(2); i++) Pass();
 
         var times = new List<double>(passes);
+        var cpuTimes = new List<double>(passes);
+        var process = Process.GetCurrentProcess();
         for (var i = 0; i < passes; i++)
         {
+            process.Refresh();
+            var cpu = process.TotalProcessorTime;
             var clock = Stopwatch.StartNew();
             var picked = Pass();
             times.Add(clock.Elapsed.TotalMilliseconds);
+            process.Refresh();
+            cpuTimes.Add((process.TotalProcessorTime - cpu).TotalMilliseconds);
             if (picked != expected) throw new InvalidOperationException($"pass {i} picked {picked}, the first pass {expected}");
         }
 
         times.Sort();
+        cpuTimes.Sort();
         var median = times[times.Count / 2];
+        var cpuMedian = cpuTimes[cpuTimes.Count / 2];
         var pairs = (long)findings.Length * rules.Count;
         var result = new JsonObject
         {
@@ -217,12 +225,14 @@ public static class PeerComparison
             ["median_ms"] = Math.Round(median, 3),
             ["best_ms"] = Math.Round(times[0], 3),
             ["pairs_per_second"] = Math.Round(pairs / (median / 1000.0)),
+            ["cpu_median_ms"] = Math.Round(cpuMedian, 3),
+            ["cpu_pairs_per_second"] = Math.Round(pairs / (Math.Max(cpuMedian, 0.001) / 1000.0)),
             ["findings_per_second"] = Math.Round(findings.Length / (median / 1000.0)),
         };
         Directory.CreateDirectory(directory);
         File.WriteAllText(Path.Combine(directory, "responseengine.json"), result.ToJsonString(Compact));
         Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"ResponseEngine: {findings.Length:N0} findings x {rules.Count} rules in {median:F1} ms median of {passes} (best {times[0]:F1}), {pairs / (median / 1000.0) / 1e6:F1} M pairs/s, picked {expected:N0}"));
+            $"ResponseEngine: {findings.Length:N0} findings x {rules.Count} rules in {median:F1} ms median of {passes} (best {times[0]:F1}; process CPU {cpuMedian:F1} ms median), {pairs / (median / 1000.0) / 1e6:F1} M pairs/s, picked {expected:N0}"));
     }
 
     private static string? Value(string[] args, string name)
