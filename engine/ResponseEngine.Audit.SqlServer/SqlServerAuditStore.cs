@@ -11,7 +11,7 @@ namespace ResponseEngine.Audit.SqlServer;
 /// The audit trail on SQL Server, for deployments where several engine nodes share one trail and a DBA owns retention;
 /// appends are serialised by an applock inside the insert transaction, so the sequence stays contiguous and the chain intact.
 /// </summary>
-public sealed class SqlServerAuditStore : IAuditStore
+public sealed partial class SqlServerAuditStore : IAuditStore, ResponseEngine.Inbox.IFindingInbox
 {
     private const int ChainPageSize = 1000;
 

@@ -12,7 +12,7 @@ namespace ResponseEngine.Audit.Sqlite;
 /// can share one trail; each write transaction reads the chain's tail and links its rows to it. Appends that arrive
 /// together share one transaction (group commit, see SqliteAuditStore.GroupCommit.cs).
 /// </summary>
-public sealed partial class SqliteAuditStore : IAuditStore
+public sealed partial class SqliteAuditStore : IAuditStore, ResponseEngine.Inbox.IFindingInbox
 {
     /// <summary>The file the engine uses when the configuration names none.</summary>
     public const string DefaultFileName = "respond.db";

@@ -7,7 +7,7 @@ namespace ResponseEngine.Audit.Tests;
 /// The behaviour every audit store must have, written once: each implementation's test class inherits it and only says
 /// how to make a store on fresh storage and how to reach that storage behind the store's back.
 /// </summary>
-public abstract class AuditStoreContract : IAsyncDisposable
+public abstract partial class AuditStoreContract : IAsyncDisposable
 {
     private readonly List<IAuditStore> _stores = [];
 

@@ -14,6 +14,8 @@ public partial class SqlTextTests
 {
     public static TheoryData<int> SqlServerStatementIndexes => new(Enumerable.Range(0, SqlServerStatements.All.Count));
 
+    public static TheoryData<int> SqlServerInboxStatementIndexes => new(Enumerable.Range(0, SqlServerInboxStatements.All.Count));
+
     public static TheoryData<string> SqlServerScripts => new(Directory.GetFiles(Path.Combine(RepoPaths.Root, "schemas", "sqlserver"), "*.sql").Select(Path.GetFileName)!);
 
     [Theory]
@@ -23,6 +25,52 @@ public partial class SqlTextTests
         var errors = Parse(SqlServerStatements.All[index], out _);
 
         errors.Should().BeEmpty(SqlServerStatements.All[index]);
+    }
+
+    [Theory]
+    [MemberData(nameof(SqlServerInboxStatementIndexes))]
+    public void SqlServerInboxStatement_ParsesAsTSql160(int index)
+    {
+        var errors = Parse(SqlServerInboxStatements.All[index], out _);
+
+        errors.Should().BeEmpty(SqlServerInboxStatements.All[index]);
+    }
+
+    [Fact]
+    public void SqlServerInbox_WritesOnlyTheInboxAndCursorsAndNeverDeletes()
+    {
+        var written = new List<string>();
+        var destructive = new List<string>();
+        foreach (var text in SqlServerInboxStatements.All)
+        {
+            Parse(text, out var fragment);
+            var targets = new WriteTargetFinder();
+            fragment.Accept(targets);
+            written.AddRange(targets.Targets);
+            var finder = new DestructiveStatementFinder();
+            fragment.Accept(finder);
+            destructive.AddRange(finder.Found.Where(f => f != "UPDATE"));
+            text.Should().NotContainEquivalentOf("audit_log");
+        }
+
+        written.Should().OnlyContain(t => t == "dbo.inbox" || t == "dbo.poller_cursor" || t == "next");
+        written.Should().Contain(["dbo.inbox", "next", "dbo.poller_cursor"]);
+        destructive.Should().BeEmpty();
+        SqlServerInboxStatements.Lease.Should().Contain("WITH (UPDLOCK, READPAST, ROWLOCK)");
+    }
+
+    [Fact]
+    public void SqliteInbox_WritesOnlyTheInboxAndCursorsAndNeverDeletes()
+    {
+        foreach (var text in SqliteInboxStatements.All.Select(StripSqlComments))
+        {
+            text.Should().NotContainEquivalentOf("audit_log");
+            Regex.IsMatch(text, @"\b(DELETE|DROP|TRUNCATE|ALTER|REPLACE)\b", RegexOptions.IgnoreCase).Should().BeFalse(text);
+            foreach (Match update in Regex.Matches(text, @"\bUPDATE\s+(?:SET\b|(\w+))", RegexOptions.IgnoreCase))
+            {
+                if (update.Groups[1].Success) update.Groups[1].Value.Should().BeOneOf("inbox", "poller_cursor");
+            }
+        }
     }
 
     [Theory]
@@ -90,7 +138,8 @@ public partial class SqlTextTests
             .ToList();
 
         mentions.Should().AllSatisfy(t => t.Should().Match(s =>
-            s.Contains("CREATE TRIGGER dbo.audit_log_append_only", StringComparison.Ordinal) || s.StartsWith("GRANT", StringComparison.Ordinal)));
+            s.Contains("CREATE TRIGGER dbo.audit_log_append_only", StringComparison.Ordinal) || s.Contains("CREATE TRIGGER dbo.inbox_record_is_immutable", StringComparison.Ordinal)
+            || s.StartsWith("GRANT", StringComparison.Ordinal)));
         mentions.Should().Contain(t => t.Contains("INSTEAD OF UPDATE, DELETE", StringComparison.Ordinal));
     }
 
@@ -109,7 +158,9 @@ public partial class SqlTextTests
         var batches = string.Join("\n", SqlServerMigrations.All.SelectMany(m => m.Batches()));
         batches.Should().Contain("CREATE ROLE respond_writer");
         grants.Where(g => g.Verb == "GRANT" && g.Target == "dbo.audit_log").Select(g => g.Permission).Should().BeEquivalentTo(["INSERT", "SELECT"]);
-        grants.Where(g => g.Verb == "GRANT").Select(g => g.Permission).Should().OnlyContain(p => p == "INSERT" || p == "SELECT");
+        grants.Where(g => g.Verb == "GRANT" && g.Target is not ("dbo.inbox" or "dbo.poller_cursor")).Select(g => g.Permission).Should().OnlyContain(p => p == "INSERT" || p == "SELECT");
+        grants.Where(g => g.Verb == "GRANT" && g.Target is "dbo.inbox" or "dbo.poller_cursor").Select(g => g.Permission).Should().OnlyContain(p => p == "INSERT" || p == "SELECT" || p == "UPDATE");
+        grants.Where(g => g.Verb == "DENY" && g.Target == "dbo.inbox").Select(g => g.Permission).Should().Contain(["DELETE", "ALTER"], "a received finding is never removed");
         grants.Where(g => g.Verb == "DENY" && g.Target == "dbo.audit_log").Select(g => g.Permission).Should().Contain(["UPDATE", "DELETE", "ALTER"]);
     }
 
@@ -168,6 +219,20 @@ public partial class SqlTextTests
         public override void Visit(DropTableStatement node) => Found.Add("DROP TABLE");
 
         public override void Visit(EnableDisableTriggerStatement node) => Found.Add("ENABLE/DISABLE TRIGGER");
+    }
+
+    private sealed class WriteTargetFinder : TSqlFragmentVisitor
+    {
+        public List<string> Targets { get; } = [];
+
+        public override void Visit(UpdateSpecification node) => Add(node.Target);
+
+        public override void Visit(InsertSpecification node) => Add(node.Target);
+
+        private void Add(TableReference target)
+        {
+            if (target is NamedTableReference named) Targets.Add(string.Join(".", named.SchemaObject.Identifiers.Select(i => i.Value)));
+        }
     }
 
     private sealed class PermissionFinder : TSqlFragmentVisitor

@@ -116,4 +116,7 @@ public sealed record EngineOptions
 
     /// <summary>An intent older than this without an outcome is taken as interrupted and reconciled at start-up.</summary>
     public TimeSpan ReconcileAfter { get; init; } = TimeSpan.FromMinutes(2);
+
+    /// <summary>The `serve` section: webhook, inbox processor, rule reload, schedules and pollers.</summary>
+    public ServeOptions Serve { get; init; } = new();
 }

@@ -27,7 +27,7 @@ public static class ConfigLoader
     public const string EnvironmentPrefix = "RESPOND__";
     private const string EnvironmentFile = "environment";
 
-    private static readonly string[] RootKeys = ["rules", "findings", "privileged", "guards", "audit", "local", "execution", "connectors"];
+    private static readonly string[] RootKeys = ["rules", "findings", "privileged", "guards", "audit", "local", "execution", "connectors", "serve"];
     private static readonly string[] ConnectorKinds = ["local", "ldap", "graph", "entra", "okta"];
     private static readonly string[] PrivilegedProviderKeys = ["groups", "roles"];
     private static readonly string[] GuardKeys = ["protected", "lockout", "rate_limits", "breaker"];
@@ -38,6 +38,12 @@ public static class ConfigLoader
     private static readonly string[] AuditKeys = ["store", "connection", "insecure_skip_certificate_validation"];
     private static readonly string[] LocalKeys = ["snapshot", "working_copy"];
     private static readonly string[] ExecutionKeys = ["concurrency_per_provider", "action_timeout", "reconcile_after"];
+    private static readonly string[] ServeKeys = ["listen", "instance", "auth", "max_body", "inbox", "reconcile_every", "rules", "scheduler", "pollers"];
+    private static readonly string[] ServeAuthKeys = ["hmac_secret_env", "token_env", "replay_window"];
+    private static readonly string[] ServeInboxKeys = ["batch_size", "lease", "poll_interval"];
+    private static readonly string[] ServeRulesKeys = ["watch", "git_pull_every"];
+    private static readonly string[] ServeSchedulerKeys = ["store", "connection"];
+    private static readonly string[] PollerKinds = ["folder", "okta_logs", "graph_alerts", "graph_risky_users"];
 
     /// <summary>Loads <paramref name="path"/> (or respond.yaml when it exists), then the environment.</summary>
     public static ConfigLoad Load(string? path, IDictionary? environment = null)
@@ -215,7 +221,100 @@ public static class ConfigLoader
             };
         }
 
+        if (MappingReader.Open(reader.Node("serve", false), "'serve'", ServeKeys, bag) is { } serve)
+        {
+            options = options with { Serve = ReadServe(serve, bag, options.Serve) };
+        }
+
         return options;
+    }
+
+    private static ServeOptions ReadServe(MappingReader serve, DiagnosticBag bag, ServeOptions s)
+    {
+        s = s with
+        {
+            Listen = serve.String("listen", false) ?? s.Listen,
+            Instance = serve.String("instance", false) ?? s.Instance,
+            MaxBodyBytes = serve.Integer("max_body", 1024, 256L * 1024 * 1024) ?? s.MaxBodyBytes,
+            ReconcileEvery = Duration(serve, "reconcile_every", bag) ?? s.ReconcileEvery,
+        };
+        if (s.Listen is { } listen && !(Uri.TryCreate(listen, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https"))
+        {
+            bag.Error(DiagnosticCodes.InvalidValue, serve.Scalar("listen", false)?.Location ?? serve.Location, $"'serve.listen' is '{listen}', not an http(s) URL", "write it like http://0.0.0.0:8080");
+        }
+
+        if (MappingReader.Open(serve.Node("auth", false), "'serve.auth'", ServeAuthKeys, bag) is { } auth)
+        {
+            s = s with
+            {
+                HmacSecretEnv = auth.String("hmac_secret_env", false) ?? s.HmacSecretEnv,
+                TokenEnv = auth.String("token_env", false) ?? s.TokenEnv,
+                ReplayWindow = Duration(auth, "replay_window", bag) ?? s.ReplayWindow,
+            };
+        }
+
+        if (MappingReader.Open(serve.Node("inbox", false), "'serve.inbox'", ServeInboxKeys, bag) is { } inbox)
+        {
+            s = s with
+            {
+                BatchSize = (int)(inbox.Integer("batch_size", 1, 10_000) ?? s.BatchSize),
+                Lease = Duration(inbox, "lease", bag) ?? s.Lease,
+                PollInterval = FineDuration(inbox, "poll_interval", bag) ?? s.PollInterval,
+            };
+        }
+
+        if (MappingReader.Open(serve.Node("rules", false), "'serve.rules'", ServeRulesKeys, bag) is { } rules)
+        {
+            s = s with { WatchRules = rules.Bool("watch") ?? s.WatchRules, GitPullEvery = Duration(rules, "git_pull_every", bag) ?? s.GitPullEvery };
+        }
+
+        if (MappingReader.Open(serve.Node("scheduler", false), "'serve.scheduler'", ServeSchedulerKeys, bag) is { } scheduler)
+        {
+            s = s with
+            {
+                Scheduler = scheduler.Choice("store", false, ["ram", "sqlserver"]) ?? s.Scheduler,
+                SchedulerConnection = scheduler.String("connection", false) ?? s.SchedulerConnection,
+            };
+        }
+
+        if (serve.Node("pollers", false) is YMapping pollerMap)
+        {
+            var pollers = ImmutableArray.CreateBuilder<PollerOptions>();
+            foreach (var entry in pollerMap.Entries)
+            {
+                var name = entry.Key.Value;
+                if (entry.Value is not YMapping settings)
+                {
+                    bag.Error(DiagnosticCodes.WrongType, entry.Value.Location, $"'serve.pollers.{name}' must be a mapping with at least 'kind'", "write it like { kind: folder, path: /var/respond/drop, every: 30s }");
+                    continue;
+                }
+
+                var each = new MappingReader(settings, $"'serve.pollers.{name}'", [.. settings.Entries.Select(e => e.Key.Value)], bag);
+                var kind = each.Choice("kind", required: true, PollerKinds);
+                var every = Duration(each, "every", bag) ?? TimeSpan.FromMinutes(1);
+                var values = ImmutableDictionary.CreateBuilder<string, string>(StringComparer.Ordinal);
+                foreach (var setting in settings.Entries.Where(e => e.Key.Value is not ("kind" or "every")))
+                {
+                    if (setting.Value is YScalar { IsNull: false } scalar) values[setting.Key.Value] = scalar.Value;
+                    else bag.Error(DiagnosticCodes.WrongType, setting.Value.Location, $"'serve.pollers.{name}.{setting.Key.Value}' must be a single value");
+                }
+
+                if (kind == "folder" && !values.ContainsKey("path"))
+                {
+                    bag.Error(DiagnosticCodes.MissingField, settings.Location, $"missing required field 'path' in 'serve.pollers.{name}'", "the folder the exports are dropped into");
+                }
+
+                if (kind is not null) pollers.Add(new PollerOptions(name, kind, every, values.ToImmutable()));
+            }
+
+            s = s with { Pollers = pollers.ToImmutable() };
+        }
+        else if (serve.Node("pollers", false) is { } notMap)
+        {
+            bag.Error(DiagnosticCodes.WrongType, notMap.Location, $"'serve.pollers' must be a mapping of poller names to settings, found {notMap.KindName}");
+        }
+
+        return s;
     }
 
     private static PrivilegedPolicy ReadPrivileged(MappingReader root, DiagnosticBag bag, PrivilegedPolicy defaults)
@@ -266,6 +365,18 @@ public static class ConfigLoader
         }
 
         return null;
+    }
+
+    /// <summary>A duration that may also be written in milliseconds (200ms), for intervals shorter than a second.</summary>
+    private static TimeSpan? FineDuration(MappingReader reader, string key, DiagnosticBag bag)
+    {
+        if (reader.Scalar(key, false) is { } scalar && scalar.Value.EndsWith("ms", StringComparison.Ordinal)
+            && int.TryParse(scalar.Value[..^2], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var ms) && ms > 0)
+        {
+            return TimeSpan.FromMilliseconds(ms);
+        }
+
+        return Duration(reader, key, bag);
     }
 
     /// <summary>Overlays RESPOND__A__B=value onto the YAML tree as a:b: value.</summary>

@@ -1,0 +1,119 @@
+using System.CommandLine;
+using ResponseEngine.Audit;
+using ResponseEngine.Configuration;
+using ResponseEngine.Findings;
+using ResponseEngine.Inbox;
+using ResponseEngine.Service;
+using Microsoft.Extensions.Hosting;
+using ResponseEngine.Service.Pollers;
+
+namespace ResponseEngine.Cli.Commands;
+
+/// <summary>`respond serve`: continuous enforcement — webhook, pollers, schedules, hot rule reload.</summary>
+internal static class ServeCommand
+{
+    public static Command Create(CliContext context)
+    {
+        var config = EngineHost.Config();
+        var rules = new Option<string?>("--rules", "-r") { Description = "Rules folder (default: `rules` in respond.yaml, else rules)", HelpName = "DIR" };
+        var listen = new Option<string?>("--listen") { Description = "Address to listen on (default: serve.listen, else http://127.0.0.1:8080; port 0 picks a free one)", HelpName = "URL" };
+        var command = new Command("serve", """
+            Continuous enforcement: an HTTP service that takes findings as they happen and acts on them under the same
+            guards as `respond run`. POST /v1/findings (one finding or an array) is authenticated by an HMAC-SHA256
+            signature (X-Respond-Timestamp, X-Respond-Signature: sha256=HEX of "timestamp.body", 5-minute replay window)
+            or a bearer token, validated record by record, and committed to the inbox in the audit database before 202.
+            The inbox is processed through the executor (guards, intent, apply, verify, outcome); several instances can
+            share one store. Pollers (watched folder, Okta System Log, Microsoft Graph alerts and risky users), the
+            reconciler and `git pull` of the rules run on Quartz schedules. A changed rule set replaces the running one
+            only when it validates and its tests pass. /healthz, /readyz (rules, audit store, connectors) and /metrics
+            (Prometheus). SIGTERM or Ctrl+C stops taking work and leaves unfinished intents to the reconciler.
+            Secrets come from the environment: RESPOND_WEBHOOK_SECRET and/or RESPOND_WEBHOOK_TOKEN (names set in
+            serve.auth). Exit code 0 after a clean stop; 1 when the audit store cannot be opened; 2 for invalid
+            configuration or rules, or when no webhook secret or token is set.
+
+            Examples:
+              RESPOND_WEBHOOK_SECRET=… respond serve
+              respond serve --config /etc/respond/respond.yaml --listen http://0.0.0.0:8080
+            """)
+        {
+            config,
+            rules,
+            listen,
+        };
+        command.SetAction((parse, cancellationToken) => RunAsync(context, parse.GetValue(config), parse.GetValue(rules), parse.GetValue(listen), cancellationToken));
+        return command;
+    }
+
+    private static async Task<int> RunAsync(CliContext context, string? configFile, string? rulesDirectory, string? listen, CancellationToken cancellationToken)
+    {
+        var options = EngineHost.LoadOptions(context, configFile);
+        if (rulesDirectory is not null) options = options with { Rules = rulesDirectory };
+        if (listen is not null) options = options with { Serve = options.Serve with { Listen = listen } };
+        var secret = Environment.GetEnvironmentVariable(options.Serve.HmacSecretEnv);
+        var token = Environment.GetEnvironmentVariable(options.Serve.TokenEnv);
+        if (string.IsNullOrEmpty(secret) && string.IsNullOrEmpty(token))
+        {
+            throw new CliInputException($"nothing started: set {options.Serve.HmacSecretEnv} (HMAC secret) or {options.Serve.TokenEnv} (bearer token); an unauthenticated webhook is never served");
+        }
+
+        var load = CommonOptions.LoadRules(options.Rules, context.Time);
+        CommonOptions.Print(context.Error, load.Diagnostics.Where(d => d.IsError), context.Color);
+        if (load.RuleSet is null)
+        {
+            context.Error.WriteLine($"nothing started: the rules have {CommonOptions.Plural(load.ErrorCount, "error")} (run `respond validate`)");
+            return ExitCodes.BadInput;
+        }
+
+        var failing = new Policy.Testing.RuleTestRunner(Identities.PrivilegedPolicy.Default).Run(load.Rules).Count(r => !r.Passed);
+        if (failing > 0)
+        {
+            context.Error.WriteLine($"nothing started: {CommonOptions.Plural(failing, "rule test")} fail (run `respond test`)");
+            return ExitCodes.BadInput;
+        }
+
+        IAuditStore store;
+        try
+        {
+            store = await EngineHost.OpenStoreAsync(options, context.Time, cancellationToken);
+        }
+        catch (Exception e) when (e is AuditWriteException or IOException or UnauthorizedAccessException or InvalidOperationException)
+        {
+            context.Error.WriteLine($"respond: nothing started: the audit store cannot be opened: {e.Message}");
+            return ExitCodes.Failed;
+        }
+
+        await using (store)
+        {
+            var connectors = EngineHost.Connectors(options, context.Time);
+            var setup = new ServeSetup(options, store, (IFindingInbox)store, connectors, () => EngineHost.Run(options, store, connectors, context.Time, dryRun: false),
+                context.Time, EngineHost.Version)
+            {
+                HmacSecret = secret,
+                BearerToken = token,
+                Started = address => context.Output.WriteLine($"respond serve: listening on {address}"),
+                PollerHttp = poller => PollerClient(poller, options, context.Time),
+            };
+            var app = ServeHost.Build(setup);
+            await app.StartAsync(cancellationToken);
+            await app.WaitForShutdownAsync(cancellationToken);
+            context.Output.WriteLine("respond serve: stopped");
+            return ExitCodes.Ok;
+        }
+    }
+
+    private static HttpClient PollerClient(PollerOptions poller, EngineOptions options, TimeProvider time)
+    {
+        var agent = $"ResponseEngine/{EngineHost.Version}";
+        if (poller.Kind == "okta_logs")
+        {
+            var settings = options.Connectors.GetValueOrDefault(Provider.Okta);
+            var (okta, problems) = ResponseEngine.Connectors.Okta.OktaSettings.Read(settings?.Settings ?? System.Collections.Immutable.ImmutableDictionary<string, string>.Empty,
+                Environment.GetEnvironmentVariable, File.ReadAllText);
+            if (okta is null) throw new InvalidOperationException("the okta_logs poller reads the org and token of connectors.okta: " + string.Join("; ", problems));
+            if (okta.ApiToken is null) throw new InvalidOperationException("the okta_logs poller needs connectors.okta auth: api_token (service apps are not supported by the poller yet)");
+            return PollerHttp.Okta(okta.BaseUrl, okta.ApiToken, agent);
+        }
+
+        return PollerHttp.Graph(poller, Environment.GetEnvironmentVariable, time, agent);
+    }
+}

@@ -1,0 +1,95 @@
+using ResponseEngine.Audit;
+using ResponseEngine.Execution;
+using ResponseEngine.Findings;
+using ResponseEngine.Service.Processing;
+using ResponseEngine.Service.Rules;
+
+namespace ResponseEngine.Service.Operations;
+
+/// <summary>
+/// /readyz: ready when a rule set is loaded, the audit store answers and every connector answers a lookup. A reload
+/// that was refused does not make the service unready (the last good set runs) but is reported with its problems.
+/// Connector probes are cached briefly so a busy probe does not load the directories.
+/// </summary>
+public sealed class Readiness(ServeSetup setup, RuleSetHolder rules, StoreHealth health) : IDisposable
+{
+    private static readonly TimeSpan ProbeCache = TimeSpan.FromSeconds(10);
+    private readonly SemaphoreSlim _probe = new(1, 1);
+    private (DateTimeOffset At, Dictionary<string, object> Result)? _connectors;
+
+    public void Dispose() => _probe.Dispose();
+
+    public async Task<(bool Ready, object Report)> CheckAsync(CancellationToken cancellationToken)
+    {
+        var state = rules.State;
+        var (auditOk, auditError) = await ProbeStoreAsync(cancellationToken);
+        var connectors = await ProbeConnectorsAsync(cancellationToken);
+        var connectorsOk = connectors.Values.All(v => v is ConnectorProbe { Reachable: true });
+        var ready = state.Rules is not null && auditOk && connectorsOk;
+        var report = new
+        {
+            ready,
+            instance = setup.Instance,
+            rules = new
+            {
+                loaded = state.Rules is not null,
+                count = state.Count,
+                fingerprint = state.Fingerprint,
+                commit = state.GitCommit,
+                loaded_at = state.LoadedAt,
+                last_reload_failed = state.LastFailure is not null,
+                last_reload_failure = state.LastFailure is { } f ? new { at = f.At, problems = f.Problems } : null,
+            },
+            audit = new { reachable = auditOk, error = auditError, execution = auditOk ? "running" : "stopped (fail closed)" },
+            connectors,
+        };
+        return (ready, report);
+    }
+
+    private async Task<(bool, string?)> ProbeStoreAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await setup.Store.ReadAsync(new AuditQuery { Descending = true, Limit = 1 }, cancellationToken);
+            await setup.Inbox.CountAsync(cancellationToken);
+            return health.State is { Reachable: false, Error: { } error } ? (false, error) : (true, null);
+        }
+        catch (Exception e) when (e is AuditWriteException or System.Data.Common.DbException or IOException or InvalidOperationException or TimeoutException)
+        {
+            return (false, e.Message);
+        }
+    }
+
+    private async Task<Dictionary<string, object>> ProbeConnectorsAsync(CancellationToken cancellationToken)
+    {
+        await _probe.WaitAsync(cancellationToken);
+        try
+        {
+            if (_connectors is { } cached && setup.Time.GetUtcNow() - cached.At < ProbeCache) return cached.Result;
+            var result = new Dictionary<string, object>(StringComparer.Ordinal);
+            foreach (var (provider, connector) in setup.Connectors)
+            {
+                try
+                {
+                    using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+                    timeout.CancelAfter(TimeSpan.FromSeconds(5));
+                    await connector.ResolveAsync(new Subject(provider, null, "respond-readiness-probe"), timeout.Token);
+                    result[provider.Name()] = new ConnectorProbe(true, connector.GetType().Name, null);
+                }
+                catch (Exception e) when (e is ConnectorException or OperationCanceledException or HttpRequestException or IOException)
+                {
+                    result[provider.Name()] = new ConnectorProbe(false, connector.GetType().Name, e.Message);
+                }
+            }
+
+            _connectors = (setup.Time.GetUtcNow(), result);
+            return result;
+        }
+        finally
+        {
+            _probe.Release();
+        }
+    }
+
+    private sealed record ConnectorProbe(bool Reachable, string Kind, string? Error);
+}

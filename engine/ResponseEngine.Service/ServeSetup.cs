@@ -1,0 +1,38 @@
+using ResponseEngine.Audit;
+using ResponseEngine.Configuration;
+using ResponseEngine.Execution;
+using ResponseEngine.Findings;
+using ResponseEngine.Inbox;
+
+namespace ResponseEngine.Service;
+
+/// <summary>
+/// What `respond serve` hands the service: the options, the opened audit store (which is also the inbox), the
+/// connectors, and how to make a run context — the same one `respond run` makes, so both reach the directory through
+/// one executor.
+/// </summary>
+public sealed record ServeSetup(
+    EngineOptions Options,
+    IAuditStore Store,
+    IFindingInbox Inbox,
+    IReadOnlyDictionary<Provider, IConnector> Connectors,
+    Func<RunContext> NewRun,
+    TimeProvider Time,
+    string EngineVersion)
+{
+    /// <summary>The webhook secret and token, read from the environment variables the options name; never logged.</summary>
+    public string? HmacSecret { get; init; }
+
+    public string? BearerToken { get; init; }
+
+    /// <summary>Called once the server listens, with the address it listens on (the real port when 0 was asked for).</summary>
+    public Action<string>? Started { get; init; }
+
+    /// <summary>HTTP clients for pollers that call a provider (Okta System Log, Microsoft Graph), by poller kind.</summary>
+    public Func<PollerOptions, HttpClient>? PollerHttp { get; init; }
+
+    /// <summary>The instance name in leases and logs.</summary>
+    public string Instance => string.IsNullOrWhiteSpace(Options.Serve.Instance)
+        ? $"{Environment.MachineName}-{Environment.ProcessId}"
+        : Options.Serve.Instance;
+}
