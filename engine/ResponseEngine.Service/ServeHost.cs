@@ -106,6 +106,7 @@ public static class ServeHost
                 store.UseSqlServer(serve.SchedulerConnection ?? setup.Options.Audit.Connection);
                 store.UseClustering(c => c.CheckinInterval = TimeSpan.FromSeconds(15));
                 store.UseSystemTextJsonSerializer();
+                store.ProvisionSchema();
             });
         }
         else

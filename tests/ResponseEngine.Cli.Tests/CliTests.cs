@@ -241,7 +241,7 @@ public class CliTests
         var (_, output, _) = Run("--help");
 
         var commands = output[output.IndexOf("Commands:", StringComparison.Ordinal)..].Split('\n').Skip(1).Where(l => l.Trim().Length > 0).ToList();
-        commands.Should().HaveCount(12).And.OnlyContain(l => l.StartsWith("  ", StringComparison.Ordinal) && !l.StartsWith("   ", StringComparison.Ordinal));
+        commands.Should().HaveCount(13).And.OnlyContain(l => l.StartsWith("  ", StringComparison.Ordinal) && !l.StartsWith("   ", StringComparison.Ordinal));
     }
 }
 

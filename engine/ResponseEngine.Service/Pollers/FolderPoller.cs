@@ -150,7 +150,7 @@ public static partial class CsvFindings
         var good = new List<(string, string, string)>();
         if (rows.Count == 0) return (good, 0);
         var header = rows[0].Select(Normalize).ToList();
-        int Find(string field) => header.FindIndex(h => Columns[field].Contains(h));
+        int Find(string field) => Columns[field].Select(alias => header.IndexOf(alias)).FirstOrDefault(i => i >= 0, -1);
         var index = Columns.Keys.ToDictionary(k => k, Find);
         var bad = 0;
         for (var r = 1; r < rows.Count; r++)

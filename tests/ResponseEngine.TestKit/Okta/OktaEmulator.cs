@@ -270,7 +270,7 @@ public sealed partial class OktaEmulator : HttpMessageHandler
                 : NotFound(gid, "UserGroup"),
             ("DELETE" or "PUT", ["groups", var gid, "users", var uid]) => Membership(method, gid, uid),
             ("GET", ["iam", "assignees", "users"]) => Assignees(uri, query),
-            ("GET", ["logs"]) => Logs(query),
+            ("GET", ["logs"]) => query.ContainsKey("filter") ? Logs(query) : PollSystemLog(uri, query),
             _ => NotFound(uri.AbsolutePath, "Resource"),
         };
     }
