@@ -278,4 +278,27 @@ public sealed class ServeEndToEndTests
 
         await ServeWorkspace.Eventually(() => Task.FromResult(Disabled(workspace, ServeWorkspace.OktaUsers[0])), Deadline, "execution resumes", () => serve.Log);
     }
+
+    [Fact]
+    public async Task Serve_Sigterm_StopsCleanlyAndGivesBackItsLeases()
+    {
+        using var workspace = new ServeWorkspace();
+        await using var serve = await ServeProcess.StartAsync(workspace.Path, new Dictionary<string, string> { ["RESPOND__SERVE__INBOX__BATCH_SIZE"] = "1" });
+        using var http = new HttpClient();
+        var findings = ServeWorkspace.OktaUsers.Select((u, i) => ServeWorkspace.Finding($"term-{i}", u)).ToList();
+        using (var response = await http.SendAsync(ServeWorkspace.Signed(new Uri(serve.Url, "/v1/findings"), Batch(findings), Now), Ct))
+        {
+            response.StatusCode.Should().Be(HttpStatusCode.Accepted);
+        }
+
+        await serve.TerminateAsync(TimeSpan.FromSeconds(40));
+
+        serve.ExitCode.Should().Be(0, serve.Log);
+        serve.Log.Should().Contain("respond serve: stopped").And.Contain("leases given back");
+        var inbox = await workspace.InboxAsync(Ct);
+        inbox.Leased.Should().Be(0, "a stopped instance holds no lease");
+        (inbox.Pending + inbox.Completed).Should().Be(findings.Count, "nothing is lost");
+        var trail = await workspace.TrailAsync(Ct);
+        trail.Count(r => r.Entry.Status == AuditStatus.Intended).Should().Be(trail.Count(r => r.Entry.Status.IsOutcome()), "the action in flight wrote its outcome before the process ended");
+    }
 }
