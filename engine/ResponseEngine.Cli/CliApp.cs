@@ -100,7 +100,12 @@ public static class CliApp
 
         try
         {
-            return parse.Invoke(new InvocationConfiguration { Output = output, Error = error, EnableDefaultExceptionHandler = false });
+            var invocation = new InvocationConfiguration { Output = output, Error = error, EnableDefaultExceptionHandler = false };
+
+            // `serve` stops gracefully on SIGTERM (the action in flight writes its outcome, leases are given back) within the
+            // host's 30-second shutdown window; the default 2 seconds would end the process in the middle of that.
+            if (parse.CommandResult.Command.Name == "serve") invocation.ProcessTerminationTimeout = TimeSpan.FromSeconds(45);
+            return parse.Invoke(invocation);
         }
         catch (CliInputException e)
         {

@@ -61,6 +61,7 @@ public sealed class ServeEndToEndTests
         response.StatusCode.Should().Be(HttpStatusCode.Accepted, serve.Log);
         (await JsonAsync(response))["accepted"]!.GetValue<int>().Should().Be(5);
         await ServeWorkspace.Eventually(async () => (await SucceededAsync(workspace)).Count == 5, Deadline, "five disable_user actions succeed", () => serve.Log);
+        await ServeWorkspace.Eventually(async () => (await workspace.InboxAsync(Ct)).Completed == 5, Deadline, "the five findings are marked done after their outcomes", () => serve.Log);
         users.Should().OnlyContain(u => Disabled(workspace, u), "the actions really changed the directory");
         var trail = await workspace.TrailAsync(Ct);
         trail.Where(r => r.Entry.Status == AuditStatus.Intended).Should().HaveCount(5, "every action has its intent first");
@@ -81,7 +82,9 @@ public sealed class ServeEndToEndTests
         report["rules"]!["count"]!.GetValue<int>().Should().Be(1);
         report["audit"]!["reachable"]!.GetValue<bool>().Should().BeTrue();
         report["connectors"]!["okta"]!["reachable"]!.GetValue<bool>().Should().BeTrue();
-        var metrics = await http.GetStringAsync(new Uri(serve.Url, "/metrics"), Ct);
+        var metrics = "";
+        await ServeWorkspace.Eventually(async () => (metrics = await http.GetStringAsync(new Uri(serve.Url, "/metrics"), Ct)).Contains("status=\"succeeded\"", StringComparison.Ordinal),
+            Deadline, "the batch's outcomes are counted in /metrics", () => metrics);
         metrics.Should().Contain("respond_findings_received").And.Contain("result=\"duplicate\"").And.Contain("respond_actions").And.Contain("status=\"succeeded\"")
             .And.Contain("respond_breaker_open").And.Contain("respond_rate_limit_headroom");
     }
