@@ -12,6 +12,7 @@ using ResponseEngine.Service.Operations;
 using ResponseEngine.Service.Pollers;
 using ResponseEngine.Service.Processing;
 using ResponseEngine.TestKit;
+using ResponseEngine.TestKit.Graph;
 using ResponseEngine.TestKit.Okta;
 
 namespace ResponseEngine.Service.Tests;
@@ -146,5 +147,45 @@ public sealed class PollerTests : IAsyncDisposable
         File.AppendAllText(Path.Combine(drop, "itdr.ndjson"), ServeWorkspace.Finding("n-2", "gus@corp.example.com") + "\n");
         await registry.RunAsync("drop", Ct);
         (await InboxFindingsAsync()).Select(f => f.Id).Should().Contain("n-2").And.HaveCount(6, "the changed file's old record is a duplicate, accepted once");
+    }
+
+    [Fact]
+    public async Task GraphAlertsAndRiskyUsers_FromTheGraphEmulator_BecomeEntraFindingsOnce()
+    {
+        await using var graph = await GraphEmulator.StartAsync(_time, Ct);
+        var ann = graph.AddUser("11111111-1111-1111-1111-111111111111", "ann@corp.example.com");
+        var bob = graph.AddUser("22222222-2222-2222-2222-222222222222", "bob@corp.example.com");
+        var settings = ImmutableDictionary<string, string>.Empty.Add("base_url", new Uri(graph.BaseUrl, "/").AbsoluteUri).Add("token_env", "GRAPH_TOKEN");
+        var alerts = new PollerOptions("alerts", "graph_alerts", TimeSpan.FromMinutes(1), settings);
+        var risky = new PollerOptions("risky", "graph_risky_users", TimeSpan.FromMinutes(5), settings);
+        await _store.InitializeAsync(Ct);
+        var setup = new ServeSetup(new EngineOptions { Serve = new ServeOptions { Pollers = [alerts, risky] } }, _store, _store, new Dictionary<Provider, IConnector>(),
+            () => throw new InvalidOperationException("pollers never run anything"), _time, "test")
+        {
+            PollerHttp = p => PollerHttp.Graph(p, name => name == "GRAPH_TOKEN" ? GraphEmulator.Token : null, _time, "test"),
+        };
+        var registry = new PollerRegistry(setup, new InboxSignal(), new ServiceMetrics(), NullLogger<PollerRegistry>.Instance);
+        _time.Advance(TimeSpan.FromMinutes(1));
+        var first = graph.AddAlert("Password spray", "high", ann);
+        graph.SetRisk(ann.Id, "high");
+        graph.SetRisk(bob.Id, "low");
+
+        await registry.RunAsync("alerts", Ct);
+        await registry.RunAsync("risky", Ct);
+
+        var findings = await InboxFindingsAsync();
+        findings.Select(f => (f.Source, f.Type, f.Severity, f.Subject.Provider, f.Subject.Id, f.Subject.Name)).Should().BeEquivalentTo([
+            ("microsoft-defender", "initial_access", Severity.High, Provider.Entra, ann.Id, "ann@corp.example.com"),
+            ("entra-id-protection", "risky_user", Severity.High, Provider.Entra, ann.Id, "ann@corp.example.com")]);
+        findings[0].Attributes["alert_id"].GetString().Should().Be(first.Id);
+
+        _time.Advance(TimeSpan.FromMinutes(1));
+        graph.AddAlert("Token theft", "medium", bob);
+        await registry.RunAsync("alerts", Ct);
+        await registry.RunAsync("risky", Ct);
+
+        (await InboxFindingsAsync()).Should().HaveCount(3, "the first alert is behind the cursor and the unchanged risk is a duplicate");
+        graph.Requests.Where(r => r.Path.Contains("alerts_v2", StringComparison.Ordinal)).Last().Query.Should().Contain("lastUpdateDateTime");
+        registry.Backoff.Should().BeEmpty();
     }
 }

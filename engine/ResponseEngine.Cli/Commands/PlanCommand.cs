@@ -14,7 +14,7 @@ internal static class PlanCommand
     {
         var findings = new Option<string[]>("--findings", "-i")
         {
-            Description = "Findings: .json (object or array), .ndjson/.jsonl, or folders of them; repeatable",
+            Description = "Findings: .json (object or array), .ndjson/.jsonl, or folders of them, or audit:30d for what `respond serve` received in the last 30 days; repeatable",
             DefaultValueFactory = _ => ["samples/findings"],
             AllowMultipleArgumentsPerToken = true,
             HelpName = "PATH",
@@ -46,6 +46,7 @@ internal static class PlanCommand
             Examples:
               respond plan
               respond plan --findings samples/findings/entra-risk.json --format markdown --out plan.md
+              respond plan --findings audit:30d --directory snapshot.json
               respond plan -i alerts.ndjson -d snapshot.json --format json
               respond plan --format html --out plan.html
               respond plan --base origin/main --format markdown --fail-on-increase 10
@@ -87,7 +88,7 @@ internal static class PlanCommand
             return ExitCodes.BadInput;
         }
 
-        var read = FindingReader.ReadPaths(findingPaths);
+        var read = InboxFindings.Read(findingPaths, options, time, CancellationToken.None);
         CommonOptions.Print(context.Error, read.Diagnostics, context.Color);
         Plan plan;
         using (var progress = ProgressBar.For(context, read.Findings.Length, baseRef is null ? "findings" : "findings (this revision)"))
