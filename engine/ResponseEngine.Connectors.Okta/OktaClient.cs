@@ -36,6 +36,9 @@ internal sealed partial class OktaClient
 
     public async Task<OktaUser?> GetUserAsync(string idOrLogin, CancellationToken cancellationToken)
     {
+        // "." and ".." are path segments, not names, even escaped: /users/.. would read the user list. Such a login
+        // can only be found by the exact search.
+        if (idOrLogin is "" or "." or "..") return null;
         var response = await SendAsync(HttpMethod.Get, $"/api/v1/users/{Escape(idOrLogin)}", "read the user", OktaScopes.UsersRead,
             idempotent: true, allowNotFound: true, cancellationToken).ConfigureAwait(false);
         return response is null ? null : Deserialize<OktaUser>(response.Body);
