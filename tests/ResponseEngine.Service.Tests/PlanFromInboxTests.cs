@@ -51,4 +51,19 @@ public sealed class PlanFromInboxTests : IDisposable
         bad.Should().Be(2);
         error.ToString().Should().Contain("audit:soon").And.Contain("audit:30d");
     }
+
+    [Fact]
+    public void Plan_AuditWindowWithoutADatabase_SaysSoAndCreatesNone()
+    {
+        var missing = System.IO.Path.Combine(_workspace.Path, "never-served.db");
+        var config = _workspace.Write("missing.yaml", $"audit: {{ store: sqlite, connection: \"{missing}\" }}\n");
+        var error = new StringWriter();
+
+        var exit = CliApp.Run(["plan", "--findings", "audit:30d", "--rules", System.IO.Path.Combine(_workspace.Path, "rules"), "--directory", RepoPaths.SampleDirectory,
+            "--config", config], new StringWriter(), error);
+
+        exit.Should().Be(2);
+        error.ToString().Should().Contain("never-served.db does not exist");
+        File.Exists(missing).Should().BeFalse("a plan only reads");
+    }
 }

@@ -60,6 +60,16 @@ internal static class InboxFindings
 
     private static async Task<IReadOnlyList<InboxItem>> ReadInboxAsync(Configuration.EngineOptions options, TimeProvider time, DateTimeOffset since, CancellationToken cancellationToken)
     {
+        // A plan only reads: it never creates the embedded audit file as a side effect of looking for one.
+        if (options.Audit.Store != "sqlserver")
+        {
+            var path = new Audit.Sqlite.SqliteAuditStore(options.Audit.Connection, time).Path;
+            if (!File.Exists(path))
+            {
+                throw new IOException($"{path} does not exist, so nothing has been received; point audit.connection at the database `respond serve` writes");
+            }
+        }
+
         await using var store = await EngineHost.OpenStoreAsync(options, time, cancellationToken);
         return store is IFindingInbox inbox ? await inbox.ReceivedSinceAsync(since, cancellationToken) : [];
     }
