@@ -1,3 +1,4 @@
+using ResponseEngine.TestKit;
 using System.Globalization;
 
 namespace ResponseEngine.Reliability.Tests;
@@ -25,7 +26,7 @@ public static class Reliability
     /// A scratch folder on tmpfs when there is one: a SIGKILL loses nothing the kernel holds, so crash tests need not pay
     /// for fsync (power loss is SQLite's synchronous=FULL, not these tests).
     /// </summary>
-    public static Scratch ScratchDirectory() => new(Directory.Exists("/dev/shm") ? "/dev/shm" : System.IO.Path.GetTempPath());
+    public static TempDirectory ScratchDirectory() => new(Directory.Exists("/dev/shm") ? "/dev/shm" : System.IO.Path.GetTempPath());
 
     public static void Record(string area, string line)
     {
@@ -34,32 +35,6 @@ public static class Reliability
         if (Environment.GetEnvironmentVariable("RESPOND_RELIABILITY_FIGURES") is { Length: > 0 } file)
         {
             lock (Gate) File.AppendAllText(file, text + Environment.NewLine);
-        }
-    }
-}
-
-/// <summary>A scratch folder under <paramref name="root"/>, removed when the test ends.</summary>
-public sealed class Scratch(string root) : IDisposable
-{
-    public string Path { get; } = Directory.CreateDirectory(System.IO.Path.Combine(root, "respond-reliability-" + Guid.NewGuid().ToString("N")[..12])).FullName;
-
-    public string Write(string relativePath, string content)
-    {
-        var full = System.IO.Path.Combine(Path, relativePath);
-        Directory.CreateDirectory(System.IO.Path.GetDirectoryName(full)!);
-        File.WriteAllText(full, content);
-        return full;
-    }
-
-    public void Dispose()
-    {
-        try
-        {
-            Directory.Delete(Path, recursive: true);
-        }
-        catch (IOException)
-        {
-            // Best effort: a leftover scratch folder is not a test failure.
         }
     }
 }

@@ -4,8 +4,14 @@ namespace ResponseEngine.TestKit;
 public sealed class TempDirectory : IDisposable
 {
     public TempDirectory()
+        : this(System.IO.Path.GetTempPath())
     {
-        Path = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "respond-test-" + Guid.NewGuid().ToString("N")[..12]);
+    }
+
+    /// <summary>A scratch folder under <paramref name="root"/> (e.g. /dev/shm for tests that write a lot).</summary>
+    public TempDirectory(string root)
+    {
+        Path = System.IO.Path.Combine(root, "respond-test-" + Guid.NewGuid().ToString("N")[..12]);
         Directory.CreateDirectory(Path);
     }
 

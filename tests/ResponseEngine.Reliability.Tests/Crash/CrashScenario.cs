@@ -84,7 +84,7 @@ public sealed class CrashScenario
     public const string OrgToken = "00crash-test-token";
 
     /// <summary>Writes rules/ and findings.ndjson into <paramref name="dir"/>.</summary>
-    public void WriteInputs(Scratch dir)
+    public void WriteInputs(TempDirectory dir)
     {
         foreach (var (file, yaml) in Rules()) dir.Write(file, yaml);
         dir.Write("findings.ndjson", FindingsText());

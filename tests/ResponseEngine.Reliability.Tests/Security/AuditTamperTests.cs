@@ -1,3 +1,4 @@
+using ResponseEngine.TestKit;
 using Microsoft.Data.Sqlite;
 
 namespace ResponseEngine.Reliability.Tests.Security;
@@ -5,7 +6,7 @@ namespace ResponseEngine.Reliability.Tests.Security;
 /// <summary>A real trail from `respond run --once`, the triggers dropped (what someone with the file could do), then altered.</summary>
 public sealed class AuditTrailFixture : IAsyncLifetime
 {
-    public Scratch Folder { get; } = new(Path.GetTempPath());
+    public TempDirectory Folder { get; } = new();
 
     public string Database => Path.Combine(Folder.Path, "respond.db");
 

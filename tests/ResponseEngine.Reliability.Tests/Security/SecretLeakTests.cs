@@ -1,3 +1,4 @@
+using ResponseEngine.TestKit;
 using System.Text;
 using Microsoft.Data.Sqlite;
 using ResponseEngine.Reliability.Tests.Crash;
@@ -27,7 +28,7 @@ public sealed class SecretLeakTests
         var scenario = CrashScenario.For(5, 30);
         var org = scenario.Org(server.BaseUrl);
         org.ApiToken = OktaToken;
-        using var folder = new Scratch(Path.GetTempPath());
+        using var folder = new TempDirectory();
         server.Serve(org, Path.Combine(folder.Path, "respond.db"));
         Respond.CopyDefaults(folder.Path);
         Directory.Delete(Path.Combine(folder.Path, "rules"), recursive: true);

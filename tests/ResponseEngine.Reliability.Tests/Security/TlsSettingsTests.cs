@@ -1,3 +1,4 @@
+using ResponseEngine.TestKit;
 namespace ResponseEngine.Reliability.Tests.Security;
 
 /// <summary>
@@ -17,7 +18,7 @@ public sealed class TlsSettingsTests
     [InlineData("Encrypt=Optional", "Encrypt=optional")]
     public async Task SqlServerAudit_CertificateValidationOff_RefusedWithPosition(string setting, string named)
     {
-        using var folder = new Scratch(Path.GetTempPath());
+        using var folder = new TempDirectory();
         folder.Write("respond.yaml", $"""
             audit:
               store: sqlserver
@@ -35,7 +36,7 @@ public sealed class TlsSettingsTests
     [Fact]
     public async Task SqlServerAudit_CertificateValidationOffByEnvironment_Refused()
     {
-        using var folder = new Scratch(Path.GetTempPath());
+        using var folder = new TempDirectory();
         var environment = new Dictionary<string, string>
         {
             ["RESPOND__AUDIT__STORE"] = "sqlserver",
@@ -52,7 +53,7 @@ public sealed class TlsSettingsTests
     [Fact]
     public async Task SqlServerAudit_MarkedInsecure_IsAccepted()
     {
-        using var folder = new Scratch(Path.GetTempPath());
+        using var folder = new TempDirectory();
         folder.Write("respond.yaml", """
             audit:
               store: sqlserver
@@ -70,7 +71,7 @@ public sealed class TlsSettingsTests
     [InlineData("okta", "kind: okta\n    base_url: http://example.okta.com\n    token_env: RESPOND_TEST_NO_SUCH_TOKEN", "https")]
     public async Task Connector_PlainHttpToARemoteHost_Refused(string provider, string settings, string expected)
     {
-        using var folder = new Scratch(Path.GetTempPath());
+        using var folder = new TempDirectory();
         Respond.CopyDefaults(folder.Path);
         folder.Write("respond.yaml", $"connectors:\n  {provider}:\n    {settings}\n");
 
