@@ -1,5 +1,6 @@
 using ResponseEngine.Execution;
 using ResponseEngine.Identities;
+using ResponseEngine.TestKit;
 using ResponseEngine.TestKit.Connectors;
 using ResponseEngine.TestKit.Okta;
 
@@ -22,7 +23,7 @@ public sealed class OktaHarness : ConnectorHarness
         OktaConnector = OktaConnector.Create(Options, PrivilegedPolicy.Default, Clock, _http);
     }
 
-    public PendingTimerClock Clock { get; } = new(Start);
+    public DrivenClock Clock { get; } = new(Start);
 
     public OktaEmulator Emulator { get; }
 

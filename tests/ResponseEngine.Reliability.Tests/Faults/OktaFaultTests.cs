@@ -8,6 +8,7 @@ using ResponseEngine.Findings;
 using ResponseEngine.Identities;
 using ResponseEngine.Policy.Rules;
 using ResponseEngine.Reliability.Tests.Crash;
+using ResponseEngine.TestKit;
 using ResponseEngine.TestKit.Okta;
 
 namespace ResponseEngine.Reliability.Tests.Faults;
@@ -38,7 +39,7 @@ public sealed class OktaFaultTests
     public async Task Run_UnderInjectedWireFaults_EveryDecisionFinalWithinBudgetAndLimits(int seed)
     {
         var cancel = TestContext.Current.CancellationToken;
-        var clock = new PendingTimerClock(Start);
+        var clock = new DrivenClock(Start);
         var scenario = CrashScenario.For(seed);
         var org = scenario.Org(new Uri("https://faulty.okta.example/"), clock);
         using var scratch = Reliability.ScratchDirectory();

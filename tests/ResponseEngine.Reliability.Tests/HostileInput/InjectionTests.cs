@@ -4,6 +4,7 @@ using ResponseEngine.Connectors.ActiveDirectory.Ldap;
 using ResponseEngine.Connectors.Okta;
 using ResponseEngine.Findings;
 using ResponseEngine.Identities;
+using ResponseEngine.TestKit;
 using ResponseEngine.TestKit.Okta;
 
 namespace ResponseEngine.Reliability.Tests.HostileInput;
@@ -84,7 +85,7 @@ public sealed class InjectionTests
     [Fact]
     public async Task OktaResolve_HostileNames_FindExactlyThatUserOrNobody()
     {
-        var clock = new PendingTimerClock(new DateTimeOffset(2026, 11, 26, 8, 0, 0, TimeSpan.Zero));
+        var clock = new DrivenClock(new DateTimeOffset(2026, 11, 26, 8, 0, 0, TimeSpan.Zero));
         var org = new OktaEmulator(clock);
         org.AddUser("00uvictim", "victim@corp.example.com");
         org.AddUser("00uadmin", "admin@corp.example.com").Roles.Add("SUPER_ADMIN");

@@ -1,9 +1,9 @@
 using Microsoft.Extensions.Time.Testing;
 
-namespace ResponseEngine.TestKit.Graph;
+namespace ResponseEngine.TestKit;
 
 /// <summary>
-/// A fake clock for code that mixes real I/O (HTTP to a loopback emulator) with waits on the clock (Retry-After, pacing,
+/// A fake clock for code that mixes real I/O (HTTP to the loopback Graph and Okta emulators) with waits on the clock (Retry-After, pacing,
 /// timeouts): <see cref="RunAsync{T}"/> advances time to the next pending timer whenever the work is waiting on one, and
 /// otherwise awaits the work or the next timer being created — it never sleeps and never spins.
 /// </summary>
