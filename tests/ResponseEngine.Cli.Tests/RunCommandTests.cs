@@ -63,6 +63,25 @@ public sealed class RunCommandTests : IDisposable
     }
 
     [Fact]
+    public void Run_AuditStoreCannotBeOpened_DoesNothingAndExits1()
+    {
+        var blocker = _temp.Write("not-a-folder", "a file where the audit database's folder should be");
+        var config = _temp.Write("unopenable.yaml", $"""
+            rules: {RepoPaths.Rules}
+            findings: [{RepoPaths.SampleFindings}]
+            audit: {"{"} connection: {Path.Combine(blocker, "respond.db")} {"}"}
+            local: {"{"} snapshot: {RepoPaths.SampleDirectory}, working_copy: {Path.Combine(_temp.Path, "state", "directory.json")} {"}"}
+            """);
+
+        var (exit, output, error) = Run("run", "--once", "--config", config);
+
+        exit.Should().Be(1, output + error);
+        error.Should().Contain("respond: nothing done: the audit store cannot be opened");
+        output.Should().NotContain("succeeded");
+        WorkingCopyUnchanged().Should().BeTrue("no action runs without an audit trail");
+    }
+
+    [Fact]
     public void Run_Twice_ExecutesNothingNew()
     {
         var first = Run("run", "--once", "--config", _config);

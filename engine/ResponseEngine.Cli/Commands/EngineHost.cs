@@ -53,6 +53,23 @@ internal static class EngineHost
         }
     }
 
+    /// <summary>
+    /// Opens the audit store for a command that must not start without it: when it cannot be opened, says so on standard
+    /// error ("respond: nothing {<paramref name="nothing"/>}: …") and returns null (the command exits 1).
+    /// </summary>
+    public static async Task<IAuditStore?> OpenStoreOrReportAsync(CliContext context, EngineOptions options, string nothing, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await OpenStoreAsync(options, context.Time, cancellationToken);
+        }
+        catch (Exception e) when (e is AuditWriteException or IOException or UnauthorizedAccessException or InvalidOperationException)
+        {
+            context.Error.WriteLine($"respond: nothing {nothing}: the audit store cannot be opened: {e.Message}");
+            return null;
+        }
+    }
+
     /// <summary>One connector per provider: the configured kind, or the local directory when none is configured.</summary>
     public static IReadOnlyDictionary<Findings.Provider, IConnector> Connectors(EngineOptions options, TimeProvider time)
     {

@@ -71,16 +71,8 @@ internal static class ServeCommand
             return ExitCodes.BadInput;
         }
 
-        IAuditStore store;
-        try
-        {
-            store = await EngineHost.OpenStoreAsync(options, context.Time, cancellationToken);
-        }
-        catch (Exception e) when (e is AuditWriteException or IOException or UnauthorizedAccessException or InvalidOperationException)
-        {
-            context.Error.WriteLine($"respond: nothing started: the audit store cannot be opened: {e.Message}");
-            return ExitCodes.Failed;
-        }
+        var store = await EngineHost.OpenStoreOrReportAsync(context, options, "started", cancellationToken);
+        if (store is null) return ExitCodes.Failed;
 
         await using (store)
         {
