@@ -46,6 +46,22 @@ public class CliTests
     }
 
     [Fact]
+    public void Validate_FileWithThousandsOfProblems_PrintsTheFirstHundredAndCountsEveryOne()
+    {
+        using var rules = new TempDirectory();
+        rules.Write("noisy.yaml", string.Concat(Enumerable.Range(0, 5000).Select(i => $"k{i}: v\n")));
+
+        var (exit, output, _) = Run("validate", "--rules", rules.Path);
+
+        exit.Should().Be(2, "the cap changes what is listed, not the verdict");
+        var lines = output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        lines.Count(l => l.Contains(": error RE", StringComparison.Ordinal)).Should().Be(101);
+        output.Should().Contain($"{Path.Combine(rules.Path, "noisy.yaml")}:1:1: error RE0003: missing required field");
+        output.Should().Contain(": error RE0016: ").And.Contain("more problems in this file not shown");
+        output.Should().MatchRegex(@"1 file, 0 valid rules: 500\d errors, 0 warnings", "the total counts the hidden problems too");
+    }
+
+    [Fact]
     public void Test_ShippedRules_AllPass()
     {
         var (exit, output, _) = Run("test", "--rules", RepoPaths.Rules);

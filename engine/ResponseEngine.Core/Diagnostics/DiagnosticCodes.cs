@@ -21,6 +21,7 @@ public static class DiagnosticCodes
     public const string InvalidSeverity = "RE0013";
     public const string InvalidDuration = "RE0014";
     public const string EmptyList = "RE0015";
+    public const string TooManyProblems = "RE0016";
 
     // Actions
     public const string UnknownAction = "RE0020";
@@ -75,6 +76,7 @@ public static class DiagnosticCodes
         (InvalidSeverity, "a severity other than low, medium, high or critical"),
         (InvalidDuration, "a duration is not like 30m, 24h or 7d"),
         (EmptyList, "a list that must have items is empty"),
+        (TooManyProblems, "a file has more problems than are listed: the first 100 are shown, this line counts the rest"),
         (UnknownAction, "an action that is not in the catalogue"),
         (ActionProviderUnsupported, "an action that does not support one of the rule's providers"),
         (UnknownParameter, "an action parameter the action does not take"),

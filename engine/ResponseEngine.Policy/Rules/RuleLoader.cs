@@ -15,14 +15,25 @@ using Group = ResponseEngine.Identities.Group;
 
 namespace ResponseEngine.Policy.Rules;
 
-/// <summary>The outcome of loading a rules folder: the rule set when there are no errors, and every diagnostic.</summary>
+/// <summary>
+/// The outcome of loading a rules folder: the rule set when there are no errors, and the diagnostics (at most the first
+/// <see cref="DiagnosticLimit.PerFile"/> of each file, then one RE0016 line counting the rest).
+/// </summary>
 public sealed record RuleLoad(RuleSet? RuleSet, ImmutableArray<Rule> Rules, ImmutableArray<Diagnostic> Diagnostics, int FileCount)
 {
+    /// <summary>Errors beyond the per-file limit, counted by an RE0016 line instead of listed.</summary>
+    public int HiddenErrors { get; init; }
+
+    /// <summary>Warnings beyond the per-file limit.</summary>
+    public int HiddenWarnings { get; init; }
+
     public bool HasErrors => Diagnostics.Any(d => d.IsError);
 
-    public int ErrorCount => Diagnostics.Count(d => d.IsError);
+    /// <summary>Every error of the rule set, listed or counted.</summary>
+    public int ErrorCount => Diagnostics.Count(d => d.IsError && d.Code != DiagnosticCodes.TooManyProblems) + HiddenErrors;
 
-    public int WarningCount => Diagnostics.Count(d => !d.IsError);
+    /// <summary>Every warning of the rule set, listed or counted.</summary>
+    public int WarningCount => Diagnostics.Count(d => !d.IsError && d.Code != DiagnosticCodes.TooManyProblems) + HiddenWarnings;
 }
 
 /// <summary>
@@ -113,9 +124,9 @@ public sealed partial class RuleLoader
             }
         }
 
-        var diagnostics = bag.Sorted().ToImmutableArray();
+        var limited = DiagnosticLimit.Apply(bag.Sorted());
         var set = bag.HasErrors ? null : new RuleSet(rules, gitCommit);
-        return new RuleLoad(set, [.. rules], diagnostics, sources.Count);
+        return new RuleLoad(set, [.. rules], limited.Shown, sources.Count) { HiddenErrors = limited.HiddenErrors, HiddenWarnings = limited.HiddenWarnings };
     }
 
     private Rule? LoadFile(string file, byte[] bytes, string? gitCommit, DiagnosticBag bag)
