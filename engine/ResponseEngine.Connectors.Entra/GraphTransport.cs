@@ -57,7 +57,7 @@ internal sealed class GraphTransport : IDisposable
         if (options.Auth == EntraAuthMode.ClientSecret)
         {
             return new ClientSecretCredential(options.TenantId, options.ClientId, options.ClientSecret,
-                new ClientSecretCredentialOptions { AuthorityHost = options.AuthorityHost ?? AzureAuthorityHosts.AzurePublicCloud });
+                new ClientSecretCredentialOptions { AuthorityHost = AuthorityHost(options), DisableInstanceDiscovery = !IsAzureCloud(AuthorityHost(options)) });
         }
 
         X509Certificate2 certificate;
@@ -79,8 +79,24 @@ internal sealed class GraphTransport : IDisposable
         }
 
         return new ClientCertificateCredential(options.TenantId, options.ClientId, certificate,
-            new ClientCertificateCredentialOptions { AuthorityHost = options.AuthorityHost ?? AzureAuthorityHosts.AzurePublicCloud, SendCertificateChain = false });
+            new ClientCertificateCredentialOptions
+            {
+                AuthorityHost = AuthorityHost(options),
+                DisableInstanceDiscovery = !IsAzureCloud(AuthorityHost(options)),
+                SendCertificateChain = false,
+            });
     }
+
+    private static Uri AuthorityHost(EntraOptions options) => options.AuthorityHost ?? AzureAuthorityHosts.AzurePublicCloud;
+
+    /// <summary>
+    /// Whether the authority is one of the Azure clouds whose metadata Microsoft's instance discovery validates. Any other
+    /// authority_host (Azure Stack, a private cloud, a test identity platform) cannot be discovered there, so Azure.Identity
+    /// is told to use it as configured: the operator's authority_host is then trusted as given.
+    /// </summary>
+    internal static bool IsAzureCloud(Uri authority) =>
+        new[] { AzureAuthorityHosts.AzurePublicCloud, AzureAuthorityHosts.AzureGovernment, AzureAuthorityHosts.AzureChina }
+            .Any(known => string.Equals(known.Host, authority.Host, StringComparison.OrdinalIgnoreCase));
 
     public void Dispose() => Http.Dispose();
 }
@@ -105,10 +121,17 @@ internal static class GraphErrors
             ApiException api => new ConnectorException($"Graph {api.ResponseStatusCode}: {api.Message} ({operation})", Transient(api.ResponseStatusCode), api),
             TimeoutException timeout => new ConnectorException($"{timeout.Message} ({operation}); the outcome is unknown", true, timeout),
             HttpRequestException http => new ConnectorException($"Graph could not be reached: {http.Message} ({operation})", true, http),
-            AuthenticationFailedException auth => new ConnectorException($"Entra sign-in failed: {auth.Message} ({operation})", false, auth),
+            AuthenticationFailedException auth => new ConnectorException($"Entra sign-in failed: {SignInReason(auth)} ({operation})", false, auth),
             _ => new ConnectorException($"{e.GetType().Name}: {e.Message} ({operation})", false, e),
         };
     }
+
+    /// <summary>
+    /// Azure.Identity's own message can end before the reason ("ClientSecretCredential authentication failed: "); the
+    /// identity platform's answer (AADSTS code and description) is in MSAL's exception inside it.
+    /// </summary>
+    private static string SignInReason(AuthenticationFailedException auth) =>
+        auth.InnerException is { Message: { Length: > 0 } inner } ? inner.Trim() : auth.Message.Trim();
 
     private static bool Transient(int status) => status is 429 or 503 or 504 or 500 or 502;
 

@@ -10,7 +10,7 @@ namespace ResponseEngine.TestKit.ActiveDirectory;
 /// assembly ends. One per test run: use it as an assembly fixture. Where Samba cannot run, live tests skip saying how to
 /// get it, except under CI=true, where they fail.
 /// </summary>
-public sealed class SambaDc : IAsyncDisposable
+public class SambaDc : IAsyncDisposable
 {
     public const string Realm = "TEST.LOCAL";
     public const string BaseDn = "DC=test,DC=local";
@@ -29,8 +29,20 @@ public sealed class SambaDc : IAsyncDisposable
     private string? _problem;
     private string? _log;
 
+    public SambaDc()
+        : this("127.0.0.1")
+    {
+    }
+
+    /// <summary>
+    /// A DC on <paramref name="defaultHost"/> unless RESPOND_TEST_SAMBA_IP says otherwise: the DC's ports are fixed, so a
+    /// second test assembly that needs a DC of its own gives it another loopback address, and both run side by side.
+    /// </summary>
+    protected SambaDc(string defaultHost) =>
+        Host = Environment.GetEnvironmentVariable("RESPOND_TEST_SAMBA_IP") is { Length: > 0 } ip ? ip : defaultHost;
+
     /// <summary>The loopback address the DC listens on; RESPOND_TEST_SAMBA_IP (e.g. 127.0.0.2) moves it.</summary>
-    public string Host { get; } = Environment.GetEnvironmentVariable("RESPOND_TEST_SAMBA_IP") is { Length: > 0 } ip ? ip : "127.0.0.1";
+    public string Host { get; }
 
     public int Port => 636;
 
@@ -82,6 +94,7 @@ public sealed class SambaDc : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        GC.SuppressFinalize(this);
         if (_tried && Directory.Exists(Folder))
         {
             await RunAsync("bash", [Script("stop-samba-dc.sh"), Folder, "--purge"], null, TimeSpan.FromSeconds(30), CancellationToken.None);

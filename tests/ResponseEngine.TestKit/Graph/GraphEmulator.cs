@@ -153,6 +153,12 @@ public sealed partial class GraphEmulator : IAsyncDisposable
         lock (_lock) StormEvery = 0;
     }
 
+    /// <summary>
+    /// When set, a bearer token is taken only if this says so (token, audience as scheme://host:port), as Graph takes only
+    /// tokens Entra issued for it, e.g. <see cref="EntraLoginEmulator.Accepts"/>; when null, any non-empty bearer token.
+    /// </summary>
+    public Func<string, string, bool>? AcceptToken { get; set; }
+
     /// <summary>0 when no storm is on.</summary>
     public int StormEvery { get; private set; }
 
@@ -390,6 +396,10 @@ public sealed partial class GraphEmulator : IAsyncDisposable
             if (!authorization.StartsWith("Bearer ", StringComparison.Ordinal) || authorization.Length <= "Bearer ".Length)
             {
                 answer = Record(raw, method, body, inBatch: false, Error(401, "InvalidAuthenticationToken", "Access token is empty."));
+            }
+            else if (AcceptToken is { } accept && !accept(authorization["Bearer ".Length..], $"{BaseUrl.Scheme}://{BaseUrl.Authority}"))
+            {
+                answer = Record(raw, method, body, inBatch: false, Error(401, "InvalidAuthenticationToken", "Access token validation failure. Invalid audience or signature."));
             }
             else
             {
