@@ -114,6 +114,10 @@ public sealed class ServeDirectoriesEndToEndTests(ServeSambaDc dc)
                 ["RESPOND_ENTRA_CLIENT_SECRET"] = ClientSecret,
                 ["RESPOND_OKTA_API_TOKEN"] = okta.Org.ApiToken,
                 ["SSL_CERT_FILE"] = login.CaFile, // the child trusts the identity platform emulator's CA, as a host trusts a private CA
+
+                // The workspace's 2 s suits the local directory; a real connector's action (a sign-in, an LDAP bind on a
+                // loaded machine) can outlast it, and the reconciler would close an intent whose action is still in flight.
+                ["RESPOND__EXECUTION__RECONCILE_AFTER"] = "2m",
             },
         };
     }
