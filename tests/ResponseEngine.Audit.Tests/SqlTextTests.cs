@@ -139,14 +139,15 @@ public partial class SqlTextTests
 
         mentions.Should().AllSatisfy(t => t.Should().Match(s =>
             s.Contains("CREATE TRIGGER dbo.audit_log_append_only", StringComparison.Ordinal) || s.Contains("CREATE TRIGGER dbo.inbox_record_is_immutable", StringComparison.Ordinal)
-            || s.StartsWith("GRANT", StringComparison.Ordinal)));
+            || s.StartsWith("GRANT", StringComparison.Ordinal)
+            || (s.Contains("CREATE TABLE dbo.QRTZ_", StringComparison.Ordinal) && UpdateOrDelete().Matches(s).All(m => s.Contains("ON DELETE CASCADE", StringComparison.Ordinal)))));
         mentions.Should().Contain(t => t.Contains("INSTEAD OF UPDATE, DELETE", StringComparison.Ordinal));
     }
 
     [Fact]
     public void SqlServerMigration_CreatesAWriterRoleWithInsertAndSelectOnly()
     {
-        var grants = new List<(string Verb, string Permission, string Target)>();
+        var grants = new List<(string Verb, string Permission, string Target, string Grantee)>();
         foreach (var batch in SqlServerMigrations.All.SelectMany(m => m.Batches()))
         {
             Parse(batch, out var fragment);
@@ -158,7 +159,11 @@ public partial class SqlTextTests
         var batches = string.Join("\n", SqlServerMigrations.All.SelectMany(m => m.Batches()));
         batches.Should().Contain("CREATE ROLE respond_writer");
         grants.Where(g => g.Verb == "GRANT" && g.Target == "dbo.audit_log").Select(g => g.Permission).Should().BeEquivalentTo(["INSERT", "SELECT"]);
-        grants.Where(g => g.Verb == "GRANT" && g.Target is not ("dbo.inbox" or "dbo.poller_cursor")).Select(g => g.Permission).Should().OnlyContain(p => p == "INSERT" || p == "SELECT");
+        grants.Where(g => g.Verb == "GRANT" && g.Grantee == "respond_writer" && g.Target is not ("dbo.inbox" or "dbo.poller_cursor")).Select(g => g.Permission).Should().OnlyContain(p => p == "INSERT" || p == "SELECT");
+
+        // Quartz's clustered job store (V003) manages its own rows; its role is respond_scheduler, never the writer's.
+        grants.Where(g => g.Target.StartsWith("dbo.QRTZ_", StringComparison.Ordinal)).Should().OnlyContain(g => g.Verb == "GRANT" && g.Grantee == "respond_scheduler");
+        grants.Where(g => g.Grantee == "respond_scheduler").Should().OnlyContain(g => g.Target.StartsWith("dbo.QRTZ_", StringComparison.Ordinal), "the scheduler's role reaches nothing of the trail or the inbox");
         grants.Where(g => g.Verb == "GRANT" && g.Target is "dbo.inbox" or "dbo.poller_cursor").Select(g => g.Permission).Should().OnlyContain(p => p == "INSERT" || p == "SELECT" || p == "UPDATE");
         grants.Where(g => g.Verb == "DENY" && g.Target == "dbo.inbox").Select(g => g.Permission).Should().Contain(["DELETE", "ALTER"], "a received finding is never removed");
         grants.Where(g => g.Verb == "DENY" && g.Target == "dbo.audit_log").Select(g => g.Permission).Should().Contain(["UPDATE", "DELETE", "ALTER"]);
@@ -237,18 +242,21 @@ public partial class SqlTextTests
 
     private sealed class PermissionFinder : TSqlFragmentVisitor
     {
-        public List<(string Verb, string Permission, string Target)> Found { get; } = [];
+        public List<(string Verb, string Permission, string Target, string Grantee)> Found { get; } = [];
 
-        public override void Visit(GrantStatement node) => Add("GRANT", node.Permissions, node.SecurityTargetObject);
+        public override void Visit(GrantStatement node) => Add("GRANT", node.Permissions, node.SecurityTargetObject, node.Principals);
 
-        public override void Visit(DenyStatement node) => Add("DENY", node.Permissions, node.SecurityTargetObject);
+        public override void Visit(DenyStatement node) => Add("DENY", node.Permissions, node.SecurityTargetObject, node.Principals);
 
-        private void Add(string verb, IList<Permission> permissions, SecurityTargetObject target)
+        private void Add(string verb, IList<Permission> permissions, SecurityTargetObject target, IList<SecurityPrincipal> principals)
         {
             var name = string.Join(".", target.ObjectName.MultiPartIdentifier.Identifiers.Select(i => i.Value));
             foreach (var permission in permissions)
             {
-                Found.Add((verb, string.Join(" ", permission.Identifiers.Select(i => i.Value.ToUpperInvariant())), name));
+                foreach (var principal in principals)
+                {
+                    Found.Add((verb, string.Join(" ", permission.Identifiers.Select(i => i.Value.ToUpperInvariant())), name, principal.Identifier?.Value ?? principal.PrincipalType.ToString()));
+                }
             }
         }
     }
