@@ -24,14 +24,25 @@ public static partial class EmbeddedMigrations
 {
     public static IReadOnlyList<Migration> Load(Assembly assembly, string resourcePrefix)
     {
-        var migrations = new List<Migration>();
-        foreach (var resource in assembly.GetManifestResourceNames().Where(n => n.StartsWith(resourcePrefix, StringComparison.Ordinal)))
+        ArgumentNullException.ThrowIfNull(assembly);
+        return FromScripts(assembly.GetManifestResourceNames().Where(n => n.StartsWith(resourcePrefix, StringComparison.Ordinal)).Select(resource =>
         {
-            var match = FileName().Match(resource[resourcePrefix.Length..]);
-            if (!match.Success) throw new InvalidOperationException($"embedded migration '{resource}' is not named V<number>__<name>.sql");
             using var stream = assembly.GetManifestResourceStream(resource)!;
             using var reader = new StreamReader(stream, Encoding.UTF8);
-            var script = reader.ReadToEnd().ReplaceLineEndings("\n");
+            return (resource[resourcePrefix.Length..], reader.ReadToEnd());
+        }));
+    }
+
+    /// <summary>Migrations from (file name, script) pairs, in version order; a badly named file or two of one version are refused.</summary>
+    public static IReadOnlyList<Migration> FromScripts(IEnumerable<(string FileName, string Script)> scripts)
+    {
+        ArgumentNullException.ThrowIfNull(scripts);
+        var migrations = new List<Migration>();
+        foreach (var (fileName, text) in scripts)
+        {
+            var match = FileName().Match(fileName);
+            if (!match.Success) throw new InvalidOperationException($"embedded migration '{fileName}' is not named V<number>__<name>.sql");
+            var script = text.ReplaceLineEndings("\n");
             migrations.Add(new Migration(
                 int.Parse(match.Groups[1].Value, CultureInfo.InvariantCulture),
                 match.Groups[2].Value,
@@ -40,6 +51,13 @@ public static partial class EmbeddedMigrations
         }
 
         migrations.Sort((a, b) => a.Version.CompareTo(b.Version));
+
+        // Two scripts of one version: the store would record the version once and never apply the other.
+        if (migrations.GroupBy(m => m.Version).FirstOrDefault(g => g.Count() > 1) is { } clash)
+        {
+            throw new InvalidOperationException($"migrations {string.Join(" and ", clash.OrderBy(m => m.Name, StringComparer.Ordinal).Select(m => $"V{m.Version:000}__{m.Name}"))} share version {clash.Key}: give the newer one the next free number");
+        }
+
         return migrations;
     }
 
