@@ -65,6 +65,31 @@ public sealed partial class SqlServerAuditStore
     }
 
     /// <inheritdoc />
+    public async Task<IReadOnlyList<bool>> CompleteManyAsync(IReadOnlyList<InboxCompletion> completions, string owner, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(completions);
+        ArgumentException.ThrowIfNullOrWhiteSpace(owner);
+        if (completions.Count == 0) return [];
+        return await InboxAsync($"complete {completions.Count} inbox items", async (connection, transaction) =>
+        {
+            var now = _time.GetUtcNow().UtcDateTime;
+            var completed = new List<bool>(completions.Count);
+            foreach (var completion in completions)
+            {
+                ArgumentNullException.ThrowIfNull(completion, nameof(completions));
+                var p = new DynamicParameters();
+                p.Add("Sequence", completion.Sequence, DbType.Int64);
+                p.Add("Owner", owner, DbType.String, size: 200);
+                p.Add("Outcome", completion.Outcome, DbType.String, size: -1);
+                p.Add("Now", now, DbType.DateTime2);
+                completed.Add(await connection.ExecuteScalarAsync<int>(new CommandDefinition(SqlServerInboxStatements.Complete, p, transaction, CommandTimeoutSeconds, cancellationToken: cancellationToken)) == 1);
+            }
+
+            return (IReadOnlyList<bool>)completed;
+        }, cancellationToken);
+    }
+
+    /// <inheritdoc />
     public async Task<int> ReleaseAsync(string owner, CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(owner);

@@ -123,6 +123,45 @@ public sealed partial class SqlServerAuditStore : IAuditStore, ResponseEngine.In
     }
 
     /// <inheritdoc />
+    /// <remarks>One transaction under the same append lock as <see cref="AppendAsync"/>: the tail is read once and the rows linked to it in order.</remarks>
+    public async Task<IReadOnlyList<AuditRecord>> AppendManyAsync(IReadOnlyList<AuditEntry> entries, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(entries);
+        if (entries.Count == 0) return [];
+        foreach (var entry in entries) ArgumentNullException.ThrowIfNull(entry, nameof(entries));
+        try
+        {
+            await using var connection = await OpenAsync(cancellationToken);
+            await using var transaction = await connection.BeginTransactionAsync(IsolationLevel.ReadCommitted, cancellationToken);
+            var tail = await connection.QuerySingleOrDefaultAsync<ChainTail>(new CommandDefinition(
+                SqlServerStatements.LockAndSelectLast,
+                new { Resource = SqlServerStatements.AppendLockResource, TimeoutMs = WriteTimeoutMs },
+                transaction,
+                CommandTimeoutSeconds,
+                cancellationToken: cancellationToken));
+            var sequence = tail?.Sequence ?? 0;
+            var previousHash = tail?.Hash.Trim() ?? AuditRecord.GenesisHash;
+            var recordedAt = new DateTimeOffset(_time.GetUtcNow().UtcTicks, TimeSpan.Zero);
+            var records = new AuditRecord[entries.Count];
+            for (var i = 0; i < entries.Count; i++)
+            {
+                sequence++;
+                var record = new AuditRecord(sequence, recordedAt, entries[i], previousHash, AuditRecord.ComputeHash(sequence, recordedAt, entries[i], previousHash));
+                await connection.ExecuteAsync(new CommandDefinition(SqlServerStatements.Insert, SqlServerAuditRow.InsertParameters(record), transaction, CommandTimeoutSeconds, cancellationToken: cancellationToken));
+                records[i] = record;
+                previousHash = record.Hash;
+            }
+
+            await transaction.CommitAsync(cancellationToken);
+            return records;
+        }
+        catch (Exception ex) when (IsStoreFault(ex) && !cancellationToken.IsCancellationRequested)
+        {
+            throw new AuditWriteException($"audit store {Name}: could not append {entries.Count} rows in one transaction: {ex.Message}", ex);
+        }
+    }
+
+    /// <inheritdoc />
     public async Task<IReadOnlyList<AuditRecord>> ReadAsync(AuditQuery query, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(query);

@@ -35,10 +35,8 @@ public sealed partial class SqliteAuditStore
     /// <summary>Write transactions committed by this instance (for tests: fewer than appends when groups formed).</summary>
     internal long Commits => Interlocked.Read(ref _commits);
 
-    /// <summary>
-    /// Appends several rows in one transaction, linked in order: all are stored durably, or none is (the task fails with
-    /// <see cref="AuditWriteException"/> and the trail is as before). For bulk records such as the refusals of a run.
-    /// </summary>
+    /// <inheritdoc />
+    /// <remarks>The rows go through the group-commit queue as one request: never split, possibly committed together with other appends.</remarks>
     public async Task<IReadOnlyList<AuditRecord>> AppendManyAsync(IReadOnlyList<AuditEntry> entries, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(entries);

@@ -52,6 +52,27 @@ public sealed partial class SqliteAuditStore
     }
 
     /// <inheritdoc />
+    public async Task<IReadOnlyList<bool>> CompleteManyAsync(IReadOnlyList<InboxCompletion> completions, string owner, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(completions);
+        ArgumentException.ThrowIfNullOrWhiteSpace(owner);
+        if (completions.Count == 0) return [];
+        return await InboxWriteAsync($"complete {completions.Count} inbox items", async (connection, transaction) =>
+        {
+            var now = SqliteAuditRow.FormatTimestamp(_time.GetUtcNow());
+            var completed = new List<bool>(completions.Count);
+            foreach (var completion in completions)
+            {
+                ArgumentNullException.ThrowIfNull(completion, nameof(completions));
+                completed.Add(await connection.ExecuteAsync(new CommandDefinition(SqliteInboxStatements.Complete,
+                    new { completion.Sequence, Owner = owner, completion.Outcome, Now = now }, transaction, cancellationToken: cancellationToken)) == 1);
+            }
+
+            return (IReadOnlyList<bool>)completed;
+        }, cancellationToken);
+    }
+
+    /// <inheritdoc />
     public async Task<int> ReleaseAsync(string owner, CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(owner);

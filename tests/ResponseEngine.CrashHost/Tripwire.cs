@@ -78,6 +78,16 @@ internal sealed class TripwireStore(IAuditStore inner) : IAuditStore
         return record;
     }
 
+    /// <summary>One step before and one after the whole transaction: a kill between them leaves none of its rows or all of them.</summary>
+    public async Task<IReadOnlyList<AuditRecord>> AppendManyAsync(IReadOnlyList<AuditEntry> entries, CancellationToken cancellationToken)
+    {
+        var what = string.Join(',', entries.Select(e => $"{e.Status.Name()} {e.Action}"));
+        Tripwire.Step($"before append-many {what}");
+        var records = await inner.AppendManyAsync(entries, cancellationToken);
+        Tripwire.Step($"after append-many {what}");
+        return records;
+    }
+
     public Task<IReadOnlyList<AuditRecord>> ReadAsync(AuditQuery query, CancellationToken cancellationToken) => inner.ReadAsync(query, cancellationToken);
 
     public Task<long> CountAsync(AuditQuery query, CancellationToken cancellationToken) => inner.CountAsync(query, cancellationToken);

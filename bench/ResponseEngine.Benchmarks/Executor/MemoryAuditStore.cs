@@ -24,14 +24,26 @@ public sealed class MemoryAuditStore(TimeProvider time) : IAuditStore
 
     public Task<AuditRecord> AppendAsync(AuditEntry entry, CancellationToken cancellationToken)
     {
+        lock (_rows) return Task.FromResult(Link(entry));
+    }
+
+    private AuditRecord Link(AuditEntry entry)
+    {
+        var sequence = _rows.Count + 1L;
+        var previous = _rows.Count == 0 ? AuditRecord.GenesisHash : _rows[^1].Hash;
+        var now = time.GetUtcNow();
+        var record = new AuditRecord(sequence, now, entry, previous, AuditRecord.ComputeHash(sequence, now, entry, previous));
+        _rows.Add(record);
+        return record;
+    }
+
+    public Task<IReadOnlyList<AuditRecord>> AppendManyAsync(IReadOnlyList<AuditEntry> entries, CancellationToken cancellationToken)
+    {
         lock (_rows)
         {
-            var sequence = _rows.Count + 1L;
-            var previous = _rows.Count == 0 ? AuditRecord.GenesisHash : _rows[^1].Hash;
-            var now = time.GetUtcNow();
-            var record = new AuditRecord(sequence, now, entry, previous, AuditRecord.ComputeHash(sequence, now, entry, previous));
-            _rows.Add(record);
-            return Task.FromResult(record);
+            var records = new List<AuditRecord>(entries.Count);
+            foreach (var entry in entries) records.Add(Link(entry));
+            return Task.FromResult<IReadOnlyList<AuditRecord>>(records);
         }
     }
 

@@ -56,6 +56,9 @@ public sealed class TimedAuditStore(IAuditStore inner, Timings timings) : IAudit
     public Task<AuditRecord> AppendAsync(AuditEntry entry, CancellationToken cancellationToken) =>
         timings.TimeAsync("store.Append", () => inner.AppendAsync(entry, cancellationToken));
 
+    public Task<IReadOnlyList<AuditRecord>> AppendManyAsync(IReadOnlyList<AuditEntry> entries, CancellationToken cancellationToken) =>
+        timings.TimeAsync("store.AppendMany", () => inner.AppendManyAsync(entries, cancellationToken));
+
     public Task<IReadOnlyList<AuditRecord>> ReadAsync(AuditQuery query, CancellationToken cancellationToken) =>
         timings.TimeAsync("store.Read", () => inner.ReadAsync(query, cancellationToken));
 

@@ -47,6 +47,13 @@ public interface IAuditStore : IAsyncDisposable
     /// <summary>Appends one row: assigns the sequence and time, links it into the hash chain, and stores it durably.</summary>
     Task<AuditRecord> AppendAsync(AuditEntry entry, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Appends several rows in one transaction, linked in the order given: when the task completes every row is stored
+    /// durably; when it fails (<see cref="AuditWriteException"/>) none is, and the trail is as it was. The executor writes
+    /// the refusals and intents of one guard phase this way.
+    /// </summary>
+    Task<IReadOnlyList<AuditRecord>> AppendManyAsync(IReadOnlyList<AuditEntry> entries, CancellationToken cancellationToken);
+
     Task<IReadOnlyList<AuditRecord>> ReadAsync(AuditQuery query, CancellationToken cancellationToken);
 
     /// <summary>Number of rows matching the query (limits and order ignored); rate limits count executions this way.</summary>

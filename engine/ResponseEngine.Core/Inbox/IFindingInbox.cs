@@ -6,6 +6,9 @@ public sealed record InboxEntry(string Source, string FindingId, string Payload,
 /// <summary>A finding in the inbox, as a lease hands it out.</summary>
 public sealed record InboxItem(long Sequence, string Source, string FindingId, string Payload, string Origin, DateTimeOffset ReceivedAt, int Attempts);
 
+/// <summary>An inbox item to mark done, and the short outcome to record on it.</summary>
+public sealed record InboxCompletion(long Sequence, string Outcome);
+
 /// <summary>How much work the inbox holds, for /readyz and the metrics.</summary>
 public sealed record InboxCounts(long Pending, long Leased, long Completed);
 
@@ -27,6 +30,12 @@ public interface IFindingInbox
 
     /// <summary>Marks an item done with a short outcome; false when it was already completed (by another owner whose lease had expired).</summary>
     Task<bool> CompleteAsync(long sequence, string owner, string outcome, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// <see cref="CompleteAsync"/> for several items in one transaction (all or none); per item, in order, false when it
+    /// was already completed. The processor completes a whole batch this way, after every outcome of the batch is audited.
+    /// </summary>
+    Task<IReadOnlyList<bool>> CompleteManyAsync(IReadOnlyList<InboxCompletion> completions, string owner, CancellationToken cancellationToken);
 
     /// <summary>Gives back the owner's leases on items it did not complete, so another instance takes them at once (graceful shutdown).</summary>
     Task<int> ReleaseAsync(string owner, CancellationToken cancellationToken);
