@@ -100,7 +100,7 @@ public sealed class LocalDirectory : IDisposable
         if (cached is not null && cached.Value.Bytes.AsSpan().SequenceEqual(bytes))
         {
             // The snapshot is immutable and shared; the JSON tree is not thread-safe, so each caller gets its own.
-            return new LoadedDirectory(cached.Value.Loaded.Snapshot, ParseRoot(bytes));
+            return new LoadedDirectory(cached.Value.Loaded.Snapshot, () => ParseRoot(bytes));
         }
 
         var loaded = Parse(bytes);
@@ -119,7 +119,11 @@ public sealed class LocalDirectory : IDisposable
         try
         {
             using var fileLock = await AcquireFileLockAsync(cancellationToken);
-            var loaded = Parse(await ReadWorkingCopyAsync(cancellationToken));
+            var current = await ReadWorkingCopyAsync(cancellationToken);
+            var cached = _lastRead;
+            var loaded = cached is not null && cached.Value.Bytes.AsSpan().SequenceEqual(current)
+                ? new LoadedDirectory(cached.Value.Loaded.Snapshot, ParseRoot(current)) // validated when these bytes were last read or written
+                : Parse(current);
             if (!change(loaded)) return;
             var bytes = SnapshotFormat.Write(loaded.Root);
             var check = SnapshotReader.Read(bytes, WorkingCopyPath, _policy);
@@ -129,6 +133,10 @@ public sealed class LocalDirectory : IDisposable
             }
 
             await ReplaceAsync(WorkingCopyPath, bytes, cancellationToken);
+
+            // The file now holds exactly these validated bytes: the next read (the executor's verify) finds them here
+            // instead of validating the whole snapshot again. Reads still read the file and compare every byte.
+            _lastRead = (bytes, new LoadedDirectory(check.Snapshot, loaded.Root));
         }
         finally
         {
@@ -145,7 +153,7 @@ public sealed class LocalDirectory : IDisposable
             throw new ConnectorException($"the local directory {WorkingCopyPath} cannot be read: {string.Join("; ", errors)}");
         }
 
-        return new LoadedDirectory(load.Snapshot, ParseRoot(bytes));
+        return new LoadedDirectory(load.Snapshot, () => ParseRoot(bytes));
     }
 
     private JsonObject ParseRoot(byte[] bytes) =>
@@ -267,5 +275,31 @@ public sealed class LocalDirectory : IDisposable
     }
 }
 
-/// <summary>The working copy as read: the snapshot for facts, and the JSON tree to edit.</summary>
-internal sealed record LoadedDirectory(DirectorySnapshot Snapshot, JsonObject Root);
+/// <summary>
+/// The working copy as read: the snapshot for facts, and the JSON tree to edit, parsed from the same bytes on first use
+/// (resolving an identity or counting a critical group needs only the snapshot).
+/// </summary>
+internal sealed class LoadedDirectory
+{
+    private readonly Lazy<JsonObject> _root;
+
+    public LoadedDirectory(DirectorySnapshot snapshot, JsonObject root)
+        : this(snapshot, new Lazy<JsonObject>(root))
+    {
+    }
+
+    public LoadedDirectory(DirectorySnapshot snapshot, Func<JsonObject> parseRoot)
+        : this(snapshot, new Lazy<JsonObject>(parseRoot, LazyThreadSafetyMode.ExecutionAndPublication))
+    {
+    }
+
+    private LoadedDirectory(DirectorySnapshot snapshot, Lazy<JsonObject> root)
+    {
+        Snapshot = snapshot;
+        _root = root;
+    }
+
+    public DirectorySnapshot Snapshot { get; }
+
+    public JsonObject Root => _root.Value;
+}

@@ -19,23 +19,35 @@ public sealed record RunSummary(string RunId, bool DryRun, ImmutableArray<Decisi
 }
 
 /// <summary>
-/// The one place where guards, dry-run and auditing are decided. For each decision, in order: guards (under a lock
-/// every process on the store shares) → the intent row (no intent, no action) → the connector (read; no-op when
-/// already done; apply; verify) → the outcome row with the prior state. A failed audit write stops the run before
-/// any further action; a connector failure is recorded and the run goes on.
+/// The one place where guards, dry-run and auditing are decided. Decisions go through in batches of
+/// <see cref="GuardBatchSize"/>, in order: the guard phase — every decision of the batch through the guards, one after
+/// the other, under a lock every process on the store shares, each seeing the ones passed before it (their intents are
+/// counted while staged: <see cref="RunContext.StagedIntents"/>) — ends by writing the batch's refusal, dry-run and
+/// intent rows in one transaction; only then, with every intent durable (no intent, no action), the connector
+/// calls (read; no-op when already done; apply; verify), per provider with its concurrency, each followed by its
+/// outcome row with the prior state. Outcome rows are written while the next action proceeds, so they share commits.
+/// A failed audit write stops the run before any further action; a connector failure is recorded and the run goes on.
 /// </summary>
 public sealed class Executor : IDisposable
 {
+    /// <summary>Decisions guarded under one hold of the guard lock and audited in one transaction.</summary>
+    public const int DefaultGuardBatchSize = 64;
+
     private static readonly TimeSpan LockTimeout = TimeSpan.FromSeconds(30);
     private readonly RunContext _run;
     private readonly ImmutableArray<IExecutionGuard> _guards;
     private readonly SemaphoreSlim _guardPhase = new(1, 1);
 
-    public Executor(RunContext run, IEnumerable<IExecutionGuard>? guards = null)
+    public Executor(RunContext run, IEnumerable<IExecutionGuard>? guards = null, int guardBatchSize = DefaultGuardBatchSize)
     {
+        ArgumentOutOfRangeException.ThrowIfLessThan(guardBatchSize, 1);
         _run = run;
         _guards = [.. guards ?? DefaultGuards(run.Options)];
+        GuardBatchSize = guardBatchSize;
     }
+
+    /// <summary>Decisions guarded under one hold of the guard lock and audited in one transaction.</summary>
+    public int GuardBatchSize { get; }
 
     public void Dispose() => _guardPhase.Dispose();
 
@@ -54,82 +66,198 @@ public sealed class Executor : IDisposable
 
     public async Task<RunSummary> ExecuteAsync(IReadOnlyList<Decision> decisions, IProgress<int>? progress, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(decisions);
         var results = new DecisionResult?[decisions.Count];
         var done = 0;
-        var byProvider = decisions.Select((d, i) => (Decision: d, Index: i))
-            .GroupBy(x => x.Decision.Identity?.Provider ?? x.Decision.Finding.Subject.Provider);
-        var workers = byProvider.Select(group => Task.Run(async () =>
+        void Done(int index, DecisionResult result)
         {
-            using var slots = new SemaphoreSlim(Math.Max(1, _run.Options.ConcurrencyPerProvider));
-            var inFlight = new List<Task>();
-            foreach (var (decision, index) in group)
-            {
-                await slots.WaitAsync(cancellationToken);
-                inFlight.Add(Task.Run(async () =>
-                {
-                    try
-                    {
-                        results[index] = await ExecuteOneAsync(decision, cancellationToken);
-                        progress?.Report(Interlocked.Increment(ref done));
-                    }
-                    finally
-                    {
-                        slots.Release();
-                    }
-                }, cancellationToken));
-            }
+            results[index] = result;
+            progress?.Report(Interlocked.Increment(ref done));
+        }
 
-            await Task.WhenAll(inFlight);
-        }, cancellationToken)).ToList();
+        for (var start = 0; start < decisions.Count; start += GuardBatchSize)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var passed = await GuardAsync(decisions, start, Math.Min(GuardBatchSize, decisions.Count - start), Done, cancellationToken);
+            await ApplyAllAsync(passed, Done, cancellationToken);
+        }
 
-        await Task.WhenAll(workers);
         return new RunSummary(_run.RunId, _run.DryRun, [.. results.Where(r => r is not null).Select(r => r!)]);
     }
 
-    private async Task<DecisionResult> ExecuteOneAsync(Decision decision, CancellationToken cancellationToken)
+    /// <summary>A decision the guards passed, with its durable intent row.</summary>
+    private sealed record Passed(int Index, Decision Decision, AuditRecord Intent);
+
+    /// <summary>
+    /// The guard phase of one batch: under the shared lock, each decision through every guard in order (a passed one is
+    /// staged as an intent that the following decisions' guards count), then all the batch's rows in one transaction.
+    /// Returns the decisions to act on; their intents are durable, and the lock is released, when it returns.
+    /// </summary>
+    private async Task<List<Passed>> GuardAsync(IReadOnlyList<Decision> decisions, int start, int count, Action<int, DecisionResult> done, CancellationToken cancellationToken)
     {
-        AuditRecord intent;
+        var rows = new List<(int Index, Decision Decision, AuditStatus Status, int Position)>(count);
+        var batch = new GuardBatch(_run.Store);
         await _guardPhase.WaitAsync(cancellationToken);
         try
         {
             await using var storeLock = await _run.Store.LockAsync(LockoutGuard.LockName, LockTimeout, cancellationToken);
-            foreach (var guard in _guards)
+            _run.Staging = batch;
+            try
             {
-                if (decision.Verdict != Verdict.Execute) break;
-                decision = await guard.CheckAsync(decision, _run, cancellationToken);
-            }
+                for (var index = start; index < start + count; index++)
+                {
+                    var decision = decisions[index];
+                    foreach (var guard in _guards)
+                    {
+                        if (decision.Verdict != Verdict.Execute) break;
+                        decision = await guard.CheckAsync(decision, _run, cancellationToken);
+                    }
 
-            if (decision.Verdict != Verdict.Execute)
+                    AuditStatus status;
+                    if (decision.Verdict != Verdict.Execute)
+                    {
+                        status = decision.Verdict == Verdict.Hold ? AuditStatus.Held : AuditStatus.Skipped;
+                    }
+                    else
+                    {
+                        _run.Pass(decision);
+                        status = _run.DryRun ? AuditStatus.DryRun : AuditStatus.Intended;
+                    }
+
+                    rows.Add((index, decision, status, batch.Stage(Describe(decision, status), status == AuditStatus.Intended ? decision : null)));
+                }
+
+                // No audit, no action: every intent of the batch is durable before the lock is released and any connector is called.
+                await batch.FlushAsync(cancellationToken);
+            }
+            finally
             {
-                var status = decision.Verdict == Verdict.Hold ? AuditStatus.Held : AuditStatus.Skipped;
-                var row = await _run.Store.AppendAsync(Describe(decision, status), cancellationToken);
-                return new DecisionResult(decision, status, row.Sequence, decision.Reason);
+                _run.Staging = null;
             }
-
-            _run.Pass(decision);
-            if (_run.DryRun)
-            {
-                var row = await _run.Store.AppendAsync(Describe(decision, AuditStatus.DryRun), cancellationToken);
-                return new DecisionResult(decision, AuditStatus.DryRun, row.Sequence, null);
-            }
-
-            // No audit, no action: the intent is durable before the connector is called.
-            intent = await _run.Store.AppendAsync(Describe(decision, AuditStatus.Intended), cancellationToken);
         }
         finally
         {
             _guardPhase.Release();
         }
 
-        return await ApplyAsync(decision, intent, cancellationToken);
+        var passed = new List<Passed>();
+        foreach (var (index, decision, status, position) in rows)
+        {
+            var record = batch.Record(position);
+            if (status == AuditStatus.Intended) passed.Add(new Passed(index, decision, record));
+            else done(index, new DecisionResult(decision, status, record.Sequence, status == AuditStatus.DryRun ? null : decision.Reason));
+        }
+
+        return passed;
     }
 
-    private async Task<DecisionResult> ApplyAsync(Decision decision, AuditRecord intent, CancellationToken cancellationToken)
+    /// <summary>
+    /// Acts on the passed decisions of a batch: one worker per provider, at most its concurrency in flight; each action's
+    /// outcome row is written while the worker goes on to the next action (so outcome rows share commits). When an
+    /// outcome cannot be written, or the run is cancelled, no further action starts; intents of actions not started are
+    /// closed as failed (not attempted) when the store still answers, and otherwise left to the reconciler.
+    /// </summary>
+    private async Task ApplyAllAsync(List<Passed> passed, Action<int, DecisionResult> done, CancellationToken cancellationToken)
+    {
+        if (passed.Count == 0) return;
+        var started = new bool[passed.Count];
+        var outcomes = new List<Task>();
+        var errors = new List<Exception>();
+        var auditFailed = 0;
+        bool Stopping() => cancellationToken.IsCancellationRequested || Volatile.Read(ref auditFailed) != 0;
+
+        var workers = passed.Select((p, i) => (Passed: p, Position: i)).GroupBy(x => x.Passed.Decision.Identity!.Provider).Select(lane => Task.Run(async () =>
+        {
+            using var slots = new SemaphoreSlim(Math.Max(1, _run.Options.ConcurrencyPerProvider));
+            var inFlight = new List<Task>();
+            foreach (var (item, position) in lane)
+            {
+                await slots.WaitAsync(CancellationToken.None);
+                if (Stopping())
+                {
+                    slots.Release();
+                    break;
+                }
+
+                started[position] = true;
+                inFlight.Add(Task.Run(async () =>
+                {
+                    Task<DecisionResult> outcome;
+                    try
+                    {
+                        outcome = await ApplyAsync(item.Decision, item.Intent, cancellationToken);
+                    }
+                    catch (Exception e)
+                    {
+                        // Cancelled mid-call, or an unexpected fault: the outcome is unknown, the intent stays open for the reconciler.
+                        lock (errors) errors.Add(e);
+                        return;
+                    }
+                    finally
+                    {
+                        slots.Release();
+                    }
+
+                    var recorded = outcome.ContinueWith(t =>
+                    {
+                        if (t.IsCompletedSuccessfully)
+                        {
+                            done(item.Index, t.Result);
+                            return;
+                        }
+
+                        Interlocked.Exchange(ref auditFailed, 1);
+                        lock (errors) errors.Add(t.Exception?.InnerException ?? new AuditWriteException("the outcome row was not written"));
+                    }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+                    lock (outcomes) outcomes.Add(recorded);
+                }, CancellationToken.None));
+            }
+
+            await Task.WhenAll(inFlight);
+        }, CancellationToken.None)).ToList();
+
+        await Task.WhenAll(workers);
+        Task[] writes;
+        lock (outcomes) writes = [.. outcomes];
+        await Task.WhenAll(writes);
+
+        var notStarted = passed.Where((_, i) => !started[i]).ToList();
+        if (notStarted.Count > 0 && auditFailed == 0)
+        {
+            // Known not to have acted (the connector was never called): closed now rather than left open for the reconciler.
+            try
+            {
+                var entries = notStarted.Select(p => OutcomeEntry(p.Decision, p.Intent, AuditStatus.Failed, null,
+                    "not attempted: the run was cancelled before this action started")).ToList();
+                var records = await _run.Store.AppendManyAsync(entries, CancellationToken.None);
+                for (var i = 0; i < notStarted.Count; i++)
+                {
+                    done(notStarted[i].Index, new DecisionResult(notStarted[i].Decision, AuditStatus.Failed, records[i].Sequence, entries[i].Error));
+                }
+            }
+            catch (AuditWriteException e)
+            {
+                errors.Add(e);
+            }
+        }
+
+        var audit = errors.OfType<AuditWriteException>().FirstOrDefault();
+        if (audit is not null) throw audit;
+        if (errors.FirstOrDefault(e => e is not OperationCanceledException) is { } fault) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(fault);
+        cancellationToken.ThrowIfCancellationRequested();
+        if (errors.Count > 0) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(errors[0]);
+    }
+
+    /// <summary>
+    /// The connector part of one action. Returns the task writing its outcome row, started but not awaited, so the
+    /// caller can go on to its next action while the row is committed.
+    /// </summary>
+    private async Task<Task<DecisionResult>> ApplyAsync(Decision decision, AuditRecord intent, CancellationToken cancellationToken)
     {
         var identity = decision.Identity!;
         if (!_run.Connectors.TryGetValue(identity.Provider, out var connector))
         {
-            return await OutcomeAsync(decision, intent, AuditStatus.Failed, null, $"no connector is configured for {identity.Provider.Name()}");
+            return OutcomeAsync(decision, intent, AuditStatus.Failed, null, $"no connector is configured for {identity.Provider.Name()}");
         }
 
         var request = new ActionRequest(decision.Action!, decision.Parameters, new TargetRef(identity.Provider, identity.Id, identity.Name));
@@ -141,7 +269,7 @@ public sealed class Executor : IDisposable
             state = await connector.ReadAsync(request, timeout.Token);
             if (state.AlreadyDone)
             {
-                return await OutcomeAsync(decision, intent, AuditStatus.Noop, state.PriorState, state.Description ?? "already in the desired state");
+                return OutcomeAsync(decision, intent, AuditStatus.Noop, state.PriorState, state.Description ?? "already in the desired state");
             }
 
             try
@@ -155,7 +283,7 @@ public sealed class Executor : IDisposable
                 // trail never says failed about a change that is in place (nor holds back its undo).
                 if (await ConfirmedAsync(connector, request, cancellationToken))
                 {
-                    return await OutcomeAsync(decision, intent, AuditStatus.Succeeded, state.PriorState,
+                    return OutcomeAsync(decision, intent, AuditStatus.Succeeded, state.PriorState,
                         $"the directory's answer was lost ({(e is ConnectorException ? e.Message : "no answer in time")}); reading it back confirmed the change");
                 }
 
@@ -164,16 +292,16 @@ public sealed class Executor : IDisposable
 
             var verified = await connector.VerifyAsync(request, timeout.Token);
             return verified
-                ? await OutcomeAsync(decision, intent, AuditStatus.Succeeded, state.PriorState, null)
-                : await OutcomeAsync(decision, intent, AuditStatus.Failed, state.PriorState, "applied, but reading it back did not confirm the change");
+                ? OutcomeAsync(decision, intent, AuditStatus.Succeeded, state.PriorState, null)
+                : OutcomeAsync(decision, intent, AuditStatus.Failed, state.PriorState, "applied, but reading it back did not confirm the change");
         }
         catch (ConnectorException e)
         {
-            return await OutcomeAsync(decision, intent, AuditStatus.Failed, state?.PriorState, e.Message);
+            return OutcomeAsync(decision, intent, AuditStatus.Failed, state?.PriorState, e.Message);
         }
         catch (OperationCanceledException) when (timeout.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
         {
-            return await OutcomeAsync(decision, intent, AuditStatus.TimedOut, state?.PriorState,
+            return OutcomeAsync(decision, intent, AuditStatus.TimedOut, state?.PriorState,
                 $"no answer within {_run.Options.ActionTimeout.TotalSeconds:0} s; the outcome is unknown; a later run reads the live state before any retry");
         }
     }
@@ -199,18 +327,19 @@ public sealed class Executor : IDisposable
 
     private async Task<DecisionResult> OutcomeAsync(Decision decision, AuditRecord intent, AuditStatus status, string? priorState, string? detail)
     {
-        var entry = Describe(decision, status) with
+        // The outcome must be written even when the run is being cancelled: the action has happened.
+        var row = await _run.Store.AppendAsync(OutcomeEntry(decision, intent, status, priorState, detail), CancellationToken.None);
+        return new DecisionResult(decision, status, row.Sequence, detail);
+    }
+
+    private AuditEntry OutcomeEntry(Decision decision, AuditRecord intent, AuditStatus status, string? priorState, string? detail) =>
+        Describe(decision, status) with
         {
             IntentSequence = intent.Sequence,
             PriorState = priorState,
             Error = status is AuditStatus.Failed or AuditStatus.TimedOut ? detail : null,
             Reason = status is AuditStatus.Noop or AuditStatus.Succeeded ? detail : null,
         };
-
-        // The outcome must be written even when the run is being cancelled: the action has happened.
-        var row = await _run.Store.AppendAsync(entry, CancellationToken.None);
-        return new DecisionResult(decision, status, row.Sequence, detail);
-    }
 
     private AuditEntry Describe(Decision decision, AuditStatus status)
     {

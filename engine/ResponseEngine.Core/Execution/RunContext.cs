@@ -57,6 +57,25 @@ public sealed class RunContext
         PassedKeys.TryAdd(IdempotencyKey.For(decision), true);
     }
 
+    /// <summary>The rows of the guard phase under way, not yet written (set by the executor while it holds the guard lock).</summary>
+    internal GuardBatch? Staging { get; set; }
+
+    /// <summary>Decisions passed in the guard phase under way whose intent rows are staged but not yet in the store.</summary>
+    public IReadOnlyList<Decision> StagedIntents => Staging?.Intents ?? [];
+
+    /// <summary>
+    /// Passed decisions that the store does not show as intents yet, which limits must count on top of the store's: every
+    /// passed decision in a dry run (it writes no intents), otherwise the intents staged in the guard phase under way.
+    /// </summary>
+    public IEnumerable<Decision> NotInStore => DryRun ? Passed : StagedIntents;
+
+    /// <summary>
+    /// Appends a row a guard must write at once (the breaker opening): after the rows staged so far in the guard phase,
+    /// in the same transaction, so the trail keeps the order in which decisions were made.
+    /// </summary>
+    public Task<AuditRecord> AppendAsync(AuditEntry entry, CancellationToken cancellationToken) =>
+        Staging is { } staging ? staging.AppendAfterStagedAsync(entry, cancellationToken) : Store.AppendAsync(entry, cancellationToken);
+
     public DateTimeOffset Now => Time.GetUtcNow();
 
     /// <summary>A row pre-filled with the run's provenance.</summary>

@@ -28,13 +28,13 @@ public sealed class BreakerGuard : IExecutionGuard
         var since = run.Now - options.Window;
         if (state.Event is { } rearmed && rearmed.RecordedAt > since) since = rearmed.RecordedAt;
         var count = await CountDestructiveAsync(run, since, cancellationToken);
-        if (run.DryRun) count += run.Passed.Count(d => d.Action?.Destructive == true);
+        count += run.NotInStore.Count(d => d.Action?.Destructive == true); // this run's intents not written yet (all of them in a dry run)
         if (count < options.Threshold) return decision;
 
         var reason = $"{count} destructive actions within {DedupeGuard.Format(options.Window)} reached the threshold of {options.Threshold}";
         if (!run.DryRun)
         {
-            await run.Store.AppendAsync(run.Entry(AuditStatus.BreakerOpened) with { Guard = Name, Reason = reason }, cancellationToken);
+            await run.AppendAsync(run.Entry(AuditStatus.BreakerOpened) with { Guard = Name, Reason = reason }, cancellationToken);
         }
 
         return decision.Refuse(Verdict.Hold, Name, $"breaker opened: {reason}");

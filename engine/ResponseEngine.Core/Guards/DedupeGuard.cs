@@ -51,6 +51,15 @@ public sealed class DedupeGuard : IExecutionGuard
             return decision.Refuse(Verdict.Skip, "pending_remediation", $"audit #{inFlight.Sequence} is still in flight on this account");
         }
 
+        // The same, for an intent passed earlier in this guard phase and not written yet (it is written before anything acts).
+        var staged = run.StagedIntents.FirstOrDefault(d => d.ActionName == decision.ActionName && d.Identity is { } other
+            && other.Provider == identity.Provider && string.Equals(other.Id, identity.Id, StringComparison.Ordinal));
+        if (staged is not null)
+        {
+            return decision.Refuse(Verdict.Skip, "pending_remediation",
+                $"rule {staged.Rule.Id} is about to {staged.ActionName} this account (finding {staged.Finding.Id}, same run)");
+        }
+
         if (decision.Rule.Limits.Cooldown is { } cooldown)
         {
             var since = run.Now - cooldown;

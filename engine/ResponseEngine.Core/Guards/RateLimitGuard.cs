@@ -32,7 +32,7 @@ public sealed class RateLimitGuard : IExecutionGuard
         foreach (var (scope, limit, query, inRun) in checks)
         {
             var used = await run.Store.CountAsync(query with { Since = since, Statuses = [AuditStatus.Intended], DryRun = false }, cancellationToken);
-            if (run.DryRun) used += run.Passed.Count(inRun);
+            used += run.NotInStore.Count(inRun); // this run's intents not written yet (all of them in a dry run)
             if (used >= limit)
             {
                 return decision.Refuse(Verdict.Skip, Name, $"{scope}: limit of {limit} per hour reached");

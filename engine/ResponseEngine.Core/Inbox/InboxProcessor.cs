@@ -45,14 +45,13 @@ public sealed class InboxProcessor(IFindingInbox inbox, string owner, InboxProce
 
         var findings = new List<Finding>(items.Count);
         var byFinding = new Dictionary<(string Source, string Id), InboxItem>();
-        var rejected = 0;
+        var rejections = new List<InboxCompletion>();
         foreach (var item in items)
         {
             var (finding, problem) = Parse(item);
             if (finding is null)
             {
-                rejected++;
-                await inbox.CompleteAsync(item.Sequence, Owner, "rejected: " + problem, cancellationToken);
+                rejections.Add(new InboxCompletion(item.Sequence, "rejected: " + problem));
                 continue;
             }
 
@@ -60,19 +59,25 @@ public sealed class InboxProcessor(IFindingInbox inbox, string owner, InboxProce
             byFinding[(finding.Source, finding.Id)] = item;
         }
 
+        // Records that are not findings are done at once, all in one transaction: nothing acts on them.
+        await inbox.CompleteManyAsync(rejections, Owner, cancellationToken);
+        var rejected = rejections.Count;
         if (findings.Count == 0) return new InboxBatch(null, items.Count, rejected, []);
 
         var run = newRun();
         var (_, summary) = await ResponseRun.RunAsync(rules, findings, run, null, cancellationToken);
 
-        // Only after every outcome of the batch is in the audit trail is a finding done.
+        // Only after every outcome of the batch is in the audit trail is a finding done; the whole batch in one transaction.
         var results = summary.Results.ToLookup(r => (r.Decision.Finding.Source, r.Decision.Finding.Id));
+        var completions = new List<InboxCompletion>(byFinding.Count);
         foreach (var ((source, id), item) in byFinding)
         {
             var statuses = results[(source, id)].GroupBy(r => r.Status).OrderBy(g => g.Key).Select(g => $"{g.Key.Name()} {g.Count()}");
             var outcome = $"run {run.RunId}: " + (results[(source, id)].Any() ? string.Join(", ", statuses) : "no rule matched");
-            await inbox.CompleteAsync(item.Sequence, Owner, outcome, CancellationToken.None);
+            completions.Add(new InboxCompletion(item.Sequence, outcome));
         }
+
+        await inbox.CompleteManyAsync(completions, Owner, CancellationToken.None);
 
         return new InboxBatch(run.RunId, items.Count, rejected, summary.Results);
     }
