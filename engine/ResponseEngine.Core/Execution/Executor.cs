@@ -182,7 +182,7 @@ public sealed class Executor : IDisposable
                 started[position] = true;
                 inFlight.Add(Task.Run(async () =>
                 {
-                    Task<DecisionResult> outcome;
+                    Task<DecisionResult>? outcome = null;
                     try
                     {
                         outcome = await ApplyAsync(item.Decision, item.Intent, cancellationToken);
@@ -191,25 +191,28 @@ public sealed class Executor : IDisposable
                     {
                         // Cancelled mid-call, or an unexpected fault: the outcome is unknown, the intent stays open for the reconciler.
                         lock (errors) errors.Add(e);
-                        return;
                     }
                     finally
                     {
-                        slots.Release();
-                    }
-
-                    var recorded = outcome.ContinueWith(t =>
-                    {
-                        if (t.IsCompletedSuccessfully)
+                        // Watch the outcome row before the slot is free: an outcome already refused stops the lane before its next action.
+                        if (outcome is not null)
                         {
-                            done(item.Index, t.Result);
-                            return;
+                            var recorded = outcome.ContinueWith(t =>
+                            {
+                                if (t.IsCompletedSuccessfully)
+                                {
+                                    done(item.Index, t.Result);
+                                    return;
+                                }
+
+                                Interlocked.Exchange(ref auditFailed, 1);
+                                lock (errors) errors.Add(t.Exception?.InnerException ?? new AuditWriteException("the outcome row was not written"));
+                            }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+                            lock (outcomes) outcomes.Add(recorded);
                         }
 
-                        Interlocked.Exchange(ref auditFailed, 1);
-                        lock (errors) errors.Add(t.Exception?.InnerException ?? new AuditWriteException("the outcome row was not written"));
-                    }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
-                    lock (outcomes) outcomes.Add(recorded);
+                        slots.Release();
+                    }
                 }, CancellationToken.None));
             }
 
