@@ -51,6 +51,9 @@ public sealed partial class EntraConnector : IConnector, IDisposable
     /// <summary>Time spent waiting for Retry-After, backoff, batch-item retries and policy-write pacing.</summary>
     public TimeSpan ThrottleWaited => _transport.Retry.Waited + _reads.Waited;
 
+    /// <summary>Time writes waited to keep to <see cref="EntraOptions.WritesPerSecond"/> (not counted in <see cref="ThrottleWaited"/>).</summary>
+    public TimeSpan WritesPaced => _transport.Retry.Paced;
+
     /// <summary>Calls and batch items sent again after throttling or a fault.</summary>
     public int Retries => _transport.Retry.Retries + _reads.ItemRetries;
 

@@ -53,6 +53,19 @@ public sealed record EntraOptions
     /// <summary>Least time between two conditional-access or Identity Protection writes to the tenant (Graph allows about one a second).</summary>
     public TimeSpan PolicyWriteInterval { get; init; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>Graph's documented identity-and-access write limit per app and tenant: about 3,000 writes per 150 s.</summary>
+    public const double DocumentedWritesPerSecond = 20;
+
+    /// <summary>
+    /// Writes (every call but GET and the engine's <c>$batch</c> of GETs, retries included) sent per second at most, paced
+    /// on the <see cref="TimeProvider"/> so that the connector keeps to Graph's limit instead of running into 429s and
+    /// waiting them out; 0 turns pacing off (429s are still waited out).
+    /// </summary>
+    public double WritesPerSecond { get; init; } = DocumentedWritesPerSecond;
+
+    /// <summary>Writes that may go out at once after a quiet spell, before pacing starts (the pacer's bucket size).</summary>
+    public int WriteBurst { get; init; } = 20;
+
     /// <summary>Page size asked of list calls ($top).</summary>
     public int PageSize { get; init; } = 100;
 
@@ -92,6 +105,12 @@ public sealed record EntraOptions
         if (MaxRetries < 0) problems.Add("connectors.entra.max_retries must be 0 or more");
         if (PageSize is < 1 or > 999) problems.Add("connectors.entra.page_size must be between 1 and 999");
         if (PolicyWriteInterval < TimeSpan.Zero) problems.Add("connectors.entra.policy_write_interval must be 0 or more");
+        if (double.IsNaN(WritesPerSecond) || WritesPerSecond < 0 || WritesPerSecond > 10_000)
+        {
+            problems.Add($"connectors.entra.writes_per_second must be between 0 (no pacing) and 10000, not {WritesPerSecond.ToString(System.Globalization.CultureInfo.InvariantCulture)}");
+        }
+
+        if (WriteBurst < 1) problems.Add("connectors.entra.write_burst must be 1 or more");
         return problems;
     }
 }

@@ -14,6 +14,7 @@ public static class EntraSettings
     [
         "tenant_id", "client_id", "auth", "client_secret_env", "client_secret_file", "certificate_file", "certificate_password_env",
         "base_url", "authority_host", "state_file", "policy_state", "request_timeout_seconds", "max_retries", "page_size",
+        "writes_per_second", "write_burst",
     ];
 
     /// <summary>The options, or every problem found; <paramref name="environment"/> and <paramref name="readFile"/> are injected for tests.</summary>
@@ -35,6 +36,14 @@ public static class EntraSettings
             if (Text(key) is not { } text) return null;
             if (int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var number)) return number;
             problems.Add($"connectors.entra.{key} must be a whole number, not '{text}'");
+            return null;
+        }
+
+        double? Rate(string key)
+        {
+            if (Text(key) is not { } text) return null;
+            if (double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var rate) && double.IsFinite(rate)) return rate;
+            problems.Add($"connectors.entra.{key} must be a number (writes per second, 0 for no pacing), not '{text}'");
             return null;
         }
 
@@ -91,6 +100,8 @@ public static class EntraSettings
             RequestTimeout = Number("request_timeout_seconds") is { } seconds ? TimeSpan.FromSeconds(seconds) : defaults.RequestTimeout,
             MaxRetries = Number("max_retries") ?? defaults.MaxRetries,
             PageSize = Number("page_size") ?? defaults.PageSize,
+            WritesPerSecond = Rate("writes_per_second") ?? defaults.WritesPerSecond,
+            WriteBurst = Number("write_burst") ?? defaults.WriteBurst,
         };
         if (Text("certificate_password_env") is { } variable && options.CertificatePassword is null)
         {

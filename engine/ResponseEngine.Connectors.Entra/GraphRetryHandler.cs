@@ -6,15 +6,18 @@ namespace ResponseEngine.Connectors.Entra;
 /// <summary>
 /// Replaces the SDK's retry handler, whose waits run on the wall clock: retries 429, 503 and 504 after Retry-After (or a
 /// doubling fallback when Graph sends none), and — only for methods safe to repeat — 500s, connection failures and
-/// timeouts; keeps conditional-access and Identity Protection writes to one per <see cref="EntraOptions.PolicyWriteInterval"/>.
-/// Every wait and deadline is on the injected <see cref="TimeProvider"/>.
+/// timeouts; paces writes to <see cref="EntraOptions.WritesPerSecond"/> (Graph's write limit) so they are not throttled in
+/// the first place, and keeps conditional-access and Identity Protection writes to one per
+/// <see cref="EntraOptions.PolicyWriteInterval"/>. Every wait and deadline is on the injected <see cref="TimeProvider"/>.
 /// </summary>
 internal sealed class GraphRetryHandler : DelegatingHandler
 {
     private readonly TimeProvider _time;
     private readonly EntraOptions _options;
     private readonly PolicyWritePacer _pacer;
+    private readonly WritePacer? _writes;
     private long _waitedTicks;
+    private long _pacedTicks;
     private int _retries;
 
     public GraphRetryHandler(TimeProvider time, EntraOptions options, PolicyWritePacer pacer)
@@ -22,9 +25,17 @@ internal sealed class GraphRetryHandler : DelegatingHandler
         _time = time;
         _options = options;
         _pacer = pacer;
+        _writes = options.WritesPerSecond > 0 ? new WritePacer(time, options.WritesPerSecond, options.WriteBurst) : null;
     }
 
-    /// <summary>Time spent waiting for Retry-After, backoff and pacing.</summary>
+    /// <summary>Time spent pacing writes to <see cref="EntraOptions.WritesPerSecond"/>.</summary>
+    public TimeSpan Paced => TimeSpan.FromTicks(Interlocked.Read(ref _pacedTicks));
+
+    /// <summary>Whether a call counts against Graph's write limit: anything but GET, except the engine's <c>$batch</c> (it carries GETs only).</summary>
+    public static bool IsWrite(HttpMethod method, Uri uri) =>
+        method != HttpMethod.Get && !uri.AbsolutePath.EndsWith("/$batch", StringComparison.Ordinal);
+
+    /// <summary>Time spent waiting for Retry-After, backoff and conditional-access pacing (write pacing is <see cref="Paced"/>).</summary>
     public TimeSpan Waited => TimeSpan.FromTicks(Interlocked.Read(ref _waitedTicks));
 
     public int Retries => Volatile.Read(ref _retries);
@@ -48,9 +59,20 @@ internal sealed class GraphRetryHandler : DelegatingHandler
         var repeatable = request.Method == HttpMethod.Get || request.Method == HttpMethod.Delete || request.Method == HttpMethod.Patch
                          || request.Method == HttpMethod.Put || request.RequestUri!.AbsolutePath.EndsWith("/$batch", StringComparison.Ordinal);
         var policyWrite = IsPolicyWrite(request.Method, request.RequestUri!);
+        var write = _writes is not null && IsWrite(request.Method, request.RequestUri!);
         for (var attempt = 0; ; attempt++)
         {
             if (policyWrite) await Wait(await _pacer.ReserveAsync(cancellationToken).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
+            if (write)
+            {
+                var pace = _writes!.Reserve();
+                if (pace > TimeSpan.Zero)
+                {
+                    Interlocked.Add(ref _pacedTicks, pace.Ticks);
+                    await Task.Delay(pace, _time, cancellationToken).ConfigureAwait(false);
+                }
+            }
+
             using var message = attempt == 0 ? null : Clone(request, body);
             HttpResponseMessage response;
             try
@@ -139,6 +161,51 @@ public sealed class PolicyWritePacer(TimeProvider time, TimeSpan interval)
             var slot = _next > now ? _next : now;
             _next = slot + interval;
             return Task.FromResult(slot - now);
+        }
+    }
+}
+
+/// <summary>
+/// Keeps writes to a rate: a token bucket of <c>burst</c> writes refilled at <c>perSecond</c>, on the injected clock.
+/// Each write reserves the next token, waiting for it when the bucket is empty, so concurrent writers queue in order
+/// instead of all being throttled. Per connector (one per tenant in a process); other processes writing with the same app
+/// share Graph's limit, and their excess still comes back as 429s, which are waited out.
+/// </summary>
+public sealed class WritePacer
+{
+    private readonly Lock _lock = new();
+    private readonly TimeProvider _time;
+    private readonly double _perSecond;
+    private readonly double _burst;
+    private double _tokens;
+    private DateTimeOffset _at;
+
+    public WritePacer(TimeProvider time, double perSecond, int burst)
+    {
+        ArgumentNullException.ThrowIfNull(time);
+        if (!(perSecond > 0) || double.IsInfinity(perSecond)) throw new ArgumentOutOfRangeException(nameof(perSecond), perSecond, "must be a positive rate");
+        ArgumentOutOfRangeException.ThrowIfLessThan(burst, 1);
+        _time = time;
+        _perSecond = perSecond;
+        _burst = burst;
+        _tokens = burst;
+        _at = time.GetUtcNow();
+    }
+
+    /// <summary>Reserves the next write; returns how long to wait before sending it (zero when a token is free now).</summary>
+    public TimeSpan Reserve()
+    {
+        lock (_lock)
+        {
+            var now = _time.GetUtcNow();
+            if (now > _at)
+            {
+                _tokens = Math.Min(_burst, _tokens + ((now - _at).TotalSeconds * _perSecond));
+                _at = now;
+            }
+
+            _tokens -= 1;
+            return _tokens >= 0 ? TimeSpan.Zero : TimeSpan.FromSeconds(-_tokens / _perSecond);
         }
     }
 }

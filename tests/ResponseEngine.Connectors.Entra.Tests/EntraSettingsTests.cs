@@ -68,4 +68,29 @@ public sealed class EntraSettingsTests
         problems.Should().BeEmpty();
         options!.ClientSecret.Should().Be("from-file");
     }
+
+    [Fact]
+    public void Read_WritePacing_DefaultsToGraphsLimitAndIsCheckedWhenSet()
+    {
+        var settings = new Dictionary<string, string> { ["tenant_id"] = Tenant, ["client_id"] = Client, ["auth"] = "client_secret" };
+        string? Secret(string name) => name == "RESPOND_ENTRA_CLIENT_SECRET" ? "s3cret" : null;
+
+        var (defaults, _) = EntraSettings.Read(settings, Secret, _ => "");
+        var (set, setProblems) = EntraSettings.Read(new Dictionary<string, string>(settings) { ["writes_per_second"] = "7.5", ["write_burst"] = "3" }, Secret, _ => "");
+        var (off, _) = EntraSettings.Read(new Dictionary<string, string>(settings) { ["writes_per_second"] = "0" }, Secret, _ => "");
+        var (bad, problems) = EntraSettings.Read(new Dictionary<string, string>(settings) { ["writes_per_second"] = "fast", ["write_burst"] = "0" }, Secret, _ => "");
+        var (negative, negativeProblems) = EntraSettings.Read(new Dictionary<string, string>(settings) { ["writes_per_second"] = "-1" }, Secret, _ => "");
+
+        defaults!.WritesPerSecond.Should().Be(20, "Graph documents about 3,000 writes per 150 s per app and tenant");
+        defaults.WriteBurst.Should().Be(20);
+        setProblems.Should().BeEmpty();
+        set!.WritesPerSecond.Should().Be(7.5);
+        set.WriteBurst.Should().Be(3);
+        off!.WritesPerSecond.Should().Be(0);
+        bad.Should().BeNull();
+        problems.Should().Contain(p => p.Contains("writes_per_second must be a number", StringComparison.Ordinal) && p.Contains("'fast'", StringComparison.Ordinal));
+        problems.Should().Contain(p => p.Contains("write_burst must be 1 or more", StringComparison.Ordinal));
+        negative.Should().BeNull();
+        negativeProblems.Should().Contain(p => p.Contains("writes_per_second must be between 0 (no pacing) and 10000", StringComparison.Ordinal));
+    }
 }
