@@ -34,6 +34,8 @@ stamp
 
 echo "== 4. executor against the Graph write limit"
 dotnet "$dll" --measure-floor --actions 400 --tokens 100 --window-seconds 5
+echo "   (the same without write pacing, writes_per_second: 0 — the connector before pacing — for the ratio)"
+dotnet "$dll" --measure-floor --actions 400 --tokens 100 --window-seconds 5 --writes-per-second 0 | grep -E "fraction|steady|429s|paced|elapsed"
 stamp
 echo "== machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), load average $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "== quick set done in $(( $(date +%s) - started )) s"

@@ -1,18 +1,21 @@
 // Webhook-to-action latency of `respond serve` at a fixed arrival rate (an open-loop load test: posts are sent on a
 // schedule whether or not earlier ones are done, so queueing shows in the latency, which a closed loop would hide).
 //
-//   dotnet run -c Release --project bench/ResponseEngine.ServeBenchmark -- [--rate 50] [--seconds 60] [--warmup 5] [--batch 50]
+//   dotnet run -c Release --project bench/ResponseEngine.ServeBenchmark -- [--rate 50] [--seconds 60] [--warmup 5] [--batch 50] [--profile]
 //
 // In process: the service host (ServeHost.Build, the same as `respond serve`) on 127.0.0.1, a SQLite audit file and the
 // local directory connector on a generated snapshot of 20,000 Okta users, one rule (account_takeover → disable_user).
 // Each post is one signed finding for a distinct user. Latency = the `succeeded` outcome row's recorded_at (after the
 // connector applied and verified the change) minus the moment the post was sent; also reported to the intent row.
+// --profile wraps the executor's audit store and connectors in stopwatches (bench/ResponseEngine.Benchmarks/
+// Executor/Timing.cs) and prints where the time went: calls, total and mean per operation.
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.Hosting;
 using ResponseEngine.Audit;
+using ResponseEngine.Benchmarks.Executor;
 using ResponseEngine.Audit.Sqlite;
 using ResponseEngine.Configuration;
 using ResponseEngine.Connectors.Local;
@@ -25,6 +28,7 @@ var rate = Arg("--rate", 50);
 var seconds = Arg("--seconds", 60);
 var warmup = Arg("--warmup", 5);
 var batch = Arg("--batch", 50);
+var timings = args.Contains("--profile") ? new Timings() : null;
 const string Secret = "bench-secret";
 var time = TimeProvider.System;
 
@@ -63,9 +67,11 @@ await using var store = new SqliteAuditStore(Path.Combine(dir, "respond.db"), ti
 await store.InitializeAsync(CancellationToken.None);
 var local = LocalDirectory.Open(Path.Combine(dir, "directory.json"), Path.Combine(dir, "state", "directory.json"), time);
 var connectors = Providers.All.ToDictionary(p => p, p => (IConnector)local.Connector(p));
+IReadOnlyDictionary<Provider, IConnector> runConnectors = timings is null ? connectors : TimedConnector.Wrap(connectors, timings);
+IAuditStore runStore = timings is null ? store : new TimedAuditStore(store, timings);
 var started = new TaskCompletionSource<string>();
 var setup = new ServeSetup(options, store, store, connectors,
-    () => new RunContext($"bench-{Guid.NewGuid():N}"[..16], options, store, connectors, time, false, "bench", Environment.MachineName, "bench"), time, "bench")
+    () => new RunContext($"bench-{Guid.NewGuid():N}"[..16], options, runStore, runConnectors, time, false, "bench", Environment.MachineName, "bench"), time, "bench")
 {
     HmacSecret = Secret,
     Started = started.SetResult,
@@ -118,6 +124,12 @@ Console.WriteLine($"rate {rate}/s for {seconds} s after {warmup} s warm-up (sent
 Console.WriteLine($"posts: {statuses.Count(s => s == 202)} accepted (202) of {total}; actions succeeded: {done.Count}; measured: {measured.Count}");
 Console.WriteLine($"webhook → action (outcome row): p50 {P(toAction, 50):0.0} ms  p90 {P(toAction, 90):0.0} ms  p99 {P(toAction, 99):0.0} ms  max {toAction.LastOrDefault():0.0} ms");
 Console.WriteLine($"webhook → intent row:           p50 {P(toIntent, 50):0.0} ms  p90 {P(toIntent, 90):0.0} ms  p99 {P(toIntent, 99):0.0} ms  max {toIntent.LastOrDefault():0.0} ms");
+if (timings is not null)
+{
+    Console.WriteLine($"{"operation",-28} {"calls",8} {"total ms",10} {"mean ms",9}");
+    foreach (var (name, calls, totalMs, meanMs) in timings.Rows()) Console.WriteLine($"{name,-28} {calls,8} {totalMs,10:0} {meanMs,9:0.00}");
+}
+
 Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
 Directory.SetCurrentDirectory(Path.GetTempPath());
 Directory.Delete(dir, recursive: true);
