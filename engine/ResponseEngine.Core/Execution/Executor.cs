@@ -20,7 +20,7 @@ public sealed record RunSummary(string RunId, bool DryRun, ImmutableArray<Decisi
 
 /// <summary>
 /// The one place where guards, dry-run and auditing are decided. Decisions go through in batches of
-/// <see cref="GuardBatchSize"/>, in order: the guard phase — every decision of the batch through the guards, one after
+/// <see cref="GuardBatchSize"/>, one provider's after another's in turn: the guard phase — every decision of the batch through the guards, one after
 /// the other, under a lock every process on the store shares, each seeing the ones passed before it (their intents are
 /// counted while staged: <see cref="RunContext.StagedIntents"/>) — ends by writing the batch's refusal, dry-run and
 /// intent rows in one transaction; only then, with every intent durable (no intent, no action), the connector
@@ -75,14 +75,35 @@ public sealed class Executor : IDisposable
             progress?.Report(Interlocked.Increment(ref done));
         }
 
-        for (var start = 0; start < decisions.Count; start += GuardBatchSize)
+        var order = ProviderFairOrder(decisions);
+        for (var start = 0; start < order.Count; start += GuardBatchSize)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            var passed = await GuardAsync(decisions, start, Math.Min(GuardBatchSize, decisions.Count - start), Done, cancellationToken);
+            var passed = await GuardAsync(decisions, order.GetRange(start, Math.Min(GuardBatchSize, order.Count - start)), Done, cancellationToken);
             await ApplyAllAsync(passed, Done, cancellationToken);
         }
 
         return new RunSummary(_run.RunId, _run.DryRun, [.. results.Where(r => r is not null).Select(r => r!)]);
+    }
+
+    /// <summary>
+    /// The order decisions meet the guards in: one of each provider in turn, each provider's in plan order, so that
+    /// limits shared by all providers (the breaker, a global rate limit) are not used up by whichever provider the plan
+    /// lists first — as when each provider's worker took the guard lock in turn.
+    /// </summary>
+    private static List<int> ProviderFairOrder(IReadOnlyList<Decision> decisions)
+    {
+        var lanes = decisions.Select((d, i) => (Decision: d, Index: i))
+            .GroupBy(x => x.Decision.Identity?.Provider ?? x.Decision.Finding.Subject.Provider)
+            .Select(g => g.Select(x => x.Index).ToList())
+            .ToList();
+        var order = new List<int>(decisions.Count);
+        for (var round = 0; order.Count < decisions.Count; round++)
+        {
+            foreach (var lane in lanes.Where(l => round < l.Count)) order.Add(lane[round]);
+        }
+
+        return order;
     }
 
     /// <summary>A decision the guards passed, with its durable intent row.</summary>
@@ -93,9 +114,9 @@ public sealed class Executor : IDisposable
     /// staged as an intent that the following decisions' guards count), then all the batch's rows in one transaction.
     /// Returns the decisions to act on; their intents are durable, and the lock is released, when it returns.
     /// </summary>
-    private async Task<List<Passed>> GuardAsync(IReadOnlyList<Decision> decisions, int start, int count, Action<int, DecisionResult> done, CancellationToken cancellationToken)
+    private async Task<List<Passed>> GuardAsync(IReadOnlyList<Decision> decisions, List<int> batchIndices, Action<int, DecisionResult> done, CancellationToken cancellationToken)
     {
-        var rows = new List<(int Index, Decision Decision, AuditStatus Status, int Position)>(count);
+        var rows = new List<(int Index, Decision Decision, AuditStatus Status, int Position)>(batchIndices.Count);
         var batch = new GuardBatch(_run.Store);
         await _guardPhase.WaitAsync(cancellationToken);
         try
@@ -104,7 +125,7 @@ public sealed class Executor : IDisposable
             _run.Staging = batch;
             try
             {
-                for (var index = start; index < start + count; index++)
+                foreach (var index in batchIndices)
                 {
                     var decision = decisions[index];
                     foreach (var guard in _guards)
