@@ -98,24 +98,28 @@ public static class ServeHost
     /// <summary>Where migration V003 puts Quartz's tables.</summary>
     internal const string QuartzTablePrefix = "dbo.QRTZ_";
 
+    /// <summary>
+    /// Clustered: every instance shares the job store, and each trigger fires on one instance only. The tables are
+    /// migration V003 (schemas/sqlserver), applied with the audit schema; Quartz only validates them at start.
+    /// </summary>
+    internal static void UseClusteredSqlServer(IPersistentStoreBuilder store, string connection)
+    {
+        store.UseSqlServer(connection);
+        store.UseClustering(c => c.CheckinInterval = TimeSpan.FromSeconds(15));
+        store.UseSystemTextJsonSerializer();
+        store.ConfigureStore(o =>
+        {
+            o.TablePrefix = QuartzTablePrefix;
+            o.SchemaProvisioning = SchemaProvisioning.Validate;
+        });
+    }
+
     private static void Schedule(IQuartzBuilder q, ServeSetup setup)
     {
         var serve = setup.Options.Serve;
         if (serve.Scheduler == "sqlserver")
         {
-            // Clustered: every instance shares the job store, and each trigger fires on one instance only. The tables are
-            // migration V003 (schemas/sqlserver), applied with the audit schema; Quartz only validates them at start.
-            q.UsePersistentStore(store =>
-            {
-                store.UseSqlServer(serve.SchedulerConnection ?? setup.Options.Audit.Connection);
-                store.UseClustering(c => c.CheckinInterval = TimeSpan.FromSeconds(15));
-                store.UseSystemTextJsonSerializer();
-                store.ConfigureStore(o =>
-                {
-                    o.TablePrefix = QuartzTablePrefix;
-                    o.SchemaProvisioning = SchemaProvisioning.Validate;
-                });
-            });
+            q.UsePersistentStore(store => UseClusteredSqlServer(store, serve.SchedulerConnection ?? setup.Options.Audit.Connection));
         }
         else
         {
