@@ -41,6 +41,14 @@ public class SambaDc : IAsyncDisposable
     protected SambaDc(string defaultHost) =>
         Host = Environment.GetEnvironmentVariable("RESPOND_TEST_SAMBA_IP") is { Length: > 0 } ip ? ip : defaultHost;
 
+    private SambaDc(string host, bool exactly) => Host = exactly ? host : throw new ArgumentException("use the other constructor", nameof(exactly));
+
+    /// <summary>
+    /// A DC on exactly <paramref name="host"/>, whatever RESPOND_TEST_SAMBA_IP says: for a test that stops and restarts
+    /// its DC, which must never be one another test assembly shares.
+    /// </summary>
+    public static SambaDc At(string host) => new(host, exactly: true);
+
     /// <summary>The loopback address the DC listens on; RESPOND_TEST_SAMBA_IP (e.g. 127.0.0.2) moves it.</summary>
     public string Host { get; }
 
@@ -90,6 +98,54 @@ public class SambaDc : IAsyncDisposable
     {
         var (code, output) = await RunAsync("samba-tool", [.. arguments, "-s", SmbConf], null, TimeSpan.FromMinutes(1), cancellationToken);
         return code == 0 ? output : throw new InvalidOperationException($"samba-tool {string.Join(' ', arguments)} exited {code}: {output}");
+    }
+
+    /// <summary>
+    /// SIGKILLs the DC's samba process (found by the PID its start recorded, checked to be samba and this DC's), the way a
+    /// crashed or powered-off DC stops: no goodbye on open connections. Returns when LDAPS refuses connections, or throws
+    /// after <paramref name="deadline"/>.
+    /// </summary>
+    public async Task KillAsync(TimeSpan deadline, CancellationToken cancellationToken)
+    {
+        var pid = int.Parse(File.ReadAllText(Path.Combine(Folder, "samba.pid")).Trim(), System.Globalization.CultureInfo.InvariantCulture);
+        var own = File.ReadAllText(Path.Combine(Folder, "run", "samba.pid")).Trim();
+        var exe = new FileInfo($"/proc/{pid}/exe").LinkTarget ?? "";
+        if (!exe.EndsWith("/samba", StringComparison.Ordinal) || own != pid.ToString(System.Globalization.CultureInfo.InvariantCulture))
+        {
+            throw new InvalidOperationException($"pid {pid} is not the samba of {Folder} (exe '{exe}', its pid file says '{own}'); not killing it");
+        }
+
+        using (var process = Process.GetProcessById(pid)) process.Kill();
+        using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        limit.CancelAfter(deadline);
+        using var poll = new PeriodicTimer(TimeSpan.FromMilliseconds(20));
+        while (await AcceptsAsync(limit.Token))
+        {
+            if (!await poll.WaitForNextTickAsync(limit.Token)) break;
+        }
+    }
+
+    /// <summary>Starts samba again on the same database after <see cref="KillAsync"/> (tests/samba/restart-samba-dc.sh) and returns when LDAPS answers a bind.</summary>
+    public async Task RestartAsync(CancellationToken cancellationToken)
+    {
+        var (code, output) = await RunAsync("bash", [Script("restart-samba-dc.sh"), Folder, AdminPassword],
+            new Dictionary<string, string> { ["MAX_RUNTIME"] = "2400", ["READY_TIMEOUT"] = "90" }, TimeSpan.FromMinutes(3), cancellationToken);
+        if (code != 0) throw new InvalidOperationException($"tests/samba/restart-samba-dc.sh exited {code}: {output}");
+    }
+
+    /// <summary>Whether something accepts TCP connections on the DC's LDAPS port.</summary>
+    public async Task<bool> AcceptsAsync(CancellationToken cancellationToken)
+    {
+        using var client = new System.Net.Sockets.TcpClient();
+        try
+        {
+            await client.ConnectAsync(System.Net.IPAddress.Parse(Host), Port, cancellationToken);
+            return true;
+        }
+        catch (System.Net.Sockets.SocketException)
+        {
+            return false;
+        }
     }
 
     public async ValueTask DisposeAsync()
