@@ -113,6 +113,7 @@ public sealed partial class SqlServerAuditStore : IAuditStore, ResponseEngine.In
             var recordedAt = new DateTimeOffset(_time.GetUtcNow().UtcTicks, TimeSpan.Zero);
             var record = new AuditRecord(sequence, recordedAt, entry, previousHash, AuditRecord.ComputeHash(sequence, recordedAt, entry, previousHash));
             await connection.ExecuteAsync(new CommandDefinition(SqlServerStatements.Insert, SqlServerAuditRow.InsertParameters(record), transaction, CommandTimeoutSeconds, cancellationToken: cancellationToken));
+            await WriteAnchorAsync(connection, transaction, record.Sequence, record.Hash, cancellationToken);
             await transaction.CommitAsync(cancellationToken);
             return record;
         }

@@ -155,6 +155,7 @@ public sealed partial class SqliteAuditStore
                 }
             }
 
+            await WriteAnchorAsync(connection, transaction, sequence, previousHash).ConfigureAwait(false);
             transaction.Commit();
             Interlocked.Increment(ref _commits);
 

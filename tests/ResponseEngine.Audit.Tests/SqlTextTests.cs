@@ -159,12 +159,14 @@ public partial class SqlTextTests
         var batches = string.Join("\n", SqlServerMigrations.All.SelectMany(m => m.Batches()));
         batches.Should().Contain("CREATE ROLE respond_writer");
         grants.Where(g => g.Verb == "GRANT" && g.Target == "dbo.audit_log").Select(g => g.Permission).Should().BeEquivalentTo(["INSERT", "SELECT"]);
-        grants.Where(g => g.Verb == "GRANT" && g.Grantee == "respond_writer" && g.Target is not ("dbo.inbox" or "dbo.poller_cursor")).Select(g => g.Permission).Should().OnlyContain(p => p == "INSERT" || p == "SELECT");
+        grants.Where(g => g.Verb == "GRANT" && g.Grantee == "respond_writer" && g.Target is not ("dbo.inbox" or "dbo.poller_cursor" or "dbo.audit_anchor")).Select(g => g.Permission).Should().OnlyContain(p => p == "INSERT" || p == "SELECT");
 
         // Quartz's clustered job store (V003) manages its own rows; its role is respond_scheduler, never the writer's.
         grants.Where(g => g.Target.StartsWith("dbo.QRTZ_", StringComparison.Ordinal)).Should().OnlyContain(g => g.Verb == "GRANT" && g.Grantee == "respond_scheduler");
         grants.Where(g => g.Grantee == "respond_scheduler").Should().OnlyContain(g => g.Target.StartsWith("dbo.QRTZ_", StringComparison.Ordinal), "the scheduler's role reaches nothing of the trail or the inbox");
         grants.Where(g => g.Verb == "GRANT" && g.Target is "dbo.inbox" or "dbo.poller_cursor").Select(g => g.Permission).Should().OnlyContain(p => p == "INSERT" || p == "SELECT" || p == "UPDATE");
+        grants.Where(g => g.Verb == "GRANT" && g.Target == "dbo.audit_anchor").Select(g => g.Permission).Should().BeEquivalentTo(["INSERT", "SELECT", "UPDATE"], "the one anchor row is replaced on each append");
+        grants.Where(g => g.Verb == "DENY" && g.Target == "dbo.audit_anchor").Select(g => g.Permission).Should().Contain(["DELETE", "ALTER"]);
         grants.Where(g => g.Verb == "DENY" && g.Target == "dbo.inbox").Select(g => g.Permission).Should().Contain(["DELETE", "ALTER"], "a received finding is never removed");
         grants.Where(g => g.Verb == "DENY" && g.Target == "dbo.audit_log").Select(g => g.Permission).Should().Contain(["UPDATE", "DELETE", "ALTER"]);
     }
@@ -187,7 +189,7 @@ public partial class SqlTextTests
             delete => delete.Should().Contain("BEFORE DELETE ON audit_log").And.Contain("RAISE(ABORT"));
     }
 
-    private static IList<ParseError> Parse(string sql, out TSqlFragment fragment)
+    internal static IList<ParseError> Parse(string sql, out TSqlFragment fragment)
     {
         var parser = new TSql160Parser(initialQuotedIdentifiers: true);
         using var reader = new StringReader(sql);

@@ -127,18 +127,26 @@ internal static class AuditCommand
     private static Command Verify(CliContext context)
     {
         var config = EngineHost.Config();
-        var command = new Command("verify", "Recompute the hash chain of the whole trail; any row changed by hand breaks it.\nExit code 0 intact, 1 broken.\n\nExamples:\n  respond audit verify") { config };
+        var command = new Command("verify", "Recompute the hash chain of the whole trail; any row changed by hand breaks it. With an audit key\n(RESPOND_AUDIT_KEY_FILE or RESPOND_AUDIT_KEY) also check the signed anchor of the tail: rows cut off the\nend, or rows written without the key, are reported.\nExit code 0 intact, 1 broken.\n\nExamples:\n  respond audit verify") { config };
         command.SetAction(async (parse, token) => await WithStoreAsync(context, parse.GetValue(config), async store =>
         {
             var result = await store.VerifyAsync(token);
-            if (result.Intact)
+            if (!result.Intact)
             {
-                context.Output.WriteLine($"audit trail intact: {result.RowsChecked} rows, hash chain verified");
+                context.Output.WriteLine($"audit trail BROKEN at row #{result.FirstBadSequence}: {result.Problem} ({result.RowsChecked} rows checked)");
+                return ExitCodes.Failed;
+            }
+
+            context.Output.WriteLine($"audit trail intact: {result.RowsChecked} rows, hash chain verified");
+            if (EngineHost.AuditKey() is not { } key)
+            {
+                context.Output.WriteLine($"anchor not checked: no audit key ({AuditAnchorKey.FileVariable} or {AuditAnchorKey.Variable}), so rows cut off the end would go unnoticed");
                 return ExitCodes.Ok;
             }
 
-            context.Output.WriteLine($"audit trail BROKEN at row #{result.FirstBadSequence}: {result.Problem} ({result.RowsChecked} rows checked)");
-            return ExitCodes.Failed;
+            var anchor = await AuditAnchorVerifier.VerifyAsync(store, key, token);
+            context.Output.WriteLine(anchor.Holds ? $"anchor holds: {anchor.Message}" : $"audit trail BROKEN: {anchor.Message}");
+            return anchor.Holds ? ExitCodes.Ok : ExitCodes.Failed;
         }, token));
         return command;
     }

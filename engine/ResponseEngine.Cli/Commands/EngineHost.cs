@@ -43,6 +43,7 @@ internal static class EngineHost
             : new SqliteAuditStore(options.Audit.Connection, time);
         try
         {
+            if (store is IAnchoredAuditStore anchored) anchored.AnchorKey = AuditKey();
             await store.InitializeAsync(cancellationToken);
             return store;
         }
@@ -50,6 +51,19 @@ internal static class EngineHost
         {
             await store.DisposeAsync();
             throw;
+        }
+    }
+
+    /// <summary>The audit anchor key from RESPOND_AUDIT_KEY_FILE or RESPOND_AUDIT_KEY, or null; an unusable key stops the command (exit 2).</summary>
+    public static AuditAnchorKey? AuditKey()
+    {
+        try
+        {
+            return AuditAnchorKey.FromEnvironment(Environment.GetEnvironmentVariable);
+        }
+        catch (AuditKeyException e)
+        {
+            throw new CliInputException(e.Message);
         }
     }
 
