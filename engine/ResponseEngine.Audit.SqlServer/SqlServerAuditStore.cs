@@ -153,6 +153,7 @@ public sealed partial class SqlServerAuditStore : IAuditStore, ResponseEngine.In
                 previousHash = record.Hash;
             }
 
+            await WriteAnchorAsync(connection, transaction, sequence, previousHash, cancellationToken);
             await transaction.CommitAsync(cancellationToken);
             return records;
         }

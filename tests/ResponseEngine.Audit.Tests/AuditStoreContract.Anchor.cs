@@ -40,6 +40,20 @@ public abstract partial class AuditStoreContract
     }
 
     [Fact]
+    public async Task Anchor_AppendMany_SignsTheLastRowOfTheBatch()
+    {
+        var store = await KeyedStoreAsync(Key);
+        await AppendAsync(store, 1);
+
+        var batch = await store.AppendManyAsync([Entry(), Entry(AuditStatus.Succeeded), Entry(AuditStatus.Skipped)], Ct);
+
+        var anchor = await ((IAnchoredAuditStore)store).ReadAnchorAsync(Ct);
+        anchor!.Sequence.Should().Be(batch[^1].Sequence);
+        anchor.Hash.Trim().Should().Be(batch[^1].Hash.Trim());
+        (await AuditAnchorVerifier.VerifyAsync(store, Key, Ct)).Holds.Should().BeTrue();
+    }
+
+    [Fact]
     public async Task Anchor_LastRowDeletedByHand_ChainStillIntactButTheAnchorReportsTruncation()
     {
         var store = await KeyedStoreAsync(Key);
