@@ -7,7 +7,7 @@ namespace ResponseEngine.Reliability.Tests.Security;
 
 /// <summary>
 /// Distinctive secrets — an Okta API token (right and wrong), an AD bind password, a SQL Server connection-string
-/// password — are configured the documented ways (environment variables named in respond.yaml, RESPOND__ overrides),
+/// password, the audit anchor key — are configured the documented ways (environment variables named in respond.yaml, RESPOND__ overrides),
 /// the CLI does real work with them (Okta over HTTP against the emulated org; AD and SQL Server unreachable, so their
 /// errors are printed), and every output is scanned for them: stdout and stderr of every command, the plan in every
 /// format, the audit database file, its exports, and every other file the commands left in the folder.
@@ -18,8 +18,9 @@ public sealed class SecretLeakTests
     private const string WrongOktaToken = "S3cr3t-wrong-okta-token-e41d";
     private const string AdPassword = "S3cr3t-ad-bind-pw-51c2e8";
     private const string SqlPassword = "S3cr3t-sql-pw-9d0b71";
+    private const string AuditKey = "S3cr3t-audit-anchor-key-0c5e7a91b2d4f6a8c0e2";
 
-    private static readonly string[] Secrets = [OktaToken, WrongOktaToken, AdPassword, SqlPassword];
+    private static readonly string[] Secrets = [OktaToken, WrongOktaToken, AdPassword, SqlPassword, AuditKey];
 
     [Fact]
     public async Task EveryOutput_OfCommandsUsingSecrets_NeverContainsThem()
@@ -48,7 +49,7 @@ public sealed class SecretLeakTests
                 max_retries: 1
               ad:
                 kind: ldap
-                server: 127.0.0.4
+                server: 127.0.0.254
                 port: 636
                 base_dn: DC=test,DC=local
                 bind_dn: svc-respond@test.local
@@ -56,7 +57,10 @@ public sealed class SecretLeakTests
                 timeout_seconds: 2
                 retry_attempts: 1
             """);
-        var environment = new Dictionary<string, string> { ["RESPOND_OKTA_API_TOKEN"] = OktaToken, ["RESPOND_AD_PASSWORD"] = AdPassword };
+        var environment = new Dictionary<string, string>
+        {
+            ["RESPOND_OKTA_API_TOKEN"] = OktaToken, ["RESPOND_AD_PASSWORD"] = AdPassword, [Audit.AuditAnchorKey.Variable] = AuditKey,
+        };
         var results = new List<Respond.Result>
         {
             await Respond.RunAsync(folder.Path, environment, "validate"),
@@ -76,6 +80,8 @@ public sealed class SecretLeakTests
 
         // The token really was used: the org changed through it.
         server.Effects.Should().NotBeEmpty(string.Join("\n", results));
+        // The audit key really was used: verify checked the anchor it signed.
+        results.Single(r => r.Command == "audit verify").Output.Should().Contain("anchor holds");
 
         // A wrong token (401), and a SQL Server audit store whose connection string carries a password (unreachable).
         var wrong = new Dictionary<string, string>(environment) { ["RESPOND_OKTA_API_TOKEN"] = WrongOktaToken };
