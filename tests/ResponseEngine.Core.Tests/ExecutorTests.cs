@@ -197,6 +197,54 @@ public class ExecutorTests
     }
 
     [Fact]
+    public async Task Execute_AnswerLostAfterTheChange_ReadBackConfirms_IsSucceeded()
+    {
+        _ad.AfterApply = _ => throw new ConnectorException("connection reset by peer", transient: true);
+
+        var summary = await ExecuteAsync(Rules(), Findings("user1"));
+
+        summary.Results.Should().ContainSingle().Which.Status.Should().Be(AuditStatus.Succeeded);
+        _store.Rows.Single(r => r.Entry.Status == AuditStatus.Succeeded).Entry.Reason.Should().Contain("reading it back confirmed the change");
+        _ad.IsDisabled("id-user1").Should().BeTrue();
+    }
+
+    [Fact]
+    public async Task Execute_TransientFailureBeforeTheChange_ReadBackSaysNotInPlace_IsFailed()
+    {
+        _ad.BeforeApply = _ => throw new ConnectorException("connection reset by peer", transient: true);
+
+        var summary = await ExecuteAsync(Rules(), Findings("user1"));
+
+        summary.Results.Should().ContainSingle().Which.Status.Should().Be(AuditStatus.Failed);
+        _ad.IsDisabled("id-user1").Should().BeFalse();
+    }
+
+    [Fact]
+    public async Task Execute_AnswerLostAndReadBackFails_IsOutcomeUnknownNeverFailed()
+    {
+        // The directory went away after taking the change: the trail must not say `failed` about a change in place.
+        _ad.AfterApply = _ => throw new ConnectorException("connection reset by peer", transient: true);
+        _ad.BeforeVerify = _ => throw new ConnectorException("cannot reach the domain controller", transient: true);
+
+        var summary = await ExecuteAsync(Rules(), Findings("user1"));
+
+        summary.Results.Should().ContainSingle().Which.Status.Should().Be(AuditStatus.TimedOut);
+        var outcome = _store.Rows.Single(r => r.Entry.IntentSequence is not null).Entry;
+        outcome.Error.Should().Contain("connection reset by peer").And.Contain("cannot reach the domain controller").And.Contain("the outcome is unknown");
+        _ad.IsDisabled("id-user1").Should().BeTrue("the change did land");
+        summary.AnyFailed.Should().BeTrue("an unknown outcome still makes the run exit 1");
+
+        // The next run reads the live state first: the change is in place, so it is a no-op, never a second apply.
+        _ad.AfterApply = null;
+        _ad.BeforeVerify = null;
+        _time.Advance(TimeSpan.FromDays(2));
+        var applies = _ad.Calls.Count(c => c.StartsWith("apply", StringComparison.Ordinal));
+        var again = await ExecuteAsync(Rules(), Findings("user1"));
+        again.Results.Should().OnlyContain(r => r.Status != AuditStatus.Succeeded && r.Status != AuditStatus.Failed);
+        _ad.Calls.Count(c => c.StartsWith("apply", StringComparison.Ordinal)).Should().Be(applies);
+    }
+
+    [Fact]
     public async Task Execute_DryRun_WritesDryRunRowsAndTouchesNothing()
     {
         var summary = await ExecuteAsync(Rules(extra: "limits: { max_per_hour: 2 }"), Findings("user1", "user2", "user3"), dryRun: true);

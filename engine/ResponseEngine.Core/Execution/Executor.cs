@@ -305,10 +305,17 @@ public sealed class Executor : IDisposable
             {
                 // A timeout or a dropped connection may hide a call that acted: read back before recording a failure, so the
                 // trail never says failed about a change that is in place (nor holds back its undo).
-                if (await ConfirmedAsync(connector, request, cancellationToken))
+                var lost = e is ConnectorException ? e.Message : "no answer in time";
+                switch (await ConfirmedAsync(connector, request, cancellationToken))
                 {
-                    return OutcomeAsync(decision, intent, AuditStatus.Succeeded, state.PriorState,
-                        $"the directory's answer was lost ({(e is ConnectorException ? e.Message : "no answer in time")}); reading it back confirmed the change");
+                    case (true, _):
+                        return OutcomeAsync(decision, intent, AuditStatus.Succeeded, state.PriorState,
+                            $"the directory's answer was lost ({lost}); reading it back confirmed the change");
+                    case (null, var readError) when e is ConnectorException:
+                        // Neither the answer nor a read-back: the change may be in place. Recording `failed` would be a claim the
+                        // trail cannot back; the outcome is unknown, and the next run reads the live state before any retry.
+                        return OutcomeAsync(decision, intent, AuditStatus.TimedOut, state.PriorState,
+                            $"the directory's answer was lost ({lost}) and reading it back failed ({readError}); the outcome is unknown; a later run reads the live state before any retry");
                 }
 
                 throw;
@@ -330,22 +337,25 @@ public sealed class Executor : IDisposable
         }
     }
 
-    /// <summary>Whether the change reads back as done, within a fresh action timeout; a failed read is "not confirmed".</summary>
-    private async Task<bool> ConfirmedAsync(IConnector connector, ActionRequest request, CancellationToken cancellationToken)
+    /// <summary>
+    /// Whether the change reads back as done, within a fresh action timeout: true or false when the directory answered;
+    /// null, with the reason, when the read-back itself failed (the outcome stays unknown).
+    /// </summary>
+    private async Task<(bool? Done, string? Error)> ConfirmedAsync(IConnector connector, ActionRequest request, CancellationToken cancellationToken)
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(_run.Options.ActionTimeout);
         try
         {
-            return await connector.VerifyAsync(request, timeout.Token);
+            return (await connector.VerifyAsync(request, timeout.Token), null);
         }
-        catch (ConnectorException)
+        catch (ConnectorException e)
         {
-            return false;
+            return (null, e.Message);
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
-            return false;
+            return (null, $"no answer within {_run.Options.ActionTimeout.TotalSeconds:0} s");
         }
     }
 

@@ -23,6 +23,9 @@ public sealed class FakeConnector(Provider provider, DirectorySnapshot directory
     /// <summary>Called once ApplyAsync has changed the state, e.g. to die before the outcome is written.</summary>
     public Func<ActionRequest, Task>? AfterApply { get; set; }
 
+    /// <summary>Called at the start of VerifyAsync (the executor's read-back), e.g. to fail as a directory that went away.</summary>
+    public Func<ActionRequest, Task>? BeforeVerify { get; set; }
+
     public bool IsDisabled(string id) => _disabled.GetValueOrDefault(id, !directory.Users.First(u => u.Id == id).Enabled);
 
     public Task<IdentityLookup> ResolveAsync(Subject subject, CancellationToken cancellationToken)
@@ -53,13 +56,16 @@ public sealed class FakeConnector(Provider provider, DirectorySnapshot directory
         if (AfterApply is not null) await AfterApply(request);
     }
 
-    public Task<bool> VerifyAsync(ActionRequest request, CancellationToken cancellationToken) =>
-        Task.FromResult(request.Action.Name switch
+    public async Task<bool> VerifyAsync(ActionRequest request, CancellationToken cancellationToken)
+    {
+        if (BeforeVerify is not null) await BeforeVerify(request);
+        return request.Action.Name switch
         {
             "disable_user" or "deactivate_user" => IsDisabled(request.Target.Id),
             "enable_user" => !IsDisabled(request.Target.Id),
             _ => true,
-        });
+        };
+    }
 
     public Task RestoreAsync(ActionRequest request, string priorState, CancellationToken cancellationToken)
     {
