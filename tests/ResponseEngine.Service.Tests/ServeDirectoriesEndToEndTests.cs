@@ -154,6 +154,16 @@ public sealed class ServeDirectoriesEndToEndTests(ServeSambaDc dc)
             + "\n--- graph ---\n" + string.Join('\n', d.Graph.Requests.Select(r => $"{r.Method} {GraphEmulator.Decode(r.Path)}?{r.Query} {r.Status}"));
     }
 
+    /// <summary>/readyz asks each configured connector for a lookup: with the real connectors, each must answer.</summary>
+    private static async Task ShouldBeReadyAsync(ServeProcess serve, params string[] providers)
+    {
+        using var http = new HttpClient();
+        using var response = await http.GetAsync(new Uri(serve.Url, "/readyz"), Ct);
+        var report = System.Text.Json.Nodes.JsonNode.Parse(await response.Content.ReadAsStringAsync(Ct))!;
+        response.StatusCode.Should().Be(HttpStatusCode.OK, report.ToJsonString());
+        foreach (var provider in providers) report["connectors"]![provider]!["reachable"]!.GetValue<bool>().Should().BeTrue(report.ToJsonString());
+    }
+
     private static bool EntraContained(Directories d) => d.Graph.Change(t => !t.Users[d.EntraUser.Id].AccountEnabled && !t.Groups[d.EntraGroup.Id].Members.Contains(d.EntraUser.Id));
 
     private static bool OktaContained(Directories d) => d.Okta.Org.Inspect(d.OktaUserId) is { OktaStatus: "SUSPENDED", SessionsRevokedAt: not null };
@@ -179,6 +189,7 @@ public sealed class ServeDirectoriesEndToEndTests(ServeSambaDc dc)
         await ServeWorkspace.Eventually(async () => (await d.Workspace.InboxAsync(Ct)).Completed == 2, Deadline, "both findings are done", () => serve.Log);
         await ShouldBeAuditedAsync(d.Workspace, ("entra", "revoke_group"), ("entra", "disable_user"), ("okta", "revoke_sessions"), ("okta", "disable_user"));
         EntraSignedInForReal(d);
+        await ShouldBeReadyAsync(serve, "entra", "okta");
         d.Graph.Requests.Should().Contain(r => r.Method == "DELETE" && GraphEmulator.Decode(r.Path).Contains($"/groups/{d.EntraGroup.Id}/members/{d.EntraUser.Id}/$ref", StringComparison.Ordinal));
         d.Okta.Org.Requests.Should().Contain(r => r.Method == "POST" && r.RawPath == $"/api/v1/users/{d.OktaUserId}/lifecycle/suspend" && r.AuthScheme == "SSWS");
     }
@@ -224,5 +235,6 @@ public sealed class ServeDirectoriesEndToEndTests(ServeSambaDc dc)
         await ShouldBeAuditedAsync(d.Workspace, ("entra", "revoke_group"), ("entra", "disable_user"), ("okta", "revoke_sessions"), ("okta", "disable_user"),
             ("ad", "revoke_group"), ("ad", "disable_user"));
         EntraSignedInForReal(d);
+        await ShouldBeReadyAsync(serve, "entra", "okta", "ad");
     }
 }
