@@ -96,6 +96,32 @@ public class ConfigLoaderTests
         load.Diagnostics[0].Hint.Should().Be("did you mean 'store'?");
     }
 
+    [Theory]
+    [InlineData("execution:\n  action_timeout: 60s\n  reconcile_after: 2m\n", 3, "'execution.reconcile_after' (2m) must be longer than twice 'execution.action_timeout' (1m)")]
+    [InlineData("execution:\n  action_timeout: 3m\n", 2, "'execution.reconcile_after' (5m) must be longer than twice 'execution.action_timeout' (3m)")]
+    public void Load_ReconcileAfterWithinTwoActionTimeouts_IsRefusedWhereItIsWritten(string yaml, int line, string message)
+    {
+        // The reconciler would otherwise close an intent whose action (and its read-back) may still be running.
+        using var temp = new TempDirectory();
+        var file = temp.Write("respond.yaml", yaml);
+
+        var load = ConfigLoader.Load(file, NoEnvironment);
+
+        load.Options.Should().BeNull();
+        var error = load.Diagnostics.Should().ContainSingle().Which;
+        (error.Code, error.Location.Line).Should().Be((DiagnosticCodes.InvalidValue, line));
+        error.Message.Should().StartWith(message);
+        error.Hint.Should().StartWith("raise reconcile_after above");
+    }
+
+    [Fact]
+    public void Load_Defaults_ReconcileOnlyAfterTwoActionTimeouts()
+    {
+        var options = ConfigLoader.Load(null, NoEnvironment).Options!;
+
+        options.ReconcileAfter.Should().BeGreaterThan(2 * options.ActionTimeout);
+    }
+
     [Fact]
     public void Load_BadEnvironmentValue_NamesTheVariable()
     {

@@ -117,7 +117,7 @@ public sealed class ServeDirectoriesEndToEndTests(ServeSambaDc dc)
 
                 // The workspace's 2 s suits the local directory; a real connector's action (a sign-in, an LDAP bind on a
                 // loaded machine) can outlast it, and the reconciler would close an intent whose action is still in flight.
-                ["RESPOND__EXECUTION__RECONCILE_AFTER"] = "2m",
+                ["RESPOND__EXECUTION__RECONCILE_AFTER"] = "3m",
             },
         };
     }

@@ -61,7 +61,7 @@ public sealed class ServeWorkspace : IDisposable
             guards:
               breaker: {"{"} threshold: 100000 {"}"}
               rate_limits: {"{"} global_per_hour: 100000 {"}"}
-            execution: {"{"} reconcile_after: 2s {"}"}
+            execution: {"{"} action_timeout: 10s, reconcile_after: 21s {"}"}
             serve:
               inbox: {"{"} batch_size: 25, lease: 20s, poll_interval: 200ms {"}"}
               reconcile_every: 2s

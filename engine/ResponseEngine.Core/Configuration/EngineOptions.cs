@@ -114,8 +114,11 @@ public sealed record EngineOptions
 
     public TimeSpan ActionTimeout { get; init; } = TimeSpan.FromSeconds(60);
 
-    /// <summary>An intent older than this without an outcome is taken as interrupted and reconciled at start-up.</summary>
-    public TimeSpan ReconcileAfter { get; init; } = TimeSpan.FromMinutes(2);
+    /// <summary>
+    /// An intent older than this without an outcome is taken as interrupted and reconciled. It must exceed twice
+    /// <see cref="ActionTimeout"/> (an action, then its read-back after a lost answer), so an action in flight is never reconciled under itself.
+    /// </summary>
+    public TimeSpan ReconcileAfter { get; init; } = TimeSpan.FromMinutes(5);
 
     /// <summary>The `serve` section: webhook, inbox processor, rule reload, schedules and pollers.</summary>
     public ServeOptions Serve { get; init; } = new();
