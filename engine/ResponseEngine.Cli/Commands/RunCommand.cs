@@ -93,6 +93,12 @@ internal static class RunCommand
                 context.Error.WriteLine($"respond: stopped: the audit trail could not be written, so no further action was taken: {e.Message}");
                 return ExitCodes.Failed;
             }
+            catch (System.Data.Common.DbException e)
+            {
+                // A guard's read of the trail failed (the database went away mid-run): no decision can be guarded without it.
+                context.Error.WriteLine($"respond: stopped: the audit trail could not be read, so no further action was taken: {e.Message}");
+                return ExitCodes.Failed;
+            }
         }
     }
 

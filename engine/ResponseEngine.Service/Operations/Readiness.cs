@@ -54,7 +54,7 @@ public sealed class Readiness(ServeSetup setup, RuleSetHolder rules, StoreHealth
             await setup.Inbox.CountAsync(cancellationToken);
             return health.State is { Reachable: false, Error: { } error } ? (false, error) : (true, null);
         }
-        catch (Exception e) when (e is AuditWriteException or System.Data.Common.DbException or IOException or InvalidOperationException or TimeoutException)
+        catch (Exception e) when (StoreHealth.IsStoreFault(e))
         {
             return (false, e.Message);
         }

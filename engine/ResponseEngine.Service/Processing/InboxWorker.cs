@@ -58,13 +58,21 @@ public sealed class InboxWorker(ServeSetup setup, RuleSetHolder rules, InboxSign
             {
                 break;
             }
-            catch (Exception e) when (e is AuditWriteException or TimeoutException or IOException or InvalidOperationException)
+            catch (Exception e) when (StoreHealth.IsStoreFault(e))
             {
                 // Fail closed: nothing more runs until the store answers; the batch's items stay in the inbox.
                 health.Fault(e.Message, setup.Time.GetUtcNow());
                 backoff = backoff == TimeSpan.Zero ? TimeSpan.FromMilliseconds(250) : TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, LongestBackoff.Ticks));
                 log.LogError("execution stopped (fail closed): {Message}; retrying in {Backoff}", e.Message, backoff);
                 await TryReleaseAsync();
+                continue;
+            }
+            catch (Exception e) when (!stoppingToken.IsCancellationRequested)
+            {
+                // Anything else (a connector's unexpected exception, a bug) must not end the service: the batch's intents are
+                // durable and reconciled, its items come back when their lease ends, and the loop backs off and goes on.
+                backoff = backoff == TimeSpan.Zero ? TimeSpan.FromSeconds(1) : TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, LongestBackoff.Ticks));
+                log.LogCritical(e, "inbox batch failed unexpectedly; its items return when their lease ends; retrying in {Backoff}", backoff);
                 continue;
             }
 
@@ -89,7 +97,7 @@ public sealed class InboxWorker(ServeSetup setup, RuleSetHolder rules, InboxSign
         {
             await ReconcileJob.ReconcileAsync(setup, log, cancellationToken);
         }
-        catch (Exception e) when (e is AuditWriteException or TimeoutException or IOException or InvalidOperationException)
+        catch (Exception e) when (StoreHealth.IsStoreFault(e))
         {
             log.LogError("reconciliation at start failed: {Message}; the scheduled reconciler will retry", e.Message);
         }
@@ -114,7 +122,7 @@ public sealed class InboxWorker(ServeSetup setup, RuleSetHolder rules, InboxSign
         {
             await setup.Inbox.ReleaseAsync(setup.Instance, CancellationToken.None);
         }
-        catch (AuditWriteException)
+        catch (Exception e) when (StoreHealth.IsStoreFault(e))
         {
             // The store is away; the leases expire on their own.
         }

@@ -1,3 +1,5 @@
+using ResponseEngine.Audit;
+
 namespace ResponseEngine.Service.Processing;
 
 /// <summary>Whether the audit store answered the last time the service used it; /readyz reports it and execution stops while it does not.</summary>
@@ -13,6 +15,14 @@ public sealed class StoreHealth
             lock (_lock) return _state;
         }
     }
+
+    /// <summary>
+    /// Whether an exception means the audit store did not answer — a failed write, or a read that could not open or query
+    /// the database (a provider's DbException: SQLite's file gone, SQL Server away). Execution stops on it (fail closed)
+    /// and resumes when the store answers; it must never end the service.
+    /// </summary>
+    public static bool IsStoreFault(Exception e) =>
+        e is AuditWriteException or System.Data.Common.DbException or TimeoutException or IOException or InvalidOperationException;
 
     public void Ok()
     {

@@ -17,7 +17,7 @@ public sealed class ReconcileQuartzJob(ServeSetup setup, StoreHealth health, ILo
         {
             await ReconcileJob.ReconcileAsync(setup, log, cancellationToken);
         }
-        catch (Exception e) when (e is AuditWriteException or TimeoutException or IOException or InvalidOperationException)
+        catch (Exception e) when (StoreHealth.IsStoreFault(e))
         {
             health.Fault(e.Message, setup.Time.GetUtcNow());
             log.LogError("reconciler: the audit store is not reachable: {Message}", e.Message);
