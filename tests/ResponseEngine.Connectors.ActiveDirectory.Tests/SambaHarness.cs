@@ -26,7 +26,7 @@ public sealed class SambaHarness : ConnectorHarness
     {
         Dc = dc;
         Ou = ou;
-        Admin = Connect(dc, SambaDc.AdminUpn, SambaDc.AdminPassword);
+        Admin = dc.Connect();
         PasswordFile = _secrets.Write("ad-password", SambaDc.AdminPassword + "\n");
         AdConnector = Create(BaseDn: ou);
     }
@@ -123,31 +123,13 @@ public sealed class SambaHarness : ConnectorHarness
     {
         try
         {
-            using var connection = Connect(Dc, user, password);
+            using var connection = Dc.Connect(user, password);
             return true;
         }
         catch (LdapException e) when (e.ErrorCode == 49)
         {
             return false;
         }
-    }
-
-    public static LdapConnection Connect(SambaDc dc, string user, string password)
-    {
-        ArgumentNullException.ThrowIfNull(dc);
-        var connection = new LdapConnection(new LdapDirectoryIdentifier(dc.Host, dc.Port, false, false), new NetworkCredential(user, password), AuthType.Basic);
-        connection.SessionOptions.ProtocolVersion = 3;
-        connection.SessionOptions.SecureSocketLayer = true;
-        connection.SessionOptions.ReferralChasing = ReferralChasingOptions.None;
-        if (!OperatingSystem.IsWindows())
-        {
-            connection.SessionOptions.TrustedCertificatesDirectory = dc.TrustDirectory;
-            connection.SessionOptions.StartNewTlsSessionContext();
-        }
-
-        connection.Timeout = TimeSpan.FromSeconds(20);
-        connection.Bind();
-        return connection;
     }
 
     /// <summary>Straight from LDAP as Administrator, not through the connector: what the contract compares.</summary>

@@ -26,7 +26,7 @@ public sealed class SambaOu : IDisposable
     {
         Dc = dc;
         Dn = dn;
-        _admin = Connect(dc);
+        _admin = dc.Connect();
         Add(dn, ("objectClass", "organizationalUnit"));
     }
 
@@ -86,22 +86,5 @@ public sealed class SambaOu : IDisposable
         }
 
         _admin.SendRequest(request);
-    }
-
-    private static LdapConnection Connect(SambaDc dc)
-    {
-        var connection = new LdapConnection(new LdapDirectoryIdentifier(dc.Host, dc.Port, false, false), new NetworkCredential(SambaDc.AdminUpn, SambaDc.AdminPassword), AuthType.Basic);
-        connection.SessionOptions.ProtocolVersion = 3;
-        connection.SessionOptions.SecureSocketLayer = true;
-        connection.SessionOptions.ReferralChasing = ReferralChasingOptions.None;
-        if (!OperatingSystem.IsWindows())
-        {
-            connection.SessionOptions.TrustedCertificatesDirectory = dc.TrustDirectory;
-            connection.SessionOptions.StartNewTlsSessionContext();
-        }
-
-        connection.Timeout = TimeSpan.FromSeconds(20);
-        connection.Bind();
-        return connection;
     }
 }

@@ -52,7 +52,7 @@ public sealed class LdapServerStopTests(StoppableDcFixture fixture) : IClassFixt
     public async Task Run_DcKilledMidRun_EveryDecisionFinalWithinRetryBudgetAndRerunAfterRestartCompletesOnce()
     {
         await Dc.RequireAsync(Cancel);
-        using var admin = Connect();
+        using var admin = Dc.Connect(timeout: TimeSpan.FromSeconds(30));
         var ou = $"OU=stop{Guid.NewGuid():N}"[..15] + "," + SambaDc.BaseDn;
         admin.SendRequest(new AddRequest(ou, new DirectoryAttribute("objectClass", "organizationalUnit")));
         var dns = Enumerable.Range(0, Users).Select(i => AddUser(admin, ou, Name(i))).ToList();
@@ -105,7 +105,7 @@ public sealed class LdapServerStopTests(StoppableDcFixture fixture) : IClassFixt
 
         // 2. The DC comes back; the same run again reads the live state and finishes the work, doing nothing twice.
         await Dc.RestartAsync(Cancel);
-        using var admin2 = Connect();
+        using var admin2 = Dc.Connect(timeout: TimeSpan.FromSeconds(30));
         var second = await RunAsync(dir.Path);
         second.ExitCode.Should().Be(0, second.ToString());
 
@@ -266,23 +266,6 @@ public sealed class LdapServerStopTests(StoppableDcFixture fixture) : IClassFixt
     }
 
     private static string Name(int i) => "stop" + i.ToString("D3", CultureInfo.InvariantCulture);
-
-    private LdapConnection Connect()
-    {
-        var connection = new LdapConnection(new LdapDirectoryIdentifier(Dc.Host, Dc.Port, false, false), new NetworkCredential(SambaDc.AdminUpn, SambaDc.AdminPassword), AuthType.Basic);
-        connection.SessionOptions.ProtocolVersion = 3;
-        connection.SessionOptions.SecureSocketLayer = true;
-        connection.SessionOptions.ReferralChasing = ReferralChasingOptions.None;
-        if (!OperatingSystem.IsWindows())
-        {
-            connection.SessionOptions.TrustedCertificatesDirectory = Dc.TrustDirectory;
-            connection.SessionOptions.StartNewTlsSessionContext();
-        }
-
-        connection.Timeout = TimeSpan.FromSeconds(30);
-        connection.Bind();
-        return connection;
-    }
 
     private static string AddUser(LdapConnection admin, string ou, string name)
     {

@@ -1,4 +1,6 @@
 using System.Diagnostics;
+using System.DirectoryServices.Protocols;
+using System.Net;
 using System.Text;
 using Xunit;
 
@@ -64,6 +66,35 @@ public class SambaDc : IAsyncDisposable
     public string TrustDirectory => Path.Combine(Folder, "tls", "trust");
 
     public string SmbConf => Path.Combine(Folder, "etc", "smb.conf");
+
+    /// <summary>
+    /// An LDAPS connection to the DC, bound (as the domain administrator unless another account is given), trusting the DC's
+    /// own CA the way .NET on Linux needs it: TrustedCertificatesDirectory, then a new TLS session context.
+    /// </summary>
+    public LdapConnection Connect(string? user = null, string? password = null, TimeSpan? timeout = null)
+    {
+        var connection = new LdapConnection(new LdapDirectoryIdentifier(Host, Port, false, false), new NetworkCredential(user ?? AdminUpn, password ?? AdminPassword), AuthType.Basic);
+        try
+        {
+            connection.SessionOptions.ProtocolVersion = 3;
+            connection.SessionOptions.SecureSocketLayer = true;
+            connection.SessionOptions.ReferralChasing = ReferralChasingOptions.None;
+            if (!OperatingSystem.IsWindows())
+            {
+                connection.SessionOptions.TrustedCertificatesDirectory = TrustDirectory;
+                connection.SessionOptions.StartNewTlsSessionContext();
+            }
+
+            connection.Timeout = timeout ?? TimeSpan.FromSeconds(20);
+            connection.Bind();
+            return connection;
+        }
+        catch
+        {
+            connection.Dispose();
+            throw;
+        }
+    }
 
     public static bool InCi => Environment.GetEnvironmentVariable("CI") is { } ci && (ci.Equals("true", StringComparison.OrdinalIgnoreCase) || ci == "1");
 
