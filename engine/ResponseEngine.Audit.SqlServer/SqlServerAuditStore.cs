@@ -98,29 +98,7 @@ public sealed partial class SqlServerAuditStore : IAuditStore, ResponseEngine.In
     public async Task<AuditRecord> AppendAsync(AuditEntry entry, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(entry);
-        try
-        {
-            await using var connection = await OpenAsync(cancellationToken);
-            await using var transaction = await connection.BeginTransactionAsync(IsolationLevel.ReadCommitted, cancellationToken);
-            var tail = await connection.QuerySingleOrDefaultAsync<ChainTail>(new CommandDefinition(
-                SqlServerStatements.LockAndSelectLast,
-                new { Resource = SqlServerStatements.AppendLockResource, TimeoutMs = WriteTimeoutMs },
-                transaction,
-                CommandTimeoutSeconds,
-                cancellationToken: cancellationToken));
-            var sequence = (tail?.Sequence ?? 0) + 1;
-            var previousHash = tail?.Hash.Trim() ?? AuditRecord.GenesisHash;
-            var recordedAt = new DateTimeOffset(_time.GetUtcNow().UtcTicks, TimeSpan.Zero);
-            var record = new AuditRecord(sequence, recordedAt, entry, previousHash, AuditRecord.ComputeHash(sequence, recordedAt, entry, previousHash));
-            await connection.ExecuteAsync(new CommandDefinition(SqlServerStatements.Insert, SqlServerAuditRow.InsertParameters(record), transaction, CommandTimeoutSeconds, cancellationToken: cancellationToken));
-            await WriteAnchorAsync(connection, transaction, record.Sequence, record.Hash, cancellationToken);
-            await transaction.CommitAsync(cancellationToken);
-            return record;
-        }
-        catch (Exception ex) when (IsStoreFault(ex) && !cancellationToken.IsCancellationRequested)
-        {
-            throw new AuditWriteException($"audit store {Name}: could not append a '{entry.Status.Name()}' row: {ex.Message}", ex);
-        }
+        return (await AppendInOneTransactionAsync([entry], $"a '{entry.Status.Name()}' row", cancellationToken))[0];
     }
 
     /// <inheritdoc />
@@ -130,6 +108,15 @@ public sealed partial class SqlServerAuditStore : IAuditStore, ResponseEngine.In
         ArgumentNullException.ThrowIfNull(entries);
         if (entries.Count == 0) return [];
         foreach (var entry in entries) ArgumentNullException.ThrowIfNull(entry, nameof(entries));
+        return await AppendInOneTransactionAsync(entries, $"{entries.Count} rows in one transaction", cancellationToken);
+    }
+
+    /// <summary>
+    /// Appends the entries in one transaction under the append applock: reads the tail once, links each row to the one
+    /// before, signs the new tail's anchor, commits. <paramref name="what"/> names the rows in the error.
+    /// </summary>
+    private async Task<AuditRecord[]> AppendInOneTransactionAsync(IReadOnlyList<AuditEntry> entries, string what, CancellationToken cancellationToken)
+    {
         try
         {
             await using var connection = await OpenAsync(cancellationToken);
@@ -159,7 +146,7 @@ public sealed partial class SqlServerAuditStore : IAuditStore, ResponseEngine.In
         }
         catch (Exception ex) when (IsStoreFault(ex) && !cancellationToken.IsCancellationRequested)
         {
-            throw new AuditWriteException($"audit store {Name}: could not append {entries.Count} rows in one transaction: {ex.Message}", ex);
+            throw new AuditWriteException($"audit store {Name}: could not append {what}: {ex.Message}", ex);
         }
     }
 
