@@ -5,6 +5,7 @@ using ResponseEngine.Connectors.Local;
 using ResponseEngine.Execution;
 using ResponseEngine.Findings;
 using ResponseEngine.Identities;
+using ResponseEngine.TestKit.Fakes;
 
 namespace ResponseEngine.Benchmarks.Executor;
 
@@ -90,9 +91,9 @@ public class ExecutorBenchmarks
         return store;
     }
 
-    private MemoryAuditStore Memory()
+    private InMemoryAuditStore Memory()
     {
-        var store = new MemoryAuditStore(Workload.Time);
+        var store = new InMemoryAuditStore(Workload.Time);
         _stores.Add(store);
         return store;
     }

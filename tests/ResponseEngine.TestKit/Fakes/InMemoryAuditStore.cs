@@ -91,7 +91,13 @@ public sealed class InMemoryAuditStore(TimeProvider time) : IAuditStore
         return ValueTask.CompletedTask;
     }
 
-    private List<AuditRecord> Filter(AuditQuery q) => [.. Rows.Where(r =>
+    /// <summary>A linear scan under the lock, like an unindexed table (the benchmarks use this store to isolate guard cost from SQLite).</summary>
+    private List<AuditRecord> Filter(AuditQuery q)
+    {
+        lock (_rows) return Matching(q);
+    }
+
+    private List<AuditRecord> Matching(AuditQuery q) => [.. _rows.Where(r =>
         (q.AfterSequence is null || r.Sequence > q.AfterSequence) &&
         (q.Since is null || r.RecordedAt >= q.Since) &&
         (q.RunId is null || r.Entry.RunId == q.RunId) &&
