@@ -4,13 +4,7 @@ using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Server.Kestrel.Https;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 
 namespace ResponseEngine.TestKit.Graph;
 
@@ -75,15 +69,9 @@ public sealed class EntraLoginEmulator : IAsyncDisposable
         Directory.CreateDirectory(folder);
         var emulator = new EntraLoginEmulator(time, folder);
         var certificate = emulator.IssueCertificates();
-        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { EnvironmentName = "Production" });
-        builder.Logging.ClearProviders();
-        builder.WebHost.UseKestrel(options => options.Listen(IPAddress.Loopback, 0, listen => listen.UseHttps(new HttpsConnectionAdapterOptions { ServerCertificate = certificate })));
-        var app = builder.Build();
-        app.Run(emulator.HandleAsync);
-        await app.StartAsync(cancellationToken).ConfigureAwait(false);
-        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        var (app, address) = await LoopbackServer.StartAsync(emulator.HandleAsync, certificate, cancellationToken).ConfigureAwait(false);
         emulator._app = app;
-        emulator.AuthorityHost = new Uri(address.TrimEnd('/') + "/");
+        emulator.AuthorityHost = new Uri(address + "/");
         return emulator;
     }
 

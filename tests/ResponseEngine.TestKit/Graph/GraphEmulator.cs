@@ -4,13 +4,8 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 using ResponseEngine.Findings;
 using ResponseEngine.Identities;
 using ResponseEngine.TestKit.Connectors;
@@ -89,15 +84,9 @@ public sealed partial class GraphEmulator : IAsyncDisposable
     {
         ArgumentNullException.ThrowIfNull(time);
         var emulator = new GraphEmulator(time);
-        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { EnvironmentName = "Production" });
-        builder.Logging.ClearProviders();
-        builder.WebHost.UseKestrel(options => options.Listen(IPAddress.Loopback, 0));
-        var app = builder.Build();
-        app.Run(emulator.HandleAsync);
-        await app.StartAsync(cancellationToken).ConfigureAwait(false);
-        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        var (app, address) = await LoopbackServer.StartAsync(emulator.HandleAsync, cancellationToken: cancellationToken).ConfigureAwait(false);
         emulator._app = app;
-        emulator.BaseUrl = new Uri(address.TrimEnd('/') + "/v1.0");
+        emulator.BaseUrl = new Uri(address + "/v1.0");
         return emulator;
     }
 

@@ -1,12 +1,6 @@
-using System.Net;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 
 namespace ResponseEngine.TestKit.Okta;
 
@@ -37,15 +31,9 @@ public sealed class OktaEmulatorServer : IAsyncDisposable
     public static async Task<OktaEmulatorServer> StartAsync(TimeProvider time, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(time);
-        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { EnvironmentName = "Production" });
-        builder.Logging.ClearProviders();
-        builder.WebHost.UseKestrel(options => options.Listen(IPAddress.Loopback, 0));
-        var app = builder.Build();
         OktaEmulatorServer? server = null;
-        app.Run(context => server!.ForwardAsync(context));
-        await app.StartAsync(cancellationToken).ConfigureAwait(false);
-        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        server = new OktaEmulatorServer(app, new OktaEmulator(time, new Uri(address.TrimEnd('/') + "/")));
+        var (app, address) = await LoopbackServer.StartAsync(context => server!.ForwardAsync(context), cancellationToken: cancellationToken).ConfigureAwait(false);
+        server = new OktaEmulatorServer(app, new OktaEmulator(time, new Uri(address + "/")));
         return server;
     }
 
