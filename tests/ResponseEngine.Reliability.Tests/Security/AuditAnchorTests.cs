@@ -63,7 +63,7 @@ public sealed class AuditAnchorTests(KeyedTrailFixture trail) : IClassFixture<Ke
     {
         var copy = Copy("cut");
         var last = Scalar(copy, "SELECT MAX(sequence) FROM audit_log");
-        Execute(copy, $"DELETE FROM audit_log WHERE sequence > {last - 3};");
+        TrailEdits.Execute(copy, $"DELETE FROM audit_log WHERE sequence > {last - 3};");
 
         var result = await VerifyAsync(copy, trail.Environment);
 
@@ -78,7 +78,7 @@ public sealed class AuditAnchorTests(KeyedTrailFixture trail) : IClassFixture<Ke
     {
         var copy = Copy("cut-no-key");
         var last = Scalar(copy, "SELECT MAX(sequence) FROM audit_log");
-        Execute(copy, $"DELETE FROM audit_log WHERE sequence > {last - 3};");
+        TrailEdits.Execute(copy, $"DELETE FROM audit_log WHERE sequence > {last - 3};");
 
         var result = await VerifyAsync(copy, new Dictionary<string, string>());
 
@@ -91,7 +91,7 @@ public sealed class AuditAnchorTests(KeyedTrailFixture trail) : IClassFixture<Ke
     {
         var copy = Copy("forge");
         var last = Scalar(copy, "SELECT MAX(sequence) FROM audit_log");
-        Execute(copy, $"""
+        TrailEdits.Execute(copy, $"""
             DELETE FROM audit_log WHERE sequence > {last - 2};
             UPDATE audit_anchor SET sequence = {last - 2}, hash = (SELECT hash FROM audit_log WHERE sequence = {last - 2});
             """);
@@ -113,22 +113,7 @@ public sealed class AuditAnchorTests(KeyedTrailFixture trail) : IClassFixture<Ke
         (result.Output + result.Error).Should().Contain("audit key").And.Contain("at least 32").And.NotContain("short\n");
     }
 
-    private string Copy(string name)
-    {
-        var folder = Path.Combine(trail.Folder.Path, name);
-        Directory.CreateDirectory(folder);
-        SqliteConnection.ClearAllPools();
-        using (var source = new SqliteConnection($"Data Source={trail.Database}"))
-        using (var target = new SqliteConnection($"Data Source={Path.Combine(folder, "respond.db")}"))
-        {
-            source.Open();
-            target.Open();
-            source.BackupDatabase(target);
-        }
-
-        SqliteConnection.ClearAllPools();
-        return folder;
-    }
+    private string Copy(string name) => TrailEdits.Copy(trail.Database, trail.Folder.Path, name);
 
     private static long Scalar(string folder, string sql)
     {
@@ -137,19 +122,6 @@ public sealed class AuditAnchorTests(KeyedTrailFixture trail) : IClassFixture<Ke
         using var command = connection.CreateCommand();
         command.CommandText = sql;
         return (long)command.ExecuteScalar()!;
-    }
-
-    private static void Execute(string folder, string sql)
-    {
-        using (var connection = new SqliteConnection($"Data Source={Path.Combine(folder, "respond.db")}"))
-        {
-            connection.Open();
-            using var command = connection.CreateCommand();
-            command.CommandText = "DROP TRIGGER IF EXISTS audit_log_no_update; DROP TRIGGER IF EXISTS audit_log_no_delete; " + sql;
-            command.ExecuteNonQuery();
-        }
-
-        SqliteConnection.ClearAllPools();
     }
 
     private static Task<Respond.Result> VerifyAsync(string folder, IReadOnlyDictionary<string, string> environment) =>

@@ -49,7 +49,7 @@ public sealed class AuditTamperTests(AuditTrailFixture trail) : IClassFixture<Au
     public async Task Verify_RowEdited_FailsNamingTheRow(string column, string value)
     {
         var copy = Copy("edit-" + column);
-        Execute(copy, $"UPDATE audit_log SET {column} = {value} WHERE sequence = 5;");
+        TrailEdits.Execute(copy, $"UPDATE audit_log SET {column} = {value} WHERE sequence = 5;");
         var result = await VerifyAsync(copy);
         result.ExitCode.Should().Be(1, result.ToString());
         result.Output.Should().Contain("BROKEN at row #5").And.Contain("changed after it was written");
@@ -59,7 +59,7 @@ public sealed class AuditTamperTests(AuditTrailFixture trail) : IClassFixture<Au
     public async Task Verify_RowDeleted_FailsNamingTheGap()
     {
         var copy = Copy("delete");
-        Execute(copy, "DELETE FROM audit_log WHERE sequence = 7;");
+        TrailEdits.Execute(copy, "DELETE FROM audit_log WHERE sequence = 7;");
         var result = await VerifyAsync(copy);
         result.ExitCode.Should().Be(1, result.ToString());
         result.Output.Should().Contain("BROKEN at row #7").And.Contain("row 7 is missing");
@@ -69,7 +69,7 @@ public sealed class AuditTamperTests(AuditTrailFixture trail) : IClassFixture<Au
     public async Task Verify_RowsSwapped_FailsNamingTheFirst()
     {
         var copy = Copy("reorder");
-        Execute(copy, """
+        TrailEdits.Execute(copy, """
             UPDATE audit_log SET sequence = -3 WHERE sequence = 3;
             UPDATE audit_log SET sequence = 3 WHERE sequence = 4;
             UPDATE audit_log SET sequence = 4 WHERE sequence = -3;
@@ -83,41 +83,13 @@ public sealed class AuditTamperTests(AuditTrailFixture trail) : IClassFixture<Au
     public async Task Verify_RowForgedWithAValidLookingHash_FailsNamingIt()
     {
         var copy = Copy("forge");
-        Execute(copy, "UPDATE audit_log SET hash = previous_hash, error = NULL WHERE sequence = 9;");
+        TrailEdits.Execute(copy, "UPDATE audit_log SET hash = previous_hash, error = NULL WHERE sequence = 9;");
         var result = await VerifyAsync(copy);
         result.ExitCode.Should().Be(1, result.ToString());
         result.Output.Should().Contain("BROKEN at row #9");
     }
 
-    private string Copy(string name)
-    {
-        var folder = Path.Combine(trail.Folder.Path, name);
-        Directory.CreateDirectory(folder);
-        SqliteConnection.ClearAllPools();
-        using (var source = new SqliteConnection($"Data Source={trail.Database}"))
-        using (var target = new SqliteConnection($"Data Source={Path.Combine(folder, "respond.db")}"))
-        {
-            source.Open();
-            target.Open();
-            source.BackupDatabase(target);
-        }
-
-        SqliteConnection.ClearAllPools();
-        return folder;
-    }
-
-    private static void Execute(string folder, string sql)
-    {
-        using (var connection = new SqliteConnection($"Data Source={Path.Combine(folder, "respond.db")}"))
-        {
-            connection.Open();
-            using var command = connection.CreateCommand();
-            command.CommandText = "DROP TRIGGER IF EXISTS audit_log_no_update; DROP TRIGGER IF EXISTS audit_log_no_delete; " + sql;
-            command.ExecuteNonQuery();
-        }
-
-        SqliteConnection.ClearAllPools();
-    }
+    private string Copy(string name) => TrailEdits.Copy(trail.Database, trail.Folder.Path, name);
 
     private static Task<Respond.Result> VerifyAsync(string folder) => Respond.RunAsync(folder, new Dictionary<string, string>(), "audit", "verify");
 }
