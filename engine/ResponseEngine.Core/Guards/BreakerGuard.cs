@@ -1,4 +1,5 @@
 using ResponseEngine.Audit;
+using ResponseEngine.Configuration;
 using ResponseEngine.Execution;
 using ResponseEngine.Planning;
 
@@ -31,7 +32,7 @@ public sealed class BreakerGuard : IExecutionGuard
         count += run.NotInStore.Count(d => d.Action?.Destructive == true); // this run's intents not written yet (all of them in a dry run)
         if (count < options.Threshold) return decision;
 
-        var reason = $"{count} destructive actions within {DedupeGuard.Format(options.Window)} reached the threshold of {options.Threshold}";
+        var reason = $"{count} destructive actions within {DurationText.Format(options.Window)} reached the threshold of {options.Threshold}";
         if (!run.DryRun)
         {
             await run.AppendAsync(run.Entry(AuditStatus.BreakerOpened) with { Guard = Name, Reason = reason }, cancellationToken);

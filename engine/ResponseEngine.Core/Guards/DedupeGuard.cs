@@ -1,4 +1,5 @@
 using ResponseEngine.Audit;
+using ResponseEngine.Configuration;
 using ResponseEngine.Execution;
 using ResponseEngine.Findings;
 using ResponseEngine.Planning;
@@ -71,15 +72,10 @@ public sealed class DedupeGuard : IExecutionGuard
             var inRun = run.Passed.Any(d => d.Rule.Id == decision.Rule.Id && d.Identity?.Id == identity.Id && d.ActionName == decision.ActionName);
             if (recent > 0 || inRun)
             {
-                return decision.Refuse(Verdict.Skip, "cooldown", $"rule acted on this account within its {Format(cooldown)} cooldown");
+                return decision.Refuse(Verdict.Skip, "cooldown", $"rule acted on this account within its {DurationText.Format(cooldown)} cooldown");
             }
         }
 
         return decision;
     }
-
-    internal static string Format(TimeSpan span) =>
-        span.TotalDays >= 2 && span.TotalDays == Math.Floor(span.TotalDays) ? $"{span.TotalDays:0}d"
-        : span.TotalHours >= 1 && span.TotalHours == Math.Floor(span.TotalHours) ? $"{span.TotalHours:0}h"
-        : $"{span.TotalMinutes:0}m";
 }

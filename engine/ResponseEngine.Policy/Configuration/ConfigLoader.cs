@@ -1,7 +1,6 @@
 using System.Collections;
 using System.Collections.Frozen;
 using System.Collections.Immutable;
-using System.Globalization;
 using ResponseEngine.Configuration;
 using ResponseEngine.Diagnostics;
 using ResponseEngine.Findings;
@@ -227,8 +226,8 @@ public static class ConfigLoader
                 && (execution.Scalar("reconcile_after", false) ?? execution.Scalar("action_timeout", false)) is { } at)
             {
                 bag.Error(DiagnosticCodes.InvalidValue, at.Location,
-                    $"'execution.reconcile_after' ({Span(options.ReconcileAfter)}) must be longer than twice 'execution.action_timeout' ({Span(options.ActionTimeout)}): an action and the read-back after a lost answer may take that long, and the reconciler would close an intent whose action is still in flight",
-                    $"raise reconcile_after above {Span(2 * options.ActionTimeout)}, or lower action_timeout");
+                    $"'execution.reconcile_after' ({DurationText.Format(options.ReconcileAfter)}) must be longer than twice 'execution.action_timeout' ({DurationText.Format(options.ActionTimeout)}): an action and the read-back after a lost answer may take that long, and the reconciler would close an intent whose action is still in flight",
+                    $"raise reconcile_after above {DurationText.Format(2 * options.ActionTimeout)}, or lower action_timeout");
             }
         }
 
@@ -353,12 +352,6 @@ public static class ConfigLoader
 
         return reader.Strings(key, required: false, allowEmpty: true) is { } items ? [.. items.Select(i => i.Value)] : null;
     }
-
-    /// <summary>A duration as respond.yaml writes it: 90s, 2m, 1h.</summary>
-    private static string Span(TimeSpan t) =>
-        t.TotalMinutes < 1 || t.Seconds != 0 || t.Milliseconds != 0 ? string.Create(CultureInfo.InvariantCulture, $"{t.TotalSeconds:0.###}s")
-        : t.TotalHours >= 1 && t.Minutes == 0 ? string.Create(CultureInfo.InvariantCulture, $"{t.TotalHours:0}h")
-        : string.Create(CultureInfo.InvariantCulture, $"{t.TotalMinutes:0}m");
 
     private static TimeSpan? Duration(MappingReader reader, string key, DiagnosticBag bag)
     {
