@@ -100,11 +100,7 @@ public sealed class LocalDirectoryConnector : IConnector, IDirectoryExport
     {
         ArgumentException.ThrowIfNullOrEmpty(groupOrRole);
         var loaded = await _directory.LoadAsync(cancellationToken);
-        var holders = loaded.Snapshot.Users
-            .Where(u => u.Provider == Provider && u.Enabled && (u.IsMemberOf(groupOrRole) || u.HasRole(groupOrRole)))
-            .Select(u => u.Id)
-            .Order(StringComparer.Ordinal);
-        return new CriticalSet(Provider, groupOrRole, [.. holders]);
+        return CriticalSet.From(Provider, groupOrRole, loaded.Snapshot.Graph(Provider));
     }
 
     private LocalAction Check(ActionRequest request)

@@ -1,6 +1,7 @@
 using System.Collections.Immutable;
 using ResponseEngine.Findings;
 using ResponseEngine.Identities;
+using ResponseEngine.Identities.Privilege;
 
 namespace ResponseEngine.Actions;
 
@@ -75,6 +76,18 @@ public abstract class ActionDefinition
     /// <summary>Checks the target against the action's preconditions, narrowing parameters to what applies.</summary>
     public virtual PreconditionResult CheckPreconditions(Identity identity, ActionParameters parameters, PrivilegedPolicy policy) =>
         PreconditionResult.Allow(parameters);
+
+    /// <summary>
+    /// What the action does to the privilege graph (users taken out, direct edges cut): declared by the action so that
+    /// lockout protection and pending intents never guess it from the action's name. Nothing, for actions that remove no privilege.
+    /// </summary>
+    public virtual ImmutableArray<GraphEdit> Effect(string targetId, ActionParameters parameters) => [];
+
+    /// <summary>
+    /// The account as it will be once the action has taken effect, so that later decisions of the same run (and of the
+    /// plan) check their preconditions on it rather than on the state read before this one.
+    /// </summary>
+    public virtual Identity Expected(Identity identity, ActionParameters parameters) => identity;
 
     public bool Supports(Provider provider) => Providers.Contains(provider);
 

@@ -2,6 +2,7 @@ using System.Collections.Immutable;
 using ResponseEngine.Actions;
 using ResponseEngine.Findings;
 using ResponseEngine.Identities;
+using ResponseEngine.Identities.Privilege;
 
 namespace ResponseEngine.Execution;
 
@@ -18,7 +19,27 @@ public sealed record ActionRequest(ActionDefinition Action, ActionParameters Par
 public sealed record TargetState(bool AlreadyDone, string PriorState, string? Description = null);
 
 /// <summary>Enabled holders of a critical group or role, counted live for lockout protection.</summary>
-public sealed record CriticalSet(Provider Provider, string Name, ImmutableArray<string> EnabledMemberIds);
+/// <param name="EnabledMemberIds">Enabled effective holders by every path (nesting, AD primary group, group-held roles, PIM active; never eligible), break-glass accounts included.</param>
+public sealed record CriticalSet(Provider Provider, string Name, ImmutableArray<string> EnabledMemberIds)
+{
+    /// <summary>The node the set is in <see cref="Graph"/>: the group's id for a group, the role name for a role.</summary>
+    public string? SetNode { get; init; }
+
+    /// <summary>Every principal with a path to the set and the edges on those paths (direct facts; the graph computes the closure).</summary>
+    public PrivilegeGraph? Graph { get; init; }
+
+    /// <summary>The set as a graph shows it: its holders are the graph's enabled effective holders, so the two cannot disagree.</summary>
+    public static CriticalSet From(Provider provider, string name, PrivilegeGraph graph)
+    {
+        ArgumentNullException.ThrowIfNull(graph);
+        var node = graph.Node(name);
+        return new CriticalSet(provider, name, [.. graph.EffectiveHolders(node, countBreakGlass: true).Order(StringComparer.Ordinal)])
+        {
+            SetNode = node,
+            Graph = graph,
+        };
+    }
+}
 
 /// <summary>
 /// An adapter for one directory. Connectors know nothing of rules, guards, dry-run or audit: the executor decides

@@ -1,6 +1,7 @@
 using System.Collections.Frozen;
 using System.Collections.Immutable;
 using ResponseEngine.Findings;
+using ResponseEngine.Identities.Privilege;
 
 namespace ResponseEngine.Identities;
 
@@ -13,6 +14,7 @@ public sealed class DirectorySnapshot : IIdentityResolver
     private readonly Dictionary<(Provider, string), Identity> _byId = new(ProviderKeyComparer.Instance);
     private readonly Dictionary<(Provider, string), List<Identity>> _byName = new(ProviderKeyComparer.Instance);
     private readonly Dictionary<(Provider, string), Group> _groups = new(ProviderKeyComparer.Instance);
+    private readonly Dictionary<Provider, PrivilegeGraph> _graphs = [];
 
     public DirectorySnapshot(IEnumerable<Identity> users, IEnumerable<Group> groups, DateTimeOffset? generatedAt = null)
     {
@@ -70,7 +72,21 @@ public sealed class DirectorySnapshot : IIdentityResolver
         : subject.Id is not null ? $"id '{subject.Id}'"
         : $"name '{subject.Name}'";
 
-    /// <summary>Builds identities from raw entries: resolves group nesting and computes the privileged flag.</summary>
+    /// <summary>The privilege graph of one provider's accounts and groups, built once and kept: lockout counts and the privileged flag read it.</summary>
+    public PrivilegeGraph Graph(Provider provider)
+    {
+        lock (_graphs)
+        {
+            if (!_graphs.TryGetValue(provider, out var graph))
+            {
+                _graphs[provider] = graph = EffectivePrivilege.Graph(provider, Users, Groups);
+            }
+
+            return graph;
+        }
+    }
+
+    /// <summary>Builds identities from raw entries: resolves nesting, primary groups and group-held roles, and computes the privileged flag.</summary>
     public static DirectorySnapshot Build(IEnumerable<UserEntry> users, IEnumerable<Group> groups, PrivilegedPolicy policy, DateTimeOffset? generatedAt = null)
     {
         var groupIndex = new Dictionary<(Provider, string), Group>(ProviderKeyComparer.Instance);
@@ -82,32 +98,27 @@ public sealed class DirectorySnapshot : IIdentityResolver
             };
         }
 
-        var closureCache = new Dictionary<(Provider, string), FrozenSet<string>>(ProviderKeyComparer.Instance);
-        var identities = new List<Identity>();
+        var direct = new List<Identity>();
         foreach (var user in users)
         {
-            var direct = user.Groups.Select(name => groupIndex.GetValueOrDefault((user.Provider, name))
-                ?? new Group(user.Provider, name, name) { Privileged = policy.IsPrivilegedGroup(user.Provider, name) }).ToImmutableArray();
-            var transitive = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
-            foreach (var group in direct)
-            {
-                transitive.UnionWith(Closure(group, groupIndex, closureCache));
-            }
-
+            Group Lookup(string name) => groupIndex.GetValueOrDefault((user.Provider, name))
+                ?? new Group(user.Provider, name, name) { Privileged = policy.IsPrivilegedGroup(user.Provider, name) };
+            var names = user.PrimaryGroup is { } primary && !user.Groups.Contains(primary, StringComparer.OrdinalIgnoreCase)
+                ? user.Groups.Append(primary)
+                : user.Groups;
             var roles = user.Roles.ToImmutableArray();
-            identities.Add(new Identity(user.Provider, user.Id, user.Name)
+            direct.Add(new Identity(user.Provider, user.Id, user.Name)
             {
                 Upn = user.Upn,
                 Email = user.Email,
                 DisplayName = user.DisplayName ?? user.Name,
                 Enabled = user.Enabled,
                 Guest = user.Guest,
-                Groups = direct,
-                TransitiveGroups = transitive.ToFrozenSet(StringComparer.OrdinalIgnoreCase),
+                Groups = [.. names.Select(Lookup)],
+                PrimaryGroup = user.PrimaryGroup,
                 Roles = roles,
-                RoleSet = roles.ToFrozenSet(StringComparer.OrdinalIgnoreCase),
-                Privileged = policy.IsPrivileged(user.Provider, transitive, roles),
-                GlobalAdmin = policy.IsGlobalAdminLevel(user.Provider, roles),
+                DirectRoles = roles,
+                EligibleRoles = [.. user.EligibleRoles],
                 Tags = [.. user.Tags],
                 PasswordMustChange = user.PasswordMustChange,
                 RandomPasswordSetAt = user.RandomPasswordSetAt,
@@ -119,26 +130,12 @@ public sealed class DirectorySnapshot : IIdentityResolver
             });
         }
 
-        return new DirectorySnapshot(identities, groupIndex.Values, generatedAt);
-    }
-
-    private static FrozenSet<string> Closure(Group start, Dictionary<(Provider, string), Group> index, Dictionary<(Provider, string), FrozenSet<string>> cache)
-    {
-        var key = (start.Provider, start.Name);
-        if (cache.TryGetValue(key, out var cached)) return cached;
-        var seen = new HashSet<string>(StringComparer.OrdinalIgnoreCase) { start.Name };
-        var queue = new Queue<Group>([start]);
-        while (queue.Count > 0)
-        {
-            var group = queue.Dequeue();
-            foreach (var parentName in group.MemberOf)
-            {
-                if (!seen.Add(parentName)) continue;
-                if (index.TryGetValue((group.Provider, parentName), out var parent)) queue.Enqueue(parent);
-            }
-        }
-
-        return cache[key] = seen.ToFrozenSet(StringComparer.OrdinalIgnoreCase);
+        var graphs = direct.Select(u => u.Provider).Distinct()
+            .ToDictionary(p => p, p => EffectivePrivilege.Graph(p, direct, groupIndex.Values));
+        var identities = direct.Select(u => EffectivePrivilege.Project(u, graphs[u.Provider], policy)).ToList();
+        var snapshot = new DirectorySnapshot(identities, groupIndex.Values, generatedAt);
+        foreach (var (provider, graph) in graphs) snapshot._graphs[provider] = graph;
+        return snapshot;
     }
 }
 
@@ -157,7 +154,14 @@ public sealed record UserEntry(Provider Provider, string Id, string Name)
 
     public IReadOnlyList<string> Groups { get; init; } = [];
 
+    /// <summary>Active roles assigned to the account itself; roles held through groups come from the groups.</summary>
     public IReadOnlyList<string> Roles { get; init; } = [];
+
+    /// <summary>The AD primary group's name (from primaryGroupID).</summary>
+    public string? PrimaryGroup { get; init; }
+
+    /// <summary>PIM-eligible roles: reported, not counted.</summary>
+    public IReadOnlyList<string> EligibleRoles { get; init; } = [];
 
     public IReadOnlyList<string> Tags { get; init; } = [];
 

@@ -19,6 +19,12 @@ public sealed record Group(Provider Provider, string Id, string Name)
     /// <summary>Groups this group is itself a member of (nesting), by name.</summary>
     public ImmutableArray<string> MemberOf { get; init; } = [];
 
+    /// <summary>Roles the group itself holds (an Entra role-assignable group, an Okta group admin role): every member holds them.</summary>
+    public ImmutableArray<string> Roles { get; init; } = [];
+
+    /// <summary>Entra role-assignable group (isAssignableToRole): the only kind a directory role can be assigned to.</summary>
+    public bool RoleAssignable { get; init; }
+
     public bool Privileged { get; init; }
 }
 
@@ -35,16 +41,34 @@ public sealed record Identity(Provider Provider, string Id, string Name)
 
     public bool Guest { get; init; }
 
-    /// <summary>Direct group memberships.</summary>
+    private readonly ImmutableArray<string> _directRoles;
+
+    /// <summary>Direct group memberships, and the AD primary group (which is not in memberOf but is held all the same).</summary>
     public ImmutableArray<Group> Groups { get; init; } = [];
 
-    /// <summary>Names of every group the account belongs to, directly or through nesting.</summary>
+    /// <summary>Names of every group the account belongs to, directly, through nesting, or as its primary group.</summary>
     public FrozenSet<string> TransitiveGroups { get; init; } = FrozenSet<string>.Empty;
 
-    /// <summary>Active directory roles (Entra) or admin roles (Okta).</summary>
+    /// <summary>The AD primary group's name (primaryGroupID): held like a membership, but revoke_group cannot remove it.</summary>
+    public string? PrimaryGroup { get; init; }
+
+    /// <summary>Active directory roles (Entra) or admin roles (Okta), held directly, through groups, or PIM-active.</summary>
     public ImmutableArray<string> Roles { get; init; } = [];
 
     public FrozenSet<string> RoleSet { get; init; } = FrozenSet<string>.Empty;
+
+    /// <summary>
+    /// Roles assigned to the account itself: what remove_role_assignment can remove. When a connector does not say,
+    /// every role in <see cref="Roles"/> is taken as direct.
+    /// </summary>
+    public ImmutableArray<string> DirectRoles
+    {
+        get => _directRoles.IsDefault ? Roles : _directRoles;
+        init => _directRoles = value;
+    }
+
+    /// <summary>PIM-eligible roles: reported, never counted as held nor as privileged.</summary>
+    public ImmutableArray<string> EligibleRoles { get; init; } = [];
 
     /// <summary>Member, directly or transitively, of a configured privileged group, or holder of a privileged role.</summary>
     public bool Privileged { get; init; }
@@ -81,6 +105,8 @@ public sealed record Identity(Provider Provider, string Id, string Name)
     public bool IsMemberOf(string groupName) => TransitiveGroups.Contains(groupName);
 
     public bool HasRole(string roleName) => RoleSet.Contains(roleName);
+
+    public bool HasDirectRole(string roleName) => DirectRoles.Contains(roleName, StringComparer.OrdinalIgnoreCase);
 
     public Group? DirectGroup(string groupName) =>
         Groups.FirstOrDefault(g => string.Equals(g.Name, groupName, StringComparison.OrdinalIgnoreCase));

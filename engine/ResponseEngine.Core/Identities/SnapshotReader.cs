@@ -13,8 +13,8 @@ public static class SnapshotReader
 {
     private static readonly string[] RootFields = ["$schema", "version", "generated_at", "users", "groups"];
     private static readonly string[] UserFields = ["provider", "id", "name", "upn", "email", "display_name", "enabled", "guest", "groups", "roles", "tags",
-        "password_must_change", "random_password_set_at", "sessions_revoked_at", "last_sign_in_at", "risk_state", "okta_status", "mfa_policies"];
-    private static readonly string[] GroupFields = ["provider", "id", "name", "dynamic", "synced", "okta_type", "member_of"];
+        "password_must_change", "random_password_set_at", "sessions_revoked_at", "last_sign_in_at", "risk_state", "okta_status", "mfa_policies", "primary_group", "eligible_roles"];
+    private static readonly string[] GroupFields = ["provider", "id", "name", "dynamic", "synced", "okta_type", "member_of", "roles", "role_assignable"];
 
     public static SnapshotLoad ReadFile(string path, PrivilegedPolicy policy)
     {
@@ -68,12 +68,34 @@ public static class SnapshotReader
                 var name = ReadString(element, "name", path, locator, bag, required: true);
                 var id = ReadString(element, "id", path, locator, bag, required: false) ?? name;
                 if (provider is null || name is null) continue;
+                var roleAssignable = ReadBool(element, "role_assignable", false, path, locator, bag);
+                var groupRoles = ReadStrings(element, "roles", path, locator, bag);
+                if (roleAssignable && provider != Provider.Entra)
+                {
+                    bag.Error(DiagnosticCodes.DirectoryInvalid, locator.Locate(path + "/role_assignable"),
+                        $"'role_assignable' is an Entra ID group property; this group is {provider.Value.Name()}", "leave 'role_assignable' out");
+                }
+
+                if (groupRoles.Count > 0 && provider == Provider.Ad)
+                {
+                    bag.Error(DiagnosticCodes.DirectoryInvalid, locator.Locate(path + "/roles"),
+                        "an AD group holds no directory roles; privilege in AD comes from the group itself (list it under guards.lockout.critical)",
+                        "leave 'roles' out, or nest the group with 'member_of'");
+                }
+                else if (groupRoles.Count > 0 && provider == Provider.Entra && !roleAssignable)
+                {
+                    bag.Error(DiagnosticCodes.DirectoryInvalid, locator.Locate(path + "/roles"),
+                        "Entra ID assigns directory roles only to role-assignable groups", "add \"role_assignable\": true, as the group has in Entra (isAssignableToRole)");
+                }
+
                 groups.Add(new Group(provider.Value, id!, name)
                 {
                     Dynamic = ReadBool(element, "dynamic", false, path, locator, bag),
                     Synced = ReadBool(element, "synced", false, path, locator, bag),
                     OktaType = ReadString(element, "okta_type", path, locator, bag, required: false),
                     MemberOf = [.. ReadStrings(element, "member_of", path, locator, bag)],
+                    Roles = [.. groupRoles],
+                    RoleAssignable = roleAssignable,
                 });
             }
 
@@ -101,8 +123,24 @@ public static class SnapshotReader
                         "leave 'enabled' out: it follows from okta_status");
                 }
 
+                var primaryGroup = ReadString(element, "primary_group", path, locator, bag, required: false);
+                if (primaryGroup is not null && provider != Provider.Ad)
+                {
+                    bag.Error(DiagnosticCodes.DirectoryInvalid, locator.Locate(path + "/primary_group"),
+                        $"'primary_group' is an AD property (primaryGroupID); this user is {provider.Value.Name()}", "list the group under 'groups' instead");
+                }
+
+                var eligibleRoles = ReadStrings(element, "eligible_roles", path, locator, bag);
+                if (eligibleRoles.Count > 0 && provider != Provider.Entra)
+                {
+                    bag.Error(DiagnosticCodes.DirectoryInvalid, locator.Locate(path + "/eligible_roles"),
+                        $"'eligible_roles' are Entra PIM eligibilities; this user is {provider.Value.Name()}", "leave 'eligible_roles' out");
+                }
+
                 users.Add(new UserEntry(provider.Value, id, name)
                 {
+                    PrimaryGroup = primaryGroup,
+                    EligibleRoles = eligibleRoles,
                     Upn = ReadString(element, "upn", path, locator, bag, required: false),
                     Email = ReadString(element, "email", path, locator, bag, required: false),
                     DisplayName = ReadString(element, "display_name", path, locator, bag, required: false),

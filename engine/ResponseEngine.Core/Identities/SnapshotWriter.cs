@@ -44,6 +44,8 @@ public static class SnapshotWriter
         if (group.Synced) entry["synced"] = true;
         if (group.OktaType is { } type) entry["okta_type"] = type;
         List(entry, "member_of", group.MemberOf);
+        if (group.RoleAssignable) entry["role_assignable"] = true;
+        List(entry, "roles", group.Roles);
         return entry;
     }
 
@@ -59,7 +61,9 @@ public static class SnapshotWriter
         else if (!user.Enabled) entry["enabled"] = false;
         if (user.Guest) entry["guest"] = true;
         List(entry, "groups", user.Groups);
+        Text(entry, "primary_group", user.PrimaryGroup);
         List(entry, "roles", user.Roles);
+        List(entry, "eligible_roles", user.EligibleRoles);
         List(entry, "tags", user.Tags);
         if (user.PasswordMustChange) entry["password_must_change"] = true;
         Time(entry, "random_password_set_at", user.RandomPasswordSetAt);
@@ -86,7 +90,7 @@ public static class SnapshotWriter
         if (sorted.Count > 0) entry[name] = new JsonArray([.. sorted.Select(item => (JsonNode)JsonValue.Create(item))]);
     }
 
-    /// <summary>An identity as the directory reports it, back as a snapshot entry (direct groups, not the closure).</summary>
+    /// <summary>An identity as the directory reports it, back as a snapshot entry (direct groups and roles, not the closure).</summary>
     public static UserEntry Entry(Identity identity)
     {
         ArgumentNullException.ThrowIfNull(identity);
@@ -97,8 +101,10 @@ public static class SnapshotWriter
             DisplayName = identity.DisplayName,
             Enabled = identity.Enabled,
             Guest = identity.Guest,
-            Groups = [.. identity.Groups.Select(g => g.Name)],
-            Roles = identity.Roles,
+            Groups = [.. identity.Groups.Select(g => g.Name).Where(name => !string.Equals(name, identity.PrimaryGroup, StringComparison.OrdinalIgnoreCase))],
+            PrimaryGroup = identity.PrimaryGroup,
+            Roles = identity.DirectRoles,
+            EligibleRoles = identity.EligibleRoles,
             Tags = identity.Tags,
             PasswordMustChange = identity.PasswordMustChange,
             RandomPasswordSetAt = identity.RandomPasswordSetAt,

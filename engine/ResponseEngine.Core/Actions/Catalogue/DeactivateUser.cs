@@ -1,5 +1,7 @@
 using System.Collections.Immutable;
 using ResponseEngine.Findings;
+using ResponseEngine.Identities;
+using ResponseEngine.Identities.Privilege;
 
 namespace ResponseEngine.Actions.Catalogue;
 
@@ -20,4 +22,9 @@ public sealed class DeactivateUser : ActionDefinition
         okta: ["okta.users.manage", "okta.users.read", "okta.groups.read and okta.roles.read (identity lookup)"]);
 
     public override ImmutableArray<string> Preconditions => ["already deactivated: no-op", "lockout protection: never the last active super admins"];
+
+    public override ImmutableArray<GraphEdit> Effect(string targetId, ActionParameters parameters) => [new GraphEdit.Disable(targetId)];
+
+    public override Identity Expected(Identity identity, ActionParameters parameters) =>
+        identity with { Enabled = false, OktaStatus = OktaStatuses.Deprovisioned };
 }

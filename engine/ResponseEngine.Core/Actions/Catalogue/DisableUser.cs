@@ -1,5 +1,7 @@
 using System.Collections.Immutable;
 using ResponseEngine.Findings;
+using ResponseEngine.Identities;
+using ResponseEngine.Identities.Privilege;
 
 namespace ResponseEngine.Actions.Catalogue;
 
@@ -22,4 +24,12 @@ public sealed class DisableUser : ActionDefinition
         okta: ["okta.users.manage", "okta.users.read", "okta.groups.read and okta.roles.read (identity lookup)"]);
 
     public override ImmutableArray<string> Preconditions => ["already disabled or suspended: no-op", "lockout protection: never the last enabled admins"];
+
+    public override ImmutableArray<GraphEdit> Effect(string targetId, ActionParameters parameters) => [new GraphEdit.Disable(targetId)];
+
+    public override Identity Expected(Identity identity, ActionParameters parameters) => identity with
+    {
+        Enabled = false,
+        OktaStatus = identity.Provider == Provider.Okta && identity.OktaStatus != OktaStatuses.Deprovisioned ? OktaStatuses.Suspended : identity.OktaStatus,
+    };
 }

@@ -1,6 +1,8 @@
+using System.Collections.Frozen;
 using System.Collections.Immutable;
 using ResponseEngine.Findings;
 using ResponseEngine.Identities;
+using ResponseEngine.Identities.Privilege;
 
 namespace ResponseEngine.Actions.Catalogue;
 
@@ -27,16 +29,36 @@ public sealed class RemoveRoleAssignment : ActionDefinition
 
     public override ImmutableArray<string> Preconditions =>
     [
-        "only roles the account actively holds; otherwise a no-op",
+        "only roles assigned to the account itself and active; roles held through a group, or only PIM-eligible, are reported",
         "lockout protection: never the last enabled Global Administrators or Privileged Role Administrators",
     ];
 
     public override PreconditionResult CheckPreconditions(Identity identity, ActionParameters parameters, PrivilegedPolicy policy)
     {
-        var held = parameters.Strings("roles").Where(identity.HasRole).ToImmutableArray();
+        var named = parameters.Strings("roles");
+        var held = named.Where(identity.HasDirectRole).ToImmutableArray();
         var narrowed = parameters.With("roles", held);
+        var notes = new List<string>();
+        var viaGroup = named.Where(r => identity.HasRole(r) && !identity.HasDirectRole(r)).ToList();
+        if (viaGroup.Count > 0) notes.Add($"held through a group, not assigned to the account (remove it from the group instead): {string.Join(", ", viaGroup)}");
+        var eligible = named.Where(r => !identity.HasRole(r) && identity.EligibleRoles.Contains(r, StringComparer.OrdinalIgnoreCase)).ToList();
+        if (eligible.Count > 0) notes.Add($"PIM-eligible only, not active: {string.Join(", ", eligible)}");
+        var note = notes.Count > 0 ? string.Join("; ", notes) : null;
         return held.IsEmpty
-            ? PreconditionResult.Refuse(narrowed, $"holds none of {string.Join(", ", parameters.Strings("roles"))}")
-            : PreconditionResult.Allow(narrowed);
+            ? PreconditionResult.Refuse(narrowed, note ?? $"holds none of {string.Join(", ", named)}")
+            : PreconditionResult.Allow(narrowed, note);
+    }
+
+    /// <summary>The user's own Role edges: a role it also holds through a group stays held.</summary>
+    public override ImmutableArray<GraphEdit> Effect(string targetId, ActionParameters parameters) =>
+        [.. parameters.Strings("roles").Select(role => new GraphEdit.RemoveEdge(targetId, role, EdgeKind.Role))];
+
+    public override Identity Expected(Identity identity, ActionParameters parameters)
+    {
+        var removed = parameters.Strings("roles").ToHashSet(StringComparer.OrdinalIgnoreCase);
+        var direct = identity.DirectRoles.Where(r => !removed.Contains(r)).ToImmutableArray();
+        var viaGroups = identity.Roles.Where(r => !identity.HasDirectRole(r));
+        var roles = direct.Concat(viaGroups).ToImmutableArray();
+        return identity with { DirectRoles = direct, Roles = roles, RoleSet = roles.ToFrozenSet(StringComparer.OrdinalIgnoreCase) };
     }
 }

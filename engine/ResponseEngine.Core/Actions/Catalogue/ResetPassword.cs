@@ -1,5 +1,7 @@
 using System.Collections.Immutable;
 using ResponseEngine.Findings;
+using ResponseEngine.Identities;
+using ResponseEngine.Identities.Privilege;
 
 namespace ResponseEngine.Actions.Catalogue;
 
@@ -31,5 +33,27 @@ public sealed class ResetPassword : ActionDefinition
         entra: EntraPermissions.With("User-PasswordProfile.ReadWrite.All", "a privileged role for the app when the target is an admin (e.g. Privileged Authentication Administrator)"),
         okta: ["okta.users.manage", "okta.users.read", "okta.groups.read and okta.roles.read (identity lookup)"]);
 
-    public override ImmutableArray<string> Preconditions => ["lockout protection: never the last enabled admins"];
+    public override ImmutableArray<string> Preconditions =>
+    [
+        "Okta: only ACTIVE users (Okta expires no other user's password; PASSWORD_EXPIRED is a no-op), also when an earlier action of the run suspended or deactivated the user",
+        "lockout protection: never the last enabled admins",
+    ];
+
+    public override PreconditionResult CheckPreconditions(Identity identity, ActionParameters parameters, PrivilegedPolicy policy)
+    {
+        if (identity.Provider != Provider.Okta) return PreconditionResult.Allow(parameters);
+        var status = identity.OktaStatus ?? (identity.Enabled ? OktaStatuses.Active : OktaStatuses.Suspended);
+        return status is OktaStatuses.Active or OktaStatuses.PasswordExpired
+            ? PreconditionResult.Allow(parameters)
+            : PreconditionResult.Refuse(parameters, $"the Okta user is {status}; Okta expires the password of ACTIVE users only");
+    }
+
+    /// <summary>The holder's current password stops working: until it sets a new one, it cannot use what it holds.</summary>
+    public override ImmutableArray<GraphEdit> Effect(string targetId, ActionParameters parameters) => [new GraphEdit.Disable(targetId)];
+
+    public override Identity Expected(Identity identity, ActionParameters parameters) => identity with
+    {
+        PasswordMustChange = true,
+        OktaStatus = identity.Provider == Provider.Okta ? OktaStatuses.PasswordExpired : identity.OktaStatus,
+    };
 }

@@ -1,6 +1,8 @@
+using System.Collections.Frozen;
 using System.Collections.Immutable;
 using ResponseEngine.Findings;
 using ResponseEngine.Identities;
+using ResponseEngine.Identities.Privilege;
 
 namespace ResponseEngine.Actions.Catalogue;
 
@@ -30,6 +32,7 @@ public sealed class RevokeGroup : ActionDefinition
     public override ImmutableArray<string> Preconditions =>
     [
         "only groups the account is a direct member of; otherwise a no-op",
+        "never the AD primary group (primaryGroupID)",
         "never Entra dynamic-membership groups or groups synced from on-premises",
         "Okta: only OKTA_GROUP groups (not APP_GROUP or BUILT_IN)",
         "lockout protection: never strips the last enabled members of a critical group",
@@ -46,6 +49,10 @@ public sealed class RevokeGroup : ActionDefinition
             if (group is null)
             {
                 absent.Add(name);
+            }
+            else if (string.Equals(group.Name, identity.PrimaryGroup, StringComparison.OrdinalIgnoreCase))
+            {
+                refused.Add($"'{group.Name}' is the account's primary group (AD refuses to remove it; set another primaryGroupID first)");
             }
             else if (group.Dynamic)
             {
@@ -73,5 +80,20 @@ public sealed class RevokeGroup : ActionDefinition
         return removable.Count > 0
             ? PreconditionResult.Allow(narrowed, note)
             : PreconditionResult.Refuse(narrowed, note ?? "no groups listed");
+    }
+
+    /// <summary>The user's direct Member edge to each named group: every path through that group is cut.</summary>
+    public override ImmutableArray<GraphEdit> Effect(string targetId, ActionParameters parameters) =>
+        [.. parameters.Strings("groups").Select(group => new GraphEdit.RemoveEdge(targetId, group, EdgeKind.Member))];
+
+    public override Identity Expected(Identity identity, ActionParameters parameters)
+    {
+        var removed = parameters.Strings("groups").Where(g => !string.Equals(g, identity.PrimaryGroup, StringComparison.OrdinalIgnoreCase))
+            .ToHashSet(StringComparer.OrdinalIgnoreCase);
+        var left = identity.Groups.Where(g => !removed.Contains(g.Name)).ToImmutableArray();
+
+        // Still held through another direct group's nesting (one level known here): kept; the lockout count reads the whole graph.
+        var transitive = identity.TransitiveGroups.Where(g => !removed.Contains(g) || left.Any(l => l.MemberOf.Contains(g, StringComparer.OrdinalIgnoreCase)));
+        return identity with { Groups = left, TransitiveGroups = transitive.ToFrozenSet(StringComparer.OrdinalIgnoreCase) };
     }
 }
