@@ -27,7 +27,7 @@ public sealed class ReconcileJobTests : IAsyncLifetime
     private readonly FakeTimeProvider _time = new(Build.Now);
     private readonly TempDirectory _dir = new();
     private readonly FakeConnector _ad;
-    private readonly RuleSet _rules = RuleFiles.Load(RuleFiles.Rule(when: "member_of('Domain Admins')")).RuleSet!;
+    private RuleSet _rules = RuleFiles.Load(RuleFiles.Rule(when: "member_of('Domain Admins')")).RuleSet!;
     private SqliteAuditStore _store = null!;
     private EngineOptions _options = new() { ReconcileAfter = TimeSpan.FromMinutes(2) };
 
@@ -127,6 +127,26 @@ public sealed class ReconcileJobTests : IAsyncLifetime
         var trail = await _store.ReadAsync(new AuditQuery(), Ct);
         trail.Count(r => r.Entry.Status == AuditStatus.Intended).Should().Be(2, "the new decision wrote its own intent first");
         trail.Count(r => r.Entry.Status == AuditStatus.Succeeded).Should().Be(1);
+        (await ReconcileJob.ReconcileAsync(Setup(), NullLogger.Instance, Ct)).Should().Be(0, "nothing is left open");
+    }
+
+    [Fact]
+    public async Task Reconcile_IntentNotInPlaceUnderARuleWithACooldown_RequeuedFindingRunsOnce()
+    {
+        // Every shipped rule has a cooldown: the failed attempt must not count as the rule having acted.
+        _rules = RuleFiles.Load(RuleFiles.Rule(when: "member_of('Domain Admins')", extra: "limits: { cooldown: 24h }")).RuleSet!;
+        _ad.BeforeApply = _ => throw new OperationCanceledException("the process died before the directory call");
+        await CrashThenTakeOverAsync();
+
+        await ReconcileJob.ReconcileAsync(Setup(), NullLogger.Instance, Ct);
+        var again = await Instance("node-b").ProcessOnceAsync(_rules, NewRun, Ct);
+        var once = await Instance("node-b").ProcessOnceAsync(_rules, NewRun, Ct);
+
+        again.Results.Should().ContainSingle().Which.Status.Should().Be(AuditStatus.Succeeded, "the retry is within the cooldown, but the attempt it retries took no effect");
+        once.Leased.Should().Be(0, "the finding is done");
+        Applied("id-da1").Should().Be(2, "node A's call that died before it took effect, and the retry's");
+        _ad.IsDisabled("id-da1").Should().BeTrue();
+        (await _store.OpenIntentsAsync(Ct)).Should().BeEmpty();
         (await ReconcileJob.ReconcileAsync(Setup(), NullLogger.Instance, Ct)).Should().Be(0, "nothing is left open");
     }
 

@@ -8,12 +8,18 @@ namespace ResponseEngine.Guards;
 
 /// <summary>
 /// Never acts twice: the same decision already done is skipped, an action still in flight on the same target blocks
-/// another, and a rule's cooldown keeps it from repeating an action on the same target too soon.
+/// another, and a rule's cooldown keeps it from repeating an action on the same target too soon. Cooldown counts
+/// attempts that took effect (succeeded, noop) or may still (open), never a failed or timed-out one: a crash-interrupted
+/// action that reconciliation closed as failed is decided again and runs once.
 /// </summary>
 public sealed class DedupeGuard : IExecutionGuard
 {
     private static readonly AuditStatus[] Done = [AuditStatus.Succeeded, AuditStatus.Noop];
     private static readonly AuditStatus[] Closing = [AuditStatus.Succeeded, AuditStatus.Noop, AuditStatus.Failed, AuditStatus.TimedOut];
+    private static readonly AuditStatus[] NoEffect = [AuditStatus.Failed, AuditStatus.TimedOut];
+
+    /// <summary>The idempotency key of an operator's undo starts with this (`respond undo`).</summary>
+    public const string UndoKeyPrefix = "undo:";
 
     public string Name => "dedupe";
 
@@ -63,19 +69,34 @@ public sealed class DedupeGuard : IExecutionGuard
 
         if (decision.Rule.Limits.Cooldown is { } cooldown)
         {
-            var since = run.Now - cooldown;
-            var recent = await run.Store.CountAsync(new AuditQuery
-            {
-                Since = since, RuleId = decision.Rule.Id, IdentityId = identity.Id, Action = decision.Action.Name,
-                Provider = identity.Provider.Name(), Statuses = [AuditStatus.Intended], DryRun = false,
-            }, cancellationToken);
-            var inRun = run.Passed.Any(d => d.Rule.Id == decision.Rule.Id && d.Identity?.Id == identity.Id && d.ActionName == decision.ActionName);
-            if (recent > 0 || inRun)
+            // Only attempts that took effect (or may still): a failed or timed-out attempt is the one the retry is for.
+            var recent = await EffectsAsync(run.Store, onTarget with { Since = run.Now - cooldown, RuleId = decision.Rule.Id }, cancellationToken);
+            var inRun = run.NotInStore.Any(d => d.Rule.Id == decision.Rule.Id && d.Identity?.Id == identity.Id && d.ActionName == decision.ActionName);
+            if (recent.Count > 0 || inRun)
             {
                 return decision.Refuse(Verdict.Skip, "cooldown", $"rule acted on this account within its {DurationText.Format(cooldown)} cooldown");
             }
         }
 
         return decision;
+    }
+
+    /// <summary>
+    /// The intents matching <paramref name="onTarget"/> that count as an effect: closed <c>succeeded</c> or <c>noop</c>, or
+    /// still open (it may be acting). One closed <c>failed</c> or <c>timed_out</c> did not take effect as far as the trail
+    /// knows, so it never blocks the retry that reconciliation asks for; that retry reads the live state before it acts,
+    /// so an attempt that did land becomes a no-op. An operator's undo (its key starts with <c>undo:</c>) is no effect of the action.
+    /// </summary>
+    private static async Task<IReadOnlyList<AuditRecord>> EffectsAsync(IAuditStore store, AuditQuery onTarget, CancellationToken cancellationToken)
+    {
+        var intents = (await store.ReadAsync(onTarget with { Statuses = [AuditStatus.Intended] }, cancellationToken))
+            .Where(r => r.Entry.IdempotencyKey?.StartsWith(UndoKeyPrefix, StringComparison.Ordinal) != true).ToList();
+        if (intents.Count == 0) return intents;
+        var withoutEffect = (await store.ReadAsync(onTarget with
+            {
+                Since = null, RuleId = null, AfterSequence = intents.Min(r => r.Sequence), Statuses = NoEffect,
+            }, cancellationToken))
+            .Select(r => r.Entry.IntentSequence).ToHashSet();
+        return [.. intents.Where(r => !withoutEffect.Contains(r.Sequence))];
     }
 }

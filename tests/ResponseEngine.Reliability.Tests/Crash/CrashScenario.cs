@@ -90,16 +90,21 @@ public sealed class CrashScenario
         dir.Write("findings.ndjson", FindingsText());
     }
 
-    /// <summary>The three rules; <paramref name="weakLimit"/> adds limits.max_per_hour to the weak-password rule.</summary>
+    /// <summary>
+    /// The three rules, each with a 24 h cooldown as every shipped rule has (a retry after a crash must not be refused
+    /// by it); <paramref name="weakLimit"/> adds limits.max_per_hour to the weak-password rule.
+    /// </summary>
     public static IReadOnlyList<(string File, string Yaml)> Rules(int? weakLimit = null) =>
     [
         ("rules/okta/ato.yaml", RuleFiles.Rule(id: "ato", types: "[account_takeover]", providers: "[okta]",
-            actions: "  - action: revoke_sessions\n  - action: disable_user")),
+            actions: "  - action: revoke_sessions\n  - action: disable_user", extra: Limits(null))),
         ("rules/okta/weak.yaml", RuleFiles.Rule(id: "weak", types: "[weak_password]", providers: "[okta]", actions: "  - action: reset_password",
-            extra: weakLimit is { } limit ? $"limits: {{ max_per_hour: {limit} }}" : "")),
+            extra: Limits(weakLimit))),
         ("rules/okta/stale.yaml", RuleFiles.Rule(id: "stale", types: "[stale_access]", providers: "[okta]",
-            actions: "  - action: revoke_group\n    with: { groups: [Contractors] }")),
+            actions: "  - action: revoke_group\n    with: { groups: [Contractors] }", extra: Limits(null))),
     ];
+
+    private static string Limits(int? perHour) => perHour is { } limit ? $"limits: {{ cooldown: 24h, max_per_hour: {limit} }}" : "limits: { cooldown: 24h }";
 
     public string FindingsText()
     {

@@ -23,6 +23,11 @@ public sealed class OktaOrgServer : IAsyncDisposable
     private readonly List<Effect> _effects = [];
     private OktaEmulator? _org;
     private string? _auditFile;
+    private Hold? _hold;
+    private int _changes;
+
+    /// <summary>A state-changing call to stop at: the Nth from when it was set, before or after it reaches the org.</summary>
+    private sealed record Hold(int Nth, bool ApplyFirst, TaskCompletionSource<(string Action, string UserId)> Held, TaskCompletionSource Released);
 
     public OktaOrgServer()
     {
@@ -71,7 +76,39 @@ public sealed class OktaOrgServer : IAsyncDisposable
             _auditFile = auditFile;
             _effects.Clear();
             Calls = 0;
+            _changes = 0;
+            _hold = null;
         }
+    }
+
+    /// <summary>
+    /// Holds the <paramref name="nth"/> state-changing call from now on, and every call after it (one call at a time), until
+    /// <see cref="Release"/>: with <paramref name="applyFirst"/> the org changes and the answer never leaves (the engine dies
+    /// not knowing), otherwise the call never reaches the org. The task completes with the call's action and user once it is held.
+    /// </summary>
+    public Task<(string Action, string UserId)> HoldChangeAsync(int nth, bool applyFirst)
+    {
+        var hold = new Hold(nth, applyFirst, new(TaskCreationOptions.RunContinuationsAsynchronously), new(TaskCreationOptions.RunContinuationsAsynchronously));
+        lock (_lock)
+        {
+            _changes = 0;
+            _hold = hold;
+        }
+
+        return hold.Held.Task;
+    }
+
+    /// <summary>Lets the held call go on: its answer goes to a connection whose engine is gone, and a call held before the org is dropped.</summary>
+    public void Release()
+    {
+        Hold? hold;
+        lock (_lock)
+        {
+            hold = _hold;
+            _hold = null;
+        }
+
+        hold?.Released.TrySetResult();
     }
 
     public async ValueTask DisposeAsync()
@@ -141,12 +178,34 @@ public sealed class OktaOrgServer : IAsyncDisposable
         var change = ChangeOf(request);
         var before = change is null ? null : Fingerprint(org, change.Value.UserId, change.Value.GroupId);
         var intentOpen = change is not null && HasOpenIntent(auditFile, change.Value.Action, change.Value.UserId);
+        Hold? hold = null;
+        if (change is not null)
+        {
+            lock (_lock)
+            {
+                if (_hold is { } h && ++_changes == h.Nth) hold = h;
+            }
+        }
+
+        if (hold is { ApplyFirst: false })
+        {
+            hold.Held.TrySetResult((change!.Value.Action, change.Value.UserId));
+            await hold.Released.Task;
+            context.Response.Abort();
+            return;
+        }
 
         using var invoker = new HttpMessageInvoker(org, disposeHandler: false);
         using var response = await invoker.SendAsync(request, CancellationToken.None);
         if (change is { } c && Fingerprint(org, c.UserId, c.GroupId) != before)
         {
             lock (_lock) _effects.Add(new Effect(c.Action, c.UserId, c.GroupId, intentOpen));
+        }
+
+        if (hold is not null)
+        {
+            hold.Held.TrySetResult((change!.Value.Action, change.Value.UserId));
+            await hold.Released.Task;
         }
 
         var outgoing = context.Response;
