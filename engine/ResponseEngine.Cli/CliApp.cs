@@ -34,6 +34,7 @@ public static class CliApp
         ["test"] = "Run every rule's inline tests",
         ["plan"] = "Dry-run: what the rules would do, per identity, and why (--base: the effect of a rule change)",
         ["run"] = "Ingest, decide, guard, apply and audit: the main job",
+        ["doctor"] = "Check that every configured connector answers, and what it needs",
         ["serve"] = "Continuous enforcement: webhook, pollers, schedules, hot rule reload",
         ["audit"] = "Read, export and verify the audit trail",
         ["breaker"] = "Show or re-arm the blast-radius breaker",
@@ -82,6 +83,7 @@ public static class CliApp
             OperatorCommands.Undo(context),
             SnapshotCommand.Create(context),
             PermissionsCommand.Create(context),
+            DoctorCommand.Create(context),
             ActionsCommand.Create(context),
             SchemaCommand.Create(context),
         };
@@ -111,6 +113,17 @@ public static class CliApp
         {
             error.WriteLine($"respond: {e.Message}");
             return ExitCodes.BadInput;
+        }
+        catch (OperationCanceledException)
+        {
+            error.WriteLine("respond: cancelled; actions already started wrote their outcome or are left to the reconciler");
+            return ExitCodes.Failed;
+        }
+        catch (Exception e)
+        {
+            // The last line of defence: a fault no command handled is a bug, said in one line rather than a stack trace.
+            error.WriteLine(Rendering.TerminalText.Escape($"respond: stopped by an unexpected error (a bug; please report it): {e.GetType().Name}: {e.Message}"));
+            return ExitCodes.Failed;
         }
     }
 }

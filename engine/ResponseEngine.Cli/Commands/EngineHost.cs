@@ -106,13 +106,47 @@ internal static class EngineHost
         return connectors;
     }
 
+    /// <summary>The connectors respond.yaml configures (not the local directory), which must answer before anything is decided.</summary>
+    public static IEnumerable<KeyValuePair<Findings.Provider, IConnector>> Configured(EngineOptions options, IReadOnlyDictionary<Findings.Provider, IConnector> connectors) =>
+        connectors.Where(c => options.Connectors.GetValueOrDefault(c.Key) is { Kind: not "local" });
+
+    /// <summary>
+    /// Checks every configured connector at once within execution.connect_timeout; for each that does not answer, one line
+    /// on standard error naming it and the cause ("respond: {<paramref name="lead"/>}: connector …"). False when any failed.
+    /// </summary>
+    public static async Task<bool> CheckConnectorsAsync(CliContext context, EngineOptions options, IReadOnlyDictionary<Findings.Provider, IConnector> connectors,
+        string lead, CancellationToken cancellationToken)
+    {
+        var results = await ConnectorCheck.CheckAllAsync(Configured(options, connectors), options.ConnectTimeout, context.Time, cancellationToken);
+        foreach (var failed in results.Where(r => !r.Reachable))
+        {
+            context.Error.WriteLine(Rendering.TerminalText.Escape(
+                $"respond: {lead}: connector {failed.Provider.Name()} ({SignsInAs(options.Connectors[failed.Provider], options)}) does not answer: {failed.Problem}; check connectors.{failed.Provider.Name()} in respond.yaml, or run `respond doctor`"));
+        }
+
+        return results.All(r => r.Reachable);
+    }
+
+    /// <summary>The account the connector signs in as, from its settings (never a secret).</summary>
+    public static string SignsInAs(ConnectorSettings settings, EngineOptions options)
+    {
+        string Get(string key) => settings.Settings.GetValueOrDefault(key) ?? "?";
+        return settings.Kind switch
+        {
+            "ldap" => $"{Get("bind_dn")} at {Get("server")}",
+            "okta" => $"{Get("auth")} at {Get("base_url")}",
+            "entra" or "graph" => $"app {Get("client_id")} in tenant {Get("tenant_id")} ({Get("auth")})",
+            _ => $"local directory {options.Local.WorkingCopy} (from {options.Local.Snapshot})",
+        };
+    }
+
     public static RunContext Run(EngineOptions options, IAuditStore store, IReadOnlyDictionary<Findings.Provider, IConnector> connectors, TimeProvider time, bool dryRun) =>
         new(RunId(time), options, store, connectors, time, dryRun, Actor(), Environment.MachineName, Version);
 
     private static IConnector Ad(ConnectorSettings settings, EngineOptions options, TimeProvider time)
     {
         var (ad, problems) = ResponseEngine.Connectors.ActiveDirectory.AdSettings.Read(settings.Settings);
-        if (ad is null) throw new CliInputException("connectors.ad: " + string.Join("; ", problems));
+        if (ad is null) throw new CliInputException(Prefixed("connectors.ad", problems));
         try
         {
             return ResponseEngine.Connectors.ActiveDirectory.AdConnector.Create(ad, options.Privileged, time, warn: message => Console.Error.WriteLine($"respond: warning: {message}"));
@@ -126,7 +160,7 @@ internal static class EngineHost
     private static IConnector Okta(ConnectorSettings settings, EngineOptions options, TimeProvider time)
     {
         var (okta, problems) = ResponseEngine.Connectors.Okta.OktaSettings.Read(settings.Settings, Environment.GetEnvironmentVariable, File.ReadAllText);
-        if (okta is null) throw new CliInputException("connectors.okta: " + string.Join("; ", problems));
+        if (okta is null) throw new CliInputException(Prefixed("connectors.okta", problems));
         var http = new HttpClient { Timeout = Timeout.InfiniteTimeSpan };
         http.DefaultRequestHeaders.UserAgent.ParseAdd($"ResponseEngine/{Version}");
         return ResponseEngine.Connectors.Okta.OktaConnector.Create(okta, options.Privileged, time, http);
@@ -135,7 +169,7 @@ internal static class EngineHost
     private static IConnector Entra(ConnectorSettings settings, EngineOptions options, TimeProvider time)
     {
         var (entra, problems) = ResponseEngine.Connectors.Entra.EntraSettings.Read(settings.Settings, Environment.GetEnvironmentVariable, File.ReadAllText);
-        if (entra is null) throw new CliInputException("connectors.entra: " + string.Join("; ", problems));
+        if (entra is null) throw new CliInputException(Prefixed("connectors.entra", problems));
         try
         {
             return ResponseEngine.Connectors.Entra.EntraConnector.Create(entra, options.Privileged, time);
@@ -145,6 +179,9 @@ internal static class EngineHost
             throw new CliInputException(e.Message);
         }
     }
+
+    private static string Prefixed(string key, IEnumerable<string> problems) =>
+        string.Join("; ", problems.Select(p => p.StartsWith(key, StringComparison.Ordinal) ? p : $"{key}: {p}"));
 
     public static string Actor() =>
         Environment.GetEnvironmentVariable("RESPOND_ACTOR") ?? $"{Environment.UserName}@{Environment.MachineName}";

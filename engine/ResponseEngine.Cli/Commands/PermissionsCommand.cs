@@ -31,14 +31,7 @@ internal static class PermissionsCommand
             var load = CommonOptions.LoadRules(parse.GetValue(rules)!, context.Time);
             CommonOptions.Print(context.Error, load.Diagnostics.Where(d => d.IsError), context.Color);
             if (load.HasErrors) return ExitCodes.BadInput;
-            var needs = load.Rules.Where(r => r.Mode != Rules.RuleMode.Disabled)
-                .SelectMany(r => r.Actions.SelectMany(a => r.Match.Providers.Select(p => (Provider: p, a.Action, Rule: r.Id))))
-                .SelectMany(x => x.Action.Permissions.GetValueOrDefault(x.Provider).Select(permission => (x.Provider, Permission: permission, x.Action.Name, x.Rule)))
-                .GroupBy(x => (x.Provider, x.Permission))
-                .OrderBy(g => g.Key.Provider).ThenBy(g => g.Key.Permission, StringComparer.Ordinal)
-                .Select(g => (g.Key.Provider, g.Key.Permission, Actions: g.Select(x => x.Name).Distinct().Order(StringComparer.Ordinal).ToList(),
-                    Rules: g.Select(x => x.Rule).Distinct().Order(StringComparer.Ordinal).ToList()))
-                .ToList();
+            var needs = Needs(load.Rules);
             if (parse.GetValue(format) == "json")
             {
                 context.Output.WriteLine(JsonSerializer.Serialize(needs.GroupBy(n => n.Provider.Name()).ToDictionary(g => g.Key,
@@ -56,4 +49,15 @@ internal static class PermissionsCommand
         });
         return command;
     }
+
+    /// <summary>Per provider and permission, the actions and rules (not disabled) that need it.</summary>
+    public static List<(Provider Provider, string Permission, List<string> Actions, List<string> Rules)> Needs(IEnumerable<Rules.Rule> rules) =>
+        rules.Where(r => r.Mode != Rules.RuleMode.Disabled)
+            .SelectMany(r => r.Actions.SelectMany(a => r.Match.Providers.Select(p => (Provider: p, a.Action, Rule: r.Id))))
+            .SelectMany(x => x.Action.Permissions.GetValueOrDefault(x.Provider).Select(permission => (x.Provider, Permission: permission, x.Action.Name, x.Rule)))
+            .GroupBy(x => (x.Provider, x.Permission))
+            .OrderBy(g => g.Key.Provider).ThenBy(g => g.Key.Permission, StringComparer.Ordinal)
+            .Select(g => (g.Key.Provider, g.Key.Permission, Actions: g.Select(x => x.Name).Distinct().Order(StringComparer.Ordinal).ToList(),
+                Rules: g.Select(x => x.Rule).Distinct().Order(StringComparer.Ordinal).ToList()))
+            .ToList();
 }

@@ -59,6 +59,12 @@ internal static class RunCommand
             return ExitCodes.BadInput;
         }
 
+        if (findingPaths is not { Length: > 0 } && options.Connectors.Values.Any(c => c.Kind != "local"))
+        {
+            // Real directories are configured: say where the findings come from, so samples are never acted on unnoticed.
+            context.Error.WriteLine(Rendering.TerminalText.Escape($"respond: findings from {string.Join(", ", options.Findings)} (`findings` in respond.yaml; --findings overrides)"));
+        }
+
         var read = FindingReader.ReadPaths(findingPaths is { Length: > 0 } ? findingPaths : options.Findings);
         CommonOptions.Print(context.Error, read.Diagnostics, context.Color);
         if (read.HasErrors)
@@ -75,6 +81,7 @@ internal static class RunCommand
             try
             {
                 var connectors = EngineHost.Connectors(options, context.Time);
+                if (!await EngineHost.CheckConnectorsAsync(context, options, connectors, "nothing done", cancellationToken)) return ExitCodes.Failed;
                 var run = EngineHost.Run(options, store, connectors, context.Time, dryRun);
                 var reconciled = await new Reconciler(run, ActionCatalogue.Default).ReconcileAsync(options.ReconcileAfter, cancellationToken);
                 foreach (var item in reconciled)

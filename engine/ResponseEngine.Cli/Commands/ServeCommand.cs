@@ -77,6 +77,10 @@ internal static class ServeCommand
         await using (store)
         {
             var connectors = EngineHost.Connectors(options, context.Time);
+
+            // A connector that does not answer is said at once, one line each; the service still starts (a directory may be
+            // briefly away), reports it on /readyz, and its decisions fail closed until it answers.
+            await EngineHost.CheckConnectorsAsync(context, options, connectors, "warning (serving anyway; /readyz reports it and its decisions fail closed)", cancellationToken);
             var setup = new ServeSetup(options, store, (IFindingInbox)store, connectors, () => EngineHost.Run(options, store, connectors, context.Time, dryRun: false),
                 context.Time, EngineHost.Version)
             {

@@ -114,6 +114,9 @@ public sealed record EngineOptions
 
     public TimeSpan ActionTimeout { get; init; } = TimeSpan.FromSeconds(60);
 
+    /// <summary>How long each configured connector has to answer the check `run` and `serve` make before deciding anything.</summary>
+    public TimeSpan ConnectTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
     /// <summary>
     /// An intent older than this without an outcome is taken as interrupted and reconciled. It must exceed twice
     /// <see cref="ActionTimeout"/> (an action, then its read-back after a lost answer), so an action in flight is never reconciled under itself.

@@ -66,22 +66,8 @@ public sealed class Readiness(ServeSetup setup, RuleSetHolder rules, StoreHealth
         try
         {
             if (_connectors is { } cached && setup.Time.GetUtcNow() - cached.At < ProbeCache) return cached.Result;
-            var result = new Dictionary<string, object>(StringComparer.Ordinal);
-            foreach (var (provider, connector) in setup.Connectors)
-            {
-                try
-                {
-                    using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-                    timeout.CancelAfter(TimeSpan.FromSeconds(5));
-                    await connector.ResolveAsync(new Subject(provider, null, "respond-readiness-probe"), timeout.Token);
-                    result[provider.Name()] = new ConnectorProbe(true, connector.GetType().Name, null);
-                }
-                catch (Exception e) when (e is ConnectorException or OperationCanceledException or HttpRequestException or IOException)
-                {
-                    result[provider.Name()] = new ConnectorProbe(false, connector.GetType().Name, e.Message);
-                }
-            }
-
+            var checks = await ConnectorCheck.CheckAllAsync(setup.Connectors, TimeSpan.FromSeconds(5), setup.Time, cancellationToken);
+            var result = checks.ToDictionary(c => c.Provider.Name(), c => (object)new ConnectorProbe(c.Reachable, c.Kind, c.Problem), StringComparer.Ordinal);
             _connectors = (setup.Time.GetUtcNow(), result);
             return result;
         }
