@@ -1,0 +1,135 @@
+using System.Globalization;
+using System.Runtime.CompilerServices;
+using CsCheck;
+
+namespace ResponseEngine.Reliability.Tests.Privilege;
+
+/// <summary>
+/// Issue #16's acceptance heart: generated directory graphs (nesting to depth five, cycles, AD primary groups, Entra
+/// role-assignable groups and Okta groups holding roles, disabled holders, break-glass and engine accounts, protected
+/// groups) and rules of destructive actions aimed at them, run through the real executor with one to three concurrent
+/// runs on one SQLite store and one local directory. After every case, computed by the test's own reachability: every
+/// critical set keeps its minimum of usable holders, nothing protected is touched, every effect had exactly one intent
+/// before it and one outcome, nothing acts twice. A failure names the CsCheck seed and prints the smallest failing case
+/// (graph, rules, runs) with its violations and audit trail.
+/// RESPOND_ADVERSARY_CASES=N sets the cases per property (default 300; RESPOND_RELIABILITY_LONG=1: ×20),
+/// RESPOND_ADVERSARY_PROCESS_CASES=N the child-process cases (default 24), RESPOND_ADVERSARY_SEED=S (or CsCheck_Seed) replays one seed.
+/// RESPOND_ADVERSARY_DEFECTS=1 also runs the properties skipped for a defect still open on main.
+/// </summary>
+public sealed class LockoutAdversaryTests
+{
+    private const string Area = "privilege-adversary";
+
+    public static bool KnownDefects => Environment.GetEnvironmentVariable("RESPOND_ADVERSARY_DEFECTS") is "1" or "true";
+
+    [Fact]
+    public Task Run_NestedGroupsAndCycles_CriticalSetsKeepMinimumAndEveryEffectOnce() =>
+        PropertyAsync(nameof(Run_NestedGroupsAndCycles_CriticalSetsKeepMinimumAndEveryEffectOnce), Features.Nesting, Checks.Safety);
+
+    [Fact]
+    public Task Run_AdPrimaryGroups_CriticalSetsKeepMinimum() =>
+        PropertyAsync(nameof(Run_AdPrimaryGroups_CriticalSetsKeepMinimum), Features.Nesting with { PrimaryGroups = true }, Checks.Safety);
+
+    [Fact]
+    public Task Run_RolesHeldThroughGroups_CriticalSetsKeepMinimum() =>
+        PropertyAsync(nameof(Run_RolesHeldThroughGroups_CriticalSetsKeepMinimum), Features.Nesting with { GroupRoles = true }, Checks.Safety);
+
+    [Fact]
+    public Task Run_BreakGlassHolders_NotCountedTowardMinimum() =>
+        PropertyAsync(nameof(Run_BreakGlassHolders_NotCountedTowardMinimum), Features.Nesting with { BreakGlassHolders = true }, Checks.Safety);
+
+    [Fact]
+    public Task Run_AllFeatures_CriticalSetsKeepMinimumAndEveryEffectOnce() =>
+        PropertyAsync(nameof(Run_AllFeatures_CriticalSetsKeepMinimumAndEveryEffectOnce), Features.All, Checks.Safety);
+
+    [Fact]
+    public Task Run_RepeatFindingFromAnotherSource_OneIntentPerChange() =>
+        PropertyAsync(nameof(Run_RepeatFindingFromAnotherSource_OneIntentPerChange), Features.All, Checks.Safety with { OneIntentPerChange = true });
+
+    [Fact]
+    public Task Run_LaterDecisionOnStaleState_RefusedNotFailed() =>
+        PropertyAsync(nameof(Run_LaterDecisionOnStaleState_RefusedNotFailed), Features.All, Checks.Safety with { NoFailures = true });
+
+    [Fact]
+    public Task RunOnce_ConcurrentProcesses_CriticalSetsKeepMinimumAndEveryEffectOnce() =>
+        PropertyAsync(nameof(RunOnce_ConcurrentProcesses_CriticalSetsKeepMinimumAndEveryEffectOnce), Features.All, Checks.Safety,
+            cases: Count("RESPOND_ADVERSARY_PROCESS_CASES", 24), threads: 1, AdversaryHarness.ProcessesAsync);
+
+    private static long Count(string variable, int normal) =>
+        long.TryParse(Environment.GetEnvironmentVariable(variable), CultureInfo.InvariantCulture, out var n) && n > 0 ? n : Reliability.Inputs(normal);
+
+    private static async Task PropertyAsync(string name, Features features, Checks checks, long? cases = null, int threads = 2,
+        Func<AdversaryCase, string, CancellationToken, Task<CaseOutcome>>? run = null)
+    {
+        run ??= AdversaryHarness.InProcessAsync;
+        var cancel = TestContext.Current.CancellationToken;
+        var figures = new Figures();
+        var reports = new ConditionalWeakTable<AdversaryCase, string>();
+        var iterations = cases ?? Count("RESPOND_ADVERSARY_CASES", 300);
+        try
+        {
+            await GraphGen.Case(features).SampleAsync(
+                async c =>
+                {
+                    using var folder = Reliability.ScratchDirectory();
+                    var outcome = await run(c, folder.Path, cancel);
+                    var violations = Invariants.Check(c, outcome, checks);
+                    figures.Add(c, outcome, violations.Count);
+                    if (violations.Count == 0) return;
+                    var report = string.Join('\n', violations) + "\naudit trail:\n" + Invariants.Trail(outcome);
+                    reports.AddOrUpdate(c, report);
+                    throw new InvariantViolationException(report);
+                },
+                writeLine: line => TestContext.Current.TestOutputHelper?.WriteLine(line),
+                seed: Environment.GetEnvironmentVariable("RESPOND_ADVERSARY_SEED"),
+                iter: iterations,
+                threads: threads,
+                print: c => "\n" + CaseFiles.Render(c) + (reports.TryGetValue(c, out var report) ? "violations:\n" + report : ""));
+        }
+        finally
+        {
+            Reliability.Record(Area, $"{name} features={features} {figures}");
+        }
+    }
+
+    /// <summary>What a property tried, for docs/reliability.md.</summary>
+    private sealed class Figures
+    {
+        private readonly Lock _gate = new();
+        private readonly int[] _runs = new int[4];
+        private int _cases;
+        private int _depth;
+        private int _decisions;
+        private int _intents;
+        private int _effects;
+        private int _lockoutRefusals;
+        private int _violatingCases;
+
+        public void Add(AdversaryCase c, CaseOutcome o, int violations)
+        {
+            lock (_gate)
+            {
+                _cases++;
+                _runs[Math.Min(c.Runs.Length, 3)]++;
+                _depth = Math.Max(_depth, c.NestingDepth);
+                _decisions += o.Trail.Count(r => r.Entry.IntentSequence is null);
+                _intents += o.Trail.Count(r => r.Entry.Status == Audit.AuditStatus.Intended);
+                _effects += o.Effects?.Count ?? 0;
+                _lockoutRefusals += o.Trail.Count(r => r.Entry.Guard == "lockout_protection");
+                if (violations > 0) _violatingCases++;
+            }
+        }
+
+        public override string ToString()
+        {
+            lock (_gate)
+            {
+                return $"cases={_cases} max-nesting={_depth} concurrent-runs 1:{_runs[1]} 2:{_runs[2]} 3:{_runs[3]} decisions={_decisions} intents={_intents} "
+                    + $"effects={_effects} lockout-refusals={_lockoutRefusals} violating-cases={_violatingCases}";
+            }
+        }
+    }
+}
+
+/// <summary>An invariant did not hold for a generated case; the message lists every violation and the audit trail.</summary>
+public sealed class InvariantViolationException(string message) : Exception(message);
