@@ -50,6 +50,9 @@ public sealed record GraphUser(Provider Provider, string Id, string Name)
     /// <summary>Roles held by the account itself.</summary>
     public ImmutableArray<string> Roles { get; init; } = [];
 
+    /// <summary>Entra PIM-eligible roles: reported, never held, never counted.</summary>
+    public ImmutableArray<string> EligibleRoles { get; init; } = [];
+
     public bool PasswordMustChange { get; init; }
 
     public string? RandomPasswordSetAt { get; init; }
@@ -232,6 +235,7 @@ public sealed class DirectoryState(ImmutableArray<GraphGroup> groups, ImmutableA
             Groups = Strings(u["groups"]),
             PrimaryGroup = (string?)u["primary_group"],
             Roles = Strings(u["roles"]),
+            EligibleRoles = Strings(u["eligible_roles"]),
             PasswordMustChange = (bool?)u["password_must_change"] ?? false,
             RandomPasswordSetAt = (string?)u["random_password_set_at"],
         });
@@ -268,6 +272,7 @@ public static class CaseFiles
             if (u.Groups.Length > 0) entry["groups"] = Array(u.Groups);
             if (u.PrimaryGroup is { } primary) entry["primary_group"] = primary;
             if (u.Roles.Length > 0) entry["roles"] = Array(u.Roles);
+            if (u.EligibleRoles.Length > 0) entry["eligible_roles"] = Array(u.EligibleRoles);
             users.Add(entry);
         }
 
@@ -377,6 +382,7 @@ public static class CaseFiles
                 if (u.Groups.Length > 0) text.Append("; groups ").Append(string.Join(", ", u.Groups));
                 if (u.PrimaryGroup is { } p) text.Append("; primary ").Append(p);
                 if (u.Roles.Length > 0) text.Append("; roles ").Append(string.Join(", ", u.Roles));
+                if (u.EligibleRoles.Length > 0) text.Append("; eligible ").Append(string.Join(", ", u.EligibleRoles));
                 var holds = CriticalSets.For(provider).Where(set => state.Holds(u, set)).Select(set => state.Path(u, set)).ToList();
                 if (holds.Count > 0) text.Append("; holds: ").Append(string.Join("; ", holds));
                 text.Append('\n');

@@ -10,7 +10,7 @@ public sealed record Features
     /// <summary>AD users whose primary group (primaryGroupID) is a critical group or a group nested in one.</summary>
     public bool PrimaryGroups { get; init; }
 
-    /// <summary>Entra role-assignable groups holding directory roles; Okta groups holding admin roles.</summary>
+    /// <summary>Entra role-assignable groups holding directory roles, Okta groups holding admin roles, Entra PIM-eligible roles (never counted).</summary>
     public bool GroupRoles { get; init; }
 
     /// <summary>Break-glass accounts among the holders of critical sets (they must not count toward the minimum).</summary>
@@ -18,6 +18,9 @@ public sealed record Features
 
     /// <summary>The same finding again from another source (another finding id), possibly in another run.</summary>
     public bool RepeatSources { get; init; } = true;
+
+    /// <summary>Tier groups nested (to depth five, with cycles) in the critical groups; off only to look at another feature alone.</summary>
+    public bool NestedTiers { get; init; } = true;
 
     public int MaxRuns { get; init; } = 3;
 
@@ -54,7 +57,7 @@ public static class GraphGen
             })));
 
     private static Gen<(ImmutableArray<GraphGroup> Groups, ImmutableArray<GraphUser> Users)> Graph(Features f) =>
-        Gen.Select(AdGroups(), EntraGroups(f), OktaGroups(f), (ad, entra, okta) => ad.AddRange(entra).AddRange(okta))
+        Gen.Select(AdGroups(f), EntraGroups(f), OktaGroups(f), (ad, entra, okta) => ad.AddRange(entra).AddRange(okta))
             .SelectMany(groups => Gen.Select(
                 Users(Provider.Ad, groups, f, Gen.Int[2, 7]),
                 Users(Provider.Entra, groups, f, Gen.Int[2, 6]),
@@ -66,8 +69,8 @@ public static class GraphGen
     /// Domain Users, Staff, the protected group, and up to five tier groups, each nested in an earlier group (mostly the
     /// one before it, so chains reach depth five), sometimes in a second one, sometimes closing a cycle.
     /// </summary>
-    private static Gen<ImmutableArray<GraphGroup>> AdGroups() =>
-        Gen.Select(Gen.Bool, Gen.Bool, Gen.Int[0, 5], (daInAdmins, eaInAdmins, tiers) => (daInAdmins, eaInAdmins, tiers)).SelectMany(top =>
+    private static Gen<ImmutableArray<GraphGroup>> AdGroups(Features f) =>
+        Gen.Select(Gen.Bool, Gen.Bool, f.NestedTiers ? Gen.Int[0, 5] : Gen.Const(0), (daInAdmins, eaInAdmins, tiers) => (daInAdmins, eaInAdmins, tiers)).SelectMany(top =>
             Sequence(Enumerable.Range(0, top.tiers).Select(_ => Gen.Select(Gen.Int[0, 9], Gen.Int[0, 99], Gen.Int[0, 9], Gen.Int[0, 99], Gen.Int[0, 19], Gen.Int[0, 99],
                 (r, pick, r2, pick2, cycle, cycleTo) => (r, pick, r2, pick2, cycle, cycleTo))))
             .Select(rolls =>
@@ -137,7 +140,8 @@ public static class GraphGen
         var primaries = groups.Where(g => g.Provider == Provider.Ad && (CriticalSets.Ad.Contains(g.Name) || g.Name.StartsWith('T'))).Select(g => g.Name).ToImmutableArray();
         var roles = provider switch { Provider.Entra => EntraRoles, Provider.Okta => OktaRoles, _ => [] };
         var one = Gen.Select(Gen.Int[0, 9], Gen.Int[0, 19], Gen.Int[0, 9].Array[mine.Length], Gen.Int[0, 9], Gen.Int[0, 99], Gen.Int[0, 9].Array[roles.Length], Gen.Int[0, 9],
-            (enabled, tag, member, primaryRoll, primaryPick, role, status) => (enabled, tag, member, primaryRoll, primaryPick, role, status));
+            Gen.Int[0, 9].Array[roles.Length],
+            (enabled, tag, member, primaryRoll, primaryPick, role, status, eligible) => (enabled, tag, member, primaryRoll, primaryPick, role, status, eligible));
         return count.SelectMany(n => one.Array[n]).Select(rolls => rolls.Select((x, i) =>
         {
             var name = provider switch { Provider.Ad => $"ad{i + 1}", Provider.Entra => $"en{i + 1}", _ => $"ok{i + 1}@corp.example.com" };
@@ -150,6 +154,7 @@ public static class GraphGen
                 Groups = [.. mine.Where((g, j) => x.member[j] < 3 && g != primary)],
                 PrimaryGroup = primary,
                 Roles = [.. roles.Where((_, j) => x.role[j] < 3)],
+                EligibleRoles = provider == Provider.Entra && f.GroupRoles ? [.. roles.Where((_, j) => x.role[j] >= 3 && x.eligible[j] < 3)] : [],
             };
 
             // Without the feature, break-glass accounts hold nothing, so whether they count cannot decide a case.

@@ -25,6 +25,9 @@ public sealed record Checks
     public bool NoFailures { get; init; }
 
     public static Checks Safety { get; } = new();
+
+    /// <summary>Protection and exactly-once without the lockout count, to look at a dedupe or in-run-state property alone.</summary>
+    public static Checks ExactlyOnceOnly { get; } = new() { Lockout = false };
 }
 
 /// <summary>The invariants, computed from the generated graph and the working copy by the test's own code, never the product's.</summary>
@@ -194,7 +197,7 @@ public static class Invariants
     }
 
     public static string Fingerprint(GraphUser u) =>
-        $"enabled={u.SignsIn} status={u.OktaStatus} groups=[{string.Join(",", u.Groups.Order(Names))}] primary={u.PrimaryGroup} roles=[{string.Join(",", u.Roles.Order(Names))}] "
+        $"enabled={u.SignsIn} status={u.OktaStatus} groups=[{string.Join(",", u.Groups.Order(Names))}] primary={u.PrimaryGroup} roles=[{string.Join(",", u.Roles.Order(Names))}] eligible=[{string.Join(",", u.EligibleRoles.Order(Names))}] "
         + $"must_change={u.PasswordMustChange} random_at={u.RandomPasswordSetAt} tags=[{string.Join(",", u.Tags)}]";
 
     private static bool Mentions(string? parameters, string name)

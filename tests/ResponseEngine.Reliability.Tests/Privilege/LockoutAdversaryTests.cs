@@ -12,7 +12,7 @@ namespace ResponseEngine.Reliability.Tests.Privilege;
 /// critical set keeps its minimum of usable holders, nothing protected is touched, every effect had exactly one intent
 /// before it and one outcome, nothing acts twice. A failure names the CsCheck seed and prints the smallest failing case
 /// (graph, rules, runs) with its violations and audit trail.
-/// RESPOND_ADVERSARY_CASES=N sets the cases per property (default 300; RESPOND_RELIABILITY_LONG=1: ×20),
+/// RESPOND_ADVERSARY_CASES=N sets the cases per in-process property (default 150 to 500, 2,150 in all; RESPOND_RELIABILITY_LONG=1: ×20),
 /// RESPOND_ADVERSARY_PROCESS_CASES=N the child-process cases (default 24), RESPOND_ADVERSARY_SEED=S (or CsCheck_Seed) replays one seed.
 /// RESPOND_ADVERSARY_DEFECTS=1 also runs the properties skipped for a defect still open on main.
 /// </summary>
@@ -24,48 +24,50 @@ public sealed class LockoutAdversaryTests
 
     [Fact]
     public Task Run_NestedGroupsAndCycles_CriticalSetsKeepMinimumAndEveryEffectOnce() =>
-        PropertyAsync(nameof(Run_NestedGroupsAndCycles_CriticalSetsKeepMinimumAndEveryEffectOnce), Features.Nesting, Checks.Safety);
+        PropertyAsync(nameof(Run_NestedGroupsAndCycles_CriticalSetsKeepMinimumAndEveryEffectOnce), Features.Nesting, Checks.Safety, Cases(500));
 
     [Fact]
     public Task Run_AdPrimaryGroups_CriticalSetsKeepMinimum() =>
-        PropertyAsync(nameof(Run_AdPrimaryGroups_CriticalSetsKeepMinimum), Features.Nesting with { PrimaryGroups = true }, Checks.Safety);
+        PropertyAsync(nameof(Run_AdPrimaryGroups_CriticalSetsKeepMinimum), Features.Nesting with { PrimaryGroups = true }, Checks.Safety, Cases(300));
 
     [Fact]
     public Task Run_RolesHeldThroughGroups_CriticalSetsKeepMinimum() =>
-        PropertyAsync(nameof(Run_RolesHeldThroughGroups_CriticalSetsKeepMinimum), Features.Nesting with { GroupRoles = true }, Checks.Safety);
+        PropertyAsync(nameof(Run_RolesHeldThroughGroups_CriticalSetsKeepMinimum), Features.Nesting with { GroupRoles = true }, Checks.Safety, Cases(300));
 
+    /// <summary>Without nested tier groups, so that this property looks at the break-glass count alone.</summary>
     [Fact]
     public Task Run_BreakGlassHolders_NotCountedTowardMinimum() =>
-        PropertyAsync(nameof(Run_BreakGlassHolders_NotCountedTowardMinimum), Features.Nesting with { BreakGlassHolders = true }, Checks.Safety);
+        PropertyAsync(nameof(Run_BreakGlassHolders_NotCountedTowardMinimum), Features.Nesting with { BreakGlassHolders = true, NestedTiers = false }, Checks.Safety, Cases(250));
 
     [Fact]
     public Task Run_AllFeatures_CriticalSetsKeepMinimumAndEveryEffectOnce() =>
-        PropertyAsync(nameof(Run_AllFeatures_CriticalSetsKeepMinimumAndEveryEffectOnce), Features.All, Checks.Safety);
+        PropertyAsync(nameof(Run_AllFeatures_CriticalSetsKeepMinimumAndEveryEffectOnce), Features.All, Checks.Safety, Cases(500));
 
     [Fact]
     public Task Run_RepeatFindingFromAnotherSource_OneIntentPerChange() =>
-        PropertyAsync(nameof(Run_RepeatFindingFromAnotherSource_OneIntentPerChange), Features.All, Checks.Safety with { OneIntentPerChange = true });
+        PropertyAsync(nameof(Run_RepeatFindingFromAnotherSource_OneIntentPerChange), Features.Nesting, Checks.ExactlyOnceOnly with { OneIntentPerChange = true }, Cases(150));
 
     [Fact]
     public Task Run_LaterDecisionOnStaleState_RefusedNotFailed() =>
-        PropertyAsync(nameof(Run_LaterDecisionOnStaleState_RefusedNotFailed), Features.All, Checks.Safety with { NoFailures = true });
+        PropertyAsync(nameof(Run_LaterDecisionOnStaleState_RefusedNotFailed), Features.Nesting, Checks.ExactlyOnceOnly with { NoFailures = true }, Cases(150));
 
     [Fact]
     public Task RunOnce_ConcurrentProcesses_CriticalSetsKeepMinimumAndEveryEffectOnce() =>
         PropertyAsync(nameof(RunOnce_ConcurrentProcesses_CriticalSetsKeepMinimumAndEveryEffectOnce), Features.All, Checks.Safety,
-            cases: Count("RESPOND_ADVERSARY_PROCESS_CASES", 24), threads: 1, AdversaryHarness.ProcessesAsync);
+            Count("RESPOND_ADVERSARY_PROCESS_CASES", 24), threads: 1, AdversaryHarness.ProcessesAsync);
+
+    private static long Cases(int normal) => Count("RESPOND_ADVERSARY_CASES", normal);
 
     private static long Count(string variable, int normal) =>
         long.TryParse(Environment.GetEnvironmentVariable(variable), CultureInfo.InvariantCulture, out var n) && n > 0 ? n : Reliability.Inputs(normal);
 
-    private static async Task PropertyAsync(string name, Features features, Checks checks, long? cases = null, int threads = 2,
+    private static async Task PropertyAsync(string name, Features features, Checks checks, long cases, int threads = 2,
         Func<AdversaryCase, string, CancellationToken, Task<CaseOutcome>>? run = null)
     {
         run ??= AdversaryHarness.InProcessAsync;
         var cancel = TestContext.Current.CancellationToken;
         var figures = new Figures();
         var reports = new ConditionalWeakTable<AdversaryCase, string>();
-        var iterations = cases ?? Count("RESPOND_ADVERSARY_CASES", 300);
         try
         {
             await GraphGen.Case(features).SampleAsync(
@@ -82,7 +84,7 @@ public sealed class LockoutAdversaryTests
                 },
                 writeLine: line => TestContext.Current.TestOutputHelper?.WriteLine(line),
                 seed: Environment.GetEnvironmentVariable("RESPOND_ADVERSARY_SEED"),
-                iter: iterations,
+                iter: cases,
                 threads: threads,
                 print: c => "\n" + CaseFiles.Render(c) + (reports.TryGetValue(c, out var report) ? "violations:\n" + report : ""));
         }
