@@ -32,7 +32,7 @@ public static class PlanMeasurement
         Print("candidate pairs", $"{workload.CandidatePairs():N0} (finding, rule) pairs reach the planner after the type/provider index (of {(long)workload.Findings.Length * workload.Rules.Rules.Length:N0} nominal)");
         Print("working set before plan", Mb(baseline));
 
-        var planner = new Planner(workload.Rules, workload.Snapshot, PrivilegedPolicy.Default, Workload.Time);
+        var planner = new Planner(workload.Rules, workload.Snapshot, Workload.Time);
         for (var run = 1; run <= repeats; run++)
         {
             PlanOnce(planner, workload, run, heapBefore, process);

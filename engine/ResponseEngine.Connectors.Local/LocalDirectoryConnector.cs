@@ -35,14 +35,13 @@ public sealed class LocalDirectoryConnector : IConnector, IDirectoryExport
     public async Task<IdentityLookup> ResolveAsync(Subject subject, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(subject);
-        if (subject.Provider != Provider)
+        if (subject.Provider != Provider || (subject.Id is null && subject.Name is null))
         {
-            return IdentityLookup.NotFound($"the {Provider.Name()} connector cannot resolve a {subject.Provider.Name()} account");
+            return SnapshotConnector.Resolve(new DirectorySnapshot([], []), Provider, subject); // refused before the file is read
         }
 
-        if (subject.Id is null && subject.Name is null) return IdentityLookup.NotFound("the subject has neither an id nor a name");
         var loaded = await _directory.LoadAsync(cancellationToken);
-        return loaded.Snapshot.Resolve(subject);
+        return SnapshotConnector.Resolve(loaded.Snapshot, Provider, subject);
     }
 
     public async Task<TargetState> ReadAsync(ActionRequest request, CancellationToken cancellationToken)
@@ -100,7 +99,7 @@ public sealed class LocalDirectoryConnector : IConnector, IDirectoryExport
     {
         ArgumentException.ThrowIfNullOrEmpty(groupOrRole);
         var loaded = await _directory.LoadAsync(cancellationToken);
-        return CriticalSet.From(Provider, groupOrRole, loaded.Snapshot.Graph(Provider));
+        return SnapshotConnector.CountCritical(loaded.Snapshot, Provider, groupOrRole);
     }
 
     private LocalAction Check(ActionRequest request)

@@ -53,9 +53,11 @@ public sealed class EntraRefusalTests
         var run = new RunContext("entra-refusals", new EngineOptions(), store, new Dictionary<Provider, IConnector> { [Provider.Entra] = h.Connector },
             h.Clock, dryRun: false, "tests", "host", "test");
 
-        // The plan, from identities the connector resolved.
-        var resolver = await ResponseRun.ResolveAsync(findings, run, Cancel);
-        var plan = new Planner(rules, resolver, PrivilegedPolicy.Default, h.Clock, GuardPipeline.Static).Plan(findings);
+        // The plan: the same run in dry-run, from identities the connector resolved, on a scratch trail.
+        var dry = new RunContext("entra-refusals-plan", new EngineOptions(), new InMemoryAuditStore(h.Clock),
+            new Dictionary<Provider, IConnector> { [Provider.Entra] = h.Connector }, h.Clock, dryRun: true, "tests", "host", "test");
+        var (proposed, planned) = await ResponseRun.RunAsync(rules, findings, dry, null, Cancel);
+        var plan = proposed with { Decisions = [.. planned.Results.Select(r => r.Decision)] };
         using var json = new MemoryStream();
         PlanJsonWriter.Write(plan, json);
         var planText = Encoding.UTF8.GetString(json.ToArray());

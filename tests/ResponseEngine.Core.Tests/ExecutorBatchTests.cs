@@ -45,7 +45,7 @@ public sealed class ExecutorBatchTests
     {
         var run = Run(options);
         var resolver = await ResponseRun.ResolveAsync(findings, run, Ct);
-        var plan = new Planner(rules, resolver, run.Options.Privileged, run.Time, GuardPipeline.None).Plan(findings);
+        var plan = new Planner(rules, resolver, run.Time).Plan(findings);
         using var executor = new Executor(run, guardBatchSize: batch);
         return await executor.ExecuteAsync(plan.Decisions, null, Ct);
     }
@@ -83,6 +83,18 @@ public sealed class ExecutorBatchTests
         summary.Count(AuditStatus.Succeeded).Should().Be(5, "four in the first batch, one more in the second, then the limit");
         summary.Results.Count(r => r.Decision.Guard == "rate_limited").Should().Be(7);
         _store.Batches.Should().Equal(4, 4, 4);
+    }
+
+    [Fact]
+    public async Task Execute_TwoRulesOnOneAccountInTwoBatches_TheSecondIsPendingRemediationNotActedTwice()
+    {
+        var rules = RuleFiles.Load(("rules/test/first.yaml", RuleFiles.Rule(id: "first")), ("rules/test/second.yaml", RuleFiles.Rule(id: "second"))).RuleSet!;
+
+        var summary = await ExecuteAsync(rules, Findings("user1"), batch: 1);
+
+        summary.Count(AuditStatus.Succeeded).Should().Be(1, "whether the second decision is in the first one's batch must not change what the run does");
+        summary.Results.Should().ContainSingle(r => r.Decision.Guard == "pending_remediation");
+        _ad.Calls.Count(c => c.StartsWith("apply", StringComparison.Ordinal)).Should().Be(1);
     }
 
     [Fact]
@@ -135,7 +147,7 @@ public sealed class ExecutorBatchTests
         };
         var run = Run();
         var findings = Findings(Users(4));
-        var plan = new Planner(RuleFiles.Load(RuleFiles.Rule()).RuleSet!, await ResponseRun.ResolveAsync(findings, run, Ct), run.Options.Privileged, run.Time, GuardPipeline.None).Plan(findings);
+        var plan = new Planner(RuleFiles.Load(RuleFiles.Rule()).RuleSet!, await ResponseRun.ResolveAsync(findings, run, Ct), run.Time).Plan(findings);
         using var executor = new Executor(run);
 
         var act = () => executor.ExecuteAsync(plan.Decisions, null, cancel.Token);

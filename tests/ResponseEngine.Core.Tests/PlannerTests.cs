@@ -1,3 +1,4 @@
+using ResponseEngine.Configuration;
 using ResponseEngine.Findings;
 using ResponseEngine.Identities;
 using ResponseEngine.Planning;
@@ -10,21 +11,24 @@ public class PlannerTests
 {
     private static readonly DirectorySnapshot Directory = Build.Directory(
         Build.User("alice", groups: ["Domain Admins"]),
+        Build.User("dana", groups: ["Domain Admins"]),
+        Build.User("frank", groups: ["Domain Admins"]),
         Build.User("bob"),
         Build.User("erin", Provider.Entra, roles: ["Global Administrator"]),
         Build.User("guest1", Provider.Entra, guest: true));
 
-    private static Plan Plan(IEnumerable<string> rules, params Finding[] findings)
+    /// <summary>A plan as `respond plan` makes it: the run in dry-run over the snapshot, with the executor's order and guards.</summary>
+    private static Task<Plan> Plan(IEnumerable<string> rules, params Finding[] findings)
     {
         var load = RuleFiles.Load([.. rules.Select((yaml, i) => ($"rules/r{i}.yaml", yaml))]);
         load.HasErrors.Should().BeFalse(string.Join("\n", load.Diagnostics));
-        return new Planner(load.RuleSet!, Directory, PrivilegedPolicy.Default, RuleFiles.Clock()).Plan(findings);
+        return PlanRun.PlanAsync(load.RuleSet!, findings, Directory, new EngineOptions(), new PlanSettings(), RuleFiles.Clock(), TestContext.Current.CancellationToken);
     }
 
     [Fact]
-    public void Plan_MatchingRule_ProposesItsActionsWithProvenance()
+    public async Task Plan_MatchingRule_ProposesItsActionsWithProvenance()
     {
-        var plan = Plan([RuleFiles.Rule(when: "identity.privileged", actions: "  - action: reset_password\n  - action: revoke_group\n    with: { groups: [Domain Admins, Schema Admins] }")],
+        var plan = await Plan([RuleFiles.Rule(when: "identity.privileged", actions: "  - action: reset_password\n  - action: revoke_group\n    with: { groups: [Domain Admins, Schema Admins] }")],
             Build.Finding(name: "alice", id: "f1"), Build.Finding(name: "bob", id: "f2"));
 
         plan.FindingCount.Should().Be(2);
@@ -38,9 +42,27 @@ public class PlannerTests
     }
 
     [Fact]
-    public void Plan_UnresolvedIdentity_IsSkippedNeverActed()
+    public async Task Plan_LockoutCountedOnSnapshot_IsNamedOnTheDecisionAndTheBasisIsStated()
     {
-        var plan = Plan([RuleFiles.Rule()], Build.Finding(name: "mallory"));
+        var options = new EngineOptions { Guards = new GuardOptions { Lockout = new LockoutOptions { Minimum = 3 } } };
+        var load = RuleFiles.Load(("rules/r0.yaml", RuleFiles.Rule(actions: "  - action: disable_user")));
+
+        var plan = await PlanRun.PlanAsync(load.RuleSet!, [Build.Finding(name: "alice", id: "f1"), Build.Finding(name: "bob", id: "f2")], Directory, options,
+            new PlanSettings { DirectorySource = "test.json (--directory)" }, RuleFiles.Clock(), TestContext.Current.CancellationToken);
+
+        var alice = plan.Decisions.Single(d => d.Finding.Id == "f1");
+        alice.Verdict.Should().Be(Verdict.Skip);
+        alice.Guard.Should().Be("lockout_protection");
+        alice.CountedOnSnapshot.Should().StartWith("the enabled holders of 'Domain Admins' counted on the snapshot");
+        plan.Decisions.Single(d => d.Finding.Id == "f2").CountedOnSnapshot.Should().BeNull("bob holds no critical set, so nothing was counted for him");
+        plan.Basis!.Text.Should().Contain("test.json (--directory)").And.Contain("guards counted with an empty audit history");
+        plan.Basis.Guards.Should().Equal(Execution.Executor.DefaultGuards(options).Select(g => g.Name));
+    }
+
+    [Fact]
+    public async Task Plan_UnresolvedIdentity_IsSkippedNeverActed()
+    {
+        var plan = await Plan([RuleFiles.Rule()], Build.Finding(name: "mallory"));
 
         var decision = plan.Decisions.Should().ContainSingle().Subject;
         decision.Verdict.Should().Be(Verdict.Skip);
@@ -50,12 +72,12 @@ public class PlannerTests
     }
 
     [Fact]
-    public void Plan_RuntimeConditionError_IsRecordedOnThatDecisionAndOthersContinue()
+    public async Task Plan_RuntimeConditionError_IsRecordedOnThatDecisionAndOthersContinue()
     {
         var broken = RuleFiles.Rule(id: "a-broken", when: "attr('count') > 5");
         var healthy = RuleFiles.Rule(id: "b-healthy", actions: "  - action: reset_password");
 
-        var plan = Plan([broken, healthy],
+        var plan = await Plan([broken, healthy],
             Build.Finding(name: "bob", id: "f1", attributes: new { count = "many" }),
             Build.Finding(name: "alice", id: "f2", attributes: new { count = 9 }));
 
@@ -68,13 +90,13 @@ public class PlannerTests
     }
 
     [Fact]
-    public void Plan_ObserveModeAndExpiredRules_OnlyPlan()
+    public async Task Plan_ObserveModeAndExpiredRules_OnlyPlan()
     {
         var observe = RuleFiles.Rule(id: "observe-rule").Replace("mode: enforce", "mode: observe");
         var expired = RuleFiles.Rule(id: "expired-rule", extra: "expires: 2026-01-31");
         var disabled = RuleFiles.Rule(id: "disabled-rule").Replace("mode: enforce", "mode: disabled");
 
-        var plan = Plan([observe, expired, disabled], Build.Finding(name: "bob"));
+        var plan = await Plan([observe, expired, disabled], Build.Finding(name: "bob"));
 
         plan.Decisions.Select(d => (d.Rule.Id, d.Verdict, d.Guard)).Should().Equal(
             ("expired-rule", Verdict.Skip, "rule_mode"),
@@ -83,20 +105,20 @@ public class PlannerTests
     }
 
     [Fact]
-    public void Plan_ApprovalRequired_Holds()
+    public async Task Plan_ApprovalRequired_Holds()
     {
-        var plan = Plan([RuleFiles.Rule(extra: "approval: required")], Build.Finding(name: "bob"));
+        var plan = await Plan([RuleFiles.Rule(extra: "approval: required")], Build.Finding(name: "bob"));
 
         plan.Decisions.Should().ContainSingle(d => d.Verdict == Verdict.Hold && d.Guard == "approval");
     }
 
     [Fact]
-    public void Plan_Preconditions_SkipGuestsAndNonAdmins()
+    public async Task Plan_Preconditions_SkipGuestsAndNonAdmins()
     {
         var rule = RuleFiles.Rule(providers: "[entra]", types: "[risky_user]",
             actions: "  - action: revoke_sessions\n  - action: enforce_phishing_resistant_mfa");
 
-        var plan = Plan([rule], Build.Finding("risky_user", provider: Provider.Entra, name: "guest1"),
+        var plan = await Plan([rule], Build.Finding("risky_user", provider: Provider.Entra, name: "guest1"),
             Build.Finding("risky_user", provider: Provider.Entra, name: "erin"));
 
         plan.Decisions.Select(d => (d.TargetDisplay, d.ActionName, d.Verdict, d.Guard)).Should().Equal(
@@ -107,11 +129,11 @@ public class PlannerTests
     }
 
     [Fact]
-    public void Plan_SeverityBelowMinimumOrOtherType_DoesNotMatch()
+    public async Task Plan_SeverityBelowMinimumOrOtherType_DoesNotMatch()
     {
         var rule = RuleFiles.Rule().Replace("providers: [ad]", "providers: [ad]\n  min_severity: high");
 
-        var plan = Plan([rule], Build.Finding(severity: Severity.Medium, name: "bob"), Build.Finding("password_spray", name: "bob"));
+        var plan = await Plan([rule], Build.Finding(severity: Severity.Medium, name: "bob"), Build.Finding("password_spray", name: "bob"));
 
         plan.Decisions.Should().BeEmpty();
         plan.MatchedFindingCount.Should().Be(0);

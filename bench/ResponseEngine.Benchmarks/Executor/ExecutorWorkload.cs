@@ -79,7 +79,7 @@ public sealed class ExecutorWorkload
             string.Create(CultureInfo.InvariantCulture, $"bench-{i:D6}"), "bench", FindingKind.Detection, FindingType, Severity.High,
             WorkloadGenerator.Now - TimeSpan.FromMinutes(5), new Subject(Provider.Ad, UserId(u), null), "bench compromise",
             System.Collections.Immutable.ImmutableDictionary<string, JsonElement>.Empty)).ToArray();
-        var plan = new Planner(rules, snapshot, PrivilegedPolicy.Default, Workload.Time).Plan(findings);
+        var plan = new Planner(rules, snapshot, Workload.Time).Plan(findings);
         var decisions = plan.Decisions.ToArray();
         if (decisions.Length != decisionCount || decisions.Any(d => d.Verdict != Verdict.Execute || d.ActionName != "disable_user"))
         {

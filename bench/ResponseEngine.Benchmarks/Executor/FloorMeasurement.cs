@@ -72,7 +72,7 @@ public static class FloorMeasurement
                 string.Create(CultureInfo.InvariantCulture, $"floor-{i:D6}"), "bench", FindingKind.Detection, ExecutorWorkload.FindingType, Severity.High,
                 WorkloadGenerator.Now - TimeSpan.FromMinutes(5), new Subject(Provider.Entra, u.Id, null), "bench compromise",
                 System.Collections.Immutable.ImmutableDictionary<string, System.Text.Json.JsonElement>.Empty)).ToArray();
-            var decisions = new Planner(rules, snapshot, PrivilegedPolicy.Default, TimeProvider.System).Plan(findings).Decisions;
+            var decisions = new Planner(rules, snapshot, TimeProvider.System).Plan(findings).Decisions;
             if (decisions.Length != actions || decisions.Any(d => d.Verdict != Verdict.Execute))
             {
                 throw new InvalidOperationException($"expected {actions} disable_user decisions to execute, the plan has {decisions.Length}");

@@ -83,7 +83,7 @@ public static class RunProfile
         var resolver = await ResponseRun.ResolveAsync(read.Findings, run, CancellationToken.None);
         var resolves = timings.Rows().First(r => r.Name == "connector.Resolve").Calls;
         phases.Add(($"resolve identities ({resolves} distinct subjects)", Lap()));
-        var plan = new Planner(load.RuleSet!, resolver, options.Privileged, time, GuardPipeline.None).Plan(read.Findings);
+        var plan = new Planner(load.RuleSet!, resolver, time).Plan(read.Findings);
         phases.Add(($"plan ({plan.Decisions.Length} decisions)", Lap()));
         using var executor = new ResponseEngine.Execution.Executor(run, ResponseEngine.Execution.Executor.DefaultGuards(options).Select(g => new TimedGuard(g, timings)));
         var summary = await executor.ExecuteAsync(plan.Decisions, null, CancellationToken.None);

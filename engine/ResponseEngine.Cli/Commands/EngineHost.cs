@@ -54,6 +54,53 @@ internal static class EngineHost
         }
     }
 
+    /// <summary>A trail opened to be read only, and how a plan names it.</summary>
+    public sealed record History(IAuditStore Store, string Name) : IAsyncDisposable
+    {
+        public ValueTask DisposeAsync() => Store.DisposeAsync();
+    }
+
+    /// <summary>
+    /// Opens the configured audit store for `plan --history`: read only, never migrated or created (a SQLite file is
+    /// opened in read-only mode); a trail that does not exist or cannot be read is an error naming it (exit 2).
+    /// </summary>
+    public static async Task<History> OpenHistoryAsync(EngineOptions options, TimeProvider time, CancellationToken cancellationToken)
+    {
+        IAuditStore store;
+        string name;
+        if (options.Audit.Store == "sqlserver")
+        {
+            store = new SqlServerAuditStore(options.Audit.Connection, time);
+            name = "the SQL Server audit store";
+        }
+        else
+        {
+            var builder = options.Audit.Connection.Contains('=', StringComparison.Ordinal)
+                ? new Microsoft.Data.Sqlite.SqliteConnectionStringBuilder(options.Audit.Connection)
+                : new Microsoft.Data.Sqlite.SqliteConnectionStringBuilder { DataSource = options.Audit.Connection };
+            if (!File.Exists(builder.DataSource))
+            {
+                throw new CliInputException($"--history: there is no audit trail at {builder.DataSource} (audit.connection in the configuration); plan without --history to count with an empty history");
+            }
+
+            builder.Mode = Microsoft.Data.Sqlite.SqliteOpenMode.ReadOnly;
+            store = new SqliteAuditStore(builder.ToString(), time);
+            name = builder.DataSource;
+        }
+
+        try
+        {
+            // A read proves the trail answers before the plan starts; nothing is written to it, not even a migration.
+            await store.CountAsync(new AuditQuery { Limit = 1 }, cancellationToken);
+            return new History(store, name);
+        }
+        catch (Exception e) when (e is System.Data.Common.DbException or IOException or UnauthorizedAccessException or InvalidOperationException)
+        {
+            await store.DisposeAsync();
+            throw new CliInputException($"--history: the audit trail {name} cannot be read: {e.Message}");
+        }
+    }
+
     /// <summary>The audit anchor key from RESPOND_AUDIT_KEY_FILE or RESPOND_AUDIT_KEY, or null; an unusable key stops the command (exit 2).</summary>
     public static AuditAnchorKey? AuditKey()
     {

@@ -1,7 +1,6 @@
 using System.CommandLine;
 using ResponseEngine.Cli.Rendering;
 using ResponseEngine.Findings;
-using ResponseEngine.Guards;
 using ResponseEngine.Identities;
 using ResponseEngine.Planning;
 
@@ -20,11 +19,14 @@ internal static class PlanCommand
             HelpName = "PATH",
         };
         var rules = CommonOptions.Rules();
-        var directory = new Option<string>("--directory", "-d")
+        var directory = new Option<string?>("--directory", "-d")
         {
-            Description = "Directory snapshot the identities are resolved against (schemas/directory.schema.json)",
-            DefaultValueFactory = _ => "samples/directory.json",
+            Description = "Directory snapshot the identities are resolved against (schemas/directory.schema.json); default: local.snapshot in respond.yaml, else samples/directory.json",
             HelpName = "FILE",
+        };
+        var history = new Option<bool>("--history")
+        {
+            Description = "Count with the configured audit trail (dedupe, cooldown, in-flight intents, rate-limit windows, breaker, approvals), read only into a scratch copy; default: an empty history",
         };
         var format = CommonOptions.Format("text", "markdown", "json", "html");
         var output = new Option<string?>("--out", "-o") { Description = "Write the plan to this file instead of standard output", HelpName = "FILE" };
@@ -33,11 +35,13 @@ internal static class PlanCommand
         var baseRef = new Option<string?>("--base") { Description = "Also plan with the rules as they were at this git ref (read from git, no checkout) and print what changes per identity", HelpName = "GITREF" };
         var failOnIncrease = new Option<int?>("--fail-on-increase") { Description = "With --base: exit 1 when executed destructive actions grow by more than N (a CI gate)", HelpName = "N" };
         var command = new Command("plan", """
-            Dry-run: evaluate the rules against findings and a directory snapshot, pass each proposed action
-            through the guards as a run of these findings would apply them with an empty audit history (rule mode
-            and expiry, protected identities, action preconditions, lockout protection counted on the snapshot,
-            rate limits and the breaker counted within the plan, approval),
-            and print the plan: per identity, what would be done and why, or why not. Nothing is changed.
+            Dry-run: the run itself, over a directory snapshot. The rules are evaluated against the findings and
+            every proposed action goes through the executor's guards in the run's order (rule mode and expiry,
+            protected identities, preconditions, lockout protection, dedupe and cooldown, rate limits, the breaker,
+            approval), with connectors that read the snapshot and never act and a scratch audit trail: empty
+            (stated in the plan), or with --history a read-only copy of the configured one. Lockout counts taken on
+            the snapshot instead of live are named on each decision. Per identity, what would be done and why, or
+            why not. Nothing is changed: not the snapshot, not the working copy, not the audit trail.
             Findings that fail validation are reported with file and line; the others are still planned
             (exit code 2 tells CI that some input was rejected).
             With --base, both rule sets are planned without the rate limits and the breaker (which depend on the
@@ -47,6 +51,7 @@ internal static class PlanCommand
               respond plan
               respond plan --findings samples/findings/entra-risk.json --format markdown --out plan.md
               respond plan --findings audit:30d --directory snapshot.json
+              respond plan --history
               respond plan -i alerts.ndjson -d snapshot.json --format json
               respond plan --format html --out plan.html
               respond plan --base origin/main --format markdown --fail-on-increase 10
@@ -55,6 +60,7 @@ internal static class PlanCommand
             findings,
             rules,
             directory,
+            history,
             format,
             output,
             at,
@@ -62,13 +68,13 @@ internal static class PlanCommand
             baseRef,
             failOnIncrease,
         };
-        command.SetAction(parse => Run(context, parse.GetValue(findings)!, parse.GetValue(rules)!, parse.GetValue(directory)!,
-            parse.GetValue(format)!, parse.GetValue(output), parse.GetValue(at), parse.GetValue(config), parse.GetValue(baseRef), parse.GetValue(failOnIncrease)));
+        command.SetAction((parse, cancellationToken) => RunAsync(context, parse.GetValue(findings)!, parse.GetValue(rules)!, parse.GetValue(directory), parse.GetValue(history),
+            parse.GetValue(format)!, parse.GetValue(output), parse.GetValue(at), parse.GetValue(config), parse.GetValue(baseRef), parse.GetValue(failOnIncrease), cancellationToken));
         return command;
     }
 
-    private static int Run(CliContext context, string[] findingPaths, string rulesDirectory, string directoryFile, string format, string? outFile, string? at, string? configFile,
-        string? baseRef, int? failOnIncrease)
+    private static async Task<int> RunAsync(CliContext context, string[] findingPaths, string rulesDirectory, string? directoryOption, bool withHistory, string format,
+        string? outFile, string? at, string? configFile, string? baseRef, int? failOnIncrease, CancellationToken cancellationToken)
     {
         var time = CommonOptions.Clock(context, at);
         var options = EngineHost.LoadOptions(context, configFile);
@@ -80,6 +86,11 @@ internal static class PlanCommand
             return ExitCodes.BadInput;
         }
 
+        // An explicit --directory wins; else the snapshot respond.yaml gives the local directory (what `respond run` starts from).
+        var directoryFile = directoryOption ?? options.Local.Snapshot;
+        var directorySource = directoryOption is not null ? $"{directoryFile} (--directory)"
+            : configFile is not null || File.Exists("respond.yaml") ? $"{directoryFile} (local.snapshot in the configuration)"
+            : $"{directoryFile} (the embedded default)";
         var snapshot = SnapshotReader.ReadFile(directoryFile, options.Privileged);
         CommonOptions.Print(context.Error, snapshot.Diagnostics, context.Color);
         if (snapshot.Snapshot is null)
@@ -90,17 +101,14 @@ internal static class PlanCommand
 
         var read = InboxFindings.Read(findingPaths, options, time, CancellationToken.None);
         CommonOptions.Print(context.Error, read.Diagnostics, context.Color);
-        Plan plan;
-        using (var progress = ProgressBar.For(context, read.Findings.Length, baseRef is null ? "findings" : "findings (this revision)"))
-        {
-            plan = new Planner(load.RuleSet, snapshot.Snapshot, options.Privileged, time, GuardPipeline.ForPlan(options, snapshot.Snapshot, budget: baseRef is null))
-                .Plan(read.Findings, progress);
-            progress?.Report(read.Findings.Length);
-        }
+        var settings = new PlanSettings { Budgets = baseRef is null, DirectorySource = directorySource };
+        await using var trail = withHistory ? await EngineHost.OpenHistoryAsync(options, time, cancellationToken) : null;
+        if (trail is not null) settings = settings with { History = trail.Store, HistorySource = trail.Name };
+        var plan = await PlanAsync(context, load.RuleSet, read, snapshot.Snapshot, options, settings, time, baseRef is null ? "findings" : "findings (this revision)", cancellationToken);
 
         if (baseRef is not null)
         {
-            return Diff(context, load, rulesDirectory, baseRef, snapshot.Snapshot, read, options, time, plan, format, outFile, failOnIncrease);
+            return await DiffAsync(context, load, rulesDirectory, baseRef, snapshot.Snapshot, read, options, settings, time, plan, format, outFile, failOnIncrease, cancellationToken);
         }
 
         using (var target = outFile is null ? null : File.Create(outFile))
@@ -139,8 +147,18 @@ internal static class PlanCommand
         return ExitCodes.Ok;
     }
 
-    private static int Diff(CliContext context, Policy.Rules.RuleLoad head, string rulesDirectory, string baseRef, DirectorySnapshot snapshot, FindingLoad read,
-        Configuration.EngineOptions options, TimeProvider time, Plan plan, string format, string? outFile, int? failOnIncrease)
+    /// <summary>One plan through <see cref="PlanRun"/>, with a progress bar for large inputs.</summary>
+    private static async Task<Plan> PlanAsync(CliContext context, Rules.RuleSet rules, FindingLoad read, DirectorySnapshot snapshot, Configuration.EngineOptions options,
+        PlanSettings settings, TimeProvider time, string label, CancellationToken cancellationToken)
+    {
+        using var progress = ProgressBar.For(context, read.Findings.Length, label);
+        var plan = await PlanRun.PlanAsync(rules, read.Findings, snapshot, options, settings, time, cancellationToken, progress);
+        progress?.Report(read.Findings.Length);
+        return plan;
+    }
+
+    private static async Task<int> DiffAsync(CliContext context, Policy.Rules.RuleLoad head, string rulesDirectory, string baseRef, DirectorySnapshot snapshot, FindingLoad read,
+        Configuration.EngineOptions options, PlanSettings settings, TimeProvider time, Plan plan, string format, string? outFile, int? failOnIncrease, CancellationToken cancellationToken)
     {
         IReadOnlyList<(string File, byte[] Bytes)> files;
         string commit;
@@ -160,12 +178,7 @@ internal static class PlanCommand
             throw new CliInputException($"the rules at {baseRef} ({commit[..12]}) do not load, so there is nothing to compare with");
         }
 
-        Plan basePlan;
-        using (var progress = ProgressBar.For(context, read.Findings.Length, $"findings ({baseRef})"))
-        {
-            basePlan = new Planner(baseLoad.RuleSet, snapshot, options.Privileged, time, GuardPipeline.ForPlan(options, snapshot, budget: false)).Plan(read.Findings, progress);
-            progress?.Report(read.Findings.Length);
-        }
+        var basePlan = await PlanAsync(context, baseLoad.RuleSet, read, snapshot, options, settings, time, $"findings ({baseRef})", cancellationToken);
 
         var diff = PlanDiff.Between(basePlan, plan);
         var before = baseLoad.Rules.ToDictionary(r => r.Source.File, r => r.Source.ContentHash);

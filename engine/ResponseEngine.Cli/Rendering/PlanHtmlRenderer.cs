@@ -35,7 +35,8 @@ internal static class PlanHtmlRenderer
             </style></head><body>
             """);
         html.Append($"<h1>ResponseEngine plan (dry-run)</h1><div class=\"meta\" id=\"meta\">{plan.CreatedAt:yyyy-MM-dd HH:mm:ss}Z · {plan.FindingCount} findings, {plan.MatchedFindingCount} matched by {plan.RuleCount} rules");
-        if (plan.RulesGitCommit is { } commit) html.Append($" · rules at {E(commit[..Math.Min(12, commit.Length)])}");
+        if (plan.RulesProvenance is { } provenance) html.Append($" · rules {E(provenance)}");
+        if (plan.Basis is { } basis) html.Append($"<br>{E(char.ToUpperInvariant(basis.Text[0]) + basis.Text[1..])}.");
         html.Append("</div><div class=\"cards\" id=\"summary\">");
         html.Append($"<div class=\"card\"><b>{plan.Decisions.Length}</b>decisions</div>");
         foreach (var (verdict, count) in plan.CountByVerdict())
@@ -61,6 +62,7 @@ internal static class PlanHtmlRenderer
             {
                 var action = d.Parameters.IsEmpty ? d.ActionName : $"{d.ActionName} {d.Parameters.Describe()}";
                 var why = d.Reason is null ? d.Note : $"[{d.Guard}] {d.Reason}";
+                if (d.CountedOnSnapshot is { } counted) why = why is null ? counted : $"{why} ({counted})";
                 html.Append($"<tr class=\"decision\" data-rule=\"{E(d.Rule.Id)}\" data-action=\"{E(d.ActionName)}\" data-verdict=\"{d.Verdict.Name()}\">");
                 html.Append($"<td class=\"v-{d.Verdict.Name()}\">{d.Verdict.Name()}</td><td>{E(action)}</td><td>{E(d.Rule.Id)}</td>");
                 html.Append($"<td>{E(d.Finding.Type)}/{d.Finding.Severity.Name()} {E(d.Finding.Id)}</td><td>{E(why)}</td></tr>");

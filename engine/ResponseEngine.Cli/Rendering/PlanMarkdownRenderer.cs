@@ -18,7 +18,8 @@ internal static class PlanMarkdownRenderer
         head.AppendLine("## ResponseEngine plan (dry-run)");
         head.AppendLine();
         head.AppendLine($"{plan.FindingCount} findings, {plan.MatchedFindingCount} matched, {plan.RuleCount} rules" +
-            (plan.RulesGitCommit is { } commit ? $" at `{commit[..Math.Min(12, commit.Length)]}`" : "") + ".");
+            (plan.RulesProvenance is { } provenance ? $" {provenance}" : "") + ".");
+        if (plan.Basis is { } basis) head.AppendLine().AppendLine(Escape(char.ToUpperInvariant(basis.Text[0]) + basis.Text[1..]) + ".");
         head.AppendLine();
         head.AppendLine("| verdict | decisions |");
         head.AppendLine("|---|---:|");
@@ -52,6 +53,7 @@ internal static class PlanMarkdownRenderer
             {
                 var action = decision.Parameters.IsEmpty ? $"`{decision.ActionName}`" : $"`{decision.ActionName}` {Escape(decision.Parameters.Describe())}";
                 var why = decision.Reason is null ? "" : $"{decision.Guard}: {Escape(decision.Reason)}";
+                if (decision.CountedOnSnapshot is { } counted) why += (why.Length > 0 ? "; " : "") + Escape(counted);
                 section.AppendLine($"| {Escape(decision.TargetDisplay)} ({(decision.Identity?.Provider ?? decision.Finding.Subject.Provider).Name()}) | {action} | {decision.Verdict.Name()} | {why} | {Escape(decision.Finding.Id)} ({decision.Finding.Type}) |");
             }
 

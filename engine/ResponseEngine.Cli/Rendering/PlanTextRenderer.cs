@@ -12,7 +12,8 @@ internal static class PlanTextRenderer
     public static void Render(Plan plan, TextWriter writer, bool color)
     {
         writer.WriteLine($"Plan (dry-run) at {plan.CreatedAt:yyyy-MM-dd HH:mm:ss}Z — {plan.FindingCount} findings, {plan.MatchedFindingCount} matched by {plan.RuleCount} rules" +
-            (plan.RulesGitCommit is { } commit ? $" at commit {commit[..Math.Min(12, commit.Length)]}" : ""));
+            (plan.RulesProvenance is { } provenance ? " " + provenance : ""));
+        if (plan.Basis is { } basis) writer.WriteLine(char.ToUpperInvariant(basis.Text[0]) + basis.Text[1..] + ".");
         writer.WriteLine(SummaryLine(plan));
         writer.WriteLine();
 
@@ -36,6 +37,7 @@ internal static class PlanTextRenderer
                     : $"{decision.ActionName} {decision.Parameters.Describe()}";
                 var why = decision.Reason is null ? "" : $"  [{decision.Guard}] {decision.Reason}";
                 var note = decision.Note is null ? "" : $"  ({decision.Note})";
+                if (decision.CountedOnSnapshot is { } counted) note += $"  ({counted})";
                 writer.WriteLine($"  {verdict} {action,-52} {decision.Rule.Id}  ← {decision.Finding.Type}/{decision.Finding.Severity.Name()} {decision.Finding.Id}{why}{note}");
             }
         }

@@ -51,18 +51,30 @@ public sealed class Executor : IDisposable
 
     public void Dispose() => _guardPhase.Dispose();
 
-    /// <summary>The guards in their fixed order; the first refusal wins and names itself.</summary>
-    public static IReadOnlyList<IExecutionGuard> DefaultGuards(EngineOptions options) =>
-    [
-        new StaticGuard(new RuleModeGuard()),
-        new StaticGuard(new ProtectedIdentityGuard(options.Guards.Protected)),
-        new StaticGuard(new PreconditionGuard()),
-        new LockoutGuard(),
-        new DedupeGuard(),
-        new RateLimitGuard(),
-        new BreakerGuard(),
-        new ApprovalGate(),
-    ];
+    /// <summary>
+    /// Called with each decision once the guards have decided it, before its row is staged: how a plan names what it
+    /// counted on the snapshot. The guard loop is sequential, so it sees one decision at a time.
+    /// </summary>
+    internal Func<Decision, Decision>? AfterGuards { get; init; }
+
+    /// <summary>The guards in their fixed order, for runs and plans alike; the first refusal wins and names itself.</summary>
+    /// <param name="options">The configuration the guards read.</param>
+    /// <param name="budgets">False leaves out the rate limits and the breaker: only for comparing two rule sets' own effect.</param>
+    public static IReadOnlyList<IExecutionGuard> DefaultGuards(EngineOptions options, bool budgets = true)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        IExecutionGuard[] limits = budgets ? [new RateLimitGuard(), new BreakerGuard()] : [];
+        return
+        [
+            new StaticGuard(new RuleModeGuard()),
+            new StaticGuard(new ProtectedIdentityGuard(options.Guards.Protected)),
+            new StaticGuard(new PreconditionGuard()),
+            new LockoutGuard(),
+            new DedupeGuard(),
+            .. limits,
+            new ApprovalGate(),
+        ];
+    }
 
     public async Task<RunSummary> ExecuteAsync(IReadOnlyList<Decision> decisions, IProgress<int>? progress, CancellationToken cancellationToken)
     {
@@ -87,9 +99,9 @@ public sealed class Executor : IDisposable
     }
 
     /// <summary>
-    /// The order decisions meet the guards in: one of each provider in turn, each provider's in plan order, so that
-    /// limits shared by all providers (the breaker, a global rate limit) are not used up by whichever provider the plan
-    /// lists first — as when each provider's worker took the guard lock in turn.
+    /// The order decisions meet the guards in, in a run and in a plan: one of each provider in turn, each provider's in
+    /// plan order, so that limits shared by all providers (the breaker, a global rate limit) are not used up by whichever
+    /// provider the plan lists first — as when each provider's worker took the guard lock in turn.
     /// </summary>
     private static List<int> ProviderFairOrder(IReadOnlyList<Decision> decisions)
     {
@@ -133,6 +145,8 @@ public sealed class Executor : IDisposable
                         if (decision.Verdict != Verdict.Execute) break;
                         decision = await guard.CheckAsync(decision, _run, cancellationToken);
                     }
+
+                    if (AfterGuards is { } after) decision = after(decision);
 
                     AuditStatus status;
                     if (decision.Verdict != Verdict.Execute)

@@ -1,5 +1,4 @@
 using ResponseEngine.Findings;
-using ResponseEngine.Guards;
 using ResponseEngine.Identities;
 using ResponseEngine.Planning;
 using ResponseEngine.Rules;
@@ -8,7 +7,8 @@ namespace ResponseEngine.Execution;
 
 /// <summary>
 /// The whole pipeline for a batch of findings: resolve every subject through its provider's connector (a failed
-/// lookup means no action), plan, then execute under the guards.
+/// lookup means no action), propose, then guard and execute in the <see cref="Executor"/>. A plan is this same run, in
+/// dry-run over a directory snapshot (<see cref="PlanRun"/>).
 /// </summary>
 public static class ResponseRun
 {
@@ -16,7 +16,7 @@ public static class ResponseRun
         IProgress<int>? progress, CancellationToken cancellationToken)
     {
         var resolver = await ResolveAsync(findings, run, cancellationToken);
-        var plan = new Planner(rules, resolver, run.Options.Privileged, run.Time, GuardPipeline.None).Plan(findings);
+        var plan = new Planner(rules, resolver, run.Time).Plan(findings);
         using var executor = new Executor(run);
         var summary = await executor.ExecuteAsync(plan.Decisions, progress, cancellationToken);
         return (plan, summary);

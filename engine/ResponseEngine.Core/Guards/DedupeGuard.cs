@@ -58,8 +58,9 @@ public sealed class DedupeGuard : IExecutionGuard
             return decision.Refuse(Verdict.Skip, "pending_remediation", $"audit #{inFlight.Sequence} is still in flight on this account");
         }
 
-        // The same, for an intent passed earlier in this guard phase and not written yet (it is written before anything acts).
-        var staged = run.StagedIntents.FirstOrDefault(d => d.ActionName == decision.ActionName && d.Identity is { } other
+        // The same, for a decision this run passed earlier, staged, written or done, in this guard batch or an earlier one: the
+        // run acts once per account and action whatever the batch boundaries (and a dry run or a plan sees the same).
+        var staged = run.Passed.FirstOrDefault(d => d.ActionName == decision.ActionName && d.Identity is { } other
             && other.Provider == identity.Provider && string.Equals(other.Id, identity.Id, StringComparison.Ordinal));
         if (staged is not null)
         {

@@ -18,7 +18,12 @@ public static class PlanJsonWriter
         writer.WriteStartObject("rules");
         writer.WriteNumber("count", plan.RuleCount);
         WriteNullable(writer, "git_commit", plan.RulesGitCommit);
+        writer.WriteStartArray("uncommitted");
+        foreach (var file in plan.RulesUncommitted) writer.WriteStringValue(file);
+        writer.WriteEndArray();
+        WriteNullable(writer, "provenance", plan.RulesProvenance);
         writer.WriteEndObject();
+        WriteBasis(writer, plan.Basis);
         writer.WriteStartObject("findings");
         writer.WriteNumber("total", plan.FindingCount);
         writer.WriteNumber("matched", plan.MatchedFindingCount);
@@ -95,6 +100,33 @@ public static class PlanJsonWriter
         WriteNullable(writer, "guard", decision.Guard);
         WriteNullable(writer, "reason", decision.Reason);
         WriteNullable(writer, "note", decision.Note);
+        WriteNullable(writer, "counted_on_snapshot", decision.CountedOnSnapshot);
+        writer.WriteEndObject();
+    }
+
+    private static void WriteBasis(Utf8JsonWriter writer, PlanBasis? basis)
+    {
+        if (basis is null)
+        {
+            writer.WriteNull("basis");
+            return;
+        }
+
+        writer.WriteStartObject("basis");
+        writer.WriteString("text", basis.Text);
+        WriteNullable(writer, "directory", basis.DirectorySource);
+        WriteNullable(writer, "snapshot_taken_at", basis.SnapshotTakenAt?.ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture));
+        writer.WriteStartObject("history");
+        writer.WriteBoolean("empty", basis.History.IsEmpty);
+        WriteNullable(writer, "source", basis.History.Source);
+        writer.WriteNumber("rows", basis.History.Rows);
+        if (basis.History.HeadSequence is { } head) writer.WriteNumber("head_sequence", head);
+        else writer.WriteNull("head_sequence");
+        writer.WriteEndObject();
+        writer.WriteBoolean("budgets", basis.Budgets);
+        writer.WriteStartArray("guards");
+        foreach (var guard in basis.Guards) writer.WriteStringValue(guard);
+        writer.WriteEndArray();
         writer.WriteEndObject();
     }
 

@@ -1,51 +1,48 @@
 using System.Collections.Immutable;
 using ResponseEngine.Actions;
 using ResponseEngine.Findings;
-using ResponseEngine.Guards;
 using ResponseEngine.Identities;
 using ResponseEngine.Rules;
 
 namespace ResponseEngine.Planning;
 
 /// <summary>
-/// Turns findings into decisions: resolve the identity (fail closed), find the candidate rules by index, evaluate
-/// conditions, then pass each proposed action through the guards.
+/// Turns findings into proposed decisions: resolve the identity (fail closed), find the candidate rules by index,
+/// evaluate conditions. No guard is applied here: every proposal meets the guards in the executor, in a run and in a
+/// plan alike (<see cref="PlanRun"/>), so there is one order and one guard sequence.
 /// </summary>
 public sealed class Planner
 {
     private readonly RuleSet _rules;
     private readonly IIdentityResolver _directory;
-    private readonly PrivilegedPolicy _policy;
     private readonly TimeProvider _time;
-    private readonly GuardPipeline _guards;
 
-    public Planner(RuleSet rules, IIdentityResolver directory, PrivilegedPolicy policy, TimeProvider time, GuardPipeline? guards = null)
+    public Planner(RuleSet rules, IIdentityResolver directory, TimeProvider time)
     {
         _rules = rules;
         _directory = directory;
-        _policy = policy;
         _time = time;
-        _guards = guards ?? GuardPipeline.Static;
     }
 
+    /// <summary>The proposals for these findings, in finding order, with identity and condition failures already settled.</summary>
     public Plan Plan(IReadOnlyList<Finding> findings, IProgress<int>? progress = null)
     {
+        ArgumentNullException.ThrowIfNull(findings);
         var now = _time.GetUtcNow();
-        var context = new GuardContext(now, _policy);
         var decisions = ImmutableArray.CreateBuilder<Decision>();
         var matched = 0;
         for (var i = 0; i < findings.Count; i++)
         {
             var before = decisions.Count;
-            Decide(findings[i], now, context, decisions);
+            Decide(findings[i], now, decisions);
             if (decisions.Count > before) matched++;
             if (progress is not null && (i & 1023) == 0) progress.Report(i);
         }
 
-        return new Plan(now, decisions.ToImmutable(), findings.Count, matched, _rules.Rules.Length, _rules.GitCommit);
+        return new Plan(now, decisions.ToImmutable(), findings.Count, matched, _rules.Rules.Length, _rules.GitCommit) { RulesUncommitted = _rules.UncommittedFiles };
     }
 
-    private void Decide(Finding finding, DateTimeOffset now, GuardContext context, ImmutableArray<Decision>.Builder output)
+    private void Decide(Finding finding, DateTimeOffset now, ImmutableArray<Decision>.Builder output)
     {
         var candidates = _rules.Candidates(finding.Type, finding.Subject.Provider);
         if (candidates.IsEmpty) return;
@@ -66,9 +63,7 @@ public sealed class Planner
                 continue;
             }
 
-            var start = output.Count;
             Evaluate(rule, finding, lookup.Identity, now, output);
-            for (var i = start; i < output.Count; i++) output[i] = _guards.Check(output[i], context);
         }
     }
 

@@ -9,10 +9,11 @@ public sealed class RuleSet
 {
     private readonly FrozenDictionary<(string Type, Provider Provider), Rule[]> _index;
 
-    public RuleSet(IEnumerable<Rule> rules, string? gitCommit = null)
+    public RuleSet(IEnumerable<Rule> rules, string? gitCommit = null, IEnumerable<string>? uncommittedFiles = null)
     {
         Rules = [.. rules.OrderBy(r => r.Id, StringComparer.Ordinal)];
         GitCommit = gitCommit;
+        UncommittedFiles = [.. (uncommittedFiles ?? []).Order(StringComparer.Ordinal)];
         var index = new Dictionary<(string, Provider), List<Rule>>();
         foreach (var rule in Rules.Where(r => r.Mode != RuleMode.Disabled))
         {
@@ -33,6 +34,19 @@ public sealed class RuleSet
 
     /// <summary>Commit of the rules' git work tree when they were loaded from one.</summary>
     public string? GitCommit { get; }
+
+    /// <summary>Files under the rules folder that differ from <see cref="GitCommit"/> (modified, added, deleted, untracked); empty when clean.</summary>
+    public ImmutableArray<string> UncommittedFiles { get; }
+
+    /// <summary>"at commit a6e656e + uncommitted changes to 2 files", "at commit a6e656e", or null outside git: what a plan or run says.</summary>
+    public string? ProvenanceText => Provenance(GitCommit, UncommittedFiles.Length);
+
+    /// <summary>The provenance sentence for a commit and a count of uncommitted files.</summary>
+    public static string? Provenance(string? commit, int uncommitted) => commit is null ? null
+        : $"at commit {commit[..Math.Min(7, commit.Length)]}" + (uncommitted == 0 ? "" : $" + uncommitted changes to {uncommitted} file{(uncommitted == 1 ? "" : "s")}");
+
+    /// <summary>What the audit records as the rules' commit: the commit, with "+dirty" when the work tree had uncommitted rule changes.</summary>
+    public static string? RecordedCommit(string? commit, bool dirty) => commit is null ? null : dirty ? commit + "+dirty" : commit;
 
     /// <summary>The enabled rules that can match a finding of this type and provider, in id order.</summary>
     public ReadOnlySpan<Rule> Candidates(string type, Provider provider) =>

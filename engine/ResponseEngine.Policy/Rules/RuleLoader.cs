@@ -100,17 +100,21 @@ public sealed partial class RuleLoader
             bag.Warning(DiagnosticCodes.FileUnreadable, SourceLocation.FileOnly(directory), "no rule files (*.yaml) found");
         }
 
-        return Load(sources, GitInfo.HeadCommit(directory), bag);
+        var commit = GitInfo.HeadCommit(directory);
+        return Load(sources, commit, bag, commit is null ? [] : GitInfo.UncommittedFiles(directory));
     }
 
     /// <summary>Loads rules from in-memory files (tests, `plan --base`).</summary>
-    public RuleLoad Load(IReadOnlyList<(string File, byte[] Bytes)> sources, string? gitCommit, DiagnosticBag? bag = null)
+    /// <param name="uncommittedFiles">Files under the rules folder that differ from <paramref name="gitCommit"/>: each rule then records the commit as "…+dirty".</param>
+    public RuleLoad Load(IReadOnlyList<(string File, byte[] Bytes)> sources, string? gitCommit, DiagnosticBag? bag = null, IReadOnlyCollection<string>? uncommittedFiles = null)
     {
         bag ??= new DiagnosticBag();
+        uncommittedFiles ??= [];
+        var recorded = RuleSet.RecordedCommit(gitCommit, uncommittedFiles.Count > 0);
         var rules = new List<Rule>();
         foreach (var (file, bytes) in sources)
         {
-            var rule = LoadFile(file, bytes, gitCommit, bag);
+            var rule = LoadFile(file, bytes, recorded, bag);
             if (rule is not null) rules.Add(rule);
         }
 
@@ -125,7 +129,7 @@ public sealed partial class RuleLoader
         }
 
         var limited = DiagnosticLimit.Apply(bag.Sorted());
-        var set = bag.HasErrors ? null : new RuleSet(rules, gitCommit);
+        var set = bag.HasErrors ? null : new RuleSet(rules, gitCommit, uncommittedFiles);
         return new RuleLoad(set, [.. rules], limited.Shown, sources.Count) { HiddenErrors = limited.HiddenErrors, HiddenWarnings = limited.HiddenWarnings };
     }
 

@@ -2,120 +2,36 @@ using ResponseEngine.Audit;
 
 namespace ResponseEngine.TestKit.Fakes;
 
-/// <summary>An audit store in memory for executor tests; it honours the same contract as the real stores.</summary>
+/// <summary>An audit store in memory for executor tests: Core's <see cref="MemoryAuditStore"/>, the plan's scratch trail.</summary>
 public sealed class InMemoryAuditStore(TimeProvider time) : IAuditStore
 {
-    private readonly List<AuditRecord> _rows = [];
-    private readonly SemaphoreSlim _lock = new(1, 1);
+    private readonly MemoryAuditStore _store = new(time);
 
     /// <summary>When set, every append fails as a read-only database would.</summary>
-    public bool ReadOnly { get; set; }
-
-    public IReadOnlyList<AuditRecord> Rows
+    public bool ReadOnly
     {
-        get
-        {
-            lock (_rows) return [.. _rows];
-        }
+        get => _store.ReadOnly;
+        set => _store.ReadOnly = value;
     }
 
-    public Task InitializeAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    public IReadOnlyList<AuditRecord> Rows => _store.Rows;
 
-    public Task<AuditRecord> AppendAsync(AuditEntry entry, CancellationToken cancellationToken)
-    {
-        if (ReadOnly) throw new AuditWriteException("audit store is read-only (test)");
-        lock (_rows) return Task.FromResult(Link(entry));
-    }
+    public Task InitializeAsync(CancellationToken cancellationToken) => _store.InitializeAsync(cancellationToken);
 
-    private AuditRecord Link(AuditEntry entry)
-    {
-        var sequence = _rows.Count + 1L;
-        var previous = _rows.Count == 0 ? AuditRecord.GenesisHash : _rows[^1].Hash;
-        var now = time.GetUtcNow();
-        var record = new AuditRecord(sequence, now, entry, previous, AuditRecord.ComputeHash(sequence, now, entry, previous));
-        _rows.Add(record);
-        return record;
-    }
+    public Task<AuditRecord> AppendAsync(AuditEntry entry, CancellationToken cancellationToken) => _store.AppendAsync(entry, cancellationToken);
 
-    /// <summary>All rows or none, linked in order with nothing in between, like the real stores.</summary>
-    public Task<IReadOnlyList<AuditRecord>> AppendManyAsync(IReadOnlyList<AuditEntry> entries, CancellationToken cancellationToken)
-    {
-        if (ReadOnly) throw new AuditWriteException("audit store is read-only (test)");
-        lock (_rows)
-        {
-            var records = new List<AuditRecord>(entries.Count);
-            foreach (var entry in entries) records.Add(Link(entry));
-            return Task.FromResult<IReadOnlyList<AuditRecord>>(records);
-        }
-    }
+    public Task<IReadOnlyList<AuditRecord>> AppendManyAsync(IReadOnlyList<AuditEntry> entries, CancellationToken cancellationToken) =>
+        _store.AppendManyAsync(entries, cancellationToken);
 
-    public Task<IReadOnlyList<AuditRecord>> ReadAsync(AuditQuery query, CancellationToken cancellationToken)
-    {
-        IEnumerable<AuditRecord> rows = Filter(query);
-        if (query.Descending) rows = rows.Reverse();
-        if (query.Limit is { } limit) rows = rows.Take(limit);
-        return Task.FromResult<IReadOnlyList<AuditRecord>>([.. rows]);
-    }
+    public Task<IReadOnlyList<AuditRecord>> ReadAsync(AuditQuery query, CancellationToken cancellationToken) => _store.ReadAsync(query, cancellationToken);
 
-    public Task<long> CountAsync(AuditQuery query, CancellationToken cancellationToken) => Task.FromResult((long)Filter(query).Count);
+    public Task<long> CountAsync(AuditQuery query, CancellationToken cancellationToken) => _store.CountAsync(query, cancellationToken);
 
-    public Task<IReadOnlyList<AuditRecord>> OpenIntentsAsync(CancellationToken cancellationToken)
-    {
-        var rows = Rows;
-        var closed = rows.Where(r => r.Entry.Status.IsOutcome() && r.Entry.IntentSequence is not null).Select(r => r.Entry.IntentSequence!.Value).ToHashSet();
-        return Task.FromResult<IReadOnlyList<AuditRecord>>([.. rows.Where(r => r.Entry.Status == AuditStatus.Intended && !closed.Contains(r.Sequence))]);
-    }
+    public Task<IReadOnlyList<AuditRecord>> OpenIntentsAsync(CancellationToken cancellationToken) => _store.OpenIntentsAsync(cancellationToken);
 
-    public async Task<IAsyncDisposable> LockAsync(string name, TimeSpan timeout, CancellationToken cancellationToken)
-    {
-        if (!await _lock.WaitAsync(timeout, cancellationToken)) throw new TimeoutException($"lock {name} not acquired");
-        return new Releaser(_lock);
-    }
+    public Task<IAsyncDisposable> LockAsync(string name, TimeSpan timeout, CancellationToken cancellationToken) => _store.LockAsync(name, timeout, cancellationToken);
 
-    public Task<ChainVerification> VerifyAsync(CancellationToken cancellationToken)
-    {
-        var previous = AuditRecord.GenesisHash;
-        foreach (var row in Rows)
-        {
-            if (row.PreviousHash != previous || AuditRecord.ComputeHash(row.Sequence, row.RecordedAt, row.Entry, previous) != row.Hash)
-                return Task.FromResult(new ChainVerification(false, row.Sequence, row.Sequence, "hash mismatch"));
-            previous = row.Hash;
-        }
+    public Task<ChainVerification> VerifyAsync(CancellationToken cancellationToken) => _store.VerifyAsync(cancellationToken);
 
-        return Task.FromResult(new ChainVerification(true, Rows.Count, null, null));
-    }
-
-    public ValueTask DisposeAsync()
-    {
-        _lock.Dispose();
-        return ValueTask.CompletedTask;
-    }
-
-    /// <summary>A linear scan under the lock, like an unindexed table (the benchmarks use this store to isolate guard cost from SQLite).</summary>
-    private List<AuditRecord> Filter(AuditQuery q)
-    {
-        lock (_rows) return Matching(q);
-    }
-
-    private List<AuditRecord> Matching(AuditQuery q) => [.. _rows.Where(r =>
-        (q.AfterSequence is null || r.Sequence > q.AfterSequence) &&
-        (q.Since is null || r.RecordedAt >= q.Since) &&
-        (q.RunId is null || r.Entry.RunId == q.RunId) &&
-        (q.Statuses is null || q.Statuses.Contains(r.Entry.Status)) &&
-        (q.RuleId is null || r.Entry.RuleId == q.RuleId) &&
-        (q.Action is null || r.Entry.Action == q.Action) &&
-        (q.Provider is null || r.Entry.Provider == q.Provider) &&
-        (q.IdentityId is null || r.Entry.IdentityId == q.IdentityId) &&
-        (q.IdempotencyKey is null || r.Entry.IdempotencyKey == q.IdempotencyKey) &&
-        (q.DryRun is null || r.Entry.DryRun == q.DryRun) &&
-        (q.Destructive is null || r.Entry.Destructive == q.Destructive))];
-
-    private sealed class Releaser(SemaphoreSlim semaphore) : IAsyncDisposable
-    {
-        public ValueTask DisposeAsync()
-        {
-            semaphore.Release();
-            return ValueTask.CompletedTask;
-        }
-    }
+    public ValueTask DisposeAsync() => _store.DisposeAsync();
 }

@@ -1,0 +1,148 @@
+namespace ResponseEngine.Audit;
+
+/// <summary>
+/// An audit store held in memory: the scratch trail a plan is guarded against (empty, or seeded with a copy of the real
+/// trail), so that a plan runs the run's guards without ever writing the real store. It keeps the stores' contract:
+/// append-only, hash-linked, all-or-nothing batches, one lock per name.
+/// </summary>
+public sealed class MemoryAuditStore(TimeProvider time) : IAuditStore
+{
+    private readonly List<AuditRecord> _rows = [];
+    private readonly SemaphoreSlim _lock = new(1, 1);
+
+    /// <summary>When set, every append fails as a read-only database would.</summary>
+    public bool ReadOnly { get; set; }
+
+    public IReadOnlyList<AuditRecord> Rows
+    {
+        get
+        {
+            lock (_rows) return [.. _rows];
+        }
+    }
+
+    /// <summary>
+    /// Copies rows of another trail verbatim (sequence, time and hash kept), before anything is appended, so guards see
+    /// that trail's history as it is; later appends continue its chain.
+    /// </summary>
+    public void Seed(IEnumerable<AuditRecord> rows)
+    {
+        ArgumentNullException.ThrowIfNull(rows);
+        lock (_rows)
+        {
+            if (_rows.Count > 0) throw new InvalidOperationException("a store is seeded before anything is appended to it");
+            _rows.AddRange(rows.OrderBy(r => r.Sequence));
+        }
+    }
+
+    public Task InitializeAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task<AuditRecord> AppendAsync(AuditEntry entry, CancellationToken cancellationToken)
+    {
+        if (ReadOnly) throw new AuditWriteException("the audit store is read-only");
+        lock (_rows) return Task.FromResult(Link(entry));
+    }
+
+    /// <summary>All rows or none, linked in order with nothing in between, like the real stores.</summary>
+    public Task<IReadOnlyList<AuditRecord>> AppendManyAsync(IReadOnlyList<AuditEntry> entries, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(entries);
+        if (ReadOnly) throw new AuditWriteException("the audit store is read-only");
+        lock (_rows)
+        {
+            var records = new List<AuditRecord>(entries.Count);
+            foreach (var entry in entries) records.Add(Link(entry));
+            return Task.FromResult<IReadOnlyList<AuditRecord>>(records);
+        }
+    }
+
+    public Task<IReadOnlyList<AuditRecord>> ReadAsync(AuditQuery query, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        IEnumerable<AuditRecord> rows = Filter(query);
+        if (query.Descending) rows = rows.Reverse();
+        if (query.Limit is { } limit) rows = rows.Take(limit);
+        return Task.FromResult<IReadOnlyList<AuditRecord>>([.. rows]);
+    }
+
+    public Task<long> CountAsync(AuditQuery query, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        return Task.FromResult((long)Filter(query).Count);
+    }
+
+    public Task<IReadOnlyList<AuditRecord>> OpenIntentsAsync(CancellationToken cancellationToken)
+    {
+        var rows = Rows;
+        var closed = rows.Where(r => r.Entry.Status.IsOutcome() && r.Entry.IntentSequence is not null).Select(r => r.Entry.IntentSequence!.Value).ToHashSet();
+        return Task.FromResult<IReadOnlyList<AuditRecord>>([.. rows.Where(r => r.Entry.Status == AuditStatus.Intended && !closed.Contains(r.Sequence))]);
+    }
+
+    public async Task<IAsyncDisposable> LockAsync(string name, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        if (!await _lock.WaitAsync(timeout, cancellationToken)) throw new TimeoutException($"lock {name} not acquired within {timeout.TotalSeconds:0.#} s");
+        return new Releaser(_lock);
+    }
+
+    public Task<ChainVerification> VerifyAsync(CancellationToken cancellationToken)
+    {
+        var rows = Rows;
+        var previous = rows.Count == 0 ? AuditRecord.GenesisHash : rows[0].PreviousHash;
+        foreach (var row in rows)
+        {
+            if (row.PreviousHash != previous || AuditRecord.ComputeHash(row.Sequence, row.RecordedAt, row.Entry, previous) != row.Hash)
+            {
+                return Task.FromResult(new ChainVerification(false, row.Sequence, row.Sequence, "hash mismatch"));
+            }
+
+            previous = row.Hash;
+        }
+
+        return Task.FromResult(new ChainVerification(true, rows.Count, null, null));
+    }
+
+    public ValueTask DisposeAsync()
+    {
+        _lock.Dispose();
+        return ValueTask.CompletedTask;
+    }
+
+    private AuditRecord Link(AuditEntry entry)
+    {
+        var sequence = _rows.Count == 0 ? 1L : _rows[^1].Sequence + 1;
+        var previous = _rows.Count == 0 ? AuditRecord.GenesisHash : _rows[^1].Hash;
+        var now = time.GetUtcNow();
+        var record = new AuditRecord(sequence, now, entry, previous, AuditRecord.ComputeHash(sequence, now, entry, previous));
+        _rows.Add(record);
+        return record;
+    }
+
+    /// <summary>A linear scan under the lock, like an unindexed table.</summary>
+    private List<AuditRecord> Filter(AuditQuery q)
+    {
+        lock (_rows)
+        {
+            return [.. _rows.Where(r =>
+                (q.AfterSequence is null || r.Sequence > q.AfterSequence) &&
+                (q.Since is null || r.RecordedAt >= q.Since) &&
+                (q.RunId is null || r.Entry.RunId == q.RunId) &&
+                (q.Statuses is null || q.Statuses.Contains(r.Entry.Status)) &&
+                (q.RuleId is null || r.Entry.RuleId == q.RuleId) &&
+                (q.Action is null || r.Entry.Action == q.Action) &&
+                (q.Provider is null || r.Entry.Provider == q.Provider) &&
+                (q.IdentityId is null || r.Entry.IdentityId == q.IdentityId) &&
+                (q.IdempotencyKey is null || r.Entry.IdempotencyKey == q.IdempotencyKey) &&
+                (q.DryRun is null || r.Entry.DryRun == q.DryRun) &&
+                (q.Destructive is null || r.Entry.Destructive == q.Destructive))];
+        }
+    }
+
+    private sealed class Releaser(SemaphoreSlim semaphore) : IAsyncDisposable
+    {
+        public ValueTask DisposeAsync()
+        {
+            semaphore.Release();
+            return ValueTask.CompletedTask;
+        }
+    }
+}
