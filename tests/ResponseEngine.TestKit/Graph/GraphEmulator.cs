@@ -198,9 +198,9 @@ public sealed partial class GraphEmulator : IAsyncDisposable
     }
 
     /// <summary>Adds a group; dynamic groups get groupTypes DynamicMembership and a rule, synced ones onPremisesSyncEnabled.</summary>
-    public GraphGroup AddGroup(string id, string displayName, bool dynamic = false, bool synced = false)
+    public GraphGroup AddGroup(string id, string displayName, bool dynamic = false, bool synced = false, bool roleAssignable = false)
     {
-        var group = new GraphGroup(id, displayName) { OnPremisesSyncEnabled = synced ? true : null };
+        var group = new GraphGroup(id, displayName) { OnPremisesSyncEnabled = synced ? true : null, IsAssignableToRole = roleAssignable };
         if (dynamic)
         {
             group.GroupTypes.Add("DynamicMembership");
@@ -211,13 +211,26 @@ public sealed partial class GraphEmulator : IAsyncDisposable
         return group;
     }
 
-    /// <summary>Assigns a role (by display name or id) actively; returns the assignment.</summary>
-    public GraphRoleAssignment AssignRole(string principalId, string role)
+    /// <summary>
+    /// Assigns a role (by display name or id) actively to a user or a role-assignable group; <paramref name="activated"/>
+    /// makes it a PIM activation (listed only among roleAssignmentScheduleInstances). Returns the assignment.
+    /// </summary>
+    public GraphRoleAssignment AssignRole(string principalId, string role, bool activated = false)
     {
         lock (_lock)
         {
             var definition = RoleDefinition(role) ?? throw new ArgumentException($"no role '{role}' in the emulated tenant", nameof(role));
-            var assignment = new GraphRoleAssignment(NewId(), principalId, definition.Id);
+            if (Tenant.Groups.TryGetValue(principalId, out var group) && !group.IsAssignableToRole)
+            {
+                throw new ArgumentException($"group '{group.DisplayName}' is not role-assignable (isAssignableToRole is false); Graph refuses directory roles for it", nameof(principalId));
+            }
+
+            var assignment = new GraphRoleAssignment(NewId(), principalId, definition.Id)
+            {
+                Activated = activated,
+                StartDateTime = activated ? _time.GetUtcNow() : null,
+                EndDateTime = activated ? _time.GetUtcNow().AddHours(8) : null,
+            };
             Tenant.RoleAssignments.Add(assignment);
             return assignment;
         }
@@ -276,17 +289,18 @@ public sealed partial class GraphEmulator : IAsyncDisposable
 
     /// <summary>
     /// Seeds the tenant from a connector contract directory: nesting becomes group-in-group membership, dynamic and synced
-    /// flags become groupTypes and onPremisesSyncEnabled, roles become active assignments, MFA policies become
-    /// conditional-access policies listing the user.
+    /// flags become groupTypes and onPremisesSyncEnabled, roles become active assignments (a group's to the group, made
+    /// role-assignable), eligible roles PIM eligibilities, MFA policies become conditional-access policies listing the user.
     /// </summary>
     public void Load(ContractDirectory directory)
     {
         ArgumentNullException.ThrowIfNull(directory);
-        foreach (var group in directory.Groups) AddGroup(group.Id, group.Name, group.Dynamic, group.Synced);
+        foreach (var group in directory.Groups) AddGroup(group.Id, group.Name, group.Dynamic, group.Synced, group.RoleAssignable || !group.Roles.IsEmpty);
         GraphGroup GroupNamed(string name) => Tenant.Groups.Values.First(g => string.Equals(g.DisplayName, name, StringComparison.OrdinalIgnoreCase));
         foreach (var group in directory.Groups)
         {
             foreach (var parent in group.MemberOf) GroupNamed(parent).Members.Add(group.Id);
+            foreach (var role in group.Roles) AssignRole(group.Id, role);
         }
 
         foreach (var entry in directory.Users)
@@ -300,6 +314,7 @@ public sealed partial class GraphEmulator : IAsyncDisposable
             user.LastSignInDateTime = entry.LastSignInAt ?? _time.GetUtcNow().AddHours(-1);
             foreach (var name in entry.Groups) GroupNamed(name).Members.Add(user.Id);
             foreach (var role in entry.Roles) AssignRole(user.Id, role);
+            foreach (var role in entry.EligibleRoles) MakeEligible(user.Id, role);
             if (entry.RiskState is { } risk && risk != RiskStates.None) SetRisk(user.Id, "high", GraphRiskState(risk));
         }
     }
@@ -325,6 +340,8 @@ public sealed partial class GraphEmulator : IAsyncDisposable
                 Guest = user.UserType == "Guest",
                 Groups = [.. direct.Select(g => g.DisplayName)],
                 Roles = roles,
+                EligibleRoles = [.. Tenant.RoleEligibilities.Where(e => e.PrincipalId == user.Id)
+                    .Select(e => Tenant.RoleDefinitions.GetValueOrDefault(e.RoleDefinitionId)?.DisplayName).OfType<string>().Distinct()],
                 PasswordMustChange = user.ForceChangePasswordNextSignIn,
                 SessionsRevokedAt = user.SignInSessionsValidFromDateTime,
                 LastSignInAt = user.LastSignInDateTime,
@@ -335,6 +352,9 @@ public sealed partial class GraphEmulator : IAsyncDisposable
             {
                 Dynamic = g.Dynamic,
                 Synced = g.OnPremisesSyncEnabled == true,
+                RoleAssignable = g.IsAssignableToRole,
+                Roles = [.. Tenant.RoleAssignments.Where(a => a.PrincipalId == g.Id)
+                    .Select(a => Tenant.RoleDefinitions.GetValueOrDefault(a.RoleDefinitionId)?.DisplayName).OfType<string>().Distinct()],
                 MemberOf = [.. Tenant.Groups.Values.Where(p => p.Members.Contains(g.Id)).Select(p => p.DisplayName)],
             });
             return DirectorySnapshot.Build([entry], groups, PrivilegedPolicy.Default).Users[0];

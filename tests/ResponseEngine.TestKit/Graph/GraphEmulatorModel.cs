@@ -66,10 +66,22 @@ public sealed record GraphRoleDefinition(string Id, string DisplayName)
     public bool IsBuiltIn { get; init; } = true;
 }
 
-/// <summary>An active role assignment (unifiedRoleAssignment).</summary>
+/// <summary>
+/// An active role assignment. A permanent one (made through roleAssignments or a PIM adminAssign) is listed by both
+/// /roleAssignments and /roleAssignmentScheduleInstances (assignmentType Assigned); one a principal activated from a PIM
+/// eligibility (<see cref="Activated"/>) only by /roleAssignmentScheduleInstances (assignmentType Activated): the docs
+/// promise it there, not in /roleAssignments, so the emulator holds a client to reading the instances.
+/// </summary>
 public sealed record GraphRoleAssignment(string Id, string PrincipalId, string RoleDefinitionId)
 {
     public string DirectoryScopeId { get; init; } = "/";
+
+    /// <summary>Activated through PIM from an eligible assignment, for a limited time.</summary>
+    public bool Activated { get; init; }
+
+    public DateTimeOffset? StartDateTime { get; init; }
+
+    public DateTimeOffset? EndDateTime { get; init; }
 }
 
 /// <summary>A PIM-eligible role assignment (unifiedRoleEligibilitySchedule): the principal may activate the role.</summary>

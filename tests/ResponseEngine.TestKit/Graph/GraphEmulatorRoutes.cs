@@ -36,7 +36,9 @@ public sealed partial class GraphEmulator
             ("DELETE", ["groups", _, "members", var member]) => DeleteUser(member),
             ("POST", ["groups", var id, "members", "$ref"]) => AddMember(id, body),
             ("GET", ["roleManagement", "directory", "roleDefinitions"]) => List(page, Tenant.RoleDefinitions.Values.Select(RoleDefinitionJson), null),
-            ("GET", ["roleManagement", "directory", "roleAssignments"]) => List(page, Tenant.RoleAssignments.Select(a => AssignmentJson(a, query)), null),
+            ("GET", ["roleManagement", "directory", "roleAssignments"]) => List(page, Tenant.RoleAssignments.Where(a => !a.Activated).Select(a => AssignmentJson(a, query)), null),
+            ("GET", ["roleManagement", "directory", "roleAssignmentScheduleInstances"]) => List(page, Tenant.RoleAssignments.Select(a => AssignmentInstanceJson(a, query)), null),
+            ("GET", ["roleManagement", "directory", "roleEligibilityScheduleInstances"]) => List(page, Tenant.RoleEligibilities.Select(e => EligibilityInstanceJson(e, query)), null),
             ("POST", ["roleManagement", "directory", "roleAssignments"]) => CreateAssignment(body),
             ("DELETE", ["roleManagement", "directory", "roleAssignments", var id]) => DeleteAssignment(id),
             ("GET", ["roleManagement", "directory", "roleEligibilitySchedules"]) => List(page, Tenant.RoleEligibilities.Select(e => EligibilityJson(e, query)), null),
@@ -229,6 +231,10 @@ public sealed partial class GraphEmulator
         if (principal is null || role is null) return Error(400, "Request_BadRequest", "principalId and roleDefinitionId are required.");
         if (!Tenant.Users.ContainsKey(principal) && !Tenant.Groups.ContainsKey(principal)) return NotFound(principal);
         if (!Tenant.RoleDefinitions.ContainsKey(role)) return NotFound(role);
+        if (Tenant.Groups.TryGetValue(principal, out var group) && !group.IsAssignableToRole)
+        {
+            return Error(400, "Request_BadRequest", "Only groups with isAssignableToRole set to true can be assigned directory roles.");
+        }
         if (Tenant.RoleAssignments.Any(a => a.PrincipalId == principal && a.RoleDefinitionId == role && a.DirectoryScopeId == scope))
         {
             return Error(400, "Request_BadRequest", "A conflicting object with one or more of the specified property values is present in the directory.");
@@ -240,7 +246,7 @@ public sealed partial class GraphEmulator
     }
 
     private Answer DeleteAssignment(string id) =>
-        Tenant.RoleAssignments.RemoveAll(a => a.Id == id) > 0 ? NoContent() : NotFound(id);
+        Tenant.RoleAssignments.RemoveAll(a => a.Id == id && !a.Activated) > 0 ? NoContent() : NotFound(id);
 
     private Answer RiskAction(string verb, string? body)
     {
@@ -463,9 +469,56 @@ public sealed partial class GraphEmulator
             ["roleDefinitionId"] = assignment.RoleDefinitionId,
             ["directoryScopeId"] = assignment.DirectoryScopeId,
         };
-        if (Expands(query, "roleDefinition") && Tenant.RoleDefinitions.TryGetValue(assignment.RoleDefinitionId, out var role))
+        return Expand(json, assignment.PrincipalId, assignment.RoleDefinitionId, query);
+    }
+
+    /// <summary>unifiedRoleAssignmentScheduleInstance, shaped as the v1.0 "List roleAssignmentScheduleInstances" example.</summary>
+    private JsonObject AssignmentInstanceJson(GraphRoleAssignment assignment, Dictionary<string, string> query)
+    {
+        var json = new JsonObject
         {
-            json["roleDefinition"] = RoleDefinitionJson(role);
+            ["id"] = assignment.Id + "-1",
+            ["principalId"] = assignment.PrincipalId,
+            ["roleDefinitionId"] = assignment.RoleDefinitionId,
+            ["directoryScopeId"] = assignment.DirectoryScopeId,
+            ["appScopeId"] = null,
+            ["startDateTime"] = assignment.StartDateTime is { } start ? Timestamp(start) : null,
+            ["endDateTime"] = assignment.EndDateTime is { } end ? Timestamp(end) : null,
+            ["assignmentType"] = assignment.Activated ? "Activated" : "Assigned",
+            ["memberType"] = "Direct",
+            ["roleAssignmentOriginId"] = assignment.Id,
+            ["roleAssignmentScheduleId"] = assignment.Id,
+        };
+        return Expand(json, assignment.PrincipalId, assignment.RoleDefinitionId, query);
+    }
+
+    /// <summary>unifiedRoleEligibilityScheduleInstance, shaped as the v1.0 "List roleEligibilityScheduleInstances" example.</summary>
+    private JsonObject EligibilityInstanceJson(GraphRoleEligibility eligibility, Dictionary<string, string> query)
+    {
+        var json = new JsonObject
+        {
+            ["id"] = eligibility.Id + "-1-e",
+            ["principalId"] = eligibility.PrincipalId,
+            ["roleDefinitionId"] = eligibility.RoleDefinitionId,
+            ["directoryScopeId"] = eligibility.DirectoryScopeId,
+            ["appScopeId"] = null,
+            ["startDateTime"] = Timestamp(_time.GetUtcNow().AddDays(-1)),
+            ["endDateTime"] = null,
+            ["memberType"] = eligibility.MemberType,
+            ["roleEligibilityScheduleId"] = eligibility.Id,
+        };
+        return Expand(json, eligibility.PrincipalId, eligibility.RoleDefinitionId, query);
+    }
+
+    /// <summary>$expand=roleDefinition and $expand=principal (a user or a group, with its @odata.type), as role assignment lists take them.</summary>
+    private JsonObject Expand(JsonObject json, string principalId, string roleDefinitionId, Dictionary<string, string> query)
+    {
+        if (Expands(query, "roleDefinition") && Tenant.RoleDefinitions.TryGetValue(roleDefinitionId, out var role)) json["roleDefinition"] = RoleDefinitionJson(role);
+        if (Expands(query, "principal"))
+        {
+            json["principal"] = Tenant.Users.TryGetValue(principalId, out var user) ? UserJson(user)
+                : Tenant.Groups.TryGetValue(principalId, out var group) ? GroupJson(group)
+                : new JsonObject { ["@odata.type"] = "#microsoft.graph.directoryObject", ["id"] = principalId };
         }
 
         return json;
@@ -482,12 +535,7 @@ public sealed partial class GraphEmulator
             ["memberType"] = eligibility.MemberType,
             ["status"] = "Provisioned",
         };
-        if (Expands(query, "roleDefinition") && Tenant.RoleDefinitions.TryGetValue(eligibility.RoleDefinitionId, out var role))
-        {
-            json["roleDefinition"] = RoleDefinitionJson(role);
-        }
-
-        return json;
+        return Expand(json, eligibility.PrincipalId, eligibility.RoleDefinitionId, query);
     }
 
     private static bool Expands(Dictionary<string, string> query, string relation) =>

@@ -85,11 +85,11 @@ public sealed partial class OktaEmulator : HttpMessageHandler
         return group;
     }
 
-    /// <summary>Seeds the org from a connector contract directory: nesting becomes group rules, as an Okta admin would model it.</summary>
+    /// <summary>Seeds the org from a connector contract directory: nesting becomes group rules, as an Okta admin would model it; group roles group role assignments.</summary>
     public void Load(ContractDirectory directory)
     {
         ArgumentNullException.ThrowIfNull(directory);
-        foreach (var group in directory.Groups) AddGroup(group.Id, group.Name, group.OktaType ?? "OKTA_GROUP");
+        foreach (var group in directory.Groups) AddGroup(group.Id, group.Name, group.OktaType ?? "OKTA_GROUP").Roles.AddRange(group.Roles);
         string IdOf(string name) => directory.Groups.First(g => string.Equals(g.Name, name, StringComparison.OrdinalIgnoreCase)).Id;
         foreach (var group in directory.Groups.Where(g => !g.MemberOf.IsEmpty))
         {
@@ -135,7 +135,7 @@ public sealed partial class OktaEmulator : HttpMessageHandler
                 SessionsRevokedAt = user.SessionsClearedAt,
                 LastSignInAt = user.LastLogin,
             };
-            var groups = Groups.Values.Select(g => new Identities.Group(Provider.Okta, g.Id, g.Name) { OktaType = g.Type });
+            var groups = Groups.Values.Select(g => new Identities.Group(Provider.Okta, g.Id, g.Name) { OktaType = g.Type, Roles = [.. g.Roles] });
             return DirectorySnapshot.Build([entry], groups, PrivilegedPolicy.Default).Users[0];
         }
     }
@@ -262,7 +262,10 @@ public sealed partial class OktaEmulator : HttpMessageHandler
             ("GET", ["users", var id, "groups"]) => FindUser(id) is { } user
                 ? Page([.. EffectiveGroups(user.Id).Select(g => Groups[g]).OrderBy(g => g.Id, StringComparer.Ordinal).Select(GroupJson)], uri, query)
                 : NotFound(id, "User"),
-            ("GET", ["users", var id, "roles"]) => FindUser(id) is { } user ? Json(new JsonArray([.. user.Roles.Select(r => RoleJson(user, r))])) : NotFound(id, "User"),
+            ("GET", ["users", var id, "roles"]) => FindUser(id) is { } user ? Json(new JsonArray([.. UserRoles(user)])) : NotFound(id, "User"),
+            ("GET", ["groups", var gid, "roles"]) => Groups.TryGetValue(gid, out var group)
+                ? Json(new JsonArray([.. group.Roles.Select(r => GroupRoleJson(group, r))]))
+                : NotFound(gid, "UserGroup"),
             ("GET", ["groups"]) => ListGroups(uri, query),
             ("GET", ["groups", "rules"]) => Page([.. Rules.Select(RuleJson)], uri, query),
             ("GET", ["groups", var gid, "users"]) => Groups.TryGetValue(gid, out var group)
@@ -301,6 +304,7 @@ public sealed partial class OktaEmulator : HttpMessageHandler
     {
         ("GET", ["users", ..]) when path.Length == 6 && path[5] == "groups" => "okta.groups.read",
         ("GET", ["users", _, "roles"]) => "okta.roles.read",
+        ("GET", ["groups", _, "roles"]) => "okta.roles.read",
         ("GET", ["users", ..]) => "okta.users.read",
         (_, ["users", ..]) => "okta.users.manage",
         ("GET", ["groups", ..]) => "okta.groups.read",
@@ -539,13 +543,37 @@ public sealed partial class OktaEmulator : HttpMessageHandler
         ["profile"] = new JsonObject { ["name"] = group.Name, ["description"] = null },
     };
 
-    private static JsonNode RoleJson(EmulatedUser user, string type) => new JsonObject
+    /// <summary>
+    /// A user's roles as "List all roles assigned to a user" answers: its own (assignmentType USER) and those of every group
+    /// it belongs to, directly or by a group rule (assignmentType GROUP, _links.assignee naming the group).
+    /// </summary>
+    private IEnumerable<JsonNode> UserRoles(EmulatedUser user) =>
+        user.Roles.Select(r => RoleJson(user, r))
+            .Concat(EffectiveGroups(user.Id).Order(StringComparer.Ordinal).Select(id => Groups[id]).SelectMany(g => g.Roles.Select(r => GroupRoleJson(g, r))));
+
+    /// <summary>Shaped as the examples of developer.okta.com/docs/reference/api/roles (List Roles Assigned to a User / to a Group).</summary>
+    private JsonNode RoleJson(EmulatedUser user, string type) => new JsonObject
     {
         ["id"] = "ra-" + user.Id + "-" + type.ToLowerInvariant(),
         ["label"] = type,
         ["type"] = type,
         ["status"] = "ACTIVE",
+        ["created"] = "2025-01-01T00:00:00.000Z",
+        ["lastUpdated"] = "2025-01-01T00:00:00.000Z",
         ["assignmentType"] = "USER",
+        ["_links"] = new JsonObject { ["assignee"] = new JsonObject { ["href"] = new Uri(BaseUrl, "/api/v1/users/" + Uri.EscapeDataString(user.Id)).AbsoluteUri } },
+    };
+
+    private JsonNode GroupRoleJson(EmulatedGroup group, string type) => new JsonObject
+    {
+        ["id"] = "gra-" + group.Id + "-" + type.ToLowerInvariant(),
+        ["label"] = type,
+        ["type"] = type,
+        ["status"] = "ACTIVE",
+        ["created"] = "2025-01-01T00:00:00.000Z",
+        ["lastUpdated"] = "2025-01-01T00:00:00.000Z",
+        ["assignmentType"] = "GROUP",
+        ["_links"] = new JsonObject { ["assignee"] = new JsonObject { ["href"] = new Uri(BaseUrl, "/api/v1/groups/" + Uri.EscapeDataString(group.Id)).AbsoluteUri } },
     };
 
     private static JsonNode RuleJson(EmulatedGroupRule rule) => new JsonObject

@@ -42,6 +42,9 @@ public sealed class EmulatedGroup(string id, string name, string type)
 
     /// <summary>Direct (assigned) members; members added by group rules are worked out on each read.</summary>
     public HashSet<string> Members { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>Admin role types assigned to the group: every member, direct or by a group rule, holds them.</summary>
+    public List<string> Roles { get; } = [];
 }
 
 /// <summary>A group rule <c>isMemberOfAnyGroup(sources)</c> ⇒ assign to targets: Okta's stand-in for nested groups.</summary>
