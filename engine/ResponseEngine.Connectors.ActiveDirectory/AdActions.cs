@@ -142,6 +142,7 @@ internal sealed class RevokeGroupAction : AdAction
     public override async Task<TargetState> ReadAsync(AdConnector connector, AdUser user, ActionRequest request, CancellationToken cancellationToken)
     {
         var named = request.Parameters.Strings("groups");
+        await RefusePrimaryAsync(connector, user, named, cancellationToken);
         var held = await connector.DirectGroupsNamedAsync(user, named, cancellationToken);
         var prior = new JsonObject
         {
@@ -154,6 +155,7 @@ internal sealed class RevokeGroupAction : AdAction
 
     public override async Task ApplyAsync(AdConnector connector, AdUser user, ActionRequest request, CancellationToken cancellationToken)
     {
+        await RefusePrimaryAsync(connector, user, request.Parameters.Strings("groups"), cancellationToken);
         foreach (var group in await connector.DirectGroupsNamedAsync(user, request.Parameters.Strings("groups"), cancellationToken))
         {
             try
@@ -185,6 +187,20 @@ internal sealed class RevokeGroupAction : AdAction
             {
                 // Added back by someone else since the read.
             }
+        }
+    }
+
+    /// <summary>
+    /// The primary group is not in the group's member list: nothing here could remove it, and reading "not a direct member"
+    /// as done would report a revocation that did not happen. AD itself refuses to drop an account's primary group.
+    /// </summary>
+    private static async Task RefusePrimaryAsync(AdConnector connector, AdUser user, IEnumerable<string> named, CancellationToken cancellationToken)
+    {
+        if (await connector.PrimaryGroupAsync(user, cancellationToken) is not { } primary) return;
+        if (named.FirstOrDefault(primary.Answers) is { } name)
+        {
+            throw new ConnectorException($"'{name}' is the primary group of {user.SamAccountName} (primaryGroupID {user.PrimaryGroupId}): AD does not remove an account " +
+                "from its primary group; set another primaryGroupID first, or disable the account. Nothing was done");
         }
     }
 

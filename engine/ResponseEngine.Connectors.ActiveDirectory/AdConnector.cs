@@ -7,6 +7,7 @@ using ResponseEngine.Connectors.ActiveDirectory.Ldap;
 using ResponseEngine.Execution;
 using ResponseEngine.Findings;
 using ResponseEngine.Identities;
+using ResponseEngine.Identities.Privilege;
 
 namespace ResponseEngine.Connectors.ActiveDirectory;
 
@@ -138,21 +139,43 @@ public sealed class AdConnector : IConnector, IDirectoryExport, IDisposable
         await action.RestoreAsync(this, user, request, prior, cancellationToken);
     }
 
+    /// <summary>
+    /// The set group, every group nested in it at any depth (searched from the domain root, so a path through a group
+    /// outside the base DN is not lost), and every account under the base DN that holds it: through the member chain
+    /// (LDAP_MATCHING_RULE_IN_CHAIN) or a primaryGroupID that is the RID of the set group or of a group nested in it.
+    /// The graph keeps each direct fact (member links, primary groups) so lockout protection can tell which edit cuts a path.
+    /// </summary>
     public async Task<CriticalSet> CountCriticalAsync(string groupOrRole, CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrEmpty(groupOrRole);
         var group = await FindGroupAsync(groupOrRole, cancellationToken);
-        if (group is null) return new CriticalSet(Provider, groupOrRole, []);
-        var membership = $"(memberOf:{InChain}:={LdapEscape.FilterValue(group.Dn)})";
-        if (group.Rid is { } rid) membership = $"(|{membership}(primaryGroupID={rid.ToString(CultureInfo.InvariantCulture)}))";
-        var entries = await SearchAsync(_options.BaseDn, $"(&{UserFilter}{NotDisabled}{membership})", SearchScope.Subtree, ["objectGUID"], $"counting the enabled members of {group.Dn}", cancellationToken);
-        var ids = entries.Select(e => new Guid(AdUser.Bytes(e, "objectGUID")!).ToString("D")).Order(StringComparer.Ordinal);
-        return new CriticalSet(Provider, groupOrRole, [.. ids]);
+        if (group is null) return CriticalSet.From(Provider, groupOrRole, PrivilegeGraph.Empty);
+        var nested = (await SearchAsync(DomainDn, $"(&(objectClass=group)(memberOf:{InChain}:={LdapEscape.FilterValue(group.Dn)}))", SearchScope.Subtree,
+            AdGroup.Attributes, $"reading the groups nested in {group.Dn}", cancellationToken)).Select(AdGroup.From).ToList();
+        var chain = new[] { group }.Concat(nested).GroupBy(g => g.ObjectGuid).Select(g => g.First()).ToList();
+        var byDn = chain.ToDictionary(g => g.Dn, StringComparer.OrdinalIgnoreCase);
+        var byRid = chain.Where(g => g.Rid is not null).GroupBy(g => g.Rid!.Value).ToDictionary(g => g.Key, g => g.First());
+        var membership = $"(memberOf:{InChain}:={LdapEscape.FilterValue(group.Dn)})"
+            + string.Concat(byRid.Keys.Order().Select(rid => $"(primaryGroupID={rid.ToString(CultureInfo.InvariantCulture)})"));
+        var users = (await SearchAsync(_options.BaseDn, $"(&{UserFilter}(|{membership}))", SearchScope.Subtree, AdUser.Attributes,
+            $"counting the holders of {group.Dn}", cancellationToken)).Select(AdUser.From).ToList();
+
+        var principals = chain.Select(g => new PrivilegePrincipal(g.Id, PrincipalKind.Group, g.Name)).ToList();
+        var edges = chain.SelectMany(g => g.MemberOf.Where(byDn.ContainsKey).Select(parent => new PrivilegeEdge(g.Id, byDn[parent].Id, EdgeKind.Member))).ToList();
+        foreach (var user in users)
+        {
+            principals.Add(new PrivilegePrincipal(user.Id, PrincipalKind.User, user.SamAccountName) { Enabled = user.Enabled });
+            edges.AddRange(user.MemberOf.Where(byDn.ContainsKey).Select(dn => new PrivilegeEdge(user.Id, byDn[dn].Id, EdgeKind.Member)));
+            if (user.PrimaryGroupId is { } rid && byRid.TryGetValue(rid, out var primary)) edges.Add(new PrivilegeEdge(user.Id, primary.Id, EdgeKind.PrimaryGroup));
+        }
+
+        var graph = PrivilegeGraph.Build(principals, edges);
+        return CriticalSet.From(Provider, group.Id, graph) with { Name = groupOrRole };
     }
 
     /// <summary>
-    /// Every user and group under the base DN in two paged searches: direct memberships by name, group nesting kept, so
-    /// the snapshot reader works out the same transitive groups the DC does (the primary group is left out, as in lookups).
+    /// Every user and group under the base DN in two paged searches: direct memberships by name, group nesting kept, and
+    /// each account's primary group (primaryGroupID + the domain SID), so the snapshot reader works out the same groups the DC does.
     /// </summary>
     public async Task<DirectoryExport> ExportAsync(CancellationToken cancellationToken)
     {
@@ -163,8 +186,10 @@ public sealed class AdConnector : IConnector, IDirectoryExport, IDisposable
         var groups = adGroups.Select(g => new Group(Provider, g.Id, g.Name) { MemberOf = [.. g.MemberOf.Select(NameOf).OfType<string>()] }).ToList();
 
         var userEntries = await SearchAsync(_options.BaseDn, $"(&{UserFilter})", SearchScope.Subtree, AdUser.Attributes, "exporting the accounts", cancellationToken);
+        var bySid = adGroups.Where(g => g.Sid is not null).GroupBy(g => Convert.ToHexString(g.Sid!)).ToDictionary(g => g.Key, g => g.First());
         var users = userEntries.Select(AdUser.From).Select(user => new UserEntry(Provider, user.Id, user.SamAccountName)
         {
+            PrimaryGroup = user.PrimaryGroupSid is { } sid && bySid.TryGetValue(Convert.ToHexString(sid), out var primary) ? primary.Name : null,
             Upn = user.Upn,
             Email = user.Mail,
             DisplayName = user.DisplayName ?? user.SamAccountName,
@@ -262,12 +287,12 @@ public sealed class AdConnector : IConnector, IDirectoryExport, IDisposable
 
     private async Task<Identity> IdentityAsync(AdUser user, CancellationToken cancellationToken)
     {
-        var entries = await SearchAsync(_options.BaseDn, $"(&(objectClass=group)(member:{InChain}:={LdapEscape.FilterValue(user.Dn)}))", SearchScope.Subtree, AdGroup.Attributes, $"reading the groups of {user.Dn}", cancellationToken);
-        var all = entries.Select(AdGroup.From).ToList();
-        var byDn = all.ToDictionary(g => g.Dn, StringComparer.OrdinalIgnoreCase);
-        var transitive = all.Select(g => g.Name).ToFrozenSet(StringComparer.OrdinalIgnoreCase);
-        var direct = all
-            .Where(g => user.MemberOf.Contains(g.Dn, StringComparer.OrdinalIgnoreCase))
+        var groups = await GroupsOfAsync(user, cancellationToken);
+        var primary = groups.Primary;
+        var byDn = groups.All.ToDictionary(g => g.Dn, StringComparer.OrdinalIgnoreCase);
+        var transitive = groups.All.Select(g => g.Name).ToFrozenSet(StringComparer.OrdinalIgnoreCase);
+        var direct = groups.All
+            .Where(g => user.MemberOf.Contains(g.Dn, StringComparer.OrdinalIgnoreCase) || g.ObjectGuid == primary?.ObjectGuid)
             .Select(g => new Group(Provider, g.Id, g.Name)
             {
                 MemberOf = [.. g.MemberOf.Select(dn => byDn.TryGetValue(dn, out var parent) ? parent.Name : null).OfType<string>()],
@@ -282,11 +307,44 @@ public sealed class AdConnector : IConnector, IDirectoryExport, IDisposable
             Enabled = user.Enabled,
             Groups = [.. direct],
             TransitiveGroups = transitive,
+            PrimaryGroup = primary?.Name,
             Privileged = _policy.IsPrivileged(Provider, transitive, []),
             PasswordMustChange = user.PasswordMustChange,
             RandomPasswordSetAt = user.PasswordResetWithForcedChangeAt,
         };
     }
+
+    /// <summary>
+    /// Every group the account belongs to under the base DN: its member chain (LDAP_MATCHING_RULE_IN_CHAIN), and its primary
+    /// group with that group's own chain, which the DC leaves out of both memberOf and the chain rule.
+    /// </summary>
+    internal async Task<(List<AdGroup> All, AdGroup? Primary)> GroupsOfAsync(AdUser user, CancellationToken cancellationToken)
+    {
+        var all = (await GroupsContainingAsync(user.Dn, $"reading the groups of {user.Dn}", cancellationToken)).ToList();
+        var primary = await PrimaryGroupAsync(user, cancellationToken);
+        if (primary is not null)
+        {
+            foreach (var group in new[] { primary }.Concat(await GroupsContainingAsync(primary.Dn, $"reading the groups of {primary.Dn}", cancellationToken)))
+            {
+                if (!all.Exists(g => g.ObjectGuid == group.ObjectGuid)) all.Add(group);
+            }
+        }
+
+        return (all, primary);
+    }
+
+    /// <summary>The group primaryGroupID names (domain SID + RID), when it is under the base DN.</summary>
+    internal async Task<AdGroup?> PrimaryGroupAsync(AdUser user, CancellationToken cancellationToken)
+    {
+        if (user.PrimaryGroupSid is not { } sid) return null;
+        var entries = await SearchAsync(_options.BaseDn, $"(&(objectClass=group)(objectSid={LdapEscape.FilterBytes(sid)}))", SearchScope.Subtree, AdGroup.Attributes,
+            $"reading the primary group of {user.Dn}", cancellationToken);
+        return entries.Count == 1 ? AdGroup.From(entries[0]) : null;
+    }
+
+    private async Task<IEnumerable<AdGroup>> GroupsContainingAsync(string dn, string operation, CancellationToken cancellationToken) =>
+        (await SearchAsync(_options.BaseDn, $"(&(objectClass=group)(member:{InChain}:={LdapEscape.FilterValue(dn)}))", SearchScope.Subtree, AdGroup.Attributes, operation, cancellationToken))
+        .Select(AdGroup.From);
 
     private static AdAction Check(ActionRequest request)
     {
@@ -307,6 +365,16 @@ public sealed class AdConnector : IConnector, IDirectoryExport, IDisposable
     private static bool LooksLikeDn(string key) =>
         key.Contains('=', StringComparison.Ordinal) && (key.StartsWith("CN=", StringComparison.OrdinalIgnoreCase) || key.StartsWith("OU=", StringComparison.OrdinalIgnoreCase)
             || key.StartsWith("UID=", StringComparison.OrdinalIgnoreCase));
+
+    /// <summary>The domain naming context the base DN lies in (its DC= components): where group nesting is read whole.</summary>
+    private string DomainDn
+    {
+        get
+        {
+            var at = _options.BaseDn.IndexOf("DC=", StringComparison.OrdinalIgnoreCase);
+            return at < 0 ? _options.BaseDn : _options.BaseDn[at..];
+        }
+    }
 
     private bool IsUnderBase(string dn) =>
         dn.EndsWith("," + _options.BaseDn, StringComparison.OrdinalIgnoreCase) || string.Equals(dn, _options.BaseDn, StringComparison.OrdinalIgnoreCase);

@@ -18,10 +18,19 @@ internal sealed record AdUser(
     ImmutableArray<string> MemberOf,
     ReplicationMetadata Metadata)
 {
+    /// <summary>primaryGroupID: the RID of the group the account belongs to without being in its member list.</summary>
+    public uint? PrimaryGroupId { get; init; }
+
+    /// <summary>objectSid; its prefix is the domain SID the primary group's RID is relative to.</summary>
+    public byte[]? Sid { get; init; }
+
+    /// <summary>The primary group's SID: the account's own SID with its last sub-authority replaced by primaryGroupID.</summary>
+    public byte[]? PrimaryGroupSid => Sid is { Length: >= 12 } sid && PrimaryGroupId is { } rid ? AdGroup.WithRid(sid, rid) : null;
+
     public const int AccountDisable = 0x2;
 
     public static readonly string[] Attributes =
-        ["objectGUID", "sAMAccountName", "userPrincipalName", "mail", "displayName", "cn", "userAccountControl", "pwdLastSet", "memberOf", "replPropertyMetaData"];
+        ["objectGUID", "sAMAccountName", "userPrincipalName", "mail", "displayName", "cn", "userAccountControl", "pwdLastSet", "memberOf", "replPropertyMetaData", "primaryGroupID", "objectSid"];
 
     public string Id => ObjectGuid.ToString("D");
 
@@ -60,7 +69,11 @@ internal sealed record AdUser(
         int.TryParse(Text(entry, "userAccountControl"), NumberStyles.Integer, CultureInfo.InvariantCulture, out var uac) ? uac : 0,
         long.TryParse(Text(entry, "pwdLastSet"), NumberStyles.Integer, CultureInfo.InvariantCulture, out var pls) ? pls : 0,
         Texts(entry, "memberOf"),
-        ReplicationMetadata.Parse(Bytes(entry, "replPropertyMetaData")));
+        ReplicationMetadata.Parse(Bytes(entry, "replPropertyMetaData")))
+    {
+        PrimaryGroupId = uint.TryParse(Text(entry, "primaryGroupID"), NumberStyles.Integer, CultureInfo.InvariantCulture, out var primary) ? primary : null,
+        Sid = Bytes(entry, "objectSid"),
+    };
 
     public static string? Text(SearchResultEntry entry, string name) =>
         entry.Attributes.Contains(name) && entry.Attributes[name].Count > 0 ? entry.Attributes[name].GetValues(typeof(string))[0] as string : null;
@@ -81,6 +94,15 @@ internal sealed record AdGroup(string Dn, Guid ObjectGuid, string Name, string C
 
     /// <summary>The relative id, for members whose primary group this is (primaryGroupID is not in memberOf).</summary>
     public uint? Rid => Sid is { Length: >= 8 } sid ? BitConverter.ToUInt32(sid, sid.Length - 4) : null;
+
+    /// <summary>A copy of <paramref name="sid"/> whose last sub-authority is <paramref name="rid"/> (same domain, another object).</summary>
+    public static byte[] WithRid(byte[] sid, uint rid)
+    {
+        ArgumentNullException.ThrowIfNull(sid);
+        var copy = (byte[])sid.Clone();
+        BitConverter.TryWriteBytes(copy.AsSpan(copy.Length - 4), rid);
+        return copy;
+    }
 
     public bool Answers(string name) =>
         string.Equals(Name, name, StringComparison.OrdinalIgnoreCase) || string.Equals(Cn, name, StringComparison.OrdinalIgnoreCase);

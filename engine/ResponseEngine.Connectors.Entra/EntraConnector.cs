@@ -27,7 +27,7 @@ public sealed partial class EntraConnector : IConnector, IDisposable
     internal static readonly string[] UserProperties =
         ["id", "userPrincipalName", "mail", "mailNickname", "displayName", "accountEnabled", "userType", "onPremisesSyncEnabled", "passwordProfile", "signInSessionsValidFromDateTime"];
 
-    private static readonly string[] GroupProperties = ["id", "displayName", "groupTypes", "onPremisesSyncEnabled"];
+    private static readonly string[] GroupProperties = ["id", "displayName", "groupTypes", "onPremisesSyncEnabled", "isAssignableToRole"];
 
     private readonly GraphTransport _transport;
     private readonly GraphReads _reads;
@@ -163,68 +163,6 @@ public sealed partial class EntraConnector : IConnector, IDisposable
         }, $"undo {request.Action.Name} for {user.UserPrincipalName}").ConfigureAwait(false);
     }
 
-    public async Task<CriticalSet> CountCriticalAsync(string groupOrRole, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(groupOrRole);
-        return await Guarded(async () =>
-        {
-            var name = Literal(groupOrRole);
-            var roles = await Graph.RoleManagement.Directory.RoleDefinitions.GetAsync(r => r.QueryParameters.Filter = $"displayName eq {name}", cancellationToken)
-                .ConfigureAwait(false);
-            var role = roles?.Value?.FirstOrDefault();
-            var enabled = new List<string>();
-            if (role is not null)
-            {
-                var page = await Graph.RoleManagement.Directory.RoleAssignments.GetAsync(r =>
-                {
-                    r.QueryParameters.Filter = $"roleDefinitionId eq {Literal(role.Id!)}";
-                    r.QueryParameters.Top = _options.PageSize;
-                }, cancellationToken).ConfigureAwait(false);
-                var principals = (await _reads.AllAsync<UnifiedRoleAssignment, UnifiedRoleAssignmentCollectionResponse>(page, cancellationToken).ConfigureAwait(false))
-                    .Select(a => a.PrincipalId).OfType<string>().Distinct(StringComparer.OrdinalIgnoreCase).ToList();
-                var reads = principals.Select(id => ("p-" + id, Graph.Users[id].ToGetRequestInformation(r => r.QueryParameters.Select = ["id", "accountEnabled"]))).ToList();
-                var results = await _reads.BatchAsync(reads, cancellationToken).ConfigureAwait(false);
-                foreach (var id in principals)
-                {
-                    var user = await results.GetAsync<GraphUser>("p-" + id, $"read role holder {id}").ConfigureAwait(false);
-                    if (user is not null)
-                    {
-                        if (user.AccountEnabled == true) enabled.Add(user.Id!);
-                        continue;
-                    }
-
-                    // Not a user: a role-assignable group, whose members hold the role.
-                    enabled.AddRange(await EnabledMembersAsync(id, cancellationToken).ConfigureAwait(false));
-                }
-            }
-            else
-            {
-                var groups = await Graph.Groups.GetAsync(r =>
-                {
-                    r.QueryParameters.Filter = $"displayName eq {name}";
-                    r.QueryParameters.Select = ["id", "displayName"];
-                }, cancellationToken).ConfigureAwait(false);
-                foreach (var group in groups?.Value ?? [])
-                {
-                    enabled.AddRange(await EnabledMembersAsync(group.Id!, cancellationToken).ConfigureAwait(false));
-                }
-            }
-
-            return new CriticalSet(Provider.Entra, groupOrRole, [.. enabled.Distinct(StringComparer.OrdinalIgnoreCase)]);
-        }, $"count the enabled holders of {groupOrRole}").ConfigureAwait(false);
-    }
-
-    private async Task<IEnumerable<string>> EnabledMembersAsync(string groupId, CancellationToken cancellationToken)
-    {
-        var page = await Graph.Groups[groupId].TransitiveMembers.GraphUser.GetAsync(r =>
-        {
-            r.QueryParameters.Select = ["id", "accountEnabled"];
-            r.QueryParameters.Top = _options.PageSize;
-        }, cancellationToken).ConfigureAwait(false);
-        var users = await _reads.AllAsync<GraphUser, UserCollectionResponse>(page, cancellationToken).ConfigureAwait(false);
-        return users.Where(u => u.AccountEnabled == true).Select(u => u.Id!);
-    }
-
     private async Task<Identity> IdentityOfAsync(GraphUser user, CancellationToken cancellationToken)
     {
         var id = user.Id!;
@@ -237,36 +175,43 @@ public sealed partial class EntraConnector : IConnector, IDisposable
             })),
             ("transitive", Graph.Users[id].TransitiveMemberOf.GraphGroup.ToGetRequestInformation(r =>
             {
-                r.QueryParameters.Select = ["id", "displayName"];
+                r.QueryParameters.Select = ["id", "displayName", "isAssignableToRole"];
                 r.QueryParameters.Top = _options.PageSize;
-            })),
-            ("roles", Graph.RoleManagement.Directory.RoleAssignments.ToGetRequestInformation(r =>
-            {
-                r.QueryParameters.Filter = $"principalId eq {Literal(id)}";
-                r.QueryParameters.Expand = ["roleDefinition"];
             })),
             ("risk", Graph.IdentityProtection.RiskyUsers[id].ToGetRequestInformation()),
         };
+        requests.AddRange(RoleReads("user", $"principalId eq {Literal(id)}"));
         var results = await _reads.BatchAsync(requests, cancellationToken).ConfigureAwait(false);
         var direct = await _reads.AllAsync<GraphGroup, GroupCollectionResponse>(
             await results.GetAsync<GroupCollectionResponse>("direct", "list direct groups").ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
         var transitive = await _reads.AllAsync<GraphGroup, GroupCollectionResponse>(
             await results.GetAsync<GroupCollectionResponse>("transitive", "list transitive groups").ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
-        var assignments = await _reads.AllAsync<UnifiedRoleAssignment, UnifiedRoleAssignmentCollectionResponse>(
-            await results.GetAsync<UnifiedRoleAssignmentCollectionResponse>("roles", "list role assignments").ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
+        var (own, _) = await GrantsAsync(results, "user", cancellationToken).ConfigureAwait(false);
         var risk = await results.GetAsync<RiskyUser>("risk", "read the risk state").ConfigureAwait(false);
         var policies = await CoveringPoliciesAsync(id, cancellationToken).ConfigureAwait(false);
+
+        // Roles held through role-assignable groups: only those can hold directory roles, so only they are read.
+        var assignable = transitive.Concat(direct).Where(g => g.IsAssignableToRole == true && g.Id is not null).DistinctBy(g => g.Id, StringComparer.OrdinalIgnoreCase).ToList();
+        var viaGroups = new Dictionary<string, List<RoleGrant>>(StringComparer.OrdinalIgnoreCase);
+        if (assignable.Count > 0)
+        {
+            var groupResults = await _reads.BatchAsync([.. assignable.SelectMany((g, i) => RoleReads("g" + i, $"principalId eq {Literal(g.Id!)}"))], cancellationToken).ConfigureAwait(false);
+            for (var i = 0; i < assignable.Count; i++) viaGroups[assignable[i].Id!] = (await GrantsAsync(groupResults, "g" + i, cancellationToken).ConfigureAwait(false)).Grants;
+        }
 
         var groups = direct.Select(g => new Identities.Group(Provider.Entra, g.Id!, g.DisplayName ?? g.Id!)
         {
             Dynamic = g.GroupTypes?.Contains("DynamicMembership", StringComparer.OrdinalIgnoreCase) == true,
             Synced = g.OnPremisesSyncEnabled == true,
+            RoleAssignable = g.IsAssignableToRole == true,
+            Roles = viaGroups.TryGetValue(g.Id!, out var held) ? Active(held) : [],
             Privileged = _policy.IsPrivilegedGroup(Provider.Entra, g.DisplayName ?? ""),
         }).ToImmutableArray();
         var transitiveNames = transitive.Select(g => g.DisplayName).OfType<string>().Concat(groups.Select(g => g.Name))
             .ToFrozenSet(StringComparer.OrdinalIgnoreCase);
-        var roles = assignments.Where(a => a.DirectoryScopeId is null or "/").Select(a => a.RoleDefinition?.DisplayName).OfType<string>()
-            .Distinct(StringComparer.OrdinalIgnoreCase).ToImmutableArray();
+        var directRoles = Active(own);
+        var all = own.Concat(viaGroups.Values.SelectMany(g => g)).ToList();
+        var roles = Active(all);
         return new Identity(Provider.Entra, id, user.UserPrincipalName ?? id)
         {
             Upn = user.UserPrincipalName,
@@ -278,6 +223,8 @@ public sealed partial class EntraConnector : IConnector, IDisposable
             TransitiveGroups = transitiveNames,
             Roles = roles,
             RoleSet = roles.ToFrozenSet(StringComparer.OrdinalIgnoreCase),
+            DirectRoles = directRoles,
+            EligibleRoles = EligibleOnly(all),
             Privileged = _policy.IsPrivileged(Provider.Entra, transitiveNames, roles),
             GlobalAdmin = _policy.IsGlobalAdminLevel(Provider.Entra, roles),
             PasswordMustChange = user.PasswordProfile?.ForceChangePasswordNextSignIn == true,

@@ -11,7 +11,8 @@ public sealed partial class EntraConnector : IDirectoryExport
 {
     /// <summary>
     /// Every user and group: users with the selected properties, groups with their direct members (first pages read in
-    /// batches of 20), active tenant-wide role assignments, Identity Protection risk, and the engine-managed MFA policies —
+    /// batches of 20), tenant-wide role assignments of users and role-assignable groups (permanent, PIM-active, PIM-eligible),
+    /// Identity Protection risk, and the engine-managed MFA policies —
     /// so the cost grows with groups and role holders, not with one call per user.
     /// </summary>
     public async Task<DirectoryExport> ExportAsync(CancellationToken cancellationToken) => await Guarded(async () =>
@@ -45,15 +46,14 @@ public sealed partial class EntraConnector : IDirectoryExport
             }
         }
 
-        var assignments = await _reads.AllAsync<UnifiedRoleAssignment, UnifiedRoleAssignmentCollectionResponse>(
-            await Graph.RoleManagement.Directory.RoleAssignments.GetAsync(r =>
-            {
-                r.QueryParameters.Expand = ["roleDefinition"];
-                r.QueryParameters.Top = _options.PageSize;
-            }, cancellationToken).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
-        var rolesOf = assignments.Where(a => a.DirectoryScopeId is null or "/" && a.PrincipalId is not null && a.RoleDefinition?.DisplayName is not null)
-            .GroupBy(a => a.PrincipalId!, StringComparer.OrdinalIgnoreCase)
-            .ToDictionary(g => g.Key, g => g.Select(a => a.RoleDefinition!.DisplayName!).Distinct(StringComparer.OrdinalIgnoreCase).ToList(), StringComparer.OrdinalIgnoreCase);
+        var (grants, _) = await GrantsAsync(await _reads.BatchAsync([.. RoleReads("all", null)], cancellationToken).ConfigureAwait(false), "all", cancellationToken).ConfigureAwait(false);
+        var grantsOf = grants.GroupBy(g => g.PrincipalId, StringComparer.OrdinalIgnoreCase).ToDictionary(g => g.Key, g => g.ToList(), StringComparer.OrdinalIgnoreCase);
+        var groupIdsByName = groups.Where(g => g.DisplayName is not null).GroupBy(g => g.DisplayName!, StringComparer.OrdinalIgnoreCase).ToDictionary(g => g.Key, g => g.First().Id!, StringComparer.OrdinalIgnoreCase);
+        List<RoleGrant> GrantsOf(string id) => grantsOf.GetValueOrDefault(id) ?? [];
+
+        // Eligibility held through a group is reported on its members: the snapshot's groups carry active roles only.
+        List<RoleGrant> EligibleOf(string userId) =>
+            [.. GrantsOf(userId).Concat((groupsOf.GetValueOrDefault(userId) ?? []).SelectMany(name => groupIdsByName.TryGetValue(name, out var gid) ? GrantsOf(gid) : []))];
         var risky = await _reads.AllAsync<RiskyUser, RiskyUserCollectionResponse>(
             await Graph.IdentityProtection.RiskyUsers.GetAsync(cancellationToken: cancellationToken).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
         var riskOf = risky.Where(r => r.Id is not null).ToDictionary(r => r.Id!, RiskStateOf, StringComparer.OrdinalIgnoreCase);
@@ -76,7 +76,8 @@ public sealed partial class EntraConnector : IDirectoryExport
             Enabled = user.AccountEnabled == true,
             Guest = string.Equals(user.UserType, "Guest", StringComparison.OrdinalIgnoreCase),
             Groups = groupsOf.GetValueOrDefault(user.Id!) ?? [],
-            Roles = rolesOf.GetValueOrDefault(user.Id!) ?? [],
+            Roles = Active(GrantsOf(user.Id!)),
+            EligibleRoles = EligibleOnly(EligibleOf(user.Id!)),
             PasswordMustChange = user.PasswordProfile?.ForceChangePasswordNextSignIn == true,
             SessionsRevokedAt = user.SignInSessionsValidFromDateTime,
             RiskState = riskOf.GetValueOrDefault(user.Id!) ?? RiskStates.None,
@@ -86,6 +87,8 @@ public sealed partial class EntraConnector : IDirectoryExport
         {
             Dynamic = g.GroupTypes?.Contains("DynamicMembership", StringComparer.OrdinalIgnoreCase) == true,
             Synced = g.OnPremisesSyncEnabled == true,
+            RoleAssignable = g.IsAssignableToRole == true,
+            Roles = Active(GrantsOf(g.Id!)),
             MemberOf = [.. groupsOf.GetValueOrDefault(g.Id!) ?? []],
         }).ToList();
         return new DirectoryExport(Provider.Entra, entries, snapshotGroups);

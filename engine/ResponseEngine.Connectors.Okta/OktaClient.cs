@@ -102,6 +102,14 @@ internal sealed partial class OktaClient
         return Deserialize<List<OktaRole>>(response!.Body);
     }
 
+    /// <summary>The admin roles assigned to a group (its members hold them).</summary>
+    public async Task<List<OktaRole>> ListGroupRolesAsync(string groupId, CancellationToken cancellationToken)
+    {
+        var response = await SendAsync(HttpMethod.Get, $"/api/v1/groups/{Escape(groupId)}/roles", $"list the admin roles of group {groupId}", OktaScopes.RolesRead,
+            idempotent: true, allowNotFound: false, cancellationToken).ConfigureAwait(false);
+        return Deserialize<List<OktaRole>>(response!.Body);
+    }
+
     /// <summary>Ids of users holding at least one admin role assigned to them directly (paged through <c>_links.next</c>).</summary>
     public async Task<List<string>> ListRoleAssigneesAsync(CancellationToken cancellationToken)
     {

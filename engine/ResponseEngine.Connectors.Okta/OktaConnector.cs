@@ -5,6 +5,7 @@ using ResponseEngine.Actions;
 using ResponseEngine.Execution;
 using ResponseEngine.Findings;
 using ResponseEngine.Identities;
+using ResponseEngine.Identities.Privilege;
 
 namespace ResponseEngine.Connectors.Okta;
 
@@ -236,37 +237,80 @@ public sealed partial class OktaConnector : IConnector, IDirectoryExport, IDispo
         }
     }
 
+    /// <summary>
+    /// A role's holders: users it is assigned to (the role-assignee listing, then each one's roles) and every group it is
+    /// assigned to (each group's roles), expanded by the group's members (group rules included, as Okta lists them).
+    /// A group's holders: its members. Both as a privilege graph of Role and Member edges.
+    /// </summary>
     public async Task<CriticalSet> CountCriticalAsync(string groupOrRole, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(groupOrRole);
+        var principals = new Dictionary<string, PrivilegePrincipal>(StringComparer.Ordinal);
+        var edges = new List<PrivilegeEdge>();
+        var sources = Membership.Sources(await _client.ListGroupRulesAsync(cancellationToken).ConfigureAwait(false));
+        var groupsById = new Lazy<Task<Dictionary<string, OktaGroup>>>(async () =>
+            (await _client.ListGroupsAsync(cancellationToken).ConfigureAwait(false)).ToDictionary(g => g.Id, StringComparer.Ordinal));
+
+        // A group's members as Okta lists them (group rules included); a member a rule explains holds the group through
+        // the rule's source group (Okta's nesting), which is followed in turn, each group once.
+        async Task AddMembersAsync(OktaGroup start)
+        {
+            var queue = new Queue<OktaGroup>([start]);
+            var seen = new HashSet<string>(StringComparer.Ordinal) { start.Id };
+            while (queue.Count > 0)
+            {
+                var group = queue.Dequeue();
+                principals.TryAdd(group.Id, new PrivilegePrincipal(group.Id, PrincipalKind.Group, group.Profile.Name));
+                var explained = new HashSet<string>(StringComparer.Ordinal);
+                foreach (var sourceId in sources.GetValueOrDefault(group.Id) ?? [])
+                {
+                    if (!(await groupsById.Value.ConfigureAwait(false)).TryGetValue(sourceId, out var source)) continue;
+                    edges.Add(new PrivilegeEdge(source.Id, group.Id, EdgeKind.Member));
+                    explained.UnionWith((await _client.ListGroupMembersAsync(source.Id, cancellationToken).ConfigureAwait(false)).Select(u => u.Id));
+                    if (seen.Add(source.Id)) queue.Enqueue(source);
+                }
+
+                foreach (var user in await _client.ListGroupMembersAsync(group.Id, cancellationToken).ConfigureAwait(false))
+                {
+                    principals.TryAdd(user.Id, new PrivilegePrincipal(user.Id, PrincipalKind.User, user.Profile.Login) { Enabled = OktaStatuses.IsEnabled(user.Status) });
+                    if (!explained.Contains(user.Id)) edges.Add(new PrivilegeEdge(user.Id, group.Id, EdgeKind.Member));
+                }
+            }
+        }
+
         if (RoleTypes.Contains(groupOrRole, StringComparer.Ordinal))
         {
-            // Users holding the role by direct assignment; roles held through a group are not counted, which can only
-            // make lockout protection more cautious.
-            var holders = ImmutableArray.CreateBuilder<string>();
-            foreach (var id in await _client.ListRoleAssigneesAsync(cancellationToken).ConfigureAwait(false))
+            foreach (var id in (await _client.ListRoleAssigneesAsync(cancellationToken).ConfigureAwait(false)).Distinct(StringComparer.Ordinal))
             {
                 var roles = await _client.ListUserRolesAsync(id, cancellationToken).ConfigureAwait(false);
-                if (!roles.Any(r => r.Type == groupOrRole && r.Status is null or "ACTIVE")) continue;
+                if (!roles.Any(r => r.Type == groupOrRole && r.Active && !r.ToGroup)) continue;
                 var user = await _client.GetUserAsync(id, cancellationToken).ConfigureAwait(false);
-                if (user is not null && OktaStatuses.IsEnabled(user.Status)) holders.Add(user.Id);
+                if (user is null) continue;
+                principals.TryAdd(user.Id, new PrivilegePrincipal(user.Id, PrincipalKind.User, user.Profile.Login) { Enabled = OktaStatuses.IsEnabled(user.Status) });
+                edges.Add(new PrivilegeEdge(user.Id, groupOrRole, EdgeKind.Role));
             }
 
-            return new CriticalSet(Provider.Okta, groupOrRole, holders.ToImmutable());
-        }
-
-        // Okta lists a group's members including those a group rule added, so "through nesting" is already in the answer.
-        var members = ImmutableArray.CreateBuilder<string>();
-        foreach (var group in (await _client.FindGroupsAsync(groupOrRole, cancellationToken).ConfigureAwait(false))
-                 .Where(g => string.Equals(g.Profile.Name, groupOrRole, StringComparison.OrdinalIgnoreCase)))
-        {
-            foreach (var user in await _client.ListGroupMembersAsync(group.Id, cancellationToken).ConfigureAwait(false))
+            foreach (var group in await _client.ListGroupsAsync(cancellationToken).ConfigureAwait(false))
             {
-                if (OktaStatuses.IsEnabled(user.Status) && !members.Contains(user.Id)) members.Add(user.Id);
+                var roles = await _client.ListGroupRolesAsync(group.Id, cancellationToken).ConfigureAwait(false);
+                if (!roles.Any(r => r.Type == groupOrRole && r.Active)) continue;
+                await AddMembersAsync(group).ConfigureAwait(false);
+                edges.Add(new PrivilegeEdge(group.Id, groupOrRole, EdgeKind.Role));
             }
+
+            return CriticalSet.From(Provider.Okta, groupOrRole, PrivilegeGraph.Build(principals.Values, edges));
         }
 
-        return new CriticalSet(Provider.Okta, groupOrRole, members.ToImmutable());
+        var matches = (await _client.FindGroupsAsync(groupOrRole, cancellationToken).ConfigureAwait(false))
+            .Where(g => string.Equals(g.Profile.Name, groupOrRole, StringComparison.OrdinalIgnoreCase)).ToList();
+        if (matches.Count == 0) return CriticalSet.From(Provider.Okta, groupOrRole, PrivilegeGraph.Empty);
+        if (matches.Count > 1)
+        {
+            throw new ConnectorException($"{matches.Count} Okta groups are called '{groupOrRole}' ({string.Join(", ", matches.Select(g => g.Id))}); give each a distinct name");
+        }
+
+        await AddMembersAsync(matches[0]).ConfigureAwait(false);
+        return CriticalSet.From(Provider.Okta, matches[0].Id, PrivilegeGraph.Build(principals.Values, edges)) with { Name = groupOrRole };
     }
 
     /// <summary>
@@ -292,12 +336,23 @@ public sealed partial class OktaConnector : IConnector, IDirectoryExport, IDispo
         var roles = new Dictionary<string, List<OktaRole>>(StringComparer.Ordinal);
         foreach (var id in (await _client.ListRoleAssigneesAsync(cancellationToken).ConfigureAwait(false)).Distinct(StringComparer.Ordinal))
         {
-            roles[id] = await _client.ListUserRolesAsync(id, cancellationToken).ConfigureAwait(false);
+            roles[id] = [.. (await _client.ListUserRolesAsync(id, cancellationToken).ConfigureAwait(false)).Where(r => !r.ToGroup)];
+        }
+
+        var groupRoles = new Dictionary<string, ImmutableArray<string>>(StringComparer.Ordinal);
+        foreach (var group in groups)
+        {
+            groupRoles[group.Id] = ActiveTypes(await _client.ListGroupRolesAsync(group.Id, cancellationToken).ConfigureAwait(false));
         }
 
         var entries = users.Select(user => Entry(user, Membership.Of(groupsOf.GetValueOrDefault(user.Id) ?? [], rules), roles.GetValueOrDefault(user.Id) ?? [])).ToList();
         var all = Membership.Of(groups, rules);
-        var snapshotGroups = groups.Select(g => new Identities.Group(Provider.Okta, g.Id, g.Profile.Name) { OktaType = g.Type, MemberOf = all.Parents(g) }).ToList();
+        var snapshotGroups = groups.Select(g => new Identities.Group(Provider.Okta, g.Id, g.Profile.Name)
+        {
+            OktaType = g.Type,
+            MemberOf = all.Parents(g),
+            Roles = groupRoles[g.Id],
+        }).ToList();
         return new DirectoryExport(Provider.Okta, entries, snapshotGroups);
     }
 
@@ -307,11 +362,16 @@ public sealed partial class OktaConnector : IConnector, IDirectoryExport, IDispo
         var rules = await _client.ListGroupRulesAsync(cancellationToken).ConfigureAwait(false);
         var roles = await _client.ListUserRolesAsync(user.Id, cancellationToken).ConfigureAwait(false);
         var membership = Membership.Of(groups, rules);
-        var entry = Entry(user, membership, roles);
+        var viaGroups = roles.Where(r => r.ToGroup && r.Active).ToList();
+        var known = groups.Select(g => g.Id).ToHashSet(StringComparer.Ordinal);
+
+        // A group role whose group the user's group list does not show still counts: taken as the user's own, never lost.
+        var entry = Entry(user, membership, [.. roles.Where(r => !r.ToGroup || r.AssigneeId is not { } id || !known.Contains(id))]);
         var snapshotGroups = groups.Select(g => new Identities.Group(Provider.Okta, g.Id, g.Profile.Name)
         {
             OktaType = g.Type,
             MemberOf = membership.Parents(g),
+            Roles = ActiveTypes(viaGroups.Where(r => r.AssigneeId == g.Id)),
         });
         return DirectorySnapshot.Build([entry], snapshotGroups, _policy).Users[0];
     }
@@ -430,10 +490,12 @@ public sealed partial class OktaConnector : IConnector, IDirectoryExport, IDispo
         DisplayName = user.Profile.DisplayName ?? NullIfEmpty($"{user.Profile.FirstName} {user.Profile.LastName}".Trim()),
         Enabled = OktaStatuses.IsEnabled(user.Status),
         Groups = [.. membership.Direct.Select(g => g.Profile.Name)],
-        Roles = [.. roles.Where(r => r.Status is null or "ACTIVE").Select(r => r.Type).Distinct(StringComparer.Ordinal)],
+        Roles = ActiveTypes(roles),
         LastSignInAt = user.LastLogin,
         OktaStatus = user.Status,
     };
+
+    private static ImmutableArray<string> ActiveTypes(IEnumerable<OktaRole> roles) => [.. roles.Where(r => r.Active).Select(r => r.Type).Distinct(StringComparer.Ordinal)];
 
     private sealed partial class Membership
     {
@@ -466,6 +528,24 @@ public sealed partial class OktaConnector : IConnector, IDirectoryExport, IDispo
 
             membership.Direct.AddRange(membership._byId.Values.Where(g => !derived.Contains(g.Id)));
             return membership;
+        }
+
+        /// <summary>For each group an active rule assigns users to, the groups whose members the rule assigns (its sources).</summary>
+        public static Dictionary<string, List<string>> Sources(List<OktaGroupRule> rules)
+        {
+            var sources = new Dictionary<string, List<string>>(StringComparer.Ordinal);
+            foreach (var rule in rules.Where(r => r.Status == "ACTIVE"))
+            {
+                var targets = rule.Actions?.AssignUserToGroups?.GroupIds ?? [];
+                if (targets.IsDefault) continue;
+                foreach (var target in targets)
+                {
+                    if (!sources.TryGetValue(target, out var list)) sources[target] = list = [];
+                    list.AddRange(SourceGroups(rule.Conditions?.Expression?.Value).Where(s => s != target && !list.Contains(s)));
+                }
+            }
+
+            return sources;
         }
 
         public ImmutableArray<string> Parents(OktaGroup group) =>

@@ -30,7 +30,10 @@ internal sealed record OktaGroupProfile(string Name)
     public string? Description { get; init; }
 }
 
-/// <summary>An admin role assignment of a user (type SUPER_ADMIN, ORG_ADMIN, …, or CUSTOM).</summary>
+/// <summary>
+/// An admin role assignment (type SUPER_ADMIN, ORG_ADMIN, …, or CUSTOM): to the user itself (assignmentType USER) or to a
+/// group the user belongs to (GROUP, with the group in _links.assignee).
+/// </summary>
 internal sealed record OktaRole(string Type)
 {
     public string? Id { get; init; }
@@ -40,7 +43,21 @@ internal sealed record OktaRole(string Type)
     public string? Status { get; init; }
 
     public string? AssignmentType { get; init; }
+
+    [JsonPropertyName("_links")]
+    public OktaRoleLinks? Links { get; init; }
+
+    public bool Active => Status is null or "ACTIVE";
+
+    public bool ToGroup => string.Equals(AssignmentType, "GROUP", StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>The id at the end of the assignee link (a group's id for a GROUP assignment).</summary>
+    public string? AssigneeId => Links?.Assignee?.Href is { } href && Uri.TryCreate(href, UriKind.Absolute, out var uri)
+        ? Uri.UnescapeDataString(uri.AbsolutePath.TrimEnd('/').Split('/')[^1])
+        : null;
 }
+
+internal sealed record OktaRoleLinks(OktaLink? Assignee);
 
 /// <summary>A group rule: the way Okta expresses "members of these groups are also members of those".</summary>
 internal sealed record OktaGroupRule(string Id, string Status)

@@ -155,6 +155,7 @@ public sealed class SambaHarness : ConnectorHarness
     public override async ValueTask DisposeAsync()
     {
         AdConnector.Dispose();
+        ResetPrimaryGroups();
         DeleteTree(Ou);
         Admin.Dispose();
         _secrets.Dispose();
@@ -174,7 +175,20 @@ public sealed class SambaHarness : ConnectorHarness
             var dn = AddUser(user.Name, user.Enabled, user.Upn, user.Email);
             foreach (var group in user.Groups) AddMember(groupDns[group], dn);
             if (user.PasswordMustChange) Replace(dn, "pwdLastSet", "0");
+            if (user.PrimaryGroup is { } primary)
+            {
+                // AD's order: a member first, then primaryGroupID (the DC drops the member link itself).
+                if (!user.Groups.Contains(primary, StringComparer.OrdinalIgnoreCase)) AddMember(groupDns[primary], dn);
+                Replace(dn, "primaryGroupID", RidOf(groupDns[primary]).ToString(System.Globalization.CultureInfo.InvariantCulture));
+            }
         }
+    }
+
+    /// <summary>The relative id at the end of a group's objectSid.</summary>
+    public uint RidOf(string groupDn)
+    {
+        var sid = (byte[])Read(groupDn, "objectSid").Attributes["objectSid"].GetValues(typeof(byte[]))[0];
+        return BitConverter.ToUInt32(sid, sid.Length - 4);
     }
 
     private void Add(string dn, params (string Name, object Value)[] attributes)
@@ -186,6 +200,26 @@ public sealed class SambaHarness : ConnectorHarness
         }
 
         Admin.SendRequest(request);
+    }
+
+    /// <summary>A group that is someone's primary group cannot be deleted: every account under the OU goes back to Domain Users first.</summary>
+    private void ResetPrimaryGroups()
+    {
+        try
+        {
+            var response = (SearchResponse)Admin.SendRequest(new SearchRequest(Ou, "(&(objectClass=user)(!(primaryGroupID=513)))", SearchScope.Subtree, "1.1"));
+            foreach (var entry in response.Entries.Cast<SearchResultEntry>())
+            {
+                const string domainUsers = "CN=Domain Users,CN=Users," + SambaDc.BaseDn;
+                var members = Attributes(domainUsers, "member");
+                if (!members.Contains(entry.DistinguishedName, StringComparer.OrdinalIgnoreCase)) AddMember(domainUsers, entry.DistinguishedName);
+                Replace(entry.DistinguishedName, "primaryGroupID", "513");
+            }
+        }
+        catch (DirectoryOperationException)
+        {
+            // Best effort, as the deletion below.
+        }
     }
 
     private void DeleteTree(string dn)

@@ -5,6 +5,7 @@ using ResponseEngine.Actions;
 using ResponseEngine.Execution;
 using ResponseEngine.Findings;
 using ResponseEngine.Identities;
+using ResponseEngine.Identities.Privilege;
 using Xunit;
 
 namespace ResponseEngine.TestKit.Connectors;
@@ -310,6 +311,149 @@ public abstract class ConnectorContract
         }
 
         load.Snapshot.FindGroup(Provider, NestedGroup)!.MemberOf.Should().Equal([CriticalGroup], "nesting is kept");
+    }
+
+    public const string RootGroup = "Privilege Root";
+    public const string BranchGroup = "Privilege Branch";
+    public const string RoleGroup = "Role Holders";
+
+    /// <summary>Whether the directory has an AD primary group (primaryGroupID) the seed can set.</summary>
+    protected virtual bool HasPrimaryGroups => Provider == Provider.Ad;
+
+    /// <summary>Whether the directory has PIM eligibility (Entra).</summary>
+    protected virtual bool HasEligibility => Provider == Provider.Entra;
+
+    /// <summary>
+    /// Effective privilege, one seed for every directory: ann (direct member of Privilege Root), ben (in Privilege Branch,
+    /// nested in Root), cid (disabled, in Branch), dee (in Role Holders, a group holding the critical role: Entra
+    /// role-assignable, Okta group admin role), eli (eligible for the role where PIM exists), pat (primary group Root, AD).
+    /// </summary>
+    protected virtual ContractDirectory PrivilegeSeed()
+    {
+        var okta = Provider == Provider.Okta ? "OKTA_GROUP" : null;
+        Group Group(string name, string[] memberOf, string[]? roles = null) => new(Provider, "g-" + name.Replace(' ', '-').ToLowerInvariant(), name)
+        {
+            MemberOf = [.. memberOf],
+            OktaType = okta,
+            Roles = [.. roles ?? []],
+            RoleAssignable = roles is not null && Provider == Provider.Entra,
+        };
+
+        UserEntry User(string name, string[] groups, bool enabled = true) => new(Provider, "u-" + name, name)
+        {
+            Upn = $"{name}@corp.example.com",
+            Email = $"{name}.mail@corp.example.com",
+            DisplayName = char.ToUpperInvariant(name[0]) + name[1..],
+            Enabled = enabled,
+            OktaStatus = Provider == Provider.Okta ? (enabled ? OktaStatuses.Active : OktaStatuses.Suspended) : null,
+            Groups = groups,
+        };
+
+        var users = new List<UserEntry>
+        {
+            User("ann", [RootGroup]),
+            User("ben", [BranchGroup]),
+            User("cid", [BranchGroup], enabled: false),
+            User("dee", [RoleGroup]),
+        };
+        if (HasEligibility && CriticalRole is not null) users.Add(User("eli", []) with { EligibleRoles = [CriticalRole] });
+        if (HasPrimaryGroups) users.Add(User("pat", []) with { PrimaryGroup = RootGroup });
+        return new ContractDirectory(
+            Provider,
+            [Group(RootGroup, []), Group(BranchGroup, [RootGroup]), Group(RoleGroup, [], CriticalRole is null ? null : [CriticalRole])],
+            [.. users]);
+    }
+
+    [Fact]
+    public async Task CountCritical_GroupThroughNestingAndPrimaryGroup_ReturnsTheGraphOfEveryPath()
+    {
+        await using var harness = await StartAsync(PrivilegeSeed(), Cancel);
+        var expected = await IdsAsync(harness, HasPrimaryGroups ? ["ann", "ben", "pat"] : ["ann", "ben"]);
+
+        var set = await harness.Connector.CountCriticalAsync(RootGroup, Cancel);
+
+        set.EnabledMemberIds.Should().BeEquivalentTo(expected, "ben holds Root through Branch, pat as its primary group; cid is disabled");
+        set.Graph.Should().NotBeNull("lockout protection decides on the paths, not on names");
+        set.SetNode.Should().NotBeNull();
+        set.Graph!.NameOf(set.SetNode!).Should().Be(RootGroup);
+        set.Graph.EffectiveHolders(set.SetNode!, countBreakGlass: true).Should().BeEquivalentTo(set.EnabledMemberIds, "the count and the graph agree");
+        var ben = expected[1];
+        var branch = set.Graph.Edges.Single(e => e.From == ben && e.Kind == EdgeKind.Member).To;
+        set.Graph.NameOf(branch).Should().Be(BranchGroup);
+        set.Graph.Edges.Should().Contain(new PrivilegeEdge(branch, set.SetNode!, EdgeKind.Member), "the nested group is on the way, with its own edge");
+        if (HasPrimaryGroups)
+        {
+            set.Graph.Edges.Should().Contain(new PrivilegeEdge(expected[2], set.SetNode!, EdgeKind.PrimaryGroup), "a primary group is held, but not as a member");
+        }
+    }
+
+    [Fact]
+    public async Task CountCritical_RoleHeldThroughAGroup_CountsTheGroupsMembersNotTheEligible()
+    {
+        if (CriticalRole is null) Assert.Skip($"{Provider.Name()} has no directory roles");
+        await using var harness = await StartAsync(PrivilegeSeed(), Cancel);
+        var dee = (await IdsAsync(harness, "dee"))[0];
+
+        var set = await harness.Connector.CountCriticalAsync(CriticalRole, Cancel);
+
+        set.EnabledMemberIds.Should().Equal([dee], "dee holds the role through Role Holders; eli is only eligible");
+        set.Graph!.EffectiveHolders(set.SetNode!, countBreakGlass: true).Should().BeEquivalentTo(set.EnabledMemberIds);
+        set.Graph.Edges.Should().Contain(e => e.From == dee && e.Kind == EdgeKind.Member && set.Graph.NameOf(e.To) == RoleGroup);
+    }
+
+    [Fact]
+    public async Task Resolve_EffectivePrivilege_GroupHeldRolesPrimaryGroupAndEligibility()
+    {
+        await using var harness = await StartAsync(PrivilegeSeed(), Cancel);
+
+        var ben = (await harness.Connector.ResolveAsync(new Subject(Provider, null, "ben"), Cancel)).Identity!;
+        ben.TransitiveGroups.Should().Contain([BranchGroup, RootGroup]);
+        if (CriticalRole is { } role)
+        {
+            var dee = (await harness.Connector.ResolveAsync(new Subject(Provider, null, "dee"), Cancel)).Identity!;
+            dee.HasRole(role).Should().BeTrue("the role is held through Role Holders");
+            dee.DirectRoles.Should().NotContain(role, "nothing is assigned to dee itself");
+            dee.Privileged.Should().BeTrue();
+        }
+
+        if (HasPrimaryGroups)
+        {
+            var pat = (await harness.Connector.ResolveAsync(new Subject(Provider, null, "pat"), Cancel)).Identity!;
+            pat.PrimaryGroup.Should().Be(RootGroup);
+            pat.IsMemberOf(RootGroup).Should().BeTrue();
+            pat.Groups.Select(g => g.Name).Should().Contain(RootGroup);
+        }
+
+        if (HasEligibility && CriticalRole is { } eligibleRole)
+        {
+            var eli = (await harness.Connector.ResolveAsync(new Subject(Provider, null, "eli"), Cancel)).Identity!;
+            eli.EligibleRoles.Should().Equal(eligibleRole);
+            eli.HasRole(eligibleRole).Should().BeFalse("eligible is reported, never held");
+            eli.Privileged.Should().BeFalse();
+        }
+    }
+
+    [Fact]
+    public async Task Export_EffectivePrivilege_ReadsBackAsTheConnectorResolves()
+    {
+        await using var harness = await StartAsync(PrivilegeSeed(), Cancel);
+        var export = await ((IDirectoryExport)harness.Connector).ExportAsync(Cancel);
+        var bytes = SnapshotWriter.Write([export], new DateTimeOffset(2026, 12, 6, 9, 0, 0, TimeSpan.Zero));
+        SchemaValidator.Validate("directory", System.Text.Encoding.UTF8.GetString(bytes)).Should().BeEmpty();
+        var snapshot = SnapshotReader.Read(bytes, "export.json", PrivilegedPolicy.Default).Snapshot!;
+
+        foreach (var user in PrivilegeSeed().Users)
+        {
+            var live = (await harness.Connector.ResolveAsync(new Subject(Provider, null, user.Name), Cancel)).Identity!;
+            var copy = snapshot.Resolve(new Subject(Provider, live.Id, null)).Identity!;
+            var because = $"the export says what the directory says of {user.Name}";
+            copy.Roles.Order(StringComparer.OrdinalIgnoreCase).Should().Equal(live.Roles.Order(StringComparer.OrdinalIgnoreCase), because);
+            copy.DirectRoles.Order(StringComparer.OrdinalIgnoreCase).Should().Equal(live.DirectRoles.Order(StringComparer.OrdinalIgnoreCase), because);
+            copy.EligibleRoles.Order(StringComparer.OrdinalIgnoreCase).Should().Equal(live.EligibleRoles.Order(StringComparer.OrdinalIgnoreCase), because);
+            copy.PrimaryGroup.Should().Be(live.PrimaryGroup, because);
+            copy.Privileged.Should().Be(live.Privileged, because);
+            copy.TransitiveGroups.Order(StringComparer.OrdinalIgnoreCase).Should().Equal(live.TransitiveGroups.Order(StringComparer.OrdinalIgnoreCase), because);
+        }
     }
 
     protected async Task<(ActionRequest Request, ActionDefinition Action)> RequestAsync(ConnectorHarness harness, string actionName)
