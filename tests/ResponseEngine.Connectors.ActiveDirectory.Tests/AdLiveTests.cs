@@ -111,7 +111,8 @@ public sealed class AdLiveTests(SambaDc dc)
             var identity = (await domain.ResolveAsync(new Subject(Provider.Ad, null, "nestedadmin"), Cancel)).Identity!;
             identity.Privileged.Should().BeTrue("Tier0 Ops Live is nested in Domain Admins");
             identity.TransitiveGroups.Should().Contain(["Domain Admins", "Tier0 Ops Live"]);
-            identity.Groups.Select(g => g.Name).Should().Equal("Tier0 Ops Live");
+            identity.Groups.Select(g => g.Name).Should().BeEquivalentTo(["Tier0 Ops Live", "Domain Users"], "Domain Users is its primary group");
+            identity.PrimaryGroup.Should().Be("Domain Users");
 
             var critical = await domain.CountCriticalAsync("Domain Admins", Cancel);
             critical.EnabledMemberIds.Should().HaveCount(2, "Administrator and nestedadmin; disabledadmin cannot sign in");

@@ -68,6 +68,8 @@ public static class SeedFile
             if (group.Synced) node["synced"] = true;
             if (group.OktaType is not null) node["okta_type"] = group.OktaType;
             if (!group.MemberOf.IsEmpty) node["member_of"] = Array(group.MemberOf);
+            if (!group.Roles.IsEmpty) node["roles"] = Array(group.Roles);
+            if (group.RoleAssignable) node["role_assignable"] = true;
             groups.Add(node);
         }
 
@@ -82,6 +84,8 @@ public static class SeedFile
             else if (!user.Enabled) node["enabled"] = false;
             if (user.Groups.Count > 0) node["groups"] = Array(user.Groups);
             if (user.Roles.Count > 0) node["roles"] = Array(user.Roles);
+            if (user.PrimaryGroup is not null) node["primary_group"] = user.PrimaryGroup;
+            if (user.EligibleRoles.Count > 0) node["eligible_roles"] = Array(user.EligibleRoles);
             if (user.MfaPolicies.Count > 0) node["mfa_policies"] = Array(user.MfaPolicies);
             if (user.RiskState is not null) node["risk_state"] = user.RiskState;
             if (user.PasswordMustChange) node["password_must_change"] = true;
