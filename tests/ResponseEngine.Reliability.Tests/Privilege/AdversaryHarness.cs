@@ -39,7 +39,7 @@ public static class AdversaryHarness
         await using (var first = new SqliteAuditStore(db, time)) await first.InitializeAsync(cancellationToken);
         var effects = new List<Effect>();
         using var applyGate = new SemaphoreSlim(1, 1);
-        await Task.WhenAll(c.Runs.Select((_, i) => Task.Run(async () =>
+        async Task RunOneAsync(int i)
         {
             var read = FindingReader.ReadPaths([Path.Combine(folder, CaseFiles.FindingsFile(i))]);
             if (read.HasErrors)
@@ -61,7 +61,16 @@ public static class AdversaryHarness
             {
                 lock (problems) problems.Add($"run {i + 1} ended with {e.GetType().Name}: {e.Message}");
             }
-        }, cancellationToken)));
+        }
+
+        if (c.Sequential)
+        {
+            for (var i = 0; i < c.Runs.Length; i++) await RunOneAsync(i);
+        }
+        else
+        {
+            await Task.WhenAll(c.Runs.Select((_, i) => Task.Run(() => RunOneAsync(i), cancellationToken)));
+        }
 
         return await FinishAsync(before, folder, options, time, effects, problems, cancellationToken);
     }

@@ -99,6 +99,9 @@ public sealed record AdversaryCase(
     /// <summary>Listed under guards.protected.groups: their members, transitively, are never acted on.</summary>
     public ImmutableArray<string> ProtectedGroups { get; init; } = [];
 
+    /// <summary>Runs one after another instead of at once (hand-made cases: a later run after an earlier one finished).</summary>
+    public bool Sequential { get; init; }
+
     public DirectoryState State => new(Groups, Users);
 
     /// <summary>The longest chain of group-in-group hops from an account's group to a critical set, cycles cut.</summary>

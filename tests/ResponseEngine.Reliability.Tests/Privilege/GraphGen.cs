@@ -22,6 +22,9 @@ public sealed record Features
     /// <summary>Tier groups nested (to depth five, with cycles) in the critical groups; off only to look at another feature alone.</summary>
     public bool NestedTiers { get; init; } = true;
 
+    /// <summary>AD reset_password with set_random (the old password stops at once: a holder lost as surely as by a disable).</summary>
+    public bool RandomPasswords { get; init; } = true;
+
     public int MaxRuns { get; init; } = 3;
 
     public static Features Nesting { get; } = new();
@@ -49,7 +52,7 @@ public static class GraphGen
     };
 
     public static Gen<AdversaryCase> Case(Features features) =>
-        Graph(features).SelectMany(graph => Gen.Select(Gen.Int[1, 3], Gen.Int[0, 99], Rules(graph.Groups), (minimum, engine, rules) => (minimum, engine, rules))
+        Graph(features).SelectMany(graph => Gen.Select(Gen.Int[1, 3], Gen.Int[0, 99], Rules(graph.Groups, features), (minimum, engine, rules) => (minimum, engine, rules))
             .SelectMany(x => Findings(graph.Users, x.rules, features).Select(runs => new AdversaryCase(graph.Groups, graph.Users, x.rules, runs, x.minimum)
             {
                 EngineAccounts = x.engine < graph.Users.Length ? [graph.Users[x.engine].Id] : [],
@@ -162,7 +165,7 @@ public static class GraphGen
         }).ToImmutableArray());
     }
 
-    private static Gen<ImmutableArray<GraphRule>> Rules(ImmutableArray<GraphGroup> groups)
+    private static Gen<ImmutableArray<GraphRule>> Rules(ImmutableArray<GraphGroup> groups, Features f)
     {
         var action = Gen.Select(Gen.Int[0, 99], Gen.Int[0, 99], Gen.Int[0, 99], Gen.Bool, (kind, group, role, random) => (kind, group, role, random));
         var rule = Gen.Select(Gen.Int[0, 2], Gen.Int[1, 2].SelectMany(n => action.Array[n]), Gen.Bool, (provider, actions, cooldown) => (provider, actions, cooldown));
@@ -178,7 +181,7 @@ public static class GraphGen
                 {
                     "revoke_group" => new GraphAction(name) { Group = names[a.group % names.Count] },
                     "remove_role_assignment" => new GraphAction(name) { Role = EntraRoles[a.role % EntraRoles.Length] },
-                    "reset_password" when provider == Provider.Ad => new GraphAction(name) { SetRandom = a.random },
+                    "reset_password" when provider == Provider.Ad => new GraphAction(name) { SetRandom = a.random && f.RandomPasswords },
                     _ => new GraphAction(name),
                 };
             }).DistinctBy(a => a.Name).ToImmutableArray();

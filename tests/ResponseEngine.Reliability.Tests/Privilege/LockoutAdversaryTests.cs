@@ -14,11 +14,13 @@ namespace ResponseEngine.Reliability.Tests.Privilege;
 /// (graph, rules, runs) with its violations and audit trail.
 /// RESPOND_ADVERSARY_CASES=N sets the cases per in-process property (default 150 to 450, 2,050 in all; RESPOND_RELIABILITY_LONG=1: ×20),
 /// RESPOND_ADVERSARY_PROCESS_CASES=N the child-process cases (default 20), RESPOND_ADVERSARY_SEED=S (or CsCheck_Seed) replays one seed.
-/// RESPOND_ADVERSARY_DEFECTS=1 also runs the properties skipped for a defect still open on main.
+/// RESPOND_ADVERSARY_DEFECTS=1 also runs the properties skipped for a defect still open on main; RESPOND_ADVERSARY_CENSUS=FILE
+/// does not stop at a violation but appends every one to FILE (property, kind, text), to count them.
 /// </summary>
 public sealed class LockoutAdversaryTests
 {
     private const string Area = "privilege-adversary";
+    private static readonly Lock CensusGate = new();
 
     public static bool KnownDefects => Environment.GetEnvironmentVariable("RESPOND_ADVERSARY_DEFECTS") is "1" or "true";
 
@@ -26,10 +28,13 @@ public sealed class LockoutAdversaryTests
     public Task Run_NestedGroupsAndCycles_CriticalSetsKeepMinimumAndEveryEffectOnce() =>
         PropertyAsync(nameof(Run_NestedGroupsAndCycles_CriticalSetsKeepMinimumAndEveryEffectOnce), Features.Nesting, Checks.Safety, Cases(450));
 
-    /// <summary>Primary groups that are critical groups (Domain Admins nested in Administrators), without nested tier groups.</summary>
+    /// <summary>
+    /// Primary groups that are critical groups (Domain Admins nested in Administrators), without nested tier groups and
+    /// without random-password resets (<see cref="PrivilegeDefectTests.ResetPasswordSetRandom_EveryDomainAdminInTurn_KeepsMinimum"/>).
+    /// </summary>
     [Fact]
     public Task Run_AdPrimaryGroups_CriticalSetsKeepMinimum() =>
-        PropertyAsync(nameof(Run_AdPrimaryGroups_CriticalSetsKeepMinimum), Features.Nesting with { PrimaryGroups = true, NestedTiers = false }, Checks.Safety, Cases(300));
+        PropertyAsync(nameof(Run_AdPrimaryGroups_CriticalSetsKeepMinimum), Features.Nesting with { PrimaryGroups = true, NestedTiers = false, RandomPasswords = false }, Checks.Safety, Cases(300));
 
     /// <summary>Entra role-assignable groups and Okta groups holding critical roles, PIM-eligible roles, without nested AD tier groups.</summary>
     [Fact(Skip = "Issue #16 open on main: LockoutGuard.Removes misses revoke_group of an Okta group or Entra role-assignable group that holds a critical role (the last ORG_ADMIN removed). RESPOND_ADVERSARY_DEFECTS=1 runs it.", SkipUnless = nameof(KnownDefects))]
@@ -80,6 +85,13 @@ public sealed class LockoutAdversaryTests
                     var violations = Invariants.Check(c, outcome, checks);
                     figures.Add(c, outcome, violations.Count);
                     if (violations.Count == 0) return;
+                    if (Environment.GetEnvironmentVariable("RESPOND_ADVERSARY_CENSUS") is { Length: > 0 } census)
+                    {
+                        // Census: every violating case is counted (one line per violation) instead of stopping at the first.
+                        lock (CensusGate) File.AppendAllLines(census, violations.Select(v => $"{name}\t{v.Split(':')[0]}\t{v}"));
+                        return;
+                    }
+
                     var report = string.Join('\n', violations) + "\naudit trail:\n" + Invariants.Trail(outcome);
                     reports.AddOrUpdate(c, report);
                     throw new InvariantViolationException(report);
