@@ -1,14 +1,12 @@
 using System.Collections.Immutable;
 using System.Globalization;
 using System.Text;
-using Microsoft.Extensions.Time.Testing;
 using ResponseEngine.Audit;
 using ResponseEngine.Configuration;
 using ResponseEngine.Execution;
 using ResponseEngine.Findings;
 using ResponseEngine.TestKit;
 using ResponseEngine.TestKit.ActiveDirectory;
-using ResponseEngine.TestKit.Fakes;
 
 namespace ResponseEngine.Connectors.ActiveDirectory.Tests;
 
@@ -52,7 +50,7 @@ public sealed class AdGeneratedGraphTests(SambaDc dc)
                 if (user.PrimaryGroup is { } primary)
                 {
                     var target = primary < 0 ? DomainAdmins : groupDns[primary];
-                    undo.Add(AdPrivilegeTests.MakePrimary(h, dn, target, primary < 0 ? 512u : Rid(h, target)));
+                    undo.Add(AdPrivilegeTests.MakePrimary(h, dn, target, primary < 0 ? 512u : h.RidOf(target)));
                 }
             }
 
@@ -74,41 +72,19 @@ public sealed class AdGeneratedGraphTests(SambaDc dc)
         }
     }
 
-    private static async Task<RunSummary> RunAsync(AdConnector connector, GeneratedGraph graph)
+    private static Task<RunSummary> RunAsync(AdConnector connector, GeneratedGraph graph)
     {
-        var time = new FakeTimeProvider(new DateTimeOffset(2026, 12, 6, 8, 0, 0, TimeSpan.Zero));
-        await using var store = new InMemoryAuditStore(time);
-        var options = new EngineOptions
-        {
-            Guards = new GuardOptions
-            {
-                Lockout = new LockoutOptions
-                {
-                    Minimum = Minimum,
-                    Critical = ImmutableDictionary<Provider, ImmutableArray<string>>.Empty.Add(Provider.Ad, ["Domain Admins", graph.Groups[0].Name]),
-                },
-                RateLimits = new RateLimitOptions { GlobalPerHour = null },
-            },
-        };
-        var run = new RunContext($"ad-graph-{graph.Seed}", options, store, new Dictionary<Provider, IConnector> { [Provider.Ad] = connector }, time, dryRun: false, "tests", "host", "test");
+        var options = Build.Lockout(Provider.Ad, Minimum, "Domain Admins", graph.Groups[0].Name);
+        options = options with { Guards = options.Guards with { RateLimits = new RateLimitOptions { GlobalPerHour = null } } };
         var revoked = string.Join(", ", graph.Revoked.Select(i => graph.Groups[i].Name));
         var rules = RuleFiles.Load(
             ("rules/ad/strip.yaml", RuleFiles.Rule(id: "strip", actions: $"  - action: revoke_group\n    with:\n      groups: [{revoked}]")),
             ("rules/ad/disable.yaml", RuleFiles.Rule(id: "disable"))).RuleSet!;
-        var findings = graph.Users.Select((u, i) => new Finding($"g{graph.Seed}-f{i}", "test", FindingKind.Detection, "weak_password", Severity.High,
-            time.GetUtcNow(), new Subject(Provider.Ad, null, u.Name), "t", Finding.NoAttributes)).ToList();
-        var (_, summary) = await ResponseRun.RunAsync(rules, findings, run, null, Cancel);
-        return summary;
+        return AdPrivilegeTests.RunAsync(connector, options, $"ad-graph-{graph.Seed}", rules, [.. graph.Users.Select(u => u.Name)]);
     }
 
     private static string Outcomes(RunSummary summary) =>
         string.Join("\n", summary.Results.Select(r => $"  {r.Decision.Identity?.Name} {r.Decision.Action?.Name}: {r.Status} {r.Decision.Guard} {r.Decision.Reason}"));
-
-    private static uint Rid(SambaHarness h, string groupDn)
-    {
-        var sid = (byte[])h.Read(groupDn, "objectSid").Attributes["objectSid"].GetValues(typeof(byte[]))[0];
-        return BitConverter.ToUInt32(sid, sid.Length - 4);
-    }
 
     /// <summary>A group: its parents (indices of groups it is a member of) and whether it is nested in Domain Admins.</summary>
     private sealed record GeneratedGroup(string Name, ImmutableArray<int> Parents, bool InDomainAdmins);

@@ -50,7 +50,7 @@ public sealed class AdPrivilegeTests(SambaDc dc)
         var tier0 = h.AddGroup("PG Tier0");
         var dn = h.AddUser("pgnested");
         using var nesting = Nest(h, DomainAdmins, tier0);
-        using var _ = MakePrimary(h, dn, tier0, Rid(h, tier0));
+        using var _ = MakePrimary(h, dn, tier0, h.RidOf(tier0));
 
         var identity = (await domain.ResolveAsync(new Subject(Provider.Ad, null, "pgnested"), Cancel)).Identity!;
         var holders = await domain.CountCriticalAsync("Domain Admins", Cancel);
@@ -66,7 +66,7 @@ public sealed class AdPrivilegeTests(SambaDc dc)
         await using var h = await SambaHarness.StartAsync(dc, null, Cancel);
         var ops = h.AddGroup("PG Ops");
         var dn = h.AddUser("pgrevoke");
-        using var _ = MakePrimary(h, dn, ops, Rid(h, ops));
+        using var _ = MakePrimary(h, dn, ops, h.RidOf(ops));
         var identity = (await h.AdConnector.ResolveAsync(new Subject(Provider.Ad, null, "pgrevoke"), Cancel)).Identity!;
         var request = new ActionRequest(ActionCatalogue.Default.Find("revoke_group")!, ActionParameters.Empty.With("groups", ImmutableArray.Create("PG Ops")),
             new TargetRef(Provider.Ad, identity.Id, identity.Name));
@@ -75,7 +75,7 @@ public sealed class AdPrivilegeTests(SambaDc dc)
         await h.AdConnector.Invoking(c => c.ApplyAsync(request, Cancel)).Should().ThrowAsync<ConnectorException>();
 
         read.Which.Message.Should().Contain("primary group").And.Contain("PG Ops");
-        h.Attribute(dn, "primaryGroupID").Should().Be(Rid(h, ops).ToString(System.Globalization.CultureInfo.InvariantCulture));
+        h.Attribute(dn, "primaryGroupID").Should().Be(h.RidOf(ops).ToString(System.Globalization.CultureInfo.InvariantCulture));
     }
 
     [Fact]
@@ -121,33 +121,19 @@ public sealed class AdPrivilegeTests(SambaDc dc)
     /// <summary>Enabled Domain Admins by the DC's own answer (member chain or a primaryGroupID in the chain), not the connector's.</summary>
     internal static List<string> EnabledDomainAdmins(SambaHarness h) => LiveCount.EnabledHolders(h.Admin, DomainAdmins);
 
-    private static async Task<RunSummary> RunAsync(AdConnector connector, int minimum, string rule, params string[] subjects)
+    private static Task<RunSummary> RunAsync(AdConnector connector, int minimum, string rule, params string[] subjects) =>
+        RunAsync(connector, Build.Lockout(Provider.Ad, minimum, "Domain Admins"), "ad-privilege", RuleFiles.Load(rule).RuleSet!, subjects);
+
+    /// <summary>One real run of the executor over the live DC: a finding per subject, the rules as given, a fresh in-memory trail.</summary>
+    internal static async Task<RunSummary> RunAsync(AdConnector connector, EngineOptions options, string runId, Rules.RuleSet rules, IReadOnlyList<string> subjects)
     {
         var time = new FakeTimeProvider(new DateTimeOffset(2026, 12, 6, 8, 0, 0, TimeSpan.Zero));
         await using var store = new InMemoryAuditStore(time);
-        var options = new EngineOptions
-        {
-            Guards = new GuardOptions
-            {
-                Lockout = new LockoutOptions
-                {
-                    Minimum = minimum,
-                    Critical = ImmutableDictionary<Provider, ImmutableArray<string>>.Empty.Add(Provider.Ad, ["Domain Admins"]),
-                },
-            },
-        };
-        var run = new RunContext("ad-privilege", options, store, new Dictionary<Provider, IConnector> { [Provider.Ad] = connector }, time, dryRun: false, "tests", "host", "test");
-        var rules = RuleFiles.Load(rule).RuleSet!;
-        var findings = subjects.Select((name, i) => new Finding($"f{i}", "test", FindingKind.Detection, "weak_password", Severity.High,
+        var run = new RunContext(runId, options, store, new Dictionary<Provider, IConnector> { [Provider.Ad] = connector }, time, dryRun: false, "tests", "host", "test");
+        var findings = subjects.Select((name, i) => new Finding($"{runId}-f{i}", "test", FindingKind.Detection, "weak_password", Severity.High,
             time.GetUtcNow(), new Subject(Provider.Ad, null, name), "t", Finding.NoAttributes)).ToList();
         var (_, summary) = await ResponseRun.RunAsync(rules, findings, run, null, Cancel);
         return summary;
-    }
-
-    private static uint Rid(SambaHarness h, string groupDn)
-    {
-        var sid = (byte[])h.Read(groupDn, "objectSid").Attributes["objectSid"].GetValues(typeof(byte[]))[0];
-        return BitConverter.ToUInt32(sid, sid.Length - 4);
     }
 
     /// <summary>

@@ -1,6 +1,4 @@
-using System.Collections.Immutable;
 using ResponseEngine.Audit;
-using ResponseEngine.Configuration;
 using ResponseEngine.Execution;
 using ResponseEngine.Findings;
 using ResponseEngine.Identities;
@@ -104,17 +102,7 @@ public sealed class EntraPrivilegeTests
             Build.Finding("risky_user", Severity.High, Provider.Entra, "alice@corp.example.com", "f-alice"),
         ];
         var store = new InMemoryAuditStore(h.Clock);
-        var options = new EngineOptions
-        {
-            Guards = new GuardOptions
-            {
-                Lockout = new LockoutOptions
-                {
-                    Minimum = 2,
-                    Critical = ImmutableDictionary<Provider, ImmutableArray<string>>.Empty.Add(Provider.Entra, [GlobalAdmin]),
-                },
-            },
-        };
+        var options = Build.Lockout(Provider.Entra, 2, GlobalAdmin);
         var run = new RunContext("entra-lockout", options, store, new Dictionary<Provider, IConnector> { [Provider.Entra] = h.Connector },
             h.Clock, dryRun: false, "tests", "host", "test");
 

@@ -1,6 +1,4 @@
-using System.Collections.Immutable;
 using ResponseEngine.Audit;
-using ResponseEngine.Configuration;
 using ResponseEngine.Execution;
 using ResponseEngine.Findings;
 using ResponseEngine.Identities;
@@ -78,17 +76,7 @@ public sealed class OktaPrivilegeTests
             Build.Finding("weak_password", Severity.High, Provider.Okta, "alice@corp.example.com", "f-alice"),
         ];
         var store = new InMemoryAuditStore(h.Clock);
-        var options = new EngineOptions
-        {
-            Guards = new GuardOptions
-            {
-                Lockout = new LockoutOptions
-                {
-                    Minimum = 2,
-                    Critical = ImmutableDictionary<Provider, ImmutableArray<string>>.Empty.Add(Provider.Okta, [SuperAdmin]),
-                },
-            },
-        };
+        var options = Build.Lockout(Provider.Okta, 2, SuperAdmin);
         var run = new RunContext("okta-lockout", options, store, new Dictionary<Provider, IConnector> { [Provider.Okta] = h.Connector },
             h.Clock, dryRun: false, "tests", "host", "test");
 

@@ -42,6 +42,19 @@ public static class Build
             Tags = tags ?? [],
         };
 
+    /// <summary>Engine options whose lockout protection keeps <paramref name="minimum"/> enabled holders of exactly these sets.</summary>
+    public static Configuration.EngineOptions Lockout(Provider provider, int minimum, params string[] sets) => new()
+    {
+        Guards = new Configuration.GuardOptions
+        {
+            Lockout = new Configuration.LockoutOptions
+            {
+                Minimum = minimum,
+                Critical = ImmutableDictionary<Provider, ImmutableArray<string>>.Empty.Add(provider, [.. sets]),
+            },
+        },
+    };
+
     public static Identity Identity(string name, Provider provider = Provider.Ad, string[]? groups = null, string[]? roles = null, bool guest = false) =>
         Directory(User(name, provider, groups, roles, guest)).Users[0];
 }

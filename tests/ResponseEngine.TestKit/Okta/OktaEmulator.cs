@@ -551,29 +551,21 @@ public sealed partial class OktaEmulator : HttpMessageHandler
         user.Roles.Select(r => RoleJson(user, r))
             .Concat(EffectiveGroups(user.Id).Order(StringComparer.Ordinal).Select(id => Groups[id]).SelectMany(g => g.Roles.Select(r => GroupRoleJson(g, r))));
 
-    /// <summary>Shaped as the examples of developer.okta.com/docs/reference/api/roles (List Roles Assigned to a User / to a Group).</summary>
-    private JsonNode RoleJson(EmulatedUser user, string type) => new JsonObject
-    {
-        ["id"] = "ra-" + user.Id + "-" + type.ToLowerInvariant(),
-        ["label"] = type,
-        ["type"] = type,
-        ["status"] = "ACTIVE",
-        ["created"] = "2025-01-01T00:00:00.000Z",
-        ["lastUpdated"] = "2025-01-01T00:00:00.000Z",
-        ["assignmentType"] = "USER",
-        ["_links"] = new JsonObject { ["assignee"] = new JsonObject { ["href"] = new Uri(BaseUrl, "/api/v1/users/" + Uri.EscapeDataString(user.Id)).AbsoluteUri } },
-    };
+    private JsonNode RoleJson(EmulatedUser user, string type) => RoleJson("ra-" + user.Id, "USER", "/api/v1/users/" + Uri.EscapeDataString(user.Id), type);
 
-    private JsonNode GroupRoleJson(EmulatedGroup group, string type) => new JsonObject
+    private JsonNode GroupRoleJson(EmulatedGroup group, string type) => RoleJson("gra-" + group.Id, "GROUP", "/api/v1/groups/" + Uri.EscapeDataString(group.Id), type);
+
+    /// <summary>Shaped as the examples of developer.okta.com/docs/reference/api/roles (List Roles Assigned to a User / to a Group).</summary>
+    private JsonNode RoleJson(string idPrefix, string assignmentType, string assignee, string type) => new JsonObject
     {
-        ["id"] = "gra-" + group.Id + "-" + type.ToLowerInvariant(),
+        ["id"] = idPrefix + "-" + type.ToLowerInvariant(),
         ["label"] = type,
         ["type"] = type,
         ["status"] = "ACTIVE",
         ["created"] = "2025-01-01T00:00:00.000Z",
         ["lastUpdated"] = "2025-01-01T00:00:00.000Z",
-        ["assignmentType"] = "GROUP",
-        ["_links"] = new JsonObject { ["assignee"] = new JsonObject { ["href"] = new Uri(BaseUrl, "/api/v1/groups/" + Uri.EscapeDataString(group.Id)).AbsoluteUri } },
+        ["assignmentType"] = assignmentType,
+        ["_links"] = new JsonObject { ["assignee"] = new JsonObject { ["href"] = new Uri(BaseUrl, assignee).AbsoluteUri } },
     };
 
     private static JsonNode RuleJson(EmulatedGroupRule rule) => new JsonObject
