@@ -11,7 +11,7 @@ public sealed class AdSnapshotCliTests(SambaDc dc)
     private static CancellationToken Cancel => TestContext.Current.CancellationToken;
 
     [Fact]
-    public async Task Snapshot_LiveAd_WritesEveryAccountAndGroupOfTheBaseDnWithNesting()
+    public async Task Snapshot_LiveAd_WritesEveryAccountAndGroupOfTheBaseDnWithNestingAndPrimaryGroups()
     {
         await using var h = await SambaHarness.StartAsync(dc, null, Cancel);
         var top = h.AddGroup("Snap Top");
@@ -19,6 +19,9 @@ public sealed class AdSnapshotCliTests(SambaDc dc)
         h.AddMember(top, admins);
         h.AddMember(admins, h.AddUser("snapalice"));
         h.AddUser("snapbob", enabled: false);
+        var carol = h.AddUser("snapcarol");
+        h.AddMember(admins, carol);
+        h.Replace(carol, "primaryGroupID", h.RidOf(admins).ToString(System.Globalization.CultureInfo.InvariantCulture));
         using var temp = new TempDirectory();
         var config = Config(temp, h, h.PasswordFile);
         var file = Path.Combine(temp.Path, "snapshot.json");
@@ -26,7 +29,7 @@ public sealed class AdSnapshotCliTests(SambaDc dc)
         var result = await CliProcess.RunAsync(temp.Path, "snapshot", "--config", config, "--out", file);
 
         result.ExitCode.Should().Be(0, result.Error);
-        result.Output.Should().Contain("ad 2 users / 2 groups");
+        result.Output.Should().Contain("ad 3 users / 2 groups");
         SchemaValidator.Validate("directory", await File.ReadAllTextAsync(file, Cancel)).Should().BeEmpty();
         var snapshot = SnapshotReader.ReadFile(file, PrivilegedPolicy.Default with { Groups = PrivilegedPolicy.Default.Groups.SetItem(Provider.Ad, PrivilegedPolicy.Set("Snap Top")) }).Snapshot!;
         var alice = snapshot.Resolve(new Subject(Provider.Ad, null, "snapalice")).Identity!;
@@ -34,6 +37,9 @@ public sealed class AdSnapshotCliTests(SambaDc dc)
         alice.TransitiveGroups.Should().Contain("Snap Top", "nesting is kept in the file");
         alice.Privileged.Should().BeTrue("privilege is worked out from the nesting when the file is read");
         snapshot.Resolve(new Subject(Provider.Ad, null, "snapbob")).Identity!.Enabled.Should().BeFalse();
+        var carolCopy = snapshot.Resolve(new Subject(Provider.Ad, null, "snapcarol")).Identity!;
+        carolCopy.PrimaryGroup.Should().Be("Snap Admins", "primaryGroupID is exported by name");
+        carolCopy.Privileged.Should().BeTrue("a primary group nested in a privileged group makes a privileged account in the file too");
     }
 
     [Fact]
