@@ -20,10 +20,13 @@ public class CliTests
         "--rules", RepoPaths.Rules, "--findings", RepoPaths.SampleFindings, "--directory", RepoPaths.SampleDirectory, .. extra,
     ];
 
-    [Fact]
-    public void Validate_ShippedRules_ExitsZero()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Validate_ShippedRules_ExitsZero(bool withAddedRule)
     {
-        var (exit, output, _) = Run("validate", "--rules", RepoPaths.Rules);
+        using var scratch = new TempDirectory();
+        var (exit, output, _) = Run("validate", "--rules", UserRuleSets.Rules(withAddedRule, scratch));
 
         exit.Should().Be(0, output);
         output.Should().MatchRegex(@"\d+ files, \d+ valid rules: 0 errors, 0 warnings");
@@ -61,10 +64,13 @@ public class CliTests
         output.Should().MatchRegex(@"1 file, 0 valid rules: 500\d errors, 0 warnings", "the total counts the hidden problems too");
     }
 
-    [Fact]
-    public void Test_ShippedRules_AllPass()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Test_ShippedRules_AllPass(bool withAddedRule)
     {
-        var (exit, output, _) = Run("test", "--rules", RepoPaths.Rules);
+        using var scratch = new TempDirectory();
+        var (exit, output, _) = Run("test", "--rules", UserRuleSets.Rules(withAddedRule, scratch));
 
         exit.Should().Be(0, output);
         output.Should().MatchRegex(@"(?m)^\d+ passed, 0 failed$");

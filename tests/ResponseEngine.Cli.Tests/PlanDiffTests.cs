@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.Json;
 using Microsoft.Extensions.Time.Testing;
 using ResponseEngine.TestKit;
@@ -8,19 +7,17 @@ namespace ResponseEngine.Cli.Tests;
 /// <summary>`respond plan --base`: a rule change reviewed by its effect, on a scripted git repository.</summary>
 public sealed class PlanDiffTests : IDisposable
 {
-    private readonly TempDirectory _repo = new();
+    private readonly GitRepo _repo = new();
 
     public PlanDiffTests()
     {
-        CopyDirectory(RepoPaths.Rules, Path.Combine(_repo.Path, "rules"));
-        Git("init", "-q");
-        Git("add", "-A");
-        Git("-c", "user.email=ci@example.com", "-c", "user.name=ci", "commit", "-qm", "base rules");
+        _repo.CopyIn(RepoPaths.Rules, "rules");
+        _repo.Commit("base rules");
     }
 
     public void Dispose() => _repo.Dispose();
 
-    private string Rules => Path.Combine(_repo.Path, "rules");
+    private string Rules => _repo.Rules;
 
     private (int Exit, string Out, string Err) Plan(params string[] extra)
     {
@@ -38,7 +35,7 @@ public sealed class PlanDiffTests : IDisposable
         var text = File.ReadAllText(file);
         text.Should().Contain("min_severity: high");
         File.WriteAllText(file, text.Replace("min_severity: high", "min_severity: critical", StringComparison.Ordinal));
-        Git("-c", "user.email=ci@example.com", "-c", "user.name=ci", "commit", "-qam", "only critical risk");
+        _repo.Commit("only critical risk");
 
         var (exit, output, error) = Plan("--base", "HEAD~1", "--format", "json");
 
@@ -52,7 +49,7 @@ public sealed class PlanDiffTests : IDisposable
             .Where(d => d.Rule == "entra-risky-user-high" && d.Severity == "high").Select(d => "entra:" + d.Target).ToHashSet();
         expected.Should().NotBeEmpty();
 
-        var identities = diff.RootElement.GetProperty("identities").EnumerateArray().ToList();
+        var identities = diff.RootElement.GetProperty("identities").EnumerateArray().Concat(diff.RootElement.GetProperty("unresolved").EnumerateArray()).ToList();
         identities.Select(i => i.GetProperty("provider").GetString() + ":" + i.GetProperty("target").GetString()).Should().BeEquivalentTo(expected);
         identities.SelectMany(i => i.GetProperty("changes").EnumerateArray()).Should().OnlyContain(c =>
             c.GetProperty("change").GetString() == "removed" || c.GetProperty("change").GetString() == "changed");
@@ -92,14 +89,14 @@ public sealed class PlanDiffTests : IDisposable
 
     private string PlanWithRulesAt(string reference)
     {
-        Git("checkout", "-q", reference, "--", "rules");
+        _repo.Git("checkout", "-q", reference, "--", "rules");
         try
         {
             return Plan("--format", "json").Out;
         }
         finally
         {
-            Git("checkout", "-q", "HEAD", "--", "rules");
+            _repo.Git("checkout", "-q", "HEAD", "--", "rules");
         }
     }
 
@@ -114,26 +111,5 @@ public sealed class PlanDiffTests : IDisposable
                 : identity.GetProperty("upn").GetString() ?? identity.GetProperty("name").GetString()!;
             return (target, d.GetProperty("rule").GetProperty("id").GetString()!, d.GetProperty("finding").GetProperty("severity").GetString()!);
         })];
-    }
-
-    private void Git(params string[] args)
-    {
-        var info = new ProcessStartInfo("git") { WorkingDirectory = _repo.Path, RedirectStandardError = true, RedirectStandardOutput = true };
-        foreach (var arg in args) info.ArgumentList.Add(arg);
-        using var process = Process.Start(info)!;
-        var error = process.StandardError.ReadToEnd();
-        process.StandardOutput.ReadToEnd();
-        process.WaitForExit();
-        process.ExitCode.Should().Be(0, error);
-    }
-
-    private static void CopyDirectory(string source, string target)
-    {
-        foreach (var file in Directory.EnumerateFiles(source, "*", SearchOption.AllDirectories))
-        {
-            var destination = Path.Combine(target, Path.GetRelativePath(source, file));
-            Directory.CreateDirectory(Path.GetDirectoryName(destination)!);
-            File.Copy(file, destination);
-        }
     }
 }

@@ -24,8 +24,8 @@ public sealed class RunCommandTests : IDisposable
 
     private string Db => Path.Combine(_temp.Path, "respond.db");
 
-    private string Config(string extra = "", string? findings = null) => _temp.Write($"respond-{Guid.NewGuid():N}.yaml", $"""
-        rules: {RepoPaths.Rules}
+    private string Config(string extra = "", string? findings = null, string? rules = null) => _temp.Write($"respond-{Guid.NewGuid():N}.yaml", $"""
+        rules: {rules ?? RepoPaths.Rules}
         findings: [{findings ?? RepoPaths.SampleFindings}]
         audit: {"{"} connection: {Db} {"}"}
         local: {"{"} snapshot: {RepoPaths.SampleDirectory}, working_copy: {Path.Combine(_temp.Path, "state", "directory.json")} {"}"}
@@ -175,7 +175,14 @@ public sealed class RunCommandTests : IDisposable
     [Fact]
     public void ApproveThenRun_ExecutesTheHeldDecision()
     {
-        var config = Config("guards: { breaker: { threshold: 1000 } }");
+        // Its own rule and finding: what the shipped rules do to the samples (limits, breaker) must not decide this test.
+        var snapshot = ResponseEngine.Identities.SnapshotReader.ReadFile(RepoPaths.SampleDirectory, ResponseEngine.Identities.PrivilegedPolicy.Default).Snapshot!;
+        var user = snapshot.Users.First(u => u.Provider == Findings.Provider.Okta && u.Enabled && !u.Privileged && u.Tags.IsEmpty);
+        _temp.Write("approval-rules/approve-deactivate.yaml", RuleFiles.Rule(id: "approve-deactivate", types: "[account_takeover]", providers: "[okta]",
+            actions: "  - action: deactivate_user", extra: "approval: required"));
+        var findings = _temp.Write("approval-findings.json",
+            "{\"id\":\"ato-1\",\"source\":\"t\",\"type\":\"account_takeover\",\"severity\":\"critical\",\"observed_at\":\"2026-11-20T08:00:00Z\",\"subject\":{\"provider\":\"okta\",\"id\":\"" + user.Id + "\"}}");
+        var config = Config(findings: findings, rules: Path.Combine(_temp.Path, "approval-rules"));
         Run("run", "--once", "--config", config);
         var held = Run("audit", "list", "--status", "held", "--limit", "500", "--config", config).Out
             .Split('\n').First(l => l.Contains("[approval]", StringComparison.Ordinal));

@@ -76,6 +76,7 @@ internal static class PlanCommand
     private static async Task<int> RunAsync(CliContext context, string[] findingPaths, string rulesDirectory, string? directoryOption, bool withHistory, string format,
         string? outFile, string? at, string? configFile, string? baseRef, int? failOnIncrease, CancellationToken cancellationToken)
     {
+        CheckOptions(baseRef, outFile, failOnIncrease);
         var time = CommonOptions.Clock(context, at);
         var options = EngineHost.LoadOptions(context, configFile);
         var load = CommonOptions.LoadRules(rulesDirectory, time);
@@ -147,6 +148,25 @@ internal static class PlanCommand
         return ExitCodes.Ok;
     }
 
+    /// <summary>
+    /// Combinations that cannot do what they say are refused before any work (exit 2), never silently ignored: every
+    /// --format works with and without --base; --fail-on-increase gates a diff and means nothing without one.
+    /// </summary>
+    private static void CheckOptions(string? baseRef, string? outFile, int? failOnIncrease)
+    {
+        if (baseRef is not null && string.IsNullOrWhiteSpace(baseRef)) throw new CliInputException("--base needs a git ref, e.g. --base origin/main or --base HEAD~1");
+        if (failOnIncrease is not null && baseRef is null)
+        {
+            throw new CliInputException("--fail-on-increase gates a change review and needs --base REF (e.g. --base origin/main --fail-on-increase 10)");
+        }
+
+        if (failOnIncrease is < 0) throw new CliInputException($"--fail-on-increase {failOnIncrease}: give the number of added destructive actions to allow, 0 or more");
+        if (outFile is null) return;
+        if (Directory.Exists(outFile)) throw new CliInputException($"--out {outFile}: is a folder; name a file, e.g. --out {Path.Combine(outFile, "plan.html")}");
+        var folder = Path.GetDirectoryName(Path.GetFullPath(outFile));
+        if (folder is not null && !Directory.Exists(folder)) throw new CliInputException($"--out {outFile}: the folder {folder} does not exist; create it first");
+    }
+
     /// <summary>One plan through <see cref="PlanRun"/>, with a progress bar for large inputs.</summary>
     private static async Task<Plan> PlanAsync(CliContext context, Rules.RuleSet rules, FindingLoad read, DirectorySnapshot snapshot, Configuration.EngineOptions options,
         PlanSettings settings, TimeProvider time, string label, CancellationToken cancellationToken)
@@ -178,30 +198,33 @@ internal static class PlanCommand
             throw new CliInputException($"the rules at {baseRef} ({commit[..12]}) do not load, so there is nothing to compare with");
         }
 
-        var basePlan = await PlanAsync(context, baseLoad.RuleSet, read, snapshot, options, settings, time, $"findings ({baseRef})", cancellationToken);
+        // Twice each side: the rules' own effect (no rate limits, no breaker) and the effect as a run would apply them.
+        var baseOwn = await PlanAsync(context, baseLoad.RuleSet, read, snapshot, options, settings with { Budgets = false }, time, $"findings ({baseRef})", cancellationToken);
+        var baseBudgeted = await PlanAsync(context, baseLoad.RuleSet, read, snapshot, options, settings with { Budgets = true }, time, $"findings ({baseRef}, with limits)", cancellationToken);
+        var headBudgeted = await PlanAsync(context, head.RuleSet!, read, snapshot, options, settings with { Budgets = true }, time, "findings (this revision, with limits)", cancellationToken);
 
-        var diff = PlanDiff.Between(basePlan, plan);
+        var review = ChangeReview.Create(baseLoad.RuleSet, head.RuleSet!, baseOwn, plan, baseBudgeted, headBudgeted, options.Guards, time.GetUtcNow());
         var before = baseLoad.Rules.ToDictionary(r => r.Source.File, r => r.Source.ContentHash);
         var after = head.Rules.ToDictionary(r => r.Source.File, r => r.Source.ContentHash);
         var changed = before.Keys.Union(after.Keys).Where(f => before.GetValueOrDefault(f) != after.GetValueOrDefault(f)).Order(StringComparer.Ordinal).ToList();
-        var label = $"{baseRef} ({commit[..12]})";
-        var text = format switch
-        {
-            "json" => PlanDiffRenderer.Json(diff, commit, changed),
-            "markdown" => PlanDiffRenderer.Markdown(diff, label, changed),
-            _ => null,
-        };
+        var against = new ReviewBase(baseRef, commit, changed);
         using (var target = outFile is null ? null : new StreamWriter(outFile))
         {
             var writer = target ?? context.Output;
-            if (text is null) PlanDiffRenderer.Text(diff, label, changed, writer);
-            else writer.WriteLine(text);
+            switch (format)
+            {
+                case "json": writer.WriteLine(PlanDiffRenderer.Json(review, against)); break;
+                case "markdown": writer.Write(PlanDiffRenderer.Markdown(review, against)); break;
+                case "html": writer.Write(PlanDiffHtmlRenderer.Build(review, against)); break;
+                default: PlanDiffRenderer.Text(review, against, writer); break;
+            }
         }
 
-        if (outFile is not null) context.Error.WriteLine($"plan diff written to {outFile}: {PlanDiffRenderer.Summary(diff, label, changed)}");
-        if (failOnIncrease is { } allowed && diff.DestructiveIncrease > allowed)
+        if (outFile is not null) context.Error.WriteLine($"plan diff written to {outFile}: {DisplayText.Escape(PlanDiffRenderer.Summary(review, against))}");
+        foreach (var warning in review.Warnings) context.Error.WriteLine($"warning: {DisplayText.Escape(warning)}");
+        if (failOnIncrease is { } allowed && review.Own.DestructiveIncrease > allowed)
         {
-            context.Error.WriteLine($"destructive actions grow by {diff.DestructiveIncrease}, more than the {allowed} allowed by --fail-on-increase");
+            context.Error.WriteLine($"destructive actions grow by {review.Own.DestructiveIncrease}, more than the {allowed} allowed by --fail-on-increase");
             return ExitCodes.Failed;
         }
 

@@ -6,7 +6,7 @@ namespace ResponseEngine.Cli.Commands;
 /// <summary>`respond schema`: the JSON Schemas of the engine's inputs and outputs, for editors and pipelines.</summary>
 internal static class SchemaCommand
 {
-    public static readonly string[] Names = ["finding", "rule", "directory", "plan"];
+    public static readonly string[] Names = ["finding", "rule", "directory", "plan", "plan-diff"];
 
     public static Command Create(CliContext context)
     {
@@ -17,7 +17,7 @@ internal static class SchemaCommand
         };
         name.AcceptOnlyFromAmong(Names);
         var command = new Command("schema", """
-            Print a JSON Schema (draft-07): finding, rule, directory or plan. The same files live in schemas/.
+            Print a JSON Schema (draft-07): finding, rule, directory, plan or plan-diff. The same files live in schemas/.
 
             Examples:
               respond schema

@@ -11,28 +11,33 @@ namespace ResponseEngine.Cli.Rendering;
 /// </summary>
 internal static class PlanHtmlRenderer
 {
+    /// <summary>The pages' one stylesheet, inline so a page works offline as a CI artifact.</summary>
+    internal const string Style = """
+        <style>
+        body{font:14px/1.4 system-ui,sans-serif;margin:24px;color:#1b1f23}
+        h1{font-size:20px;margin:0 0 4px} .meta{color:#57606a;margin-bottom:16px}
+        .cards{display:flex;gap:12px;margin:12px 0 20px;flex-wrap:wrap}
+        .card{border:1px solid #d0d7de;border-radius:6px;padding:10px 14px;min-width:110px}
+        .card b{display:block;font-size:22px}
+        .execute b{color:#1a7f37}.skip b{color:#57606a}.hold b{color:#9a6700}.error b{color:#cf222e}
+        .filters{display:flex;gap:12px;margin-bottom:12px;flex-wrap:wrap} select{padding:4px}
+        details{border:1px solid #d0d7de;border-radius:6px;margin:6px 0;padding:6px 10px}
+        summary{cursor:pointer;font-weight:600}
+        table{border-collapse:collapse;width:100%;margin-top:6px} td,th{border-top:1px solid #eaeef2;padding:4px 6px;text-align:left;vertical-align:top}
+        .v-execute{color:#1a7f37;font-weight:600}.v-skip{color:#57606a}.v-hold{color:#9a6700;font-weight:600}.v-error{color:#cf222e;font-weight:600}
+        .tag{font-size:12px;border:1px solid #d0d7de;border-radius:10px;padding:0 6px;margin-left:6px;color:#57606a}
+        </style>
+        """;
+
     public static string Build(Plan plan)
     {
         var html = new StringBuilder(64 * 1024);
         string E(string? text) => WebUtility.HtmlEncode(text ?? "");
-        html.Append("""
+        html.Append($"""
             <!DOCTYPE html>
             <html lang="en"><head><meta charset="utf-8"><title>ResponseEngine plan</title>
             <meta name="viewport" content="width=device-width, initial-scale=1">
-            <style>
-            body{font:14px/1.4 system-ui,sans-serif;margin:24px;color:#1b1f23}
-            h1{font-size:20px;margin:0 0 4px} .meta{color:#57606a;margin-bottom:16px}
-            .cards{display:flex;gap:12px;margin:12px 0 20px;flex-wrap:wrap}
-            .card{border:1px solid #d0d7de;border-radius:6px;padding:10px 14px;min-width:110px}
-            .card b{display:block;font-size:22px}
-            .execute b{color:#1a7f37}.skip b{color:#57606a}.hold b{color:#9a6700}.error b{color:#cf222e}
-            .filters{display:flex;gap:12px;margin-bottom:12px;flex-wrap:wrap} select{padding:4px}
-            details{border:1px solid #d0d7de;border-radius:6px;margin:6px 0;padding:6px 10px}
-            summary{cursor:pointer;font-weight:600}
-            table{border-collapse:collapse;width:100%;margin-top:6px} td,th{border-top:1px solid #eaeef2;padding:4px 6px;text-align:left;vertical-align:top}
-            .v-execute{color:#1a7f37;font-weight:600}.v-skip{color:#57606a}.v-hold{color:#9a6700;font-weight:600}.v-error{color:#cf222e;font-weight:600}
-            .tag{font-size:12px;border:1px solid #d0d7de;border-radius:10px;padding:0 6px;margin-left:6px;color:#57606a}
-            </style></head><body>
+            {Style}</head><body>
             """);
         html.Append($"<h1>ResponseEngine plan (dry-run)</h1><div class=\"meta\" id=\"meta\">{plan.CreatedAt:yyyy-MM-dd HH:mm:ss}Z · {plan.FindingCount} findings, {plan.MatchedFindingCount} matched by {plan.RuleCount} rules");
         if (plan.RulesProvenance is { } provenance) html.Append($" · rules {E(provenance)}");
