@@ -198,10 +198,15 @@ public sealed partial class ChangeReviewTests : IDisposable
         exit.Should().Be(0);
         var markdown = output.ToString();
         markdown.Length.Should().BeLessThan(65_536);
-        markdown.Should().StartWith("## ResponseEngine change review");
+        markdown.Should().StartWith("<!-- respond:change-review -->\n## ResponseEngine change review");
+        var workflow = File.ReadAllText(Path.Combine(RepoPaths.Root, "examples", "rules-ci.yaml"));
+        var marker = Regex.Match(workflow, "const marker = '([^']+)';").Groups[1].Value;
+        marker.Should().NotBeEmpty("examples/rules-ci.yaml finds its sticky comment by a marker");
+        markdown.Should().StartWith(marker, "the example workflow updates the comment this command writes");
+        workflow.Should().Contain("--base \"origin/${{ github.base_ref }}\" --format markdown --out plan-diff.md");
         markdown.IndexOf("| | base | head | change |", StringComparison.Ordinal).Should().BeLessThan(markdown.IndexOf("<details>", StringComparison.Ordinal));
-        markdown.Should().Contain("> [!WARNING]").And.Contain("**this change would open the breaker\\: ");
-        markdown.Should().Contain("| `weak-password-reset` | reset\\_password +");
+        markdown.Should().Contain("> [!WARNING]").And.Contain("**this change would open the breaker: ");
+        markdown.Should().Contain("| `weak-password-reset` | reset_password +").And.Contain("- \\~ reset_password: skip [rule_mode] → execute (rule weak-password-reset, finding weak\\_password/high m");
         markdown.Should().Contain("**Truncated:**");
     }
 
@@ -248,7 +253,7 @@ public sealed partial class ChangeReviewTests : IDisposable
     public static TheoryData<string, string> Formats => new()
     {
         { "text", "Against HEAD~1 (" },
-        { "markdown", "## ResponseEngine change review" },
+        { "markdown", "<!-- respond:change-review -->\n## ResponseEngine change review" },
         { "html", "<!DOCTYPE html>" },
         { "json", "{" },
     };

@@ -22,13 +22,21 @@ internal static class PlanDiffRenderer
 {
     public const int DiffFormatVersion = 2;
 
-    public static string Summary(ChangeReview review, ReviewBase against)
+    /// <summary>The comment's first line, invisible on GitHub: how CI finds its own comment to update instead of adding one per push.</summary>
+    public const string Marker = "<!-- respond:change-review -->";
+
+    /// <summary>No escaping: for renderers that escape whole lines (text, HTML).</summary>
+    private static string Raw(string? text) => text ?? "";
+
+    /// <summary>The one-line summary; <paramref name="escape"/> is applied to the data in it (the ref as given).</summary>
+    public static string Summary(ChangeReview review, ReviewBase against, Func<string?, string>? escape = null)
     {
+        var e = escape ?? Raw;
         var diff = review.Own;
         var delta = diff.ExecutedDelta();
         var identities = diff.Resolved.Count();
         var unresolved = diff.Unresolved.Count();
-        return $"Against {against.Label}: {Plural(against.RulesChanged.Count, "rule file")} changed, {identities} identit{(identities == 1 ? "y" : "ies")} affected" +
+        return $"Against {e(against.Label)}: {Plural(against.RulesChanged.Count, "rule file")} changed, {identities} identit{(identities == 1 ? "y" : "ies")} affected" +
             (unresolved > 0 ? $" ({unresolved} unresolved subject{(unresolved == 1 ? "" : "s")} apart)" : "") + "; " +
             (delta.Count == 0 ? "executed actions unchanged" : "executed actions " + string.Join(", ", delta.Select(kv => $"{kv.Key} {Signed(kv.Value)}"))) +
             $"; destructive {Signed(diff.DestructiveIncrease)}";
@@ -70,22 +78,30 @@ internal static class PlanDiffRenderer
             .Select(r => (r, own.GetValueOrDefault(r) ?? "no change", budgeted.GetValueOrDefault(r) ?? "no change"))];
     }
 
-    public static string Field(RuleFieldChange field) => field.Before is null ? $"{field.Field}: {field.After}"
-        : field.After is null ? $"{field.Field}: was {field.Before}"
-        : $"{field.Field}: {field.Before} → {field.After}";
-
-    public static string Identity(IdentityChanges identity)
+    /// <summary>"mode: observe → enforce"; the values come from the rule files under review, so they are data to <paramref name="escape"/>.</summary>
+    public static string Field(RuleFieldChange field, Func<string?, string>? escape = null)
     {
-        var flags = identity.Identity is not { } i ? "unresolved"
-            : string.Join(", ", new[] { i.Privileged ? "privileged" : "not privileged", i.Guest ? "guest" : null, i.Enabled ? null : "disabled" }.Where(f => f is not null));
-        return $"{identity.Target} ({identity.Provider.Name()}, {flags})";
+        var e = escape ?? Raw;
+        return field.Before is null ? $"{field.Field}: {e(field.After)}"
+            : field.After is null ? $"{field.Field}: was {e(field.Before)}"
+            : $"{field.Field}: {e(field.Before)} → {e(field.After)}";
     }
 
-    public static string Line(DecisionChange change, ChangeReview review)
+    public static string Identity(IdentityChanges identity, Func<string?, string>? escape = null)
     {
+        var e = escape ?? Raw;
+        var flags = identity.Identity is not { } i ? "unresolved"
+            : string.Join(", ", new[] { i.Privileged ? "privileged" : "not privileged", i.Guest ? "guest" : null, i.Enabled ? null : "disabled" }.Where(f => f is not null));
+        return $"{e(identity.Target)} ({identity.Provider.Name()}, {flags})";
+    }
+
+    /// <summary>One change of one identity; the finding's type and id and the action's parameters are data to <paramref name="escape"/>.</summary>
+    public static string Line(DecisionChange change, ChangeReview review, Func<string?, string>? escape = null)
+    {
+        var e = escape ?? Raw;
         var d = change.Any;
-        var action = d.Parameters.IsEmpty ? d.ActionName : $"{d.ActionName} {d.Parameters.Describe()}";
-        var finding = $"finding {d.Finding.Type}/{d.Finding.Severity.Name()} {d.Finding.Id}";
+        var action = d.Parameters.IsEmpty ? d.ActionName : $"{d.ActionName} {e(d.Parameters.Describe())}";
+        var finding = $"finding {e(d.Finding.Type)}/{d.Finding.Severity.Name()} {e(d.Finding.Id)}";
         var line = change.Kind switch
         {
             ChangeKind.Added => $"+ {action}: {Show(change.Head!)} (rule {change.Head!.Rule.Id}, {finding})",
@@ -151,24 +167,25 @@ internal static class PlanDiffRenderer
     /// <summary>A pull-request comment: warnings, the summary table and per-rule totals first, then collapsed detail; under GitHub's limit.</summary>
     public static string Markdown(ChangeReview review, ReviewBase against)
     {
-        static string M(string text) => DisplayText.Markdown(text);
+        static string M(string? text) => DisplayText.Markdown(text);
         var head = new StringBuilder();
+        head.AppendLine(Marker);
         head.AppendLine("## ResponseEngine change review");
         head.AppendLine();
-        head.AppendLine(M(Summary(review, against)) + ".");
+        head.AppendLine(Summary(review, against, M) + ".");
         head.AppendLine();
-        foreach (var warning in review.Warnings) head.AppendLine($"> [!WARNING]\n> **{M(warning)}**\n");
-        if (!review.Breaker.Warns) head.AppendLine(M(review.Breaker.Sentence) + ".").AppendLine();
+        foreach (var warning in review.Warnings) head.AppendLine($"> [!WARNING]\n> **{warning}**\n");
+        if (!review.Breaker.Warns) head.AppendLine(review.Breaker.Sentence + ".").AppendLine();
         head.AppendLine("| | base | head | change |");
         head.AppendLine("|---|---:|---:|---:|");
-        foreach (var (what, before, after) in Counts(review)) head.AppendLine($"| {M(what)} | {before} | {after} | {Signed(after - before)} |");
+        foreach (var (what, before, after) in Counts(review)) head.AppendLine($"| {what} | {before} | {after} | {Signed(after - before)} |");
         head.AppendLine();
         var totals = RuleTotals(review);
         if (totals.Count > 0)
         {
             head.AppendLine("| rule | each rule's own effect | with rate limits and breaker |");
             head.AppendLine("|---|---|---|");
-            foreach (var (rule, own, budgeted) in totals) head.AppendLine($"| `{rule}` | {M(own)} | {M(budgeted)} |");
+            foreach (var (rule, own, budgeted) in totals) head.AppendLine($"| `{rule}` | {own} | {budgeted} |");
             head.AppendLine();
         }
 
@@ -178,11 +195,11 @@ internal static class PlanDiffRenderer
             head.AppendLine();
             foreach (var rule in review.Rules)
             {
-                head.AppendLine($"- {Mark(rule.Kind)} `{rule.RuleId}` ({M(rule.File)})");
-                foreach (var field in rule.Fields) head.AppendLine($"  - {M(Field(field))}");
+                head.AppendLine($"- \\{Mark(rule.Kind)} `{rule.RuleId}` ({M(rule.File)})");
+                foreach (var field in rule.Fields) head.AppendLine($"  - {Field(field, M)}");
             }
 
-            foreach (var limit in review.Limits.Where(l => !l.Warns)) head.AppendLine($"- {M(limit.Sentence)}");
+            foreach (var limit in review.Limits.Where(l => !l.Warns)) head.AppendLine($"- {limit.Sentence}");
             head.AppendLine();
             head.AppendLine("</details>");
             head.AppendLine();
@@ -193,9 +210,9 @@ internal static class PlanDiffRenderer
         void Add(IdentityChanges identity)
         {
             var section = new StringBuilder();
-            section.AppendLine($"<details><summary>{M(Identity(identity))}: {Plural(identity.Changes.Length, "change")}</summary>");
+            section.AppendLine($"<details><summary>{Identity(identity, M)}: {Plural(identity.Changes.Length, "change")}</summary>");
             section.AppendLine();
-            foreach (var change in identity.Changes) section.AppendLine("- " + M(Line(change, review)));
+            foreach (var change in identity.Changes) section.AppendLine("- \\" + Line(change, review, M)); // \+ \- \~: the mark is text, not a nested list
             section.AppendLine();
             section.AppendLine("</details>");
             if (head.Length + body.Length + section.Length > PlanMarkdownRenderer.MaxLength - 1_000) omitted++;

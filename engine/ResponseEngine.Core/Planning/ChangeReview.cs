@@ -91,7 +91,8 @@ public sealed record BreakerEffect(int Threshold, TimeSpan Window, int BaseDeman
         }
     }
 
-    public bool Warns => OpensAfter;
+    /// <summary>The change opens the breaker, or holds more at it than before.</summary>
+    public bool Warns => OpensAfter && (!OpensBefore || HeadHeld > BaseHeld);
 }
 
 /// <summary>
@@ -100,7 +101,8 @@ public sealed record BreakerEffect(int Threshold, TimeSpan Window, int BaseDeman
 /// </summary>
 public sealed record LimitEffect(string Scope, string Setting, int? BaseLimit, int? HeadLimit, int BaseWanted, int HeadWanted, int BaseSkipped, int HeadSkipped)
 {
-    public bool Warns => HeadSkipped > 0;
+    /// <summary>The change makes this limit skip more than before.</summary>
+    public bool Warns => HeadSkipped > BaseSkipped;
 
     public string Sentence
     {
