@@ -44,8 +44,9 @@ internal static class PlanCommand
             why not. Nothing is changed: not the snapshot, not the working copy, not the audit trail.
             Findings that fail validation are reported with file and line; the others are still planned
             (exit code 2 tells CI that some input was rejected).
-            With --base, both rule sets are planned without the rate limits and the breaker (which depend on the
-            volume of everything else), so the diff shows each rule's own effect.
+            With --base, both rule sets are planned twice: without the rate limits and the breaker (which depend on
+            the volume of everything else), for each rule's own effect, and with them, to say plainly when the change
+            would open the breaker or hit a limit. Every --format works with --base (JSON: schemas/plan-diff.schema.json).
 
             Examples:
               respond plan
@@ -55,6 +56,7 @@ internal static class PlanCommand
               respond plan -i alerts.ndjson -d snapshot.json --format json
               respond plan --format html --out plan.html
               respond plan --base origin/main --format markdown --fail-on-increase 10
+              respond plan --base HEAD~1 --format html --out review.html
             """)
         {
             findings,

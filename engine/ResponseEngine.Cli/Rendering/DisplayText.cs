@@ -50,6 +50,9 @@ internal static class DisplayText
         return builder.ToString();
     }
 
+    /// <summary>Escape, then HTML-encoded (and @ as an entity, so no mention), for text inside an HTML element of a comment, where Markdown escapes are not read.</summary>
+    public static string Html(string? text) => System.Net.WebUtility.HtmlEncode(Escape(text)).Replace("@", "&#64;", StringComparison.Ordinal);
+
     private static bool IsUnsafe(char c) =>
         c < 0x20 || c is >= '\u007F' and <= '\u009F' || c is >= '\u202A' and <= '\u202E' || c is >= '\u2066' and <= '\u2069';
 }

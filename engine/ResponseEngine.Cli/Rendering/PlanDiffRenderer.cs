@@ -176,6 +176,7 @@ internal static class PlanDiffRenderer
         head.AppendLine();
         foreach (var warning in review.Warnings) head.AppendLine($"> [!WARNING]\n> **{warning}**\n");
         if (!review.Breaker.Warns) head.AppendLine(review.Breaker.Sentence + ".").AppendLine();
+        foreach (var limit in review.Limits.Where(l => !l.Warns)) head.AppendLine(limit.Sentence + ".").AppendLine();
         head.AppendLine("| | base | head | change |");
         head.AppendLine("|---|---:|---:|---:|");
         foreach (var (what, before, after) in Counts(review)) head.AppendLine($"| {what} | {before} | {after} | {Signed(after - before)} |");
@@ -189,7 +190,7 @@ internal static class PlanDiffRenderer
             head.AppendLine();
         }
 
-        if (!review.Rules.IsEmpty || review.Limits.Any(l => !l.Warns))
+        if (!review.Rules.IsEmpty)
         {
             head.AppendLine($"<details><summary>Rules changed: {review.Rules.Length}</summary>");
             head.AppendLine();
@@ -199,7 +200,6 @@ internal static class PlanDiffRenderer
                 foreach (var field in rule.Fields) head.AppendLine($"  - {Field(field, M)}");
             }
 
-            foreach (var limit in review.Limits.Where(l => !l.Warns)) head.AppendLine($"- {limit.Sentence}");
             head.AppendLine();
             head.AppendLine("</details>");
             head.AppendLine();
@@ -210,7 +210,7 @@ internal static class PlanDiffRenderer
         void Add(IdentityChanges identity)
         {
             var section = new StringBuilder();
-            section.AppendLine($"<details><summary>{Identity(identity, M)}: {Plural(identity.Changes.Length, "change")}</summary>");
+            section.AppendLine($"<details><summary>{Identity(identity, DisplayText.Html)}: {Plural(identity.Changes.Length, "change")}</summary>");
             section.AppendLine();
             foreach (var change in identity.Changes) section.AppendLine("- \\" + Line(change, review, M)); // \+ \- \~: the mark is text, not a nested list
             section.AppendLine();
