@@ -8,6 +8,8 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using OpenTelemetry.Metrics;
+using OpenTelemetry.Resources;
+using OpenTelemetry.Trace;
 using Quartz;
 using ResponseEngine.Service.Operations;
 using ResponseEngine.Service.Pollers;
@@ -33,12 +35,26 @@ public static class ServeHost
         var serve = setup.Options.Serve;
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ContentRootPath = Directory.GetCurrentDirectory(), Args = [] });
         builder.Logging.ClearProviders();
-        builder.Logging.AddJsonConsole(o =>
+        if (setup.LogFormat == "text")
         {
-            o.IncludeScopes = false;
-            o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ";
-            o.UseUtcTimestamp = true;
-        });
+            builder.Logging.AddSimpleConsole(o =>
+            {
+                o.SingleLine = true;
+                o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ ";
+                o.UseUtcTimestamp = true;
+            });
+        }
+        else
+        {
+            builder.Logging.AddJsonConsole(o =>
+            {
+                o.IncludeScopes = false;
+                o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ";
+                o.UseUtcTimestamp = true;
+            });
+        }
+
+        builder.Logging.SetMinimumLevel(setup.LogLevel);
         builder.Services.Configure<Microsoft.Extensions.Logging.Console.ConsoleLoggerOptions>(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
         builder.Logging.AddFilter("Quartz", LogLevel.Warning);
@@ -71,7 +87,7 @@ public static class ServeHost
 
         builder.AddQuartz(q => Schedule(q, setup));
         builder.AddQuartzHostedService(o => o.WaitForJobsToComplete = true);
-        services.AddOpenTelemetry().WithMetrics(m => m.AddMeter(ServiceMetrics.MeterName).AddPrometheusExporter());
+        AddTelemetry(services, setup);
 
         var app = builder.Build();
         var endpoint = app.Services.GetRequiredService<FindingsEndpoint>();
@@ -93,6 +109,30 @@ public static class ServeHost
             setup.Started?.Invoke(address);
         });
         return app;
+    }
+
+    /// <summary>
+    /// OpenTelemetry by convention: the resource names the service (service.name respond, its version and instance), the
+    /// engine's meter and spans plus ASP.NET Core, HttpClient (every Graph and Okta call) and runtime instrumentation;
+    /// /metrics always (Prometheus), OTLP when OTEL_EXPORTER_OTLP_ENDPOINT is set (the standard OTEL_* variables configure it).
+    /// </summary>
+    private static void AddTelemetry(IServiceCollection services, ServeSetup setup)
+    {
+        var otlp = !string.IsNullOrWhiteSpace(Environment.GetEnvironmentVariable("OTEL_EXPORTER_OTLP_ENDPOINT"));
+        services.AddOpenTelemetry()
+            .ConfigureResource(r => r.AddService("respond", serviceVersion: setup.EngineVersion, serviceInstanceId: setup.Instance))
+            .WithMetrics(m =>
+            {
+                m.AddMeter(ServiceMetrics.MeterName).AddAspNetCoreInstrumentation().AddHttpClientInstrumentation().AddRuntimeInstrumentation()
+                    .AddPrometheusExporter();
+                if (otlp) m.AddOtlpExporter();
+            })
+            .WithTracing(t =>
+            {
+                t.AddSource(Execution.EngineTelemetry.Name).AddAspNetCoreInstrumentation(o => o.Filter = http => http.Request.Path != "/metrics")
+                    .AddHttpClientInstrumentation();
+                if (otlp) t.AddOtlpExporter();
+            });
     }
 
     /// <summary>Where migration V003 puts Quartz's tables.</summary>

@@ -31,6 +31,12 @@ public sealed record ServeSetup(
     /// <summary>HTTP clients for pollers that call a provider (Okta System Log, Microsoft Graph), by poller kind.</summary>
     public Func<PollerOptions, HttpClient>? PollerHttp { get; init; }
 
+    /// <summary>Log lines on standard error: json (one object per line, the default) or text (for a person at a terminal).</summary>
+    public string LogFormat { get; init; } = "json";
+
+    /// <summary>The lowest level logged (Trace, Debug, Information, Warning, Error, Critical); RESPOND_LOG_LEVEL sets it.</summary>
+    public Microsoft.Extensions.Logging.LogLevel LogLevel { get; init; } = Microsoft.Extensions.Logging.LogLevel.Information;
+
     /// <summary>The instance name in leases and logs.</summary>
     public string Instance => string.IsNullOrWhiteSpace(Options.Serve.Instance)
         ? $"{Environment.MachineName}-{Environment.ProcessId}"

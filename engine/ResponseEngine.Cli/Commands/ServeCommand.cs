@@ -16,6 +16,13 @@ internal static class ServeCommand
     {
         var config = EngineHost.Config();
         var rules = new Option<string?>("--rules", "-r") { Description = "Rules folder (default: `rules` in respond.yaml, else rules)", HelpName = "DIR" };
+        var logFormat = new Option<string>("--log-format")
+        {
+            Description = "Log lines on standard error: json (default) or text; RESPOND_LOG_FORMAT sets it too. RESPOND_LOG_LEVEL sets the level (Information by default)",
+            DefaultValueFactory = _ => Environment.GetEnvironmentVariable("RESPOND_LOG_FORMAT") is { Length: > 0 } f ? f : "json",
+            HelpName = "FORMAT",
+        };
+        logFormat.AcceptOnlyFromAmong("json", "text");
         var listen = new Option<string?>("--listen") { Description = "Address to listen on (default: serve.listen, else http://127.0.0.1:8080; port 0 picks a free one)", HelpName = "URL" };
         var command = new Command("serve", """
             Continuous enforcement: an HTTP service that takes findings as they happen and acts on them under the same
@@ -39,13 +46,21 @@ internal static class ServeCommand
             config,
             rules,
             listen,
+            logFormat,
         };
-        command.SetAction((parse, cancellationToken) => RunAsync(context, parse.GetValue(config), parse.GetValue(rules), parse.GetValue(listen), cancellationToken));
+        command.SetAction((parse, cancellationToken) => RunAsync(context, parse.GetValue(config), parse.GetValue(rules), parse.GetValue(listen), parse.GetValue(logFormat)!, cancellationToken));
         return command;
     }
 
-    private static async Task<int> RunAsync(CliContext context, string? configFile, string? rulesDirectory, string? listen, CancellationToken cancellationToken)
+    private static async Task<int> RunAsync(CliContext context, string? configFile, string? rulesDirectory, string? listen, string logFormat, CancellationToken cancellationToken)
     {
+        var logLevel = Microsoft.Extensions.Logging.LogLevel.Information;
+        if (Environment.GetEnvironmentVariable("RESPOND_LOG_LEVEL") is { Length: > 0 } level
+            && (!Enum.TryParse(level, ignoreCase: true, out logLevel) || !Enum.IsDefined(logLevel) || logLevel == Microsoft.Extensions.Logging.LogLevel.None))
+        {
+            throw new CliInputException($"RESPOND_LOG_LEVEL is '{level}'; use one of Trace, Debug, Information, Warning, Error, Critical");
+        }
+
         var options = EngineHost.LoadOptions(context, configFile);
         if (rulesDirectory is not null) options = options with { Rules = rulesDirectory };
         if (listen is not null) options = options with { Serve = options.Serve with { Listen = listen } };
@@ -86,6 +101,8 @@ internal static class ServeCommand
             {
                 HmacSecret = secret,
                 BearerToken = token,
+                LogFormat = logFormat,
+                LogLevel = logLevel,
                 Started = address => context.Output.WriteLine($"respond serve: listening on {address}"),
                 PollerHttp = poller => PollerClient(poller, options, context.Time),
             };

@@ -128,6 +128,8 @@ public sealed class Executor : IDisposable
     /// </summary>
     private async Task<List<Passed>> GuardAsync(IReadOnlyList<Decision> decisions, List<int> batchIndices, Action<int, DecisionResult> done, CancellationToken cancellationToken)
     {
+        using var activity = EngineTelemetry.Source.StartActivity("respond.guard");
+        activity?.SetTag("respond.run.id", _run.RunId).SetTag("respond.batch.size", batchIndices.Count);
         var rows = new List<(int Index, Decision Decision, AuditStatus Status, int Position)>(batchIndices.Count);
         var batch = new GuardBatch(_run.Store);
         await _guardPhase.WaitAsync(cancellationToken);
@@ -299,6 +301,9 @@ public sealed class Executor : IDisposable
         }
 
         var request = new ActionRequest(decision.Action!, decision.Parameters, new TargetRef(identity.Provider, identity.Id, identity.Name));
+        using var activity = EngineTelemetry.Source.StartActivity("respond.action");
+        activity?.SetTag("respond.rule", decision.Rule.Id).SetTag("respond.provider", identity.Provider.Name()).SetTag("respond.action", decision.ActionName)
+            .SetTag("respond.audit.intent", intent.Sequence);
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(_run.Options.ActionTimeout);
         TargetState? state = null;
@@ -377,6 +382,7 @@ public sealed class Executor : IDisposable
     {
         // The outcome must be written even when the run is being cancelled: the action has happened.
         var row = await _run.Store.AppendAsync(OutcomeEntry(decision, intent, status, priorState, detail), CancellationToken.None);
+        EngineTelemetry.ActionCompleted(decision, status, row.RecordedAt - intent.RecordedAt);
         return new DecisionResult(decision, status, row.Sequence, detail);
     }
 

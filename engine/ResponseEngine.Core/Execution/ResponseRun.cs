@@ -15,6 +15,8 @@ public static class ResponseRun
     public static async Task<(Plan Plan, RunSummary Summary)> RunAsync(RuleSet rules, IReadOnlyList<Finding> findings, RunContext run,
         IProgress<int>? progress, CancellationToken cancellationToken)
     {
+        using var activity = EngineTelemetry.Source.StartActivity("respond.run");
+        activity?.SetTag("respond.run.id", run.RunId).SetTag("respond.findings", findings.Count).SetTag("respond.dry_run", run.DryRun);
         var resolver = await ResolveAsync(findings, run, cancellationToken);
         var plan = new Planner(rules, resolver, run.Time).Plan(findings);
         using var executor = new Executor(run);

@@ -12,7 +12,7 @@ namespace ResponseEngine.Service.Operations;
 /// </summary>
 public sealed class ServiceMetrics : IDisposable
 {
-    public const string MeterName = "ResponseEngine";
+    public const string MeterName = EngineTelemetry.Name;
 
     private readonly Meter _meter = new(MeterName);
     private readonly Counter<long> _received;
@@ -27,7 +27,7 @@ public sealed class ServiceMetrics : IDisposable
     {
         _received = _meter.CreateCounter<long>("respond.findings.received", "{finding}", "Findings offered to the inbox, by origin and result (accepted, duplicate, rejected)");
         _decisions = _meter.CreateCounter<long>("respond.decisions", "{decision}", "Decisions made by the executor, by verdict after the guards");
-        _actions = _meter.CreateCounter<long>("respond.actions", "{action}", "Audit outcomes of decisions, by status");
+        _actions = _meter.CreateCounter<long>("respond.actions", "{action}", "Audit outcomes of decisions, by rule, provider, action, status and refusing guard");
         _reloads = _meter.CreateCounter<long>("respond.rules.reloads", "{reload}", "Rule reloads, by result (applied, rejected)");
         _meter.CreateObservableGauge("respond.breaker.open", () => Interlocked.Read(ref _breakerOpen), "{state}", "1 while the blast-radius breaker is open");
         _meter.CreateObservableGauge("respond.rate_limit.headroom", () => Interlocked.Read(ref _headroom), "{action}", "Actions left in the global hourly limit (-1: no global limit)");
@@ -44,7 +44,9 @@ public sealed class ServiceMetrics : IDisposable
         foreach (var result in results)
         {
             _decisions.Add(1, new KeyValuePair<string, object?>("verdict", result.Decision.Verdict.Name()));
-            _actions.Add(1, new KeyValuePair<string, object?>("status", result.Status.Name()));
+            var labels = EngineTelemetry.Labels(result.Decision, result.Status);
+            labels.Add("guard", result.Decision.Guard ?? "none");
+            _actions.Add(1, labels);
         }
     }
 

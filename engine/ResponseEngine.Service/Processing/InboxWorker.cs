@@ -4,6 +4,7 @@ using ResponseEngine.Actions;
 using ResponseEngine.Audit;
 using ResponseEngine.Configuration;
 using ResponseEngine.Execution;
+using ResponseEngine.Findings;
 using ResponseEngine.Guards;
 using ResponseEngine.Inbox;
 using ResponseEngine.Service.Operations;
@@ -42,6 +43,7 @@ public sealed class InboxWorker(ServeSetup setup, RuleSetHolder rules, InboxSign
                     if (batch.Leased > 0)
                     {
                         metrics.Record(batch.Results);
+                        foreach (var result in batch.Results) LogOutcome(batch.RunId, result);
                         log.LogInformation("batch {RunId}: {Leased} findings, {Rejected} rejected, {Decisions} decisions ({Statuses})", batch.RunId ?? "-", batch.Leased, batch.Rejected,
                             batch.Results.Length, string.Join(", ", batch.Results.GroupBy(r => r.Status).Select(g => $"{g.Key.Name()} {g.Count()}")));
                         more = true;
@@ -115,6 +117,18 @@ public sealed class InboxWorker(ServeSetup setup, RuleSetHolder rules, InboxSign
 
         metrics.Pending((await setup.Inbox.CountAsync(cancellationToken)).Pending);
     }
+
+    /// <summary>One structured event per decision outcome, so a log pipeline can follow every action without reading the trail.</summary>
+    private void LogOutcome(string? runId, DecisionResult result)
+    {
+        var decision = result.Decision;
+        log.Log(result.Status is AuditStatus.Failed or AuditStatus.TimedOut ? LogLevel.Warning : LogLevel.Information, DecisionEvent,
+            "decision {RunId} {Rule} {Provider} {Identity} {Action} {Status} {Guard} audit #{AuditSequence}: {Reason}",
+            runId ?? "-", decision.Rule.Id, (decision.Identity?.Provider ?? decision.Finding.Subject.Provider).Name(), decision.TargetDisplay,
+            decision.ActionName ?? "-", result.Status.Name(), decision.Guard ?? "-", result.Sequence, result.Detail ?? decision.Reason ?? "");
+    }
+
+    private static readonly EventId DecisionEvent = new(100, "decision");
 
     private async Task TryReleaseAsync()
     {
