@@ -75,6 +75,11 @@ public sealed class AdPrivilegeTests(SambaDc dc)
         await h.AdConnector.Invoking(c => c.ApplyAsync(request, Cancel)).Should().ThrowAsync<ConnectorException>();
 
         read.Which.Message.Should().Contain("primary group").And.Contain("PG Ops");
+        var summary = await RunAsync(h.AdConnector, Build.Lockout(Provider.Ad, 2, "Domain Admins"), "ad-primary-revoke",
+            RuleFiles.Load(RuleFiles.Rule(id: "strip-ops", actions: "  - action: revoke_group\n    with:\n      groups: [PG Ops]")).RuleSet!, ["pgrevoke"]);
+        var refused = summary.Results.Should().ContainSingle().Which.Decision;
+        refused.Guard.Should().Be("precondition", "the executor refuses before the directory is asked");
+        refused.Reason.Should().Contain("primary group");
         h.Attribute(dn, "primaryGroupID").Should().Be(h.RidOf(ops).ToString(System.Globalization.CultureInfo.InvariantCulture));
     }
 
