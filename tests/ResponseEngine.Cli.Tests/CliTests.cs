@@ -295,7 +295,7 @@ public class PlanLockoutTests
         var protectedAccounts = decisions.Count(d => d.GetProperty("guard").GetString() == "protected_identity");
         (admins.Count - executed).Should().BeGreaterThanOrEqualTo(2, "at least two Domain Admins stay enabled");
         locked.Should().NotBeEmpty();
-        locked.Should().OnlyContain(d => d.GetProperty("reason").GetString()!.Contains("the minimum is 2"));
+        locked.Should().OnlyContain(d => d.GetProperty("reason").GetString()!.Contains(" holds ") && d.GetProperty("reason").GetString()!.Contains("minimum 2"));
         (executed + locked.Count + protectedAccounts).Should().Be(admins.Count);
     }
 }

@@ -277,7 +277,7 @@ public sealed class RunCommandTests : IDisposable
         var (exit, _, error) = Run("undo", "1", "--config", Config("guards: { lockout: { minimum: 100 } }"));
 
         exit.Should().Be(2);
-        error.Should().Contain("undo refused by lockout_protection: 'Domain Admins' would keep");
+        error.Should().Contain($"undo refused by lockout_protection: '{admin.Name}' holds Domain Admins").And.Contain("minimum 100");
         Run("audit", "list", "--config", _config).Out.Should().NotContain("undo of audit #1", "nothing was written or done");
     }
 }

@@ -96,13 +96,14 @@ public class ExecutorTests
         summary.Results.Select(r => (r.Decision.Identity!.Name, r.Status, r.Decision.Guard)).Should().Equal(
             ("da1", AuditStatus.Succeeded, null),
             ("da2", AuditStatus.Succeeded, null),
-            ("da3", AuditStatus.Succeeded, null),
+            ("da3", AuditStatus.Skipped, "lockout_protection"),
             ("da4", AuditStatus.Skipped, "lockout_protection"),
             ("bg", AuditStatus.Skipped, "protected_identity"));
-        (await _ad.CountCriticalAsync("Domain Admins", CancellationToken.None)).EnabledMemberIds.Should().BeEquivalentTo(["id-da4", "id-bg"],
-            "the break-glass account is an enabled Domain Admin too, so two stay");
-        summary.Results[3].Decision.Reason.Should().Be("'Domain Admins' would keep 1 enabled holder; the minimum is 2");
-        _store.Rows.Where(r => r.Entry.Guard == "lockout_protection").Should().ContainSingle();
+        (await _ad.CountCriticalAsync("Domain Admins", CancellationToken.None)).EnabledMemberIds.Should().BeEquivalentTo(["id-da3", "id-da4", "id-bg"],
+            "the break-glass account is an enabled Domain Admin too, but it does not count toward the minimum");
+        summary.Results[2].Decision.Reason.Should().Be(
+            "'da3' holds Domain Admins directly; would leave 1 enabled holder, minimum 2 (break-glass accounts not counted: 1)");
+        _store.Rows.Where(r => r.Entry.Guard == "lockout_protection").Should().HaveCount(2);
     }
 
     [Fact]
@@ -124,9 +125,10 @@ public class ExecutorTests
         blocker.SetResult();
         await first;
 
+        // Four Domain Admins and a break-glass one, which does not count: with da1 gone, only da2 may go.
         second.Results.Select(r => (r.Decision.Identity!.Name, r.Status)).Should().Equal(
-            ("da2", AuditStatus.Succeeded), ("da3", AuditStatus.Succeeded), ("da4", AuditStatus.Skipped));
-        second.Results[2].Decision.Guard.Should().Be("lockout_protection", "da1's open intent in the other run counts as gone");
+            ("da2", AuditStatus.Succeeded), ("da3", AuditStatus.Skipped), ("da4", AuditStatus.Skipped));
+        second.Results[1].Decision.Guard.Should().Be("lockout_protection", "da1's open intent in the other run counts as gone");
     }
 
     [Fact]
@@ -324,9 +326,9 @@ public class ExecutorTests
         (await _store.OpenIntentsAsync(CancellationToken.None)).Should().BeEmpty();
 
         // Meanwhile two other Domain Admins were disabled: the next run must re-check lockout, not replay the old intent.
-        var minimumThree = new EngineOptions { Guards = new GuardOptions { Lockout = new LockoutOptions { Minimum = 3 } } };
-        (await ExecuteAsync(rules, Findings("da2", "da3"), minimumThree)).Count(AuditStatus.Succeeded).Should().Be(2);
-        var again = await ExecuteAsync(rules, Findings("da1"), minimumThree);
+        var minimumTwo = new EngineOptions { Guards = new GuardOptions { Lockout = new LockoutOptions { Minimum = 2 } } };
+        (await ExecuteAsync(rules, Findings("da2", "da3"), minimumTwo)).Count(AuditStatus.Succeeded).Should().Be(2);
+        var again = await ExecuteAsync(rules, Findings("da1"), minimumTwo);
         again.Results.Should().ContainSingle().Which.Decision.Guard.Should().Be("lockout_protection");
         _ad.IsDisabled("id-da1").Should().BeFalse();
     }

@@ -59,6 +59,19 @@ public class ConfigLoaderTests
     }
 
     [Fact]
+    public void Load_CountBreakGlass_DefaultsOffAndReadsABooleanOrSaysWhere()
+    {
+        using var temp = new TempDirectory();
+        ConfigLoader.Load(temp.Write("default.yaml", "guards:\n  lockout: { minimum: 3 }\n"), new Hashtable()).Options!.Guards.Lockout.CountBreakGlass.Should().BeFalse();
+        ConfigLoader.Load(temp.Write("on.yaml", "guards:\n  lockout: { count_break_glass: true }\n"), new Hashtable()).Options!.Guards.Lockout.CountBreakGlass.Should().BeTrue();
+
+        var bad = ConfigLoader.Load(temp.Write("bad.yaml", "guards:\n  lockout:\n    count_break_glass: sometimes\n"), new Hashtable());
+
+        bad.Options.Should().BeNull();
+        bad.Diagnostics.Should().ContainSingle().Which.ToString().Should().Contain("bad.yaml:3:").And.Contain("field 'count_break_glass' must be true or false");
+    }
+
+    [Fact]
     public void Load_Environment_OverridesTheFile()
     {
         using var temp = new TempDirectory();

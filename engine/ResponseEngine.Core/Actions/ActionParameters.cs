@@ -33,42 +33,6 @@ public sealed class ActionParameters : IEquatable<ActionParameters>
 
     public ActionParameters With(string name, object value) => new(Values.SetItem(name, value));
 
-    /// <summary>
-    /// Parameters back from their <see cref="Canonical"/> JSON (an audit row's), so an open intent's effect can be worked
-    /// out again; null when the text is not such an object.
-    /// </summary>
-    public static ActionParameters? Parse(string? canonical)
-    {
-        if (string.IsNullOrWhiteSpace(canonical)) return Empty;
-        try
-        {
-            using var document = JsonDocument.Parse(canonical);
-            if (document.RootElement.ValueKind != JsonValueKind.Object) return null;
-            var values = ImmutableSortedDictionary.CreateBuilder<string, object>(StringComparer.Ordinal);
-            foreach (var property in document.RootElement.EnumerateObject())
-            {
-                object? value = property.Value.ValueKind switch
-                {
-                    JsonValueKind.String => property.Value.GetString()!,
-                    JsonValueKind.True => true,
-                    JsonValueKind.False => false,
-                    JsonValueKind.Number when property.Value.TryGetInt64(out var number) => number,
-                    JsonValueKind.Array when property.Value.EnumerateArray().All(i => i.ValueKind == JsonValueKind.String) =>
-                        property.Value.EnumerateArray().Select(i => i.GetString()!).ToImmutableArray(),
-                    _ => null,
-                };
-                if (value is null) return null;
-                values[property.Name] = value;
-            }
-
-            return new ActionParameters(values.ToImmutable());
-        }
-        catch (JsonException)
-        {
-            return null;
-        }
-    }
-
     /// <summary>Compact JSON with sorted keys: the form used for display, hashing and equality.</summary>
     public string Canonical => _canonical ??= ToJson();
 

@@ -25,6 +25,12 @@ public sealed record LockoutOptions
 {
     public int Minimum { get; init; } = 2;
 
+    /// <summary>
+    /// Whether accounts tagged break_glass count toward the minimum. Off by default: they are for emergencies, and an
+    /// organisation left with only break-glass accounts is locked out of daily administration.
+    /// </summary>
+    public bool CountBreakGlass { get; init; }
+
     public ImmutableDictionary<Provider, ImmutableArray<string>> Critical { get; init; } =
         ImmutableDictionary<Provider, ImmutableArray<string>>.Empty
             .Add(Provider.Ad, ["Domain Admins", "Enterprise Admins", "Administrators"])

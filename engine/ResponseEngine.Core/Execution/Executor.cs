@@ -37,6 +37,7 @@ public sealed class Executor : IDisposable
     private readonly RunContext _run;
     private readonly ImmutableArray<IExecutionGuard> _guards;
     private readonly SemaphoreSlim _guardPhase = new(1, 1);
+    private readonly InRunState _state = new();
 
     public Executor(RunContext run, IEnumerable<IExecutionGuard>? guards = null, int guardBatchSize = DefaultGuardBatchSize)
     {
@@ -141,13 +142,15 @@ public sealed class Executor : IDisposable
             {
                 foreach (var index in batchIndices)
                 {
-                    var decision = decisions[index];
+                    // Checked on the account as the decisions this run passed before will leave it (in-run state).
+                    var decision = _state.See(decisions[index]);
                     foreach (var guard in _guards)
                     {
                         if (decision.Verdict != Verdict.Execute) break;
                         decision = await guard.CheckAsync(decision, _run, cancellationToken);
                     }
 
+                    decision = _state.Explain(decision);
                     if (AfterGuards is { } after) decision = after(decision);
 
                     AuditStatus status;
@@ -158,6 +161,7 @@ public sealed class Executor : IDisposable
                     else
                     {
                         _run.Pass(decision);
+                        _state.Pass(decision);
                         status = _run.DryRun ? AuditStatus.DryRun : AuditStatus.Intended;
                     }
 

@@ -1,19 +1,29 @@
+using System.Collections.Immutable;
+using System.Text.Json;
+using ResponseEngine.Actions;
 using ResponseEngine.Audit;
+using ResponseEngine.Configuration;
 using ResponseEngine.Execution;
 using ResponseEngine.Findings;
 using ResponseEngine.Identities;
+using ResponseEngine.Identities.Privilege;
 using ResponseEngine.Planning;
 
 namespace ResponseEngine.Guards;
 
 /// <summary>
 /// Never leaves a critical group or role (Domain Admins, Global Administrator, SUPER_ADMIN, …) with fewer enabled
-/// holders than the configured minimum. Counts the live state, minus every holder another run or this run is about
-/// to take out (open intents), under a lock shared by every process on the audit store.
+/// effective holders than the configured minimum. Asks the live privilege graph of each set whether the action,
+/// applied after every pending edit (open intents of any run, decisions this run passed), takes someone out of the set:
+/// <see cref="LockoutRule"/>, the same rule a plan applies. Runs under a lock shared by every process on the audit store.
 /// </summary>
 public sealed class LockoutGuard : IExecutionGuard
 {
     public const string LockName = "guards";
+    private readonly Lock _gate = new();
+    private object? _phase;
+    private Dictionary<(Provider, string), CriticalSet> _counted = [];
+    private ImmutableArray<(string Provider, GraphEdit Edit)> _open;
 
     public string Name => "lockout_protection";
 
@@ -22,69 +32,131 @@ public sealed class LockoutGuard : IExecutionGuard
         var identity = decision.Identity;
         if (identity is null || decision.Action is null || !run.Connectors.TryGetValue(identity.Provider, out var connector)) return decision;
         var options = run.Options.Guards.Lockout;
-        if (!options.Critical.TryGetValue(identity.Provider, out var critical)) return decision;
+        if (!options.Critical.TryGetValue(identity.Provider, out var critical) || critical.IsEmpty) return decision;
+        var proposed = decision.Action.Effect(identity.Id, decision.Parameters);
+        if (proposed.IsEmpty) return decision;
 
-        foreach (var set in critical.Where(name => Removes(decision, identity, name, run.Options.Privileged)))
+        // Open intents first, then the counts: an intent cannot open while this lock is held, and one that closes in
+        // between is either in the count already (applied) or still among the pending edits (applying it twice is harmless).
+        var pending = await PendingEditsAsync(run, identity.Provider, cancellationToken);
+        foreach (var set in critical)
         {
-            CriticalSet live;
-            using (var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
-            {
-                // Counted under the store lock every process shares: a lookup that fails or hangs refuses (fail closed)
-                // within the action timeout, instead of ending the run or holding the lock.
-                timeout.CancelAfter(run.Options.ActionTimeout);
-                try
-                {
-                    live = await connector.CountCriticalAsync(set, timeout.Token);
-                }
-                catch (ConnectorException e)
-                {
-                    return decision.Refuse(Verdict.Skip, Name, $"cannot count the enabled holders of '{set}' ({e.Message}); not acting without the count");
-                }
-                catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
-                {
-                    return decision.Refuse(Verdict.Skip, Name,
-                        $"counting the enabled holders of '{set}' got no answer within {run.Options.ActionTimeout.TotalSeconds:0.#} s; not acting without the count");
-                }
-            }
-
-            var remaining = live.EnabledMemberIds.ToHashSet(StringComparer.OrdinalIgnoreCase);
-            if (!remaining.Contains(identity.Id)) continue;
-            remaining.Remove(identity.Id);
-            foreach (var pending in await PendingTargetsAsync(run, identity.Provider, cancellationToken)) remaining.Remove(pending);
-            if (remaining.Count < options.Minimum)
-            {
-                return decision.Refuse(Verdict.Skip, Name,
-                    $"'{set}' would keep {remaining.Count} enabled holder{(remaining.Count == 1 ? "" : "s")}; the minimum is {options.Minimum}");
-            }
+            var (live, failure) = await CountAsync(connector, set, run, cancellationToken);
+            if (live is null) return decision.Refuse(Verdict.Skip, Name, failure!);
+            var verdict = Evaluate(live, identity, pending, proposed, options);
+            if (!verdict.Allowed) return decision.Refuse(Verdict.Skip, Name, verdict.Reason!);
         }
 
         return decision;
     }
 
-    /// <summary>Whether the action takes the identity out of the critical group or role, or out of use altogether.</summary>
-    public static bool Removes(Decision decision, Identity identity, string set, PrivilegedPolicy policy)
+    /// <summary>
+    /// The rule on a counted set. A connector that reports holders without their graph gives a graph where each holder
+    /// holds the set directly and any edit of a holder takes it out: conservative, never fewer refusals than the truth.
+    /// </summary>
+    public static LockoutVerdict Evaluate(CriticalSet live, Identity target, IEnumerable<GraphEdit> pending, ImmutableArray<GraphEdit> proposed, LockoutOptions options)
     {
-        var holds = identity.IsMemberOf(set) || identity.HasRole(set);
-        if (!holds) return false;
-        return decision.ActionName switch
-        {
-            "disable_user" or "deactivate_user" or "reset_password" => true,
-            "remove_role_assignment" => decision.Parameters.Strings("roles").Contains(set, StringComparer.OrdinalIgnoreCase),
-            "revoke_group" => decision.Parameters.Strings("groups").Any(g =>
-                string.Equals(g, set, StringComparison.OrdinalIgnoreCase) || policy.IsPrivilegedGroup(identity.Provider, g)),
-            _ => false,
-        };
+        ArgumentNullException.ThrowIfNull(live);
+        ArgumentNullException.ThrowIfNull(options);
+        if (live.Graph is { } graph) return LockoutRule.Evaluate(graph, live.SetNode ?? live.Name, pending, proposed, options.Minimum, options.CountBreakGlass);
+        var holders = live.EnabledMemberIds.ToHashSet(StringComparer.OrdinalIgnoreCase);
+        var flat = PrivilegeGraph.Build(
+            holders.Select(id => new PrivilegePrincipal(id, PrincipalKind.User, string.Equals(id, target.Id, StringComparison.OrdinalIgnoreCase) ? target.Display : id)
+            {
+                BreakGlass = string.Equals(id, target.Id, StringComparison.OrdinalIgnoreCase) && target.Tags.Contains(EffectivePrivilege.BreakGlassTag, StringComparer.OrdinalIgnoreCase),
+            }),
+            holders.Select(id => new PrivilegeEdge(id, live.Name, EdgeKind.Role)));
+        static IEnumerable<GraphEdit> TakeOut(IEnumerable<GraphEdit> edits) => edits.Select(e => e is GraphEdit.RemoveEdge r ? new GraphEdit.Disable(r.From) : e);
+        return LockoutRule.Evaluate(flat, live.Name, TakeOut(pending), [.. TakeOut(proposed)], options.Minimum, options.CountBreakGlass);
     }
 
-    private static bool IsLockoutRelevant(string? action) =>
-        action is "disable_user" or "deactivate_user" or "reset_password" or "remove_role_assignment" or "revoke_group";
-
-    private static async Task<IEnumerable<string>> PendingTargetsAsync(RunContext run, Provider provider, CancellationToken cancellationToken)
+    /// <summary>
+    /// What every action still pending on the provider will do to the graph, from the action and parameters recorded on
+    /// open intents (any run, any process) and from this run's passed decisions. An intent whose action or parameters
+    /// cannot be read counts as taking its target out.
+    /// </summary>
+    public static IEnumerable<GraphEdit> Pending(IEnumerable<AuditRecord> openIntents, IEnumerable<Decision> passed, Provider provider)
     {
-        var open = await run.Store.OpenIntentsAsync(cancellationToken);
-        var pending = open.Where(r => r.Entry.Provider == provider.Name() && IsLockoutRelevant(r.Entry.Action) && r.Entry.IdentityId is not null)
-            .Select(r => r.Entry.IdentityId!);
-        var thisRun = run.Passed.Where(d => d.Identity?.Provider == provider && IsLockoutRelevant(d.Action?.Name)).Select(d => d.Identity!.Id);
-        return pending.Concat(thisRun).ToList();
+        ArgumentNullException.ThrowIfNull(openIntents);
+        ArgumentNullException.ThrowIfNull(passed);
+        foreach (var row in openIntents.Where(r => r.Entry.Provider == provider.Name() && r.Entry.IdentityId is not null))
+        {
+            foreach (var edit in EffectOf(row.Entry)) yield return edit;
+        }
+
+        foreach (var decision in passed.Where(d => d.Identity?.Provider == provider && d.Action is not null))
+        {
+            foreach (var edit in decision.Action!.Effect(decision.Identity!.Id, decision.Parameters)) yield return edit;
+        }
+    }
+
+    private static ImmutableArray<GraphEdit> EffectOf(AuditEntry entry)
+    {
+        var action = ActionCatalogue.Default.Find(entry.Action ?? "");
+        if (action is null) return [new GraphEdit.Disable(entry.IdentityId!)];
+        try
+        {
+            return action.Effect(entry.IdentityId!, Reconciler.ParseParameters(entry.Parameters));
+        }
+        catch (Exception e) when (e is JsonException or InvalidOperationException)
+        {
+            return [new GraphEdit.Disable(entry.IdentityId!)];
+        }
+    }
+
+    private async Task<List<GraphEdit>> PendingEditsAsync(RunContext run, Provider provider, CancellationToken cancellationToken)
+    {
+        var phase = run.Staging;
+        ImmutableArray<(string Provider, GraphEdit Edit)> open;
+        lock (_gate) open = phase is not null && ReferenceEquals(phase, _phase) ? _open : default;
+        if (open.IsDefault)
+        {
+            var rows = await run.Store.OpenIntentsAsync(cancellationToken);
+            open = [.. rows.Where(r => r.Entry.IdentityId is not null && r.Entry.Provider is not null).SelectMany(r => EffectOf(r.Entry).Select(e => (r.Entry.Provider!, e)))];
+            lock (_gate)
+            {
+                if (!ReferenceEquals(phase, _phase)) _counted = [];
+                _phase = phase;
+                _open = open;
+            }
+        }
+
+        return [.. open.Where(o => o.Provider == provider.Name()).Select(o => o.Edit), .. Pending([], run.Passed, provider)];
+    }
+
+    /// <summary>
+    /// The live count of one set, once per guard phase (the lock is held throughout it, and nothing this phase passes
+    /// is applied before it ends); a lookup that fails or hangs refuses within the action timeout, never ends the run.
+    /// </summary>
+    private async Task<(CriticalSet? Set, string? Failure)> CountAsync(IConnector connector, string set, RunContext run, CancellationToken cancellationToken)
+    {
+        var phase = run.Staging;
+        lock (_gate)
+        {
+            if (phase is not null && ReferenceEquals(phase, _phase) && _counted.TryGetValue((connector.Provider, set), out var cached)) return (cached, null);
+        }
+
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(run.Options.ActionTimeout);
+        CriticalSet live;
+        try
+        {
+            live = await connector.CountCriticalAsync(set, timeout.Token);
+        }
+        catch (ConnectorException e)
+        {
+            return (null, $"cannot count the enabled holders of '{set}' ({e.Message}); not acting without the count");
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            return (null, $"counting the enabled holders of '{set}' got no answer within {run.Options.ActionTimeout.TotalSeconds:0.#} s; not acting without the count");
+        }
+
+        lock (_gate)
+        {
+            if (phase is not null && ReferenceEquals(phase, _phase)) _counted[(connector.Provider, set)] = live;
+        }
+
+        return (live, null);
     }
 }

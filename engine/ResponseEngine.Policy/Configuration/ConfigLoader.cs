@@ -32,7 +32,7 @@ public static class ConfigLoader
     private static readonly string[] PrivilegedProviderKeys = ["groups", "roles"];
     private static readonly string[] GuardKeys = ["protected", "lockout", "rate_limits", "breaker"];
     private static readonly string[] ProtectedKeys = ["accounts", "groups", "tags", "engine_accounts"];
-    private static readonly string[] LockoutKeys = ["minimum", "critical"];
+    private static readonly string[] LockoutKeys = ["minimum", "critical", "count_break_glass"];
     private static readonly string[] RateKeys = ["global_per_hour", "per_provider_per_hour", "per_action_per_hour"];
     private static readonly string[] BreakerKeys = ["threshold", "window"];
     private static readonly string[] AuditKeys = ["store", "connection", "insecure_skip_certificate_validation"];
@@ -108,7 +108,15 @@ public static class ConfigLoader
                     }
                 }
 
-                g = g with { Lockout = new LockoutOptions { Minimum = (int)(l.Integer("minimum", 0, 1000) ?? g.Lockout.Minimum), Critical = critical } };
+                g = g with
+                {
+                    Lockout = new LockoutOptions
+                    {
+                        Minimum = (int)(l.Integer("minimum", 0, 1000) ?? g.Lockout.Minimum),
+                        Critical = critical,
+                        CountBreakGlass = l.Bool("count_break_glass") ?? g.Lockout.CountBreakGlass,
+                    },
+                };
             }
 
             if (MappingReader.Open(guards.Node("rate_limits", false), "'guards.rate_limits'", RateKeys, bag) is { } r)

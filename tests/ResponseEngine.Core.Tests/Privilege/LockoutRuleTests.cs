@@ -14,7 +14,7 @@ public class LockoutRuleTests
 
     private static LockoutVerdict Check(DirectorySnapshot snapshot, Provider provider, string set, string action, string target, object? with = null)
     {
-        var parameters = with is null ? ActionParameters.Empty : ActionParameters.Parse(System.Text.Json.JsonSerializer.Serialize(with))!;
+        var parameters = with is null ? ActionParameters.Empty : Execution.Reconciler.ParseParameters(System.Text.Json.JsonSerializer.Serialize(with));
         var effect = ActionCatalogue.Default.Find(action)!.Effect(target, parameters);
         return LockoutRule.Evaluate(snapshot.Graph(provider), set, [], effect, minimum: 2);
     }

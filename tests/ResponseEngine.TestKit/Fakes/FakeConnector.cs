@@ -74,9 +74,8 @@ public sealed class FakeConnector(Provider provider, DirectorySnapshot directory
         return Task.CompletedTask;
     }
 
+    /// <summary>The snapshot's privilege graph with the accounts this fake disabled taken out, as a live directory would report it.</summary>
     public Task<CriticalSet> CountCriticalAsync(string groupOrRole, CancellationToken cancellationToken) =>
-        Task.FromResult(new CriticalSet(provider, groupOrRole,
-        [
-            .. directory.Users.Where(u => u.Provider == provider && (u.IsMemberOf(groupOrRole) || u.HasRole(groupOrRole)) && !IsDisabled(u.Id)).Select(u => u.Id),
-        ]));
+        Task.FromResult(CriticalSet.From(provider, groupOrRole, directory.Graph(provider).With(
+            directory.Users.Where(u => u.Provider == provider && IsDisabled(u.Id)).Select(u => new Identities.Privilege.GraphEdit.Disable(u.Id)))));
 }
