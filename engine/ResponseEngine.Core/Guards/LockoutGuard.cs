@@ -20,10 +20,6 @@ namespace ResponseEngine.Guards;
 public sealed class LockoutGuard : IExecutionGuard
 {
     public const string LockName = "guards";
-    private readonly Lock _gate = new();
-    private object? _phase;
-    private Dictionary<(Provider, string), CriticalSet> _counted = [];
-    private ImmutableArray<(string Provider, GraphEdit Edit)> _open;
 
     public string Name => "lockout_protection";
 
@@ -104,44 +100,20 @@ public sealed class LockoutGuard : IExecutionGuard
         }
     }
 
-    private async Task<List<GraphEdit>> PendingEditsAsync(RunContext run, Provider provider, CancellationToken cancellationToken)
+    private static async Task<List<GraphEdit>> PendingEditsAsync(RunContext run, Provider provider, CancellationToken cancellationToken)
     {
-        var phase = run.Staging;
-        ImmutableArray<(string Provider, GraphEdit Edit)> open;
-        lock (_gate) open = phase is not null && ReferenceEquals(phase, _phase) ? _open : default;
-        if (open.IsDefault)
-        {
-            var rows = await run.Store.OpenIntentsAsync(cancellationToken);
-            open = [.. rows.Where(r => r.Entry.IdentityId is not null && r.Entry.Provider is not null).SelectMany(r => EffectOf(r.Entry).Select(e => (r.Entry.Provider!, e)))];
-            lock (_gate)
-            {
-                if (!ReferenceEquals(phase, _phase)) _counted = [];
-                _phase = phase;
-                _open = open;
-            }
-        }
-
-        return [.. open.Where(o => o.Provider == provider.Name()).Select(o => o.Edit), .. Pending([], run.Passed, provider)];
+        var open = await run.Store.OpenIntentsAsync(cancellationToken);
+        return [.. Pending(open, run.Passed, provider)];
     }
 
-    /// <summary>
-    /// The live count of one set, once per guard phase (the lock is held throughout it, and nothing this phase passes
-    /// is applied before it ends); a lookup that fails or hangs refuses within the action timeout, never ends the run.
-    /// </summary>
-    private async Task<(CriticalSet? Set, string? Failure)> CountAsync(IConnector connector, string set, RunContext run, CancellationToken cancellationToken)
+    /// <summary>The live count of one set; a lookup that fails or hangs refuses within the action timeout, never ends the run.</summary>
+    private static async Task<(CriticalSet? Set, string? Failure)> CountAsync(IConnector connector, string set, RunContext run, CancellationToken cancellationToken)
     {
-        var phase = run.Staging;
-        lock (_gate)
-        {
-            if (phase is not null && ReferenceEquals(phase, _phase) && _counted.TryGetValue((connector.Provider, set), out var cached)) return (cached, null);
-        }
-
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(run.Options.ActionTimeout);
-        CriticalSet live;
         try
         {
-            live = await connector.CountCriticalAsync(set, timeout.Token);
+            return (await connector.CountCriticalAsync(set, timeout.Token), null);
         }
         catch (ConnectorException e)
         {
@@ -151,12 +123,5 @@ public sealed class LockoutGuard : IExecutionGuard
         {
             return (null, $"counting the enabled holders of '{set}' got no answer within {run.Options.ActionTimeout.TotalSeconds:0.#} s; not acting without the count");
         }
-
-        lock (_gate)
-        {
-            if (phase is not null && ReferenceEquals(phase, _phase)) _counted[(connector.Provider, set)] = live;
-        }
-
-        return (live, null);
     }
 }
