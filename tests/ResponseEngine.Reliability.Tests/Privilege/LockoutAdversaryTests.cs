@@ -12,7 +12,9 @@ namespace ResponseEngine.Reliability.Tests.Privilege;
 /// critical set keeps its minimum of usable holders, nothing protected is touched, every effect had exactly one intent
 /// before it and one outcome, nothing acts twice. A failure names the CsCheck seed and prints the smallest failing case
 /// (graph, rules, runs) with its violations and audit trail.
-/// RESPOND_ADVERSARY_CASES=N sets the cases per in-process property (default 150 to 450, 2,050 in all; RESPOND_RELIABILITY_LONG=1: ×20),
+/// The properties CI runs leave out the inputs and the check still broken on main (<see cref="Features.WithoutOpenDefects"/>,
+/// <see cref="Ci"/>); <see cref="Run_EveryFeatureAndCheck_NoViolation"/> keeps them, skipped naming the defects.
+/// RESPOND_ADVERSARY_CASES=N sets the cases per in-process property (default 150 to 450, 2,250 in all; RESPOND_RELIABILITY_LONG=1: ×20),
 /// RESPOND_ADVERSARY_PROCESS_CASES=N the child-process cases (default 20), RESPOND_ADVERSARY_SEED=S (or CsCheck_Seed) replays one seed.
 /// RESPOND_ADVERSARY_DEFECTS=1 also runs the properties skipped for a defect still open on main; RESPOND_ADVERSARY_CENSUS=FILE
 /// does not stop at a violation but appends every one to FILE (property, kind, text), to count them.
@@ -26,33 +28,38 @@ public sealed class LockoutAdversaryTests
 
     [Fact(Skip = "Issue #16 defect 1 open on main: LockoutGuard.Removes misses revoke_group of a group nested in a critical set (Domain Admins left below the minimum). RESPOND_ADVERSARY_DEFECTS=1 runs it.", SkipUnless = nameof(KnownDefects))]
     public Task Run_NestedGroupsAndCycles_CriticalSetsKeepMinimumAndEveryEffectOnce() =>
-        PropertyAsync(nameof(Run_NestedGroupsAndCycles_CriticalSetsKeepMinimumAndEveryEffectOnce), Features.Nesting, Checks.Safety, Cases(450));
+        PropertyAsync(nameof(Run_NestedGroupsAndCycles_CriticalSetsKeepMinimumAndEveryEffectOnce), Features.Nesting.WithoutOpenDefects, Ci, Cases(450));
 
-    /// <summary>
-    /// Primary groups that are critical groups (Domain Admins nested in Administrators), without nested tier groups and
-    /// without random-password resets (<see cref="PrivilegeDefectTests.ResetPasswordSetRandom_EveryDomainAdminInTurn_KeepsMinimum"/>);
-    /// it does not yet check that every succeeded action changed the directory: open on main, an Okta disable_user whose
-    /// account a concurrent run deactivated between the executor's read and its apply is recorded succeeded (with prior
-    /// state ACTIVE, which undo would restore) although the local connector changed nothing — the other properties report it.
-    /// </summary>
+    /// <summary>Primary groups that are critical groups (Domain Admins nested in Administrators), without nested tier groups.</summary>
     [Fact]
     public Task Run_AdPrimaryGroups_CriticalSetsKeepMinimum() =>
-        PropertyAsync(nameof(Run_AdPrimaryGroups_CriticalSetsKeepMinimum), Features.Nesting with { PrimaryGroups = true, NestedTiers = false, RandomPasswords = false },
-            Checks.Safety with { SucceededMeansChanged = false }, Cases(300));
+        PropertyAsync(nameof(Run_AdPrimaryGroups_CriticalSetsKeepMinimum), (Features.Nesting with { PrimaryGroups = true, NestedTiers = false }).WithoutOpenDefects, Ci, Cases(300));
 
     /// <summary>Entra role-assignable groups and Okta groups holding critical roles, PIM-eligible roles, without nested AD tier groups.</summary>
     [Fact(Skip = "Issue #16 open on main: LockoutGuard.Removes misses revoke_group of an Okta group or Entra role-assignable group that holds a critical role (the last ORG_ADMIN removed). RESPOND_ADVERSARY_DEFECTS=1 runs it.", SkipUnless = nameof(KnownDefects))]
     public Task Run_RolesHeldThroughGroups_CriticalSetsKeepMinimum() =>
-        PropertyAsync(nameof(Run_RolesHeldThroughGroups_CriticalSetsKeepMinimum), Features.Nesting with { GroupRoles = true, NestedTiers = false }, Checks.Safety, Cases(300));
+        PropertyAsync(nameof(Run_RolesHeldThroughGroups_CriticalSetsKeepMinimum), (Features.Nesting with { GroupRoles = true, NestedTiers = false }).WithoutOpenDefects, Ci, Cases(300));
 
     /// <summary>Without nested tier groups, so that this property looks at the break-glass count alone.</summary>
     [Fact(Skip = "Issue #16 break-glass count open on main: LockoutGuard counts break_glass holders toward the minimum, so the last usable Global Administrator / SUPER_ADMIN can be disabled. RESPOND_ADVERSARY_DEFECTS=1 runs it.", SkipUnless = nameof(KnownDefects))]
     public Task Run_BreakGlassHolders_NotCountedTowardMinimum() =>
-        PropertyAsync(nameof(Run_BreakGlassHolders_NotCountedTowardMinimum), Features.Nesting with { BreakGlassHolders = true, NestedTiers = false }, Checks.Safety, Cases(250));
+        PropertyAsync(nameof(Run_BreakGlassHolders_NotCountedTowardMinimum), (Features.Nesting with { BreakGlassHolders = true, NestedTiers = false }).WithoutOpenDefects, Ci, Cases(250));
 
     [Fact(Skip = "Issue #16 defect 1 and the break-glass count are open on main (nested revoke_group, break_glass holders counted). RESPOND_ADVERSARY_DEFECTS=1 runs it.", SkipUnless = nameof(KnownDefects))]
     public Task Run_AllFeatures_CriticalSetsKeepMinimumAndEveryEffectOnce() =>
-        PropertyAsync(nameof(Run_AllFeatures_CriticalSetsKeepMinimumAndEveryEffectOnce), Features.All, Checks.Safety, Cases(450));
+        PropertyAsync(nameof(Run_AllFeatures_CriticalSetsKeepMinimumAndEveryEffectOnce), Features.All.WithoutOpenDefects, Ci, Cases(450));
+
+    /// <summary>
+    /// Every feature and every check, including what is still open on main: AD reset_password with set_random is counted as a
+    /// lost holder only while its intent is open (a later run resets the rest); remove_role_assignment of a role also held
+    /// through a group deletes the direct assignment but the local connector's read-back says it failed; Okta disable_user of
+    /// a LOCKED_OUT or PASSWORD_EXPIRED account, and actions on an account another run changed meanwhile, fail at the
+    /// directory instead of being refused; an Okta disable_user whose account a concurrent run deactivated is recorded
+    /// succeeded with prior state ACTIVE though nothing changed.
+    /// </summary>
+    [Fact(Skip = "Issue #16 open on main: set_random resets counted only while open, remove_role_assignment of a role also held through a group recorded failed, Okta actions on non-ACTIVE or concurrently changed accounts fail or are recorded succeeded without a change. RESPOND_ADVERSARY_DEFECTS=1 runs it.", SkipUnless = nameof(KnownDefects))]
+    public Task Run_EveryFeatureAndCheck_NoViolation() =>
+        PropertyAsync(nameof(Run_EveryFeatureAndCheck_NoViolation), Features.All, Checks.Safety with { NoFailures = true }, Cases(200));
 
     [Fact(Skip = "Issue #16 defect 6 open on main (helper once): a repeat finding from another source or rule writes a second intent for the same account, action and parameters. RESPOND_ADVERSARY_DEFECTS=1 runs it.", SkipUnless = nameof(KnownDefects))]
     public Task Run_RepeatFindingFromAnotherSource_OneIntentPerChange() =>
@@ -64,8 +71,14 @@ public sealed class LockoutAdversaryTests
 
     [Fact(Skip = "Issue #16 defect 1 and the break-glass count are open on main (nested revoke_group, break_glass holders counted). RESPOND_ADVERSARY_DEFECTS=1 runs it.", SkipUnless = nameof(KnownDefects))]
     public Task RunOnce_ConcurrentProcesses_CriticalSetsKeepMinimumAndEveryEffectOnce() =>
-        PropertyAsync(nameof(RunOnce_ConcurrentProcesses_CriticalSetsKeepMinimumAndEveryEffectOnce), Features.All, Checks.Safety,
+        PropertyAsync(nameof(RunOnce_ConcurrentProcesses_CriticalSetsKeepMinimumAndEveryEffectOnce), Features.All.WithoutOpenDefects, Ci,
             Count("RESPOND_ADVERSARY_PROCESS_CASES", 20), threads: 1, AdversaryHarness.ProcessesAsync);
+
+    /// <summary>
+    /// The checks of the properties CI runs: all but "every succeeded action changed the directory", which a race still open
+    /// on main breaks (<see cref="Run_EveryFeatureAndCheck_NoViolation"/> keeps it).
+    /// </summary>
+    private static Checks Ci { get; } = Checks.Safety with { SucceededMeansChanged = false };
 
     private static long Cases(int normal) => Count("RESPOND_ADVERSARY_CASES", normal);
 
