@@ -822,6 +822,17 @@ soc("false_positive_confirmed", "low", {"provider": "okta", "name": "deleted.use
 # Write
 # ---------------------------------------------------------------------------------------------
 
+# --- Effective privilege that names alone do not show (issue #16) ---------------------------------------------------
+# Added after everything else so that the accounts and findings above keep their ids.
+legacy = ad_user("svc-legacy-sync", "Legacy sync (primaryGroupID 512)", ["Service Accounts"], tags=["service_account"])
+legacy["primary_group"] = "Domain Admins"  # a Domain Admin by primary group: not in memberOf, held all the same
+add_group("entra", "Tier0 Cloud Admins", role_assignable=True, roles=["Global Administrator"])
+entra_user("admin.tier0", "Tier 0 cloud operator (GA through a role-assignable group)", f"admin.tier0@{TENANT}", groups_=["Tier0 Cloud Admins"])
+pim = entra_user("admin.pim", "PIM-eligible Privileged Role Administrator", f"admin.pim@{TENANT}")
+pim["eligible_roles"] = ["Privileged Role Administrator"]  # reported, never counted as held
+add_group("okta", "Okta Admin Group", okta_type="OKTA_GROUP", roles=["SUPER_ADMIN"])
+okta_user(f"okta.ops@{DOMAIN}", "Okta operations (SUPER_ADMIN through a group)", ["Okta Admin Group"])
+
 directory = {
     "$schema": "../schemas/directory.schema.json",
     "version": 1,

@@ -276,8 +276,9 @@ internal sealed class RemoveRoleAssignmentAction : LocalAction
     public override void Restore(LocalUser user, ActionRequest request, JsonElement prior) =>
         user.AddToList("roles", RequiredStrings(prior, "roles"));
 
+    /// <summary>Roles assigned to the account itself: one also held through a group stays held, and is not this action's to remove.</summary>
     private static List<string> Held(Identity user, ActionRequest request) =>
-        [.. user.Roles.Where(role => request.Parameters.Strings("roles").Contains(role, StringComparer.OrdinalIgnoreCase))];
+        [.. user.DirectRoles.Where(role => request.Parameters.Strings("roles").Contains(role, StringComparer.OrdinalIgnoreCase))];
 }
 
 /// <summary>Adds the account to the users of an engine-managed conditional-access policy (MFA, or phishing-resistant MFA).</summary>

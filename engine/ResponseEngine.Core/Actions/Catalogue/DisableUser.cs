@@ -23,7 +23,21 @@ public sealed class DisableUser : ActionDefinition
         entra: EntraPermissions.With("User.EnableDisableAccount.All", "User.Read.All"),
         okta: ["okta.users.manage", "okta.users.read", "okta.groups.read and okta.roles.read (identity lookup)"]);
 
-    public override ImmutableArray<string> Preconditions => ["already disabled or suspended: no-op", "lockout protection: never the last enabled admins"];
+    public override ImmutableArray<string> Preconditions =>
+    [
+        "already disabled or suspended: no-op",
+        "Okta: only ACTIVE users are suspended (Okta refuses any other status); SUSPENDED or DEPROVISIONED is a no-op",
+        "lockout protection: never the last enabled admins",
+    ];
+
+    public override PreconditionResult CheckPreconditions(Identity identity, ActionParameters parameters, PrivilegedPolicy policy)
+    {
+        if (identity.Provider != Provider.Okta) return PreconditionResult.Allow(parameters);
+        var status = identity.OktaStatus ?? (identity.Enabled ? OktaStatuses.Active : OktaStatuses.Suspended);
+        return status is OktaStatuses.Active or OktaStatuses.Suspended or OktaStatuses.Deprovisioned
+            ? PreconditionResult.Allow(parameters)
+            : PreconditionResult.Refuse(parameters, $"the Okta user is {status}; Okta suspends ACTIVE users only (deactivate_user applies to any status)");
+    }
 
     public override ImmutableArray<GraphEdit> Effect(string targetId, ActionParameters parameters) => [new GraphEdit.Disable(targetId)];
 

@@ -52,7 +52,8 @@ public static class EffectivePrivilege
         {
             principals.Add(new PrivilegePrincipal(user.Id, PrincipalKind.User, user.Name)
             {
-                Enabled = user.Enabled,
+                // A random password the engine set and nobody knows yet: the account cannot sign in until a helpdesk reset.
+                Enabled = user.Enabled && !(user.PasswordMustChange && user.RandomPasswordSetAt is not null),
                 BreakGlass = user.Tags.Contains(BreakGlassTag, StringComparer.OrdinalIgnoreCase),
             });
             foreach (var group in user.Groups.Where(g => !string.Equals(g.Name, user.PrimaryGroup, StringComparison.OrdinalIgnoreCase)))
