@@ -172,8 +172,8 @@ public sealed class RunCommandTests : IDisposable
         Run("audit", "list", "--status", "breaker_rearmed", "--config", config).Out.Should().Contain("breaker re-armed");
     }
 
-    [Fact]
-    public void ApproveThenRun_ExecutesTheHeldDecision()
+    /// <summary>A rule that requires approval, one finding for it, one run: the audit number of the held decision, and the config.</summary>
+    private (string Id, string Config) HeldForApproval(string extra = "")
     {
         // Its own rule and finding: what the shipped rules do to the samples (limits, breaker) must not decide this test.
         var snapshot = ResponseEngine.Identities.SnapshotReader.ReadFile(RepoPaths.SampleDirectory, ResponseEngine.Identities.PrivilegedPolicy.Default).Snapshot!;
@@ -182,17 +182,90 @@ public sealed class RunCommandTests : IDisposable
             actions: "  - action: deactivate_user", extra: "approval: required"));
         var findings = _temp.Write("approval-findings.json",
             "{\"id\":\"ato-1\",\"source\":\"t\",\"type\":\"account_takeover\",\"severity\":\"critical\",\"observed_at\":\"2026-11-20T08:00:00Z\",\"subject\":{\"provider\":\"okta\",\"id\":\"" + user.Id + "\"}}");
-        var config = Config(findings: findings, rules: Path.Combine(_temp.Path, "approval-rules"));
+        var config = Config(extra, findings: findings, rules: Path.Combine(_temp.Path, "approval-rules"));
         Run("run", "--once", "--config", config);
         var held = Run("audit", "list", "--status", "held", "--limit", "500", "--config", config).Out
             .Split('\n').First(l => l.Contains("[approval]", StringComparison.Ordinal));
-        var id = held.Trim().Split(' ')[0];
+        return (held.Trim().Split(' ')[0], config);
+    }
 
-        Run("approve", id, "--config", config).Out.Should().Contain($"approved deactivate_user");
+    [Fact]
+    public void ApproveThenRun_ExecutesTheHeldDecision()
+    {
+        var (id, config) = HeldForApproval();
+
+        Run("approve", id, "--reason", "confirmed with the user's manager", "--config", config).Out.Should().Contain($"approved deactivate_user");
         var (_, output, _) = Run("run", "--once", "--config", config);
 
         Run("audit", "list", "--status", "succeeded", "--limit", "500", "--config", config).Out.Should().Contain("deactivate_user");
         output.Should().NotContain("failed");
+    }
+
+    [Theory]
+    [InlineData("breaker", "rearm")]
+    [InlineData("approve", "1")]
+    [InlineData("reject", "1")]
+    [InlineData("undo", "1")]
+    public void OperatorCommand_BlankReason_IsRefusedBeforeAnythingIsWritten(string command, string argument)
+    {
+        foreach (var blank in new[] { "", "   ", "\t" })
+        {
+            var (exit, _, error) = Run(command, argument, "--reason", blank, "--config", _config);
+
+            exit.Should().Be(2, error);
+            error.Should().Contain("--reason must say why").And.Contain("blank");
+        }
+
+        File.Exists(Db).Should().BeFalse("a refused command opens no audit store");
+    }
+
+    [Fact]
+    public void Reject_RecordsTheReasonAndTheDecisionNeverRuns()
+    {
+        var (id, config) = HeldForApproval();
+
+        var (exit, output, error) = Run("reject", id, "--reason", "false positive: new phone", "--config", config);
+
+        exit.Should().Be(0, error);
+        output.Should().StartWith("rejected deactivate_user");
+        var approve = Run("approve", id, "--reason", "changed my mind", "--config", config);
+        approve.Exit.Should().Be(2);
+        approve.Err.Should().Contain("was rejected by").And.Contain("false positive: new phone");
+        Run("run", "--once", "--config", config);
+        Run("audit", "list", "--status", "succeeded", "--limit", "500", "--config", config).Out.Should().NotContain("deactivate_user");
+        Run("audit", "list", "--status", "skipped", "--limit", "500", "--config", config).Out.Should().Contain("rejected by");
+        var row = Run("audit", "list", "--status", "rejected", "--config", config).Out;
+        row.Should().Contain("rejected");
+    }
+
+    [Fact]
+    public void ApprovalsList_ShowsWhatWaitsUntilItIsAnswered()
+    {
+        var (id, config) = HeldForApproval();
+
+        var waiting = Run("approvals", "list", "--config", config);
+
+        waiting.Exit.Should().Be(0, waiting.Err);
+        waiting.Out.Should().Contain("approve-deactivate").And.Contain("deactivate_user").And.Contain("1 decision waiting");
+        waiting.Out.Split('\n').Should().Contain(l => l.StartsWith(id + " ", StringComparison.Ordinal));
+        Run("approve", id, "--reason", "confirmed", "--config", config).Exit.Should().Be(0);
+        Run("approvals", "list", "--config", config).Out.Should().Contain("nothing waits for approval");
+    }
+
+    [Fact]
+    public void Approval_OlderThanItsExpiry_HoldsAgain()
+    {
+        var (id, config) = HeldForApproval("guards: { approval: { expires: 1h } }");
+        Run("approve", id, "--reason", "confirmed", "--config", config).Exit.Should().Be(0);
+
+        _time.Advance(TimeSpan.FromHours(2));
+        Run("run", "--once", "--config", config);
+
+        Run("audit", "list", "--status", "succeeded", "--limit", "500", "--config", config).Out.Should().NotContain("deactivate_user");
+        Run("audit", "list", "--status", "held", "--limit", "500", "--config", config).Out.Should().Contain("expired");
+        var late = Run("approve", id, "--reason", "late", "--config", config);
+        late.Exit.Should().Be(2, "the held request itself is older than guards.approval.expires");
+        late.Err.Should().Contain("has expired");
     }
 
     [Fact]
@@ -203,11 +276,11 @@ public sealed class RunCommandTests : IDisposable
             .Split('\n').First(l => l.Contains("disable_user", StringComparison.Ordinal));
         var id = line.Trim().Split(' ')[0];
 
-        var (exit, output, error) = Run("undo", id, "--config", _config);
+        var (exit, output, error) = Run("undo", id, "--reason", "false positive", "--config", _config);
 
         exit.Should().Be(0, error);
         output.Should().StartWith("undone: disable_user");
-        Run("undo", id, "--config", _config).Exit.Should().Be(2, "an action is undone once");
+        Run("undo", id, "--reason", "again", "--config", _config).Exit.Should().Be(2, "an action is undone once");
         Run("audit", "list", "--limit", "3", "--config", _config).Out.Should().Contain($"undo of audit #{id}");
     }
 
@@ -274,7 +347,7 @@ public sealed class RunCommandTests : IDisposable
         }
 
         SqliteConnection.ClearAllPools();
-        var (exit, _, error) = Run("undo", "1", "--config", Config("guards: { lockout: { minimum: 100 } }"));
+        var (exit, _, error) = Run("undo", "1", "--reason", "test", "--config", Config("guards: { lockout: { minimum: 100 } }"));
 
         exit.Should().Be(2);
         error.Should().Contain($"undo refused by lockout_protection: '{admin.Name}' holds Domain Admins").And.Contain("minimum 100");

@@ -45,6 +45,7 @@ internal static class AuditCommand
         AuditStatus.Approved => "approved",
         AuditStatus.BreakerOpened => "breaker opened",
         AuditStatus.BreakerRearmed => "breaker re-armed",
+        AuditStatus.Rejected => "rejected",
         _ => record.Entry.Status.Name(),
     };
 

@@ -22,6 +22,9 @@ public enum AuditStatus
     Approved,
     BreakerOpened,
     BreakerRearmed,
+
+    /// <summary>A person rejected a held decision (`respond reject`): it is never approved or run.</summary>
+    Rejected,
 }
 
 public static class AuditStatuses
@@ -39,6 +42,7 @@ public static class AuditStatuses
         AuditStatus.Approved => "approved",
         AuditStatus.BreakerOpened => "breaker_opened",
         AuditStatus.BreakerRearmed => "breaker_rearmed",
+        AuditStatus.Rejected => "rejected",
         _ => throw new ArgumentOutOfRangeException(nameof(status)),
     };
 

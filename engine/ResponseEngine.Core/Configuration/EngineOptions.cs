@@ -65,6 +65,14 @@ public sealed record GuardOptions
     public RateLimitOptions RateLimits { get; init; } = new();
 
     public BreakerOptions Breaker { get; init; } = new();
+
+    public ApprovalOptions Approval { get; init; } = new();
+}
+
+/// <summary>Decisions held for approval: how long a held decision can be approved, and how long an approval is honoured.</summary>
+public sealed record ApprovalOptions
+{
+    public TimeSpan Expires { get; init; } = TimeSpan.FromHours(24);
 }
 
 /// <summary>Where the audit trail lives.</summary>
