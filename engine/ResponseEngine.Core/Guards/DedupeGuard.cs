@@ -51,7 +51,9 @@ public sealed class DedupeGuard : IExecutionGuard
         if (targetIntents.Count > 0)
         {
             var closed = (await run.Store.ReadAsync(onTarget with { Statuses = Closing }, cancellationToken)).Select(r => r.Entry.IntentSequence).ToHashSet();
-            inFlight = targetIntents.FirstOrDefault(r => !closed.Contains(r.Sequence));
+            // This run's own intents are the in-run check's below (written early when the breaker opened mid-batch, they
+            // would otherwise decide by where the batch was cut, and differently from a dry run or a plan).
+            inFlight = targetIntents.FirstOrDefault(r => !closed.Contains(r.Sequence) && r.Entry.RunId != run.RunId);
         }
         if (inFlight is not null)
         {
@@ -59,9 +61,11 @@ public sealed class DedupeGuard : IExecutionGuard
         }
 
         // The same, for a decision this run passed earlier, staged, written or done, in this guard batch or an earlier one: the
-        // run acts once per account and action whatever the batch boundaries (and a dry run or a plan sees the same).
+        // run acts once per account and action whatever the batch boundaries (and a dry run or a plan sees the same). The
+        // rule's own earlier one is its cooldown's to refuse, when it has one.
         var staged = run.Passed.FirstOrDefault(d => d.ActionName == decision.ActionName && d.Identity is { } other
-            && other.Provider == identity.Provider && string.Equals(other.Id, identity.Id, StringComparison.Ordinal));
+            && other.Provider == identity.Provider && string.Equals(other.Id, identity.Id, StringComparison.Ordinal)
+            && !(d.Rule.Id == decision.Rule.Id && decision.Rule.Limits.Cooldown is not null));
         if (staged is not null)
         {
             return decision.Refuse(Verdict.Skip, "pending_remediation",
