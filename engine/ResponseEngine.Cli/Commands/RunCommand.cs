@@ -92,7 +92,7 @@ internal static class RunCommand
                 var progress = context.Color ? new Progress<int>(n => context.Error.Write($"\r{n} decisions done")) : null;
                 var (plan, summary) = await ResponseRun.RunAsync(load.RuleSet, read.Findings, run, progress, cancellationToken);
                 if (progress is not null) context.Error.WriteLine();
-                Print(context, plan.FindingCount, summary);
+                Print(context, plan, summary);
                 return summary.AnyFailed ? ExitCodes.Failed : ExitCodes.Ok;
             }
             catch (AuditWriteException e)
@@ -109,10 +109,11 @@ internal static class RunCommand
         }
     }
 
-    private static void Print(CliContext context, int findings, RunSummary summary)
+    private static void Print(CliContext context, Planning.Plan plan, RunSummary summary)
     {
         var output = context.Output;
-        output.WriteLine($"run {summary.RunId}{(summary.DryRun ? " (dry-run)" : "")}: {findings} findings, {summary.Results.Length} decisions");
+        output.WriteLine($"run {summary.RunId}{(summary.DryRun ? " (dry-run)" : "")}: {plan.FindingCount} findings, {summary.Results.Length} decisions"
+            + (plan.RulesProvenance is { } provenance ? $"; rules {provenance}" : ""));
         foreach (var failure in summary.Results.Where(r => r.Status is AuditStatus.Failed or AuditStatus.TimedOut))
         {
             output.WriteLine($"  {failure.Status.Name()}: {failure.Decision.ActionName} on {failure.Decision.TargetDisplay} (audit #{failure.Sequence}): {failure.Detail}");
