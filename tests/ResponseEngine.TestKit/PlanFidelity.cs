@@ -1,6 +1,6 @@
 using System.Text.Json;
-using ResponseEngine.Actions;
 using ResponseEngine.Audit;
+using ResponseEngine.Execution;
 using ResponseEngine.Planning;
 
 namespace ResponseEngine.TestKit;
@@ -22,7 +22,7 @@ public static class PlanFidelity
             d.GetProperty("finding").GetProperty("source").GetString() + "/" + d.GetProperty("finding").GetProperty("id").GetString(),
             d.GetProperty("rule").GetProperty("id").GetString()!,
             d.GetProperty("action").GetString() ?? "",
-            ActionParameters.Parse(d.GetProperty("parameters").GetRawText())?.Canonical ?? "?",
+            Reconciler.ParseParameters(d.GetProperty("parameters").GetRawText()).Canonical,
             d.GetProperty("verdict").GetString()!,
             d.GetProperty("guard").GetString(),
             d.GetProperty("reason").GetString()))];
@@ -36,7 +36,7 @@ public static class PlanFidelity
     public static List<Row> FromAudit(IEnumerable<AuditRecord> rows) =>
         [.. rows.Select(r => r.Entry)
             .Where(e => e.FindingId is not null && e.Status is AuditStatus.Intended or AuditStatus.Skipped or AuditStatus.Held or AuditStatus.DryRun)
-            .Select(e => new Row(e.FindingSource + "/" + e.FindingId, e.RuleId!, e.Action ?? "", ActionParameters.Parse(e.Parameters)?.Canonical ?? "?",
+            .Select(e => new Row(e.FindingSource + "/" + e.FindingId, e.RuleId!, e.Action ?? "", Reconciler.ParseParameters(e.Parameters).Canonical,
                 e.Verdict!, e.Guard, e.Reason))];
 
     /// <summary>Every decision whose verdict or guard differs, or that only one side has; empty when the plan is the run.</summary>
