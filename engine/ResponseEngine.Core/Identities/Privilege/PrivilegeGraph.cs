@@ -147,20 +147,7 @@ public sealed class PrivilegeGraph
     public bool Holds(string principalId, string groupOrRole) => Reachable(principalId).Contains(Node(groupOrRole));
 
     /// <summary>Every group and role the principal holds through conferring paths (ids of groups, names of roles).</summary>
-    public IReadOnlySet<string> Reachable(string principalId)
-    {
-        var seen = new HashSet<string>(Ids);
-        var queue = new Queue<string>([principalId]);
-        while (queue.Count > 0)
-        {
-            foreach (var edge in _outOf.GetValueOrDefault(queue.Dequeue(), []))
-            {
-                if (edge.Confers && seen.Add(edge.To)) queue.Enqueue(edge.To);
-            }
-        }
-
-        return seen;
-    }
+    public IReadOnlySet<string> Reachable(string principalId) => Walk(principalId, _outOf, e => e.To);
 
     /// <summary>
     /// The ways the principal holds the set, shortest first, at most <paramref name="max"/>: what a refusal names
@@ -219,17 +206,24 @@ public sealed class PrivilegeGraph
     /// <summary>Every node with a conferring path to the node (reverse walk).</summary>
     private HashSet<string> Reaching(string node)
     {
+        var seen = Walk(node, _into, e => e.From);
+        seen.Remove(node);
+        return seen;
+    }
+
+    /// <summary>Breadth-first over conferring edges, with a visited set so that loops in the nesting end.</summary>
+    private static HashSet<string> Walk(string start, FrozenDictionary<string, ImmutableArray<PrivilegeEdge>> edges, Func<PrivilegeEdge, string> next)
+    {
         var seen = new HashSet<string>(Ids);
-        var queue = new Queue<string>([node]);
+        var queue = new Queue<string>([start]);
         while (queue.Count > 0)
         {
-            foreach (var edge in _into.GetValueOrDefault(queue.Dequeue(), []))
+            foreach (var edge in edges.GetValueOrDefault(queue.Dequeue(), []))
             {
-                if (edge.Confers && seen.Add(edge.From)) queue.Enqueue(edge.From);
+                if (edge.Confers && seen.Add(next(edge))) queue.Enqueue(next(edge));
             }
         }
 
-        seen.Remove(node);
         return seen;
     }
 
