@@ -12,14 +12,14 @@ public sealed class PrivilegeDefectTests
 {
     public static bool KnownDefects => LockoutAdversaryTests.KnownDefects;
 
-    [Fact(Skip = "Issue #16 defect 1 open on main: LockoutGuard.Removes misses a group nested in Domain Admins. RESPOND_ADVERSARY_DEFECTS=1 runs it.", SkipUnless = nameof(KnownDefects))]
+    [Fact]
     public Task RevokeGroup_GroupNestedInDomainAdmins_LastHoldersKept() => HoldsAsync(Case(
         [Group(Provider.Ad, "Domain Admins"), Group(Provider.Ad, "T1-Ops", memberOf: "Domain Admins")],
         [User(Provider.Ad, 1, groups: ["Domain Admins"]), User(Provider.Ad, 2, groups: ["T1-Ops"])],
         [Rule(Provider.Ad, new GraphAction("revoke_group") { Group = "T1-Ops" })],
         [[Finding(Provider.Ad, 2)]]));
 
-    [Fact(Skip = "Issue #16 defect 1 open on main: three concurrent processes each revoke the nested group from another holder. RESPOND_ADVERSARY_DEFECTS=1 runs it.", SkipUnless = nameof(KnownDefects))]
+    [Fact]
     public Task RunOnce_ThreeProcessesRevokeNestedGroup_LastHoldersKept() => HoldsAsync(Case(
         [Group(Provider.Ad, "Domain Admins"), Group(Provider.Ad, "T2-Ops", memberOf: "T1-Ops"), Group(Provider.Ad, "T1-Ops", memberOf: "Domain Admins")],
         [User(Provider.Ad, 1, groups: ["Domain Admins"]), User(Provider.Ad, 2, groups: ["T2-Ops"]), User(Provider.Ad, 3, groups: ["T2-Ops"]), User(Provider.Ad, 4, groups: ["T2-Ops"])],
@@ -27,21 +27,21 @@ public sealed class PrivilegeDefectTests
         [[Finding(Provider.Ad, 2)], [Finding(Provider.Ad, 3)], [Finding(Provider.Ad, 4)]],
         minimum: 3), processes: true);
 
-    [Fact(Skip = "Issue #16 open on main: revoke_group of an Okta group holding ORG_ADMIN is not seen as removing a holder. RESPOND_ADVERSARY_DEFECTS=1 runs it.", SkipUnless = nameof(KnownDefects))]
+    [Fact]
     public Task RevokeGroup_OktaGroupHoldingTheRole_LastHoldersKept() => HoldsAsync(Case(
         [Group(Provider.Okta, "Okta-Admins", roles: "ORG_ADMIN")],
         [User(Provider.Okta, 1, groups: ["Okta-Admins"]), User(Provider.Okta, 2, roles: ["ORG_ADMIN"])],
         [Rule(Provider.Okta, new GraphAction("revoke_group") { Group = "Okta-Admins" })],
         [[Finding(Provider.Okta, 1)]]));
 
-    [Fact(Skip = "Issue #16 open on main: revoke_group of an Entra role-assignable group holding Global Administrator is not seen as removing a holder. RESPOND_ADVERSARY_DEFECTS=1 runs it.", SkipUnless = nameof(KnownDefects))]
+    [Fact]
     public Task RevokeGroup_EntraRoleAssignableGroup_LastHoldersKept() => HoldsAsync(Case(
         [Group(Provider.Entra, "Entra-RA", roles: "Global Administrator") with { RoleAssignable = true }],
         [User(Provider.Entra, 1, groups: ["Entra-RA"]), User(Provider.Entra, 2, roles: ["Global Administrator"])],
         [Rule(Provider.Entra, new GraphAction("revoke_group") { Group = "Entra-RA" })],
         [[Finding(Provider.Entra, 1)]]));
 
-    [Fact(Skip = "Issue #16 break-glass count open on main: a break_glass Global Administrator counts toward the minimum. RESPOND_ADVERSARY_DEFECTS=1 runs it.", SkipUnless = nameof(KnownDefects))]
+    [Fact]
     public Task DisableUser_LastGlobalAdministratorBesideBreakGlass_Kept() => HoldsAsync(Case(
         [],
         [User(Provider.Entra, 1, roles: ["Global Administrator"]), User(Provider.Entra, 2, roles: ["Global Administrator"]) with { Tags = ["break_glass"] }],
