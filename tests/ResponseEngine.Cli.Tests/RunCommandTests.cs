@@ -269,6 +269,26 @@ public sealed class RunCommandTests : IDisposable
     }
 
     [Fact]
+    public void AuditExportCsv_CellsFromFindingsThatLookLikeFormulas_AreNeutralised()
+    {
+        _temp.Write("csv-rules/csv-disable.yaml", RuleFiles.Rule(id: "csv-disable", types: "[account_takeover]", providers: "[okta]", actions: "  - action: disable_user"));
+        var findings = _temp.Write("csv-findings.json",
+            "[{\"id\":\"=HYPERLINK(\\\"http://evil.example\\\",\\\"x\\\")\",\"source\":\"+cmd\",\"type\":\"account_takeover\",\"severity\":\"high\",\"observed_at\":\"2026-11-20T08:00:00Z\",\"subject\":{\"provider\":\"okta\",\"name\":\"@SUM(1+1)\"}},"
+            + "{\"id\":\"-2+3\",\"source\":\"t\",\"type\":\"account_takeover\",\"severity\":\"high\",\"observed_at\":\"2026-11-20T08:00:00Z\",\"subject\":{\"provider\":\"okta\",\"name\":\"nobody\"}}]");
+        var config = Config(findings: findings, rules: Path.Combine(_temp.Path, "csv-rules"));
+        Run("run", "--once", "--config", config).Exit.Should().Be(0);
+
+        var (exit, csv, error) = Run("audit", "export", "--format", "csv", "--config", config);
+
+        exit.Should().Be(0, error);
+        csv.Should().Contain("'=HYPERLINK").And.Contain("'+cmd").And.Contain("'@SUM(1+1)").And.Contain("'-2+3");
+        foreach (var cell in csv.Split('\n').SelectMany(l => l.Split(',')).Select(c => c.TrimStart('"')))
+        {
+            cell.Should().NotMatchRegex(@"^[=+\-@]", "no cell may start a formula");
+        }
+    }
+
+    [Fact]
     public void Undo_RestoresThePriorStateAndIsAudited()
     {
         Run("run", "--once", "--config", _config);

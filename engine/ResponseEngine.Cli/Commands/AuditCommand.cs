@@ -105,7 +105,7 @@ internal static class AuditCommand
         var config = EngineHost.Config();
         var format = CommonOptions.Format("json", "csv");
         var output = new Option<string?>("--out", "-o") { Description = "Write to this file instead of standard output", HelpName = "FILE" };
-        var command = new Command("export", "Export the whole trail as JSON or CSV (with hashes, for an external check).\n\nExamples:\n  respond audit export --format csv --out audit.csv") { config, format, output };
+        var command = new Command("export", "Export the whole trail as JSON or CSV (with hashes; JSON keeps every value exactly, for an external check; CSV cells that a spreadsheet would read as a formula start with an apostrophe).\n\nExamples:\n  respond audit export --format csv --out audit.csv") { config, format, output };
         command.SetAction(async (parse, token) => await WithStoreAsync(context, parse.GetValue(config), async store =>
         {
             var rows = await store.ReadAsync(new AuditQuery(), token);
@@ -226,8 +226,13 @@ internal static class AuditCommand
         return builder.ToString();
     }
 
-    private static string Quote(string value) =>
-        value.IndexOfAny([',', '"', '\n', '\r']) >= 0 ? "\"" + value.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"" : value;
+    private static string Quote(string value)
+    {
+        // OWASP CSV injection: a cell a spreadsheet would read as a formula gets a leading apostrophe (data from findings
+        // reaches these cells). The JSON export keeps every value exactly, for checking the hashes.
+        if (value.Length > 0 && value[0] is '=' or '+' or '-' or '@' or '\t' or '\r') value = "'" + value;
+        return value.IndexOfAny([',', '"', '\n', '\r', '\t']) >= 0 || value.StartsWith('\'') ? "\"" + value.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"" : value;
+    }
 
     private static string Truncate(string text, int length) => text.Length <= length ? text : text[..(length - 1)] + "…";
 }
