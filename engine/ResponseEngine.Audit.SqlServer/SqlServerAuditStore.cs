@@ -299,6 +299,7 @@ public sealed partial class SqlServerAuditStore : IAuditStore, ResponseEngine.In
         p.Add("Provider", query.Provider, DbType.String);
         p.Add("IdentityId", query.IdentityId, DbType.String);
         p.Add("IdempotencyKey", query.IdempotencyKey, DbType.String);
+        p.Add("Parameters", query.Parameters, DbType.String, size: -1);
         p.Add("DryRun", query.DryRun, DbType.Boolean);
         p.Add("Destructive", query.Destructive, DbType.Boolean);
         return p;

@@ -86,6 +86,7 @@ internal static class SqlServerStatements
           AND (@Provider IS NULL OR provider = @Provider)
           AND (@IdentityId IS NULL OR identity_id = @IdentityId)
           AND (@IdempotencyKey IS NULL OR idempotency_key = @IdempotencyKey)
+          AND (@Parameters IS NULL OR parameters = @Parameters)
           AND (@DryRun IS NULL OR dry_run = @DryRun)
           AND (@Destructive IS NULL OR destructive = @Destructive)
         """;

@@ -231,6 +231,7 @@ public sealed partial class SqliteAuditStore : IAuditStore, ResponseEngine.Inbox
         if (query.Provider is { } provider) Add(SqliteStatements.Filters.Provider, "Provider", provider);
         if (query.IdentityId is { } identityId) Add(SqliteStatements.Filters.IdentityId, "IdentityId", identityId);
         if (query.IdempotencyKey is { } key) Add(SqliteStatements.Filters.IdempotencyKey, "IdempotencyKey", key);
+        if (query.Parameters is { } canonical) Add(SqliteStatements.Filters.Parameters, "Parameters", canonical);
         if (query.DryRun is { } dryRun) Add(SqliteStatements.Filters.DryRun, "DryRun", dryRun ? 1 : 0);
         if (query.Destructive is { } destructive) Add(SqliteStatements.Filters.Destructive, "Destructive", destructive ? 1 : 0);
         return (clauses.Count == 0 ? "" : " WHERE " + string.Join(" AND ", clauses), parameters);

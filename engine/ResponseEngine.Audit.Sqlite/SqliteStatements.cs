@@ -69,6 +69,7 @@ internal static class SqliteStatements
         public const string Provider = "provider = @Provider";
         public const string IdentityId = "identity_id = @IdentityId";
         public const string IdempotencyKey = "idempotency_key = @IdempotencyKey";
+        public const string Parameters = "parameters = @Parameters";
         public const string DryRun = "dry_run = @DryRun";
 
         public const string Destructive = "destructive = @Destructive";
@@ -99,7 +100,7 @@ internal static class SqliteStatements
     [
         Pragmas, JournalMode, EnableWal, CreateMigrationsTable, SelectMigrations, InsertMigration, SelectLast, Insert,
         SelectRows, CountRows, Filters.AfterSequence, Filters.Since, Filters.RunId, Filters.Statuses, Filters.RuleId,
-        Filters.Action, Filters.Provider, Filters.IdentityId, Filters.IdempotencyKey, Filters.DryRun, Filters.Destructive, OrderAscending,
+        Filters.Action, Filters.Provider, Filters.IdentityId, Filters.IdempotencyKey, Filters.Parameters, Filters.DryRun, Filters.Destructive, OrderAscending,
         OrderDescending, LimitClause, SelectOpenIntents, SelectChainPage,
     ];
 }

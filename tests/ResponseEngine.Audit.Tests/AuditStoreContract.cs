@@ -189,11 +189,11 @@ public abstract partial class AuditStoreContract : IAsyncDisposable
     {
         var store = await StoreAsync();
         var start = Time.GetUtcNow();
-        await store.AppendAsync(Entry() with { RuleId = "r1", Action = "disable_user", Provider = "ad", IdentityId = "u1", IdempotencyKey = "k1", Destructive = true }, Ct);
+        await store.AppendAsync(Entry() with { RuleId = "r1", Action = "disable_user", Provider = "ad", IdentityId = "u1", IdempotencyKey = "k1", Destructive = true, Parameters = "{}" }, Ct);
         Time.Advance(TimeSpan.FromMinutes(10));
         await store.AppendAsync(Entry(AuditStatus.Succeeded) with { RunId = "run-2", RuleId = "r2", Action = "reset_password", Provider = "entra", IdentityId = "u2", IdempotencyKey = "k2", IntentSequence = 1 }, Ct);
         Time.Advance(TimeSpan.FromMinutes(10));
-        await store.AppendAsync(Entry(AuditStatus.DryRun) with { DryRun = true, RuleId = "r1", Action = "disable_user", Provider = "okta", IdentityId = "u1" }, Ct);
+        await store.AppendAsync(Entry(AuditStatus.DryRun) with { DryRun = true, RuleId = "r1", Action = "disable_user", Provider = "okta", IdentityId = "u1", Parameters = """{"groups":["Contractors"]}""" }, Ct);
 
         async Task<long[]> Seq(AuditQuery q) => (await store.ReadAsync(q, Ct)).Select(r => r.Sequence).ToArray();
 
@@ -209,6 +209,9 @@ public abstract partial class AuditStoreContract : IAsyncDisposable
         (await Seq(new AuditQuery { Provider = "okta" })).Should().Equal(3);
         (await Seq(new AuditQuery { IdentityId = "u1" })).Should().Equal(1, 3);
         (await Seq(new AuditQuery { IdempotencyKey = "k2" })).Should().Equal(2);
+        (await Seq(new AuditQuery { Parameters = "{}" })).Should().Equal(1);
+        (await Seq(new AuditQuery { Parameters = """{"groups":["Contractors"]}""" })).Should().Equal(3);
+        (await Seq(new AuditQuery { Parameters = """{"groups":["contractors"]}""" })).Should().BeEmpty("parameters match exactly, as canonical JSON");
         (await Seq(new AuditQuery { DryRun = true })).Should().Equal(3);
         (await Seq(new AuditQuery { DryRun = false })).Should().Equal(1, 2);
         (await Seq(new AuditQuery { Destructive = true })).Should().Equal(1);

@@ -80,10 +80,12 @@ public class ExecutorTests
     [Fact]
     public async Task Execute_AlreadyInDesiredState_IsANoop()
     {
-        await ExecuteAsync(Rules(), Findings("user1"));
+        // With the dedupe window off, only the directory's read stops the second rule (with it on, dedupe refuses first: DedupeWindowTests).
+        var windowOff = new EngineOptions { Guards = new GuardOptions { Dedupe = new DedupeOptions { Window = TimeSpan.Zero } } };
+        await ExecuteAsync(Rules(), Findings("user1"), windowOff);
 
         var other = RuleFiles.Load(RuleFiles.Rule(id: "other-rule")).RuleSet!;
-        var summary = await ExecuteAsync(other, Findings("user1"));
+        var summary = await ExecuteAsync(other, Findings("user1"), windowOff);
 
         summary.Results.Should().ContainSingle(r => r.Status == AuditStatus.Noop);
     }

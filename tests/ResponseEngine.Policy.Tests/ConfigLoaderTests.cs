@@ -34,6 +34,7 @@ public class ConfigLoaderTests
               lockout: { minimum: 3, critical: { entra: [Global Administrator] } }
               rate_limits: { global_per_hour: 50, per_provider_per_hour: { okta: 10 }, per_action_per_hour: { disable_user: 5 } }
               breaker: { threshold: 20, window: 30m }
+              dedupe: { window: 12h }
             audit: { store: sqlite, connection: /var/lib/respond/audit.db }
             local: { snapshot: snap.json, working_copy: state/dir.json }
             execution: { concurrency_per_provider: 2, action_timeout: 30s, reconcile_after: 5m }
@@ -54,6 +55,7 @@ public class ConfigLoaderTests
         o.Guards.RateLimits.PerProviderPerHour[Provider.Okta].Should().Be(10);
         o.Guards.RateLimits.PerActionPerHour["disable_user"].Should().Be(5);
         o.Guards.Breaker.Window.Should().Be(TimeSpan.FromMinutes(30));
+        o.Guards.Dedupe.Window.Should().Be(TimeSpan.FromHours(12));
         o.Audit.Connection.Should().Be("/var/lib/respond/audit.db");
         o.ActionTimeout.Should().Be(TimeSpan.FromSeconds(30));
     }
@@ -107,6 +109,24 @@ public class ConfigLoaderTests
             (DiagnosticCodes.InvalidDuration, 4, 39),
         });
         load.Diagnostics[0].Hint.Should().Be("did you mean 'store'?");
+    }
+
+    [Fact]
+    public void Load_BadDedupeWindow_IsRefusedWhereItIsWritten()
+    {
+        using var temp = new TempDirectory();
+        var file = temp.Write("respond.yaml", "guards:\n  dedupe:\n    windw: 1h\n    window: a day\n");
+
+        var load = ConfigLoader.Load(file, NoEnvironment);
+
+        load.Options.Should().BeNull();
+        load.Diagnostics.Select(d => (d.Code, d.Location.Line, d.Location.Column)).Should().BeEquivalentTo(new[]
+        {
+            (DiagnosticCodes.UnknownKey, 3, 5),
+            (DiagnosticCodes.InvalidDuration, 4, 13),
+        });
+        load.Diagnostics.Should().Contain(d => d.Hint == "did you mean 'window'?");
+        ConfigLoader.Load(null, NoEnvironment).Options!.Guards.Dedupe.Window.Should().Be(TimeSpan.FromHours(24), "the default");
     }
 
     [Theory]

@@ -21,6 +21,9 @@ public sealed record AuditQuery
 
     public string? IdempotencyKey { get; init; }
 
+    /// <summary>Canonical JSON of the action parameters, exactly: dedupe matches the same action with the same parameters.</summary>
+    public string? Parameters { get; init; }
+
     public bool? DryRun { get; init; }
 
     /// <summary>Only rows of destructive actions (or only the others); the breaker counts these.</summary>

@@ -132,6 +132,7 @@ public sealed class MemoryAuditStore(TimeProvider time) : IAuditStore
                 (q.Provider is null || r.Entry.Provider == q.Provider) &&
                 (q.IdentityId is null || r.Entry.IdentityId == q.IdentityId) &&
                 (q.IdempotencyKey is null || r.Entry.IdempotencyKey == q.IdempotencyKey) &&
+                (q.Parameters is null || r.Entry.Parameters == q.Parameters) &&
                 (q.DryRun is null || r.Entry.DryRun == q.DryRun) &&
                 (q.Destructive is null || r.Entry.Destructive == q.Destructive))];
         }

@@ -56,6 +56,16 @@ public sealed record BreakerOptions
     public TimeSpan Window { get; init; } = TimeSpan.FromHours(1);
 }
 
+/// <summary>
+/// How long an action that took effect on an account keeps any rule, from any source, from doing it again with the
+/// same parameters: a repeat finding from a second tool must not write a second intent and call the directory again.
+/// </summary>
+public sealed record DedupeOptions
+{
+    /// <summary>Zero turns the window off (the same decision and in-flight checks still hold).</summary>
+    public TimeSpan Window { get; init; } = TimeSpan.FromHours(24);
+}
+
 public sealed record GuardOptions
 {
     public ProtectedIdentityOptions Protected { get; init; } = new();
@@ -67,6 +77,8 @@ public sealed record GuardOptions
     public BreakerOptions Breaker { get; init; } = new();
 
     public ApprovalOptions Approval { get; init; } = new();
+
+    public DedupeOptions Dedupe { get; init; } = new();
 }
 
 /// <summary>Decisions held for approval: how long a held decision can be approved, and how long an approval is honoured.</summary>

@@ -10,7 +10,9 @@ namespace ResponseEngine.Guards;
 /// Never acts twice: the same decision already done is skipped, an action still in flight on the same target blocks
 /// another, and a rule's cooldown keeps it from repeating an action on the same target too soon. Cooldown counts
 /// attempts that took effect (succeeded, noop) or may still (open), never a failed or timed-out one: a crash-interrupted
-/// action that reconciliation closed as failed is decided again and runs once.
+/// action that reconciliation closed as failed is decided again and runs once. The dedupe window
+/// (<c>guards.dedupe.window</c>) refuses the same action with the same parameters on the same account, done within it,
+/// whatever the source, finding id or rule: a repeat finding from a second tool writes no second intent.
 /// </summary>
 public sealed class DedupeGuard : IExecutionGuard
 {
@@ -83,6 +85,28 @@ public sealed class DedupeGuard : IExecutionGuard
             }
         }
 
+        if (run.Options.Guards.Dedupe.Window is var window && window > TimeSpan.Zero)
+        {
+            // Whatever the source, finding or rule: the same action with the same parameters on this account, done within the window.
+            var parameters = decision.Parameters.Canonical;
+            var done = await EffectsAsync(run.Store, onTarget with { Since = run.Now - window, Parameters = parameters }, cancellationToken);
+            if (done.Count > 0)
+            {
+                var e = done[^1].Entry;
+                return decision.Refuse(Verdict.Skip, Name,
+                    $"{decision.ActionName} with the same parameters was done on this account within the {DurationText.Format(window)} dedupe window " +
+                    $"(audit #{done[^1].Sequence}, rule {e.RuleId}, finding {e.FindingSource}/{e.FindingId})");
+            }
+
+            var earlier = run.NotInStore.FirstOrDefault(d => d.ActionName == decision.ActionName && d.Parameters.Canonical == parameters
+                && d.Identity is { } other && other.Provider == identity.Provider && string.Equals(other.Id, identity.Id, StringComparison.Ordinal));
+            if (earlier is not null)
+            {
+                return decision.Refuse(Verdict.Skip, Name,
+                    $"rule {earlier.Rule.Id} already does {decision.ActionName} with the same parameters on this account in this run (finding {earlier.Finding.Source}/{earlier.Finding.Id})");
+            }
+        }
+
         return decision;
     }
 
@@ -99,7 +123,7 @@ public sealed class DedupeGuard : IExecutionGuard
         if (intents.Count == 0) return intents;
         var withoutEffect = (await store.ReadAsync(onTarget with
             {
-                Since = null, RuleId = null, AfterSequence = intents.Min(r => r.Sequence), Statuses = NoEffect,
+                Since = null, RuleId = null, Parameters = null, AfterSequence = intents.Min(r => r.Sequence), Statuses = NoEffect,
             }, cancellationToken))
             .Select(r => r.Entry.IntentSequence).ToHashSet();
         return [.. intents.Where(r => !withoutEffect.Contains(r.Sequence))];

@@ -30,7 +30,8 @@ public static class ConfigLoader
     private static readonly string[] RootKeys = ["rules", "findings", "privileged", "guards", "audit", "local", "execution", "connectors", "serve"];
     private static readonly string[] ConnectorKinds = ["local", "ldap", "graph", "entra", "okta"];
     private static readonly string[] PrivilegedProviderKeys = ["groups", "roles"];
-    private static readonly string[] GuardKeys = ["protected", "lockout", "rate_limits", "breaker", "approval"];
+    private static readonly string[] GuardKeys = ["protected", "lockout", "rate_limits", "breaker", "approval", "dedupe"];
+    private static readonly string[] DedupeKeys = ["window"];
     private static readonly string[] ProtectedKeys = ["accounts", "groups", "tags", "engine_accounts"];
     private static readonly string[] LockoutKeys = ["minimum", "critical", "count_break_glass"];
     private static readonly string[] RateKeys = ["global_per_hour", "per_provider_per_hour", "per_action_per_hour"];
@@ -165,6 +166,11 @@ public static class ConfigLoader
             if (MappingReader.Open(guards.Node("approval", false), "'guards.approval'", ["expires"], bag) is { } a)
             {
                 g = g with { Approval = new ApprovalOptions { Expires = Duration(a, "expires", bag) ?? g.Approval.Expires } };
+            }
+
+            if (MappingReader.Open(guards.Node("dedupe", false), "'guards.dedupe'", DedupeKeys, bag) is { } d)
+            {
+                g = g with { Dedupe = new DedupeOptions { Window = Duration(d, "window", bag) ?? g.Dedupe.Window } };
             }
 
             options = options with { Guards = g };
