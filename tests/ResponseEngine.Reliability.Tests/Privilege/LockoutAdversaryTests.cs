@@ -61,7 +61,7 @@ public sealed class LockoutAdversaryTests
     public Task Run_EveryFeatureAndCheck_NoViolation() =>
         PropertyAsync(nameof(Run_EveryFeatureAndCheck_NoViolation), Features.All, Checks.Safety with { NoFailures = true }, Cases(200));
 
-    [Fact(Skip = "Issue #16 defect 6 open on main (helper once): a repeat finding from another source or rule writes a second intent for the same account, action and parameters. RESPOND_ADVERSARY_DEFECTS=1 runs it.", SkipUnless = nameof(KnownDefects))]
+    [Fact]
     public Task Run_RepeatFindingFromAnotherSource_OneIntentPerChange() =>
         PropertyAsync(nameof(Run_RepeatFindingFromAnotherSource_OneIntentPerChange), Features.Nesting, Checks.ExactlyOnceOnly with { OneIntentPerChange = true }, Cases(150));
 
