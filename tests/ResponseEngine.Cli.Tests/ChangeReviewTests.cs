@@ -238,7 +238,7 @@ public sealed partial class ChangeReviewTests : IDisposable
         text.Should().Contain("Unresolved subjects").And.Contain("<b id=\"pwned\">", "a terminal shows markup as it is, harmlessly");
         text.Should().NotContainAny("\u001b", "\u0007", "\r", "\u202e");
         text.Split('\n').Should().NotContain(l => l.StartsWith("FORGED", StringComparison.Ordinal), "a newline in data never starts a line");
-        text.Should().Contain("\\u{001B}[31m");
+        text.Should().Contain("\\e[31m").And.Contain("\\u202e");
 
         var markdown = Review("markdown");
         markdown.Should().NotContain("<b id").And.NotContain("<script").And.NotContain("<img").And.NotContainAny("\u001b", "\u0007");

@@ -222,8 +222,8 @@ internal static class PlanCommand
             }
         }
 
-        if (outFile is not null) context.Error.WriteLine($"plan diff written to {outFile}: {DisplayText.Escape(PlanDiffRenderer.Summary(review, against))}");
-        foreach (var warning in review.Warnings) context.Error.WriteLine($"warning: {DisplayText.Escape(warning)}");
+        if (outFile is not null) context.Error.WriteLine($"plan diff written to {outFile}: {TerminalText.Escape(PlanDiffRenderer.Summary(review, against))}");
+        foreach (var warning in review.Warnings) context.Error.WriteLine($"warning: {TerminalText.Escape(warning)}");
         if (failOnIncrease is { } allowed && review.Own.DestructiveIncrease > allowed)
         {
             context.Error.WriteLine($"destructive actions grow by {review.Own.DestructiveIncrease}, more than the {allowed} allowed by --fail-on-increase");

@@ -13,7 +13,7 @@ internal static class PlanDiffHtmlRenderer
 {
     public static string Build(ChangeReview review, ReviewBase against)
     {
-        static string E(string? text) => WebUtility.HtmlEncode(DisplayText.Escape(text));
+        static string E(string? text) => WebUtility.HtmlEncode(TerminalText.Escape(text));
         var html = new StringBuilder(64 * 1024);
         html.Append($$"""
             <!DOCTYPE html>
@@ -64,7 +64,7 @@ internal static class PlanDiffHtmlRenderer
 
     private static void Identities(StringBuilder html, string id, string title, IEnumerable<IdentityChanges> identities, ChangeReview review)
     {
-        static string E(string? text) => WebUtility.HtmlEncode(DisplayText.Escape(text));
+        static string E(string? text) => WebUtility.HtmlEncode(TerminalText.Escape(text));
         var list = identities.ToList();
         html.Append($"<h2>{E(title)}: {list.Count}</h2><div id=\"{id}\">");
         foreach (var identity in list)

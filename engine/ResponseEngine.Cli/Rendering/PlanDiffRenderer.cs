@@ -113,7 +113,7 @@ internal static class PlanDiffRenderer
 
     public static void Text(ChangeReview review, ReviewBase against, TextWriter writer)
     {
-        void Line(string text) => writer.WriteLine(DisplayText.Escape(text));
+        void Line(string text) => writer.WriteLine(TerminalText.Escape(text));
         Line(Summary(review, against));
         foreach (var warning in review.Warnings) Line("! " + warning);
         if (!review.Breaker.Warns) Line("  " + review.Breaker.Sentence);

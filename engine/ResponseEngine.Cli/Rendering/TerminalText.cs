@@ -5,8 +5,8 @@ namespace ResponseEngine.Cli.Rendering;
 
 /// <summary>
 /// Text from data (findings, directories, the trail) made safe for a terminal line: C0 and C1 control characters, DEL
-/// and line or paragraph separators are written as visible escapes (\n, \e, \x07, \u2028), so data can neither move the
-/// cursor, recolour the screen nor forge an extra line.
+/// line or paragraph separators and bidirectional overrides are written as visible escapes (\n, \e, \x07, \u2028, \u202e), so
+/// data can neither move the cursor, recolour the screen, forge an extra line nor reorder what a reader sees.
 /// </summary>
 public static class TerminalText
 {
@@ -37,5 +37,6 @@ public static class TerminalText
         return builder.ToString();
     }
 
-    private static bool NeedsEscape(char c) => c < ' ' || (c >= '\u007f' && c <= '\u009f') || c is '\u2028' or '\u2029';
+    private static bool NeedsEscape(char c) =>
+        c < ' ' || (c >= '\u007f' && c <= '\u009f') || c is '\u2028' or '\u2029' || c is >= '\u202a' and <= '\u202e' || c is >= '\u2066' and <= '\u2069';
 }
