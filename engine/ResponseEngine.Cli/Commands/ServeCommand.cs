@@ -93,9 +93,6 @@ internal static class ServeCommand
         {
             var connectors = EngineHost.Connectors(options, context.Time);
 
-            // A connector that does not answer is said at once, one line each; the service still starts (a directory may be
-            // briefly away), reports it on /readyz, and its decisions fail closed until it answers.
-            await EngineHost.CheckConnectorsAsync(context, options, connectors, "warning (serving anyway; /readyz reports it and its decisions fail closed)", cancellationToken);
             var setup = new ServeSetup(options, store, (IFindingInbox)store, connectors, () => EngineHost.Run(options, store, connectors, context.Time, dryRun: false),
                 context.Time, EngineHost.Version)
             {
@@ -108,7 +105,20 @@ internal static class ServeCommand
             };
             var app = ServeHost.Build(setup);
             await app.StartAsync(cancellationToken);
+
+            // A connector that does not answer is said at once, one line each, while the service starts (a directory may be
+            // briefly away, and the check must not delay listening); /readyz reports it and its decisions fail closed until it answers.
+            var check = EngineHost.CheckConnectorsAsync(context, options, connectors, "warning (serving anyway; /readyz reports it and its decisions fail closed)", cancellationToken);
             await app.WaitForShutdownAsync(cancellationToken);
+            try
+            {
+                await check;
+            }
+            catch (OperationCanceledException)
+            {
+                // Stopped before the check finished.
+            }
+
             context.Output.WriteLine("respond serve: stopped");
             return ExitCodes.Ok;
         }
