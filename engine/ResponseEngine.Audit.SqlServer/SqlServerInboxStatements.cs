@@ -79,5 +79,32 @@ internal static class SqlServerInboxStatements
             INSERT INTO dbo.poller_cursor (name, value, updated_at) VALUES (@Name, @Value, @Now);
         """;
 
-    public static IReadOnlyList<string> All { get; } = [Insert, Lease, Complete, Release, Requeue, ReceivedSince, Counts, ReadCursor, SaveCursor];
+    /// <summary>Inside the reject transaction: the key-range lock makes the existence test and the insert one step, as for the inbox.</summary>
+    public const string Reject =
+        """
+        INSERT INTO dbo.inbox_rejected (fingerprint, origin, record_key, payload, reason, rejected_at)
+        SELECT @Fingerprint, @Origin, @Key, @Payload, @Reason, @Now
+         WHERE NOT EXISTS (SELECT 1 FROM dbo.inbox_rejected WITH (UPDLOCK, HOLDLOCK) WHERE fingerprint = @Fingerprint);
+        SELECT @@ROWCOUNT;
+        """;
+
+    public const string ListRejected =
+        """
+        SELECT id AS Id, origin AS Origin, record_key AS [Key], payload AS Payload, reason AS Reason, rejected_at AS RejectedAt, resubmitted_at AS ResubmittedAt
+          FROM dbo.inbox_rejected WHERE @All = 1 OR resubmitted_at IS NULL ORDER BY id;
+        """;
+
+    public const string GetRejected =
+        """
+        SELECT id AS Id, origin AS Origin, record_key AS [Key], payload AS Payload, reason AS Reason, rejected_at AS RejectedAt, resubmitted_at AS ResubmittedAt
+          FROM dbo.inbox_rejected WHERE id = @Id;
+        """;
+
+    public const string MarkResubmitted =
+        """
+        UPDATE dbo.inbox_rejected SET resubmitted_at = @Now WHERE id = @Id AND resubmitted_at IS NULL;
+        SELECT @@ROWCOUNT;
+        """;
+
+    public static IReadOnlyList<string> All { get; } = [Insert, Lease, Complete, Release, Requeue, ReceivedSince, Counts, ReadCursor, SaveCursor, Reject, ListRejected, GetRejected, MarkResubmitted];
 }

@@ -58,5 +58,22 @@ internal static class SqliteInboxStatements
         ON CONFLICT (name) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at;
         """;
 
-    public static IReadOnlyList<string> All { get; } = [Insert, Lease, Complete, Release, Requeue, ReceivedSince, Counts, ReadCursor, SaveCursor];
+    public const string Reject =
+        """
+        INSERT INTO inbox_rejected (fingerprint, origin, record_key, payload, reason, rejected_at)
+        VALUES (@Fingerprint, @Origin, @Key, @Payload, @Reason, @Now)
+        ON CONFLICT (fingerprint) DO NOTHING;
+        """;
+
+    private const string RejectedColumns =
+        "id AS Id, origin AS Origin, record_key AS Key, payload AS Payload, reason AS Reason, rejected_at AS RejectedAt, resubmitted_at AS ResubmittedAt";
+
+    public const string ListRejected =
+        "SELECT " + RejectedColumns + " FROM inbox_rejected WHERE @All = 1 OR resubmitted_at IS NULL ORDER BY id;";
+
+    public const string GetRejected = "SELECT " + RejectedColumns + " FROM inbox_rejected WHERE id = @Id;";
+
+    public const string MarkResubmitted = "UPDATE inbox_rejected SET resubmitted_at = @Now WHERE id = @Id AND resubmitted_at IS NULL;";
+
+    public static IReadOnlyList<string> All { get; } = [Insert, Lease, Complete, Release, Requeue, ReceivedSince, Counts, ReadCursor, SaveCursor, Reject, ListRejected, GetRejected, MarkResubmitted];
 }

@@ -53,8 +53,8 @@ public partial class SqlTextTests
             text.Should().NotContainEquivalentOf("audit_log");
         }
 
-        written.Should().OnlyContain(t => t == "dbo.inbox" || t == "dbo.poller_cursor" || t == "next");
-        written.Should().Contain(["dbo.inbox", "next", "dbo.poller_cursor"]);
+        written.Should().OnlyContain(t => t == "dbo.inbox" || t == "dbo.poller_cursor" || t == "next" || t == "dbo.inbox_rejected");
+        written.Should().Contain(["dbo.inbox", "next", "dbo.poller_cursor", "dbo.inbox_rejected"]);
         destructive.Should().BeEmpty();
         SqlServerInboxStatements.Lease.Should().Contain("WITH (UPDLOCK, READPAST, ROWLOCK)");
     }
@@ -68,7 +68,7 @@ public partial class SqlTextTests
             Regex.IsMatch(text, @"\b(DELETE|DROP|TRUNCATE|ALTER|REPLACE)\b", RegexOptions.IgnoreCase).Should().BeFalse(text);
             foreach (Match update in Regex.Matches(text, @"\bUPDATE\s+(?:SET\b|(\w+))", RegexOptions.IgnoreCase))
             {
-                if (update.Groups[1].Success) update.Groups[1].Value.Should().BeOneOf("inbox", "poller_cursor");
+                if (update.Groups[1].Success) update.Groups[1].Value.Should().BeOneOf("inbox", "poller_cursor", "inbox_rejected");
             }
         }
     }
@@ -139,6 +139,7 @@ public partial class SqlTextTests
 
         mentions.Should().AllSatisfy(t => t.Should().Match(s =>
             s.Contains("CREATE TRIGGER dbo.audit_log_append_only", StringComparison.Ordinal) || s.Contains("CREATE TRIGGER dbo.inbox_record_is_immutable", StringComparison.Ordinal)
+            || s.Contains("CREATE TRIGGER dbo.inbox_rejected_is_immutable", StringComparison.Ordinal)
             || s.StartsWith("GRANT", StringComparison.Ordinal)
             || (s.Contains("CREATE TABLE dbo.QRTZ_", StringComparison.Ordinal) && UpdateOrDelete().Matches(s).All(m => s.Contains("ON DELETE CASCADE", StringComparison.Ordinal)))));
         mentions.Should().Contain(t => t.Contains("INSTEAD OF UPDATE, DELETE", StringComparison.Ordinal));
@@ -159,15 +160,16 @@ public partial class SqlTextTests
         var batches = string.Join("\n", SqlServerMigrations.All.SelectMany(m => m.Batches()));
         batches.Should().Contain("CREATE ROLE respond_writer");
         grants.Where(g => g.Verb == "GRANT" && g.Target == "dbo.audit_log").Select(g => g.Permission).Should().BeEquivalentTo(["INSERT", "SELECT"]);
-        grants.Where(g => g.Verb == "GRANT" && g.Grantee == "respond_writer" && g.Target is not ("dbo.inbox" or "dbo.poller_cursor" or "dbo.audit_anchor")).Select(g => g.Permission).Should().OnlyContain(p => p == "INSERT" || p == "SELECT");
+        grants.Where(g => g.Verb == "GRANT" && g.Grantee == "respond_writer" && g.Target is not ("dbo.inbox" or "dbo.poller_cursor" or "dbo.audit_anchor" or "dbo.inbox_rejected")).Select(g => g.Permission).Should().OnlyContain(p => p == "INSERT" || p == "SELECT");
 
         // Quartz's clustered job store (V003) manages its own rows; its role is respond_scheduler, never the writer's.
         grants.Where(g => g.Target.StartsWith("dbo.QRTZ_", StringComparison.Ordinal)).Should().OnlyContain(g => g.Verb == "GRANT" && g.Grantee == "respond_scheduler");
         grants.Where(g => g.Grantee == "respond_scheduler").Should().OnlyContain(g => g.Target.StartsWith("dbo.QRTZ_", StringComparison.Ordinal), "the scheduler's role reaches nothing of the trail or the inbox");
-        grants.Where(g => g.Verb == "GRANT" && g.Target is "dbo.inbox" or "dbo.poller_cursor").Select(g => g.Permission).Should().OnlyContain(p => p == "INSERT" || p == "SELECT" || p == "UPDATE");
+        grants.Where(g => g.Verb == "GRANT" && g.Target is "dbo.inbox" or "dbo.poller_cursor" or "dbo.inbox_rejected").Select(g => g.Permission).Should().OnlyContain(p => p == "INSERT" || p == "SELECT" || p == "UPDATE");
         grants.Where(g => g.Verb == "GRANT" && g.Target == "dbo.audit_anchor").Select(g => g.Permission).Should().BeEquivalentTo(["INSERT", "SELECT", "UPDATE"], "the one anchor row is replaced on each append");
         grants.Where(g => g.Verb == "DENY" && g.Target == "dbo.audit_anchor").Select(g => g.Permission).Should().Contain(["DELETE", "ALTER"]);
         grants.Where(g => g.Verb == "DENY" && g.Target == "dbo.inbox").Select(g => g.Permission).Should().Contain(["DELETE", "ALTER"], "a received finding is never removed");
+        grants.Where(g => g.Verb == "DENY" && g.Target == "dbo.inbox_rejected").Select(g => g.Permission).Should().Contain(["DELETE", "ALTER"], "a quarantined record is never removed");
         grants.Where(g => g.Verb == "DENY" && g.Target == "dbo.audit_log").Select(g => g.Permission).Should().Contain(["UPDATE", "DELETE", "ALTER"]);
     }
 

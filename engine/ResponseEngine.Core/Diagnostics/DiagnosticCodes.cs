@@ -47,6 +47,7 @@ public static class DiagnosticCodes
     public const string FindingMissingField = "RE0101";
     public const string FindingInvalidValue = "RE0102";
     public const string FindingDuplicate = "RE0103";
+    public const string FindingNotText = "RE0104";
 
     // Directory snapshot
     public const string DirectoryMalformed = "RE0200";
@@ -94,6 +95,7 @@ public static class DiagnosticCodes
         (FindingMissingField, "a finding lacks a required field"),
         (FindingInvalidValue, "a finding field has a bad value"),
         (FindingDuplicate, "two findings have the same source and id"),
+        (FindingNotText, "a finding string is not valid Unicode text (a lone surrogate escape or bytes that are not UTF-8)"),
         (DirectoryMalformed, "the directory snapshot is not valid JSON"),
         (DirectoryInvalid, "a directory snapshot entry is invalid"),
         (DirectoryMissing, "the directory snapshot file does not exist"),

@@ -92,9 +92,9 @@ public sealed class JsonLocator
                 }
             }
         }
-        catch (JsonException)
+        catch (Exception e) when (e is JsonException or InvalidOperationException)
         {
-            // A syntax error is reported by the reader itself; what was indexed so far still helps.
+            // A syntax error (or a name that is not valid text) is reported by the reader itself; what was indexed so far still helps.
         }
 
         return offsets;

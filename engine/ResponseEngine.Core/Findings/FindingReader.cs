@@ -7,18 +7,32 @@ using ResponseEngine.Diagnostics;
 
 namespace ResponseEngine.Findings;
 
-/// <summary>Findings read from files, and a diagnostic for every record that was rejected.</summary>
+/// <summary>Findings read from files, a diagnostic for every record that was rejected, and the rejected records themselves (for a quarantine).</summary>
 public sealed record FindingLoad(ImmutableArray<Finding> Findings, ImmutableArray<Diagnostic> Diagnostics)
 {
     public bool HasErrors => Diagnostics.Any(d => d.IsError);
+
+    /// <summary>Each record that could not be used: where it is, its text (at most <see cref="FindingReader.MaxRecordText"/> characters) and why.</summary>
+    public ImmutableArray<FindingRejection> Rejected { get; init; } = [];
 }
+
+/// <summary>A record a reader could not use, kept so that a service can quarantine it instead of losing it.</summary>
+public sealed record FindingRejection(SourceLocation Location, string Record, string Reason);
 
 /// <summary>
 /// Reads canonical findings from JSON (one object, an array, or several objects), NDJSON, or a folder of such files.
-/// A bad record is reported with its file and line and skipped; the good records still load.
+/// Strict and bounded: invalid UTF-8, lone surrogate escapes, wrong JSON types and files over
+/// <see cref="MaxFileBytes"/> are diagnostics naming the file, line and column of the field, never exceptions. A bad
+/// record is reported and skipped; the good records still load.
 /// </summary>
 public static partial class FindingReader
 {
+    /// <summary>The largest findings file read (larger ones are a diagnostic): a reader of untrusted files is bounded.</summary>
+    public const long MaxFileBytes = 256L * 1024 * 1024;
+
+    /// <summary>How much of a rejected record's text is kept with its rejection.</summary>
+    public const int MaxRecordText = 64 * 1024;
+
     private static readonly string[] Extensions = [".json", ".ndjson", ".jsonl"];
 
     private static readonly string[] KnownFields = ["id", "source", "kind", "type", "severity", "observed_at", "subject", "title", "attributes"];
@@ -27,36 +41,49 @@ public static partial class FindingReader
 
     public static FindingLoad ReadPaths(IEnumerable<string> paths)
     {
-        var findings = ImmutableArray.CreateBuilder<Finding>();
-        var bag = new DiagnosticBag();
-        var seen = new HashSet<(string, string)>();
+        var load = new Load();
         foreach (var path in paths)
         {
-            foreach (var file in ExpandPath(path, bag))
+            foreach (var file in ExpandPath(path, load.Bag))
             {
-                ReadFile(file, findings, bag, seen);
+                ReadFile(file, load);
             }
         }
 
-        return new FindingLoad(findings.ToImmutable(), [.. bag.Items]);
+        return load.ToResult();
     }
 
     public static FindingLoad ReadText(string text, string fileName)
     {
-        var findings = ImmutableArray.CreateBuilder<Finding>();
-        var bag = new DiagnosticBag();
-        ReadContent(Encoding.UTF8.GetBytes(text), fileName, IsLineDelimited(fileName), findings, bag, []);
-        return new FindingLoad(findings.ToImmutable(), [.. bag.Items]);
+        ArgumentNullException.ThrowIfNull(text);
+        return ReadBytes(Encoding.UTF8.GetBytes(text), fileName);
+    }
+
+    /// <summary>Reads one file's bytes as its name says (NDJSON for .ndjson/.jsonl, else JSON); the bytes must be UTF-8.</summary>
+    public static FindingLoad ReadBytes(byte[] bytes, string fileName)
+    {
+        ArgumentNullException.ThrowIfNull(bytes);
+        var load = new Load();
+        ReadContent(bytes, fileName, IsLineDelimited(fileName), load);
+        return load.ToResult();
     }
 
     private static List<string> ExpandPath(string path, DiagnosticBag bag)
     {
-        if (Directory.Exists(path))
+        try
         {
-            return Directory.EnumerateFiles(path, "*", SearchOption.AllDirectories)
-                .Where(f => Extensions.Contains(Path.GetExtension(f), StringComparer.OrdinalIgnoreCase))
-                .Order(StringComparer.Ordinal)
-                .ToList();
+            if (Directory.Exists(path))
+            {
+                return Directory.EnumerateFiles(path, "*", SearchOption.AllDirectories)
+                    .Where(f => Extensions.Contains(Path.GetExtension(f), StringComparer.OrdinalIgnoreCase))
+                    .Order(StringComparer.Ordinal)
+                    .ToList();
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            bag.Error(DiagnosticCodes.FileUnreadable, SourceLocation.FileOnly(path), $"cannot list the findings folder: {e.Message}");
+            return [];
         }
 
         if (File.Exists(path)) return [path];
@@ -71,35 +98,43 @@ public static partial class FindingReader
         return extension.Equals(".ndjson", StringComparison.OrdinalIgnoreCase) || extension.Equals(".jsonl", StringComparison.OrdinalIgnoreCase);
     }
 
-    private static void ReadFile(string file, ImmutableArray<Finding>.Builder findings, DiagnosticBag bag, HashSet<(string, string)> seen)
+    private static void ReadFile(string file, Load load)
     {
         byte[] bytes;
         try
         {
+            var length = new FileInfo(file).Length;
+            if (length > MaxFileBytes)
+            {
+                load.Bag.Error(DiagnosticCodes.FileUnreadable, SourceLocation.FileOnly(file),
+                    $"the findings file is {length / (1024 * 1024)} MiB, over the {MaxFileBytes / (1024 * 1024)} MiB limit", "split it into several files");
+                return;
+            }
+
             bytes = File.ReadAllBytes(file);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            bag.Error(DiagnosticCodes.FileUnreadable, SourceLocation.FileOnly(file), $"cannot read findings file: {e.Message}");
+            load.Bag.Error(DiagnosticCodes.FileUnreadable, SourceLocation.FileOnly(file), $"cannot read findings file: {e.Message}");
             return;
         }
 
-        ReadContent(bytes, file, IsLineDelimited(file), findings, bag, seen);
+        ReadContent(bytes, file, IsLineDelimited(file), load);
     }
 
-    private static void ReadContent(byte[] bytes, string file, bool lineDelimited, ImmutableArray<Finding>.Builder findings, DiagnosticBag bag, HashSet<(string, string)> seen)
+    private static void ReadContent(byte[] bytes, string file, bool lineDelimited, Load load)
     {
         if (lineDelimited)
         {
-            ReadLines(bytes, file, findings, bag, seen);
+            ReadLines(bytes, file, load);
         }
         else
         {
-            ReadJson(bytes, file, new LineIndex(bytes), findings, bag, seen);
+            ReadJson(bytes, file, new LineIndex(bytes), load);
         }
     }
 
-    private static void ReadLines(byte[] bytes, string file, ImmutableArray<Finding>.Builder findings, DiagnosticBag bag, HashSet<(string, string)> seen)
+    private static void ReadLines(byte[] bytes, string file, Load load)
     {
         var start = 0;
         var lineNumber = 1;
@@ -107,18 +142,22 @@ public static partial class FindingReader
         {
             var end = Array.IndexOf(bytes, (byte)'\n', start);
             if (end < 0) end = bytes.Length;
-            var line = bytes.AsSpan(start, end - start).Trim("\r\t "u8);
+            var raw = bytes.AsMemory(start, end - start);
+            var line = raw.Span.Trim("\r\t "u8);
             if (!line.IsEmpty)
             {
+                var lead = raw.Span.Length - raw.Span.TrimStart("\r\t "u8).Length;
+                var record = raw.Slice(lead, line.Length);
+                var at = new SourceLocation(file, lineNumber, lead + 1);
                 try
                 {
-                    using var document = JsonDocument.Parse(line.ToArray());
-                    Accept(document.RootElement, new SourceLocation(file, lineNumber, 1), findings, bag, seen);
+                    using var document = JsonDocument.Parse(record);
+                    Accept(document.RootElement, record, at, file, load);
                 }
                 catch (JsonException e)
                 {
-                    bag.Error(DiagnosticCodes.FindingMalformed, new SourceLocation(file, lineNumber, (int)(e.BytePositionInLine ?? 0) + 1),
-                        $"not valid JSON: {FirstSentence(e.Message)}", "each line of an NDJSON file holds one finding object");
+                    var where = new SourceLocation(file, lineNumber, (int)(e.BytePositionInLine ?? 0) + lead + 1);
+                    load.Reject(record, where, DiagnosticCodes.FindingMalformed, $"not valid JSON: {FirstSentence(e.Message)}", "each line of an NDJSON file holds one finding object");
                 }
             }
 
@@ -127,7 +166,7 @@ public static partial class FindingReader
         }
     }
 
-    private static void ReadJson(byte[] bytes, string file, LineIndex lines, ImmutableArray<Finding>.Builder findings, DiagnosticBag bag, HashSet<(string, string)> seen)
+    private static void ReadJson(byte[] bytes, string file, LineIndex lines, Load load)
     {
         var reader = new Utf8JsonReader(bytes, new JsonReaderOptions { AllowMultipleValues = true, CommentHandling = JsonCommentHandling.Skip });
         try
@@ -138,12 +177,12 @@ public static partial class FindingReader
                 {
                     while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
                     {
-                        ReadOne(ref reader, file, lines, findings, bag, seen);
+                        ReadOne(ref reader, bytes, file, lines, load);
                     }
                 }
                 else
                 {
-                    ReadOne(ref reader, file, lines, findings, bag, seen);
+                    ReadOne(ref reader, bytes, file, lines, load);
                 }
             }
         }
@@ -151,64 +190,108 @@ public static partial class FindingReader
         {
             var line = (int)(e.LineNumber ?? 0) + 1;
             var column = (int)(e.BytePositionInLine ?? 0) + 1;
-            bag.Error(DiagnosticCodes.FindingMalformed, new SourceLocation(file, line, column),
+            var offset = (int)Math.Min(reader.BytesConsumed, bytes.Length);
+            load.Reject(bytes.AsMemory(offset), new SourceLocation(file, line, column), DiagnosticCodes.FindingMalformed,
                 $"not valid JSON: {FirstSentence(e.Message)}", "records after this point were not read; fix the JSON syntax");
         }
     }
 
-    private static void ReadOne(ref Utf8JsonReader reader, string file, LineIndex lines, ImmutableArray<Finding>.Builder findings, DiagnosticBag bag, HashSet<(string, string)> seen)
+    private static void ReadOne(ref Utf8JsonReader reader, byte[] bytes, string file, LineIndex lines, Load load)
     {
-        var location = lines.Locate(file, reader.TokenStartIndex);
+        var start = (int)reader.TokenStartIndex;
+        var location = lines.Locate(file, start);
         using var document = JsonDocument.ParseValue(ref reader);
-        Accept(document.RootElement, location, findings, bag, seen);
+        Accept(document.RootElement, bytes.AsMemory(start, (int)reader.BytesConsumed - start), location, file, load);
     }
 
-    private static void Accept(JsonElement element, SourceLocation location, ImmutableArray<Finding>.Builder findings, DiagnosticBag bag, HashSet<(string, string)> seen)
+    private static void Accept(JsonElement element, ReadOnlyMemory<byte> record, SourceLocation location, string file, Load load)
     {
-        var finding = Parse(element, location, bag);
-        if (finding is null) return;
-        if (!seen.Add((finding.Source, finding.Id)))
+        var bag = new DiagnosticBag();
+        JsonLocator? locator = null;
+        SourceLocation Locate(string pointer)
         {
-            bag.Warning(DiagnosticCodes.FindingDuplicate, location,
+            if (pointer.Length == 0) return location;
+            locator ??= new JsonLocator(file, record.ToArray());
+            var inRecord = locator.Locate(LocatorPath(pointer));
+            return inRecord.Line <= 1
+                ? new SourceLocation(file, location.Line, location.Column + Math.Max(inRecord.Column, 1) - 1)
+                : new SourceLocation(file, location.Line + inRecord.Line - 1, inRecord.Column);
+        }
+
+        var finding = Parse(element, Locate, bag);
+        load.Bag.AddRange(bag.Items);
+        if (finding is null)
+        {
+            load.Keep(record, location, bag);
+            return;
+        }
+
+        if (!load.Seen.Add((finding.Source, finding.Id)))
+        {
+            load.Bag.Warning(DiagnosticCodes.FindingDuplicate, location,
                 $"finding '{finding.Id}' from source '{finding.Source}' appears more than once; only the first is used");
             return;
         }
 
-        findings.Add(finding with { Origin = location.ToString() });
+        load.Findings.Add(finding with { Origin = location.ToString() });
     }
 
-    /// <summary>Validates one record; returns null (with diagnostics) when it cannot be used.</summary>
-    public static Finding? Parse(JsonElement element, SourceLocation location, DiagnosticBag bag)
+    /// <summary>A JSON pointer as <see cref="JsonLocator"/> spells paths (segments joined by '/', no leading one).</summary>
+    private static string LocatorPath(string pointer) =>
+        string.Join('/', pointer.Split('/').Skip(1).Select(s => s.Replace("~1", "/", StringComparison.Ordinal).Replace("~0", "~", StringComparison.Ordinal)));
+
+    /// <summary>Validates one record; returns null (with diagnostics) when it cannot be used. Every diagnostic is at the record.</summary>
+    public static Finding? Parse(JsonElement element, SourceLocation location, DiagnosticBag bag) => Parse(element, _ => location, bag);
+
+    /// <summary>
+    /// Validates one record; returns null (with diagnostics) when it cannot be used. <paramref name="locate"/> turns the
+    /// JSON pointer of the offending field (<c>/subject/provider</c>; empty for the record) into the diagnostic's location.
+    /// </summary>
+    public static Finding? Parse(JsonElement element, Func<string, SourceLocation> locate, DiagnosticBag bag)
     {
+        ArgumentNullException.ThrowIfNull(locate);
+        ArgumentNullException.ThrowIfNull(bag);
         if (element.ValueKind != JsonValueKind.Object)
         {
-            bag.Error(DiagnosticCodes.FindingMalformed, location, $"a finding must be a JSON object, found {Describe(element.ValueKind)}");
+            bag.Error(DiagnosticCodes.FindingMalformed, locate(""), $"a finding must be a JSON object, found {Describe(element.ValueKind)}");
             return null;
         }
 
+        if (JsonText.FirstUnreadable(element) is { } unreadable)
+        {
+            bag.Error(DiagnosticCodes.FindingNotText, locate(unreadable), $"field '{unreadable}' is not valid Unicode text (a lone surrogate escape such as \\ud800, or bytes that are not UTF-8)",
+                "write the file as UTF-8 and escape only whole surrogate pairs");
+            return null;
+        }
+
+        return ParseObject(element, locate, bag);
+    }
+
+    private static Finding? ParseObject(JsonElement element, Func<string, SourceLocation> locate, DiagnosticBag bag)
+    {
         var errors = bag.Items.Count;
         foreach (var property in element.EnumerateObject())
         {
             if (!KnownFields.Contains(property.Name))
             {
-                bag.Error(DiagnosticCodes.FindingInvalidValue, location, $"unknown field '{property.Name}'",
+                bag.Error(DiagnosticCodes.FindingInvalidValue, locate(JsonText.Segment(property.Name)), $"unknown field '{property.Name}'",
                     Suggest.DidYouMean(property.Name, KnownFields) + " (free facts belong under 'attributes')");
             }
         }
 
-        var id = RequiredString(element, "id", location, bag);
-        var source = RequiredString(element, "source", location, bag);
-        var type = RequiredString(element, "type", location, bag);
+        var id = RequiredString(element, "id", locate, bag);
+        var source = RequiredString(element, "source", locate, bag);
+        var type = RequiredString(element, "type", locate, bag);
         if (type is not null && !SnakeCase().IsMatch(type))
         {
-            bag.Error(DiagnosticCodes.FindingInvalidValue, location, $"field 'type' is '{type}', which is not snake_case", "write it like 'weak_password'");
+            bag.Error(DiagnosticCodes.FindingInvalidValue, locate("/type"), $"field 'type' is '{type}', which is not snake_case", "write it like 'weak_password'");
         }
 
-        var severityText = RequiredString(element, "severity", location, bag);
+        var severityText = RequiredString(element, "severity", locate, bag);
         var severity = Severity.Low;
         if (severityText is not null && !Severities.TryParse(severityText, out severity))
         {
-            bag.Error(DiagnosticCodes.FindingInvalidValue, location, $"field 'severity' is '{severityText}'", Suggest.DidYouMean(severityText, [.. Severities.Names]));
+            bag.Error(DiagnosticCodes.FindingInvalidValue, locate("/severity"), $"field 'severity' is '{severityText}'", Suggest.DidYouMean(severityText, [.. Severities.Names]));
         }
 
         var kind = FindingKind.Detection;
@@ -217,27 +300,31 @@ public static partial class FindingReader
             var kindText = kindElement.ValueKind == JsonValueKind.String ? kindElement.GetString() : null;
             if (kindText == "posture") kind = FindingKind.Posture;
             else if (kindText != "detection")
-                bag.Error(DiagnosticCodes.FindingInvalidValue, location, $"field 'kind' is {kindElement.GetRawText()}", "use 'detection' or 'posture'");
+                bag.Error(DiagnosticCodes.FindingInvalidValue, locate("/kind"), $"field 'kind' is {Quote(kindElement)}", "use 'detection' or 'posture'");
         }
 
-        var observedText = RequiredString(element, "observed_at", location, bag);
+        var observedText = RequiredString(element, "observed_at", locate, bag);
         var observedAt = default(DateTimeOffset);
         if (observedText is not null && !TryParseTimestamp(observedText, out observedAt))
         {
-            bag.Error(DiagnosticCodes.FindingInvalidValue, location, $"field 'observed_at' is '{observedText}', not an RFC 3339 timestamp", "write it like 2026-11-20T08:15:00Z");
+            bag.Error(DiagnosticCodes.FindingInvalidValue, locate("/observed_at"), $"field 'observed_at' is '{observedText}', not an RFC 3339 timestamp", "write it like 2026-11-20T08:15:00Z");
         }
 
-        var subject = ParseSubject(element, location, bag);
-        var title = element.TryGetProperty("title", out var titleElement) && titleElement.ValueKind == JsonValueKind.String
-            ? titleElement.GetString()!
-            : type ?? "";
+        var subject = ParseSubject(element, locate, bag);
+        var title = type ?? "";
+        if (element.TryGetProperty("title", out var titleElement))
+        {
+            if (titleElement.ValueKind == JsonValueKind.String) title = titleElement.GetString()!;
+            else if (titleElement.ValueKind != JsonValueKind.Null)
+                bag.Error(DiagnosticCodes.FindingInvalidValue, locate("/title"), $"field 'title' must be a string, found {Describe(titleElement.ValueKind)}");
+        }
 
         var attributes = Finding.NoAttributes;
-        if (element.TryGetProperty("attributes", out var attributesElement))
+        if (element.TryGetProperty("attributes", out var attributesElement) && attributesElement.ValueKind != JsonValueKind.Null)
         {
             if (attributesElement.ValueKind != JsonValueKind.Object)
             {
-                bag.Error(DiagnosticCodes.FindingInvalidValue, location, $"field 'attributes' must be an object, found {Describe(attributesElement.ValueKind)}");
+                bag.Error(DiagnosticCodes.FindingInvalidValue, locate("/attributes"), $"field 'attributes' must be an object, found {Describe(attributesElement.ValueKind)}");
             }
             else
             {
@@ -259,68 +346,80 @@ public static partial class FindingReader
         return new Finding(id, source, kind, type, severity, observedAt, subject, title, attributes);
     }
 
-    private static Subject? ParseSubject(JsonElement element, SourceLocation location, DiagnosticBag bag)
+    private static Subject? ParseSubject(JsonElement element, Func<string, SourceLocation> locate, DiagnosticBag bag)
     {
         if (!element.TryGetProperty("subject", out var subject))
         {
-            bag.Error(DiagnosticCodes.FindingMissingField, location, "missing field 'subject'", "add \"subject\": { \"provider\": \"ad\", \"name\": \"alice\" }");
+            bag.Error(DiagnosticCodes.FindingMissingField, locate(""), "missing field 'subject'", "add \"subject\": { \"provider\": \"ad\", \"name\": \"alice\" }");
             return null;
         }
 
         if (subject.ValueKind != JsonValueKind.Object)
         {
-            bag.Error(DiagnosticCodes.FindingInvalidValue, location, $"field 'subject' must be an object, found {Describe(subject.ValueKind)}");
+            bag.Error(DiagnosticCodes.FindingInvalidValue, locate("/subject"), $"field 'subject' must be an object, found {Describe(subject.ValueKind)}");
             return null;
         }
 
         foreach (var property in subject.EnumerateObject())
         {
             if (!SubjectFields.Contains(property.Name))
-                bag.Error(DiagnosticCodes.FindingInvalidValue, location, $"unknown field 'subject.{property.Name}'", Suggest.DidYouMean(property.Name, SubjectFields));
+                bag.Error(DiagnosticCodes.FindingInvalidValue, locate("/subject" + JsonText.Segment(property.Name)), $"unknown field 'subject.{property.Name}'", Suggest.DidYouMean(property.Name, SubjectFields));
         }
 
-        var providerText = RequiredString(subject, "provider", location, bag, "subject.");
+        var providerText = RequiredString(subject, "provider", locate, bag, "subject");
         var provider = Provider.Ad;
         if (providerText is not null && !Providers.TryParse(providerText, out provider))
         {
-            bag.Error(DiagnosticCodes.FindingInvalidValue, location, $"field 'subject.provider' is '{providerText}'", Suggest.DidYouMean(providerText, [.. Providers.Names]));
+            bag.Error(DiagnosticCodes.FindingInvalidValue, locate("/subject/provider"), $"field 'subject.provider' is '{providerText}'", Suggest.DidYouMean(providerText, [.. Providers.Names]));
             return null;
         }
 
-        var id = OptionalString(subject, "id", location, bag, "subject.");
-        var name = OptionalString(subject, "name", location, bag, "subject.");
+        var id = OptionalString(subject, "id", locate, bag, "subject");
+        var name = OptionalString(subject, "name", locate, bag, "subject");
         if (id is null && name is null)
         {
-            bag.Error(DiagnosticCodes.FindingMissingField, location, "field 'subject' needs an 'id' or a 'name'", "name the account by UPN, sAMAccountName, login or object id");
+            bag.Error(DiagnosticCodes.FindingMissingField, locate("/subject"), "field 'subject' needs an 'id' or a 'name'", "name the account by UPN, sAMAccountName, login or object id");
             return null;
         }
 
         return providerText is null ? null : new Subject(provider, id, name);
     }
 
-    private static string? RequiredString(JsonElement element, string name, SourceLocation location, DiagnosticBag bag, string prefix = "")
+    private static string? RequiredString(JsonElement element, string name, Func<string, SourceLocation> locate, DiagnosticBag bag, string parent = "")
     {
+        var label = parent.Length == 0 ? name : $"{parent}.{name}";
         if (!element.TryGetProperty(name, out var value))
         {
-            bag.Error(DiagnosticCodes.FindingMissingField, location, $"missing field '{prefix}{name}'");
+            bag.Error(DiagnosticCodes.FindingMissingField, locate(parent.Length == 0 ? "" : "/" + parent), $"missing field '{label}'");
             return null;
         }
 
         if (value.ValueKind != JsonValueKind.String || string.IsNullOrWhiteSpace(value.GetString()))
         {
-            bag.Error(DiagnosticCodes.FindingInvalidValue, location, $"field '{prefix}{name}' must be a non-empty string, found {Describe(value.ValueKind)}");
+            bag.Error(DiagnosticCodes.FindingInvalidValue, locate(Pointer(parent, name)), $"field '{label}' must be a non-empty string, found {Describe(value)}");
             return null;
         }
 
         return value.GetString();
     }
 
-    private static string? OptionalString(JsonElement element, string name, SourceLocation location, DiagnosticBag bag, string prefix)
+    private static string? OptionalString(JsonElement element, string name, Func<string, SourceLocation> locate, DiagnosticBag bag, string parent)
     {
         if (!element.TryGetProperty(name, out var value) || value.ValueKind == JsonValueKind.Null) return null;
         if (value.ValueKind == JsonValueKind.String && !string.IsNullOrWhiteSpace(value.GetString())) return value.GetString();
-        bag.Error(DiagnosticCodes.FindingInvalidValue, location, $"field '{prefix}{name}' must be a non-empty string, found {Describe(value.ValueKind)}");
+        bag.Error(DiagnosticCodes.FindingInvalidValue, locate(Pointer(parent, name)), $"field '{parent}.{name}' must be a non-empty string, found {Describe(value)}");
         return null;
+    }
+
+    private static string Pointer(string parent, string name) => (parent.Length == 0 ? "" : "/" + parent) + JsonText.Segment(name);
+
+    private static string Describe(JsonElement value) =>
+        value.ValueKind == JsonValueKind.String ? "an empty string" : Describe(value.ValueKind);
+
+    private static string Quote(JsonElement value)
+    {
+        var raw = value.GetRawText();
+        return raw.Length > 60 ? raw[..60] + "…" : raw;
     }
 
     public static bool TryParseTimestamp(string text, out DateTimeOffset value)
@@ -350,6 +449,35 @@ public static partial class FindingReader
 
     [GeneratedRegex("^[a-z][a-z0-9_]*$")]
     private static partial Regex SnakeCase();
+
+    /// <summary>What one read collects: the findings, every diagnostic, the rejected records, and the identities seen (to warn on duplicates).</summary>
+    private sealed class Load
+    {
+        public ImmutableArray<Finding>.Builder Findings { get; } = ImmutableArray.CreateBuilder<Finding>();
+
+        public DiagnosticBag Bag { get; } = new();
+
+        public List<FindingRejection> Rejected { get; } = [];
+
+        public HashSet<(string, string)> Seen { get; } = [];
+
+        public void Reject(ReadOnlyMemory<byte> record, SourceLocation location, string code, string message, string hint)
+        {
+            var bag = new DiagnosticBag();
+            bag.Error(code, location, message, hint);
+            Bag.AddRange(bag.Items);
+            Keep(record, location, bag);
+        }
+
+        public void Keep(ReadOnlyMemory<byte> record, SourceLocation location, DiagnosticBag bag)
+        {
+            var text = record.Length > MaxRecordText ? record[..MaxRecordText] : record;
+            var reason = string.Join("; ", bag.Items.Where(d => d.IsError).Select(d => $"{d.Location}: {d.Code} {(d.Hint is null ? d.Message : $"{d.Message}; {d.Hint}")}"));
+            Rejected.Add(new FindingRejection(location, Encoding.UTF8.GetString(text.Span), reason));
+        }
+
+        public FindingLoad ToResult() => new(Findings.ToImmutable(), [.. Bag.Items]) { Rejected = [.. Rejected] };
+    }
 
     /// <summary>Maps byte offsets to line and column for diagnostics.</summary>
     private sealed class LineIndex
