@@ -45,9 +45,9 @@ public sealed partial class SqlServerAuditStore : IRejectedRecords
                 cancellationToken: cancellationToken)))?.ToItem(), cancellationToken);
 
     /// <inheritdoc />
-    public async Task<bool?> ResubmitAsync(long id, InboxEntry entry, CancellationToken cancellationToken)
+    public async Task<bool?> ResubmitAsync(long id, IReadOnlyList<InboxEntry> entries, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(entry);
+        ArgumentNullException.ThrowIfNull(entries);
         return await InboxAsync("resubmit a quarantined record", async (connection, transaction) =>
         {
             var now = _time.GetUtcNow().UtcDateTime;
@@ -62,13 +62,17 @@ public sealed partial class SqlServerAuditStore : IRejectedRecords
                 return false;
             }
 
-            var p = new DynamicParameters();
-            p.Add("Source", entry.Source, DbType.String, size: 400);
-            p.Add("FindingId", entry.FindingId, DbType.String, size: 400);
-            p.Add("Origin", entry.Origin, DbType.String, size: 400);
-            p.Add("Payload", entry.Payload, DbType.String, size: -1);
-            p.Add("ReceivedAt", now, DbType.DateTime2);
-            await connection.ExecuteScalarAsync<int>(new CommandDefinition(SqlServerInboxStatements.Insert, p, transaction, CommandTimeoutSeconds, cancellationToken: cancellationToken));
+            foreach (var entry in entries)
+            {
+                var p = new DynamicParameters();
+                p.Add("Source", entry.Source, DbType.String, size: 400);
+                p.Add("FindingId", entry.FindingId, DbType.String, size: 400);
+                p.Add("Origin", entry.Origin, DbType.String, size: 400);
+                p.Add("Payload", entry.Payload, DbType.String, size: -1);
+                p.Add("ReceivedAt", now, DbType.DateTime2);
+                await connection.ExecuteScalarAsync<int>(new CommandDefinition(SqlServerInboxStatements.Insert, p, transaction, CommandTimeoutSeconds, cancellationToken: cancellationToken));
+            }
+
             return true;
         }, cancellationToken);
     }

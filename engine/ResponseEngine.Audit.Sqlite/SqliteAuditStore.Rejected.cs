@@ -38,17 +38,21 @@ public sealed partial class SqliteAuditStore : IRejectedRecords
             cancellationToken);
 
     /// <inheritdoc />
-    public async Task<bool?> ResubmitAsync(long id, InboxEntry entry, CancellationToken cancellationToken)
+    public async Task<bool?> ResubmitAsync(long id, IReadOnlyList<InboxEntry> entries, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(entry);
+        ArgumentNullException.ThrowIfNull(entries);
         return await InboxWriteAsync("resubmit a quarantined record", async (connection, transaction) =>
         {
             var now = SqliteAuditRow.FormatTimestamp(_time.GetUtcNow());
             var exists = await connection.QuerySingleOrDefaultAsync<RejectedRow>(new CommandDefinition(SqliteInboxStatements.GetRejected, new { Id = id }, transaction, cancellationToken: cancellationToken));
             if (exists is null) return (bool?)null;
             if (await connection.ExecuteAsync(new CommandDefinition(SqliteInboxStatements.MarkResubmitted, new { Id = id, Now = now }, transaction, cancellationToken: cancellationToken)) != 1) return false;
-            await connection.ExecuteAsync(new CommandDefinition(SqliteInboxStatements.Insert,
-                new { entry.Source, entry.FindingId, entry.Origin, entry.Payload, ReceivedAt = now }, transaction, cancellationToken: cancellationToken));
+            foreach (var entry in entries)
+            {
+                await connection.ExecuteAsync(new CommandDefinition(SqliteInboxStatements.Insert,
+                    new { entry.Source, entry.FindingId, entry.Origin, entry.Payload, ReceivedAt = now }, transaction, cancellationToken: cancellationToken));
+            }
+
             return true;
         }, cancellationToken);
     }

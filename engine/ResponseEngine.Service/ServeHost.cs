@@ -61,7 +61,7 @@ public static class ServeHost
         builder.WebHost.UseUrls(serve.Listen);
         builder.WebHost.ConfigureKestrel(k =>
         {
-            k.Limits.MaxRequestBodySize = serve.MaxBodyBytes * 4;
+            k.Limits.MaxRequestBodySize = FindingsEndpoint.DrainLimit(serve.MaxBodyBytes);
             k.AddServerHeader = false;
         });
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(30));

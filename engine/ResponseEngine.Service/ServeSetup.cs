@@ -37,6 +37,9 @@ public sealed record ServeSetup(
     /// <summary>The lowest level logged (Trace, Debug, Information, Warning, Error, Critical); RESPOND_LOG_LEVEL sets it.</summary>
     public Microsoft.Extensions.Logging.LogLevel LogLevel { get; init; } = Microsoft.Extensions.Logging.LogLevel.Information;
 
+    /// <summary>Where records an input could not use are kept (the store, when it has a quarantine); null keeps none, and they are only logged.</summary>
+    public IRejectedRecords? Quarantine => Store as IRejectedRecords ?? Inbox as IRejectedRecords;
+
     /// <summary>The instance name in leases and logs.</summary>
     public string Instance => string.IsNullOrWhiteSpace(Options.Serve.Instance)
         ? $"{Environment.MachineName}-{Environment.ProcessId}"

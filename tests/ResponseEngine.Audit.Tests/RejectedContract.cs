@@ -33,9 +33,9 @@ public abstract partial class AuditStoreContract
         var id = (await quarantine.ListRejectedAsync(false, Ct)).Single().Id;
         var entry = new InboxEntry("itdr", "f-1", """{"id":"f-1","source":"itdr"}""", "resubmitted:folder:drop");
 
-        (await quarantine.ResubmitAsync(id, entry, Ct)).Should().BeTrue();
-        (await quarantine.ResubmitAsync(id, entry, Ct)).Should().BeFalse("a record is resubmitted once");
-        (await quarantine.ResubmitAsync(id + 1000, entry, Ct)).Should().BeNull();
+        (await quarantine.ResubmitAsync(id, [entry], Ct)).Should().BeTrue();
+        (await quarantine.ResubmitAsync(id, [entry], Ct)).Should().BeFalse("a record is resubmitted once");
+        (await quarantine.ResubmitAsync(id + 1000, [entry], Ct)).Should().BeNull();
 
         (await inbox.ReceivedSinceAsync(DateTimeOffset.MinValue, Ct)).Select(i => (i.Source, i.FindingId, i.Origin)).Should().Equal(("itdr", "f-1", "resubmitted:folder:drop"));
         (await quarantine.ListRejectedAsync(false, Ct)).Should().BeEmpty();

@@ -137,7 +137,7 @@ public sealed class PollerTests : IAsyncDisposable
         findings.Keys.Should().BeEquivalentTo(["n-1", "j-1", "D-100", "D-101", "WB-9001-20261120-00001"], "the record without a type and the broken NDJSON line are skipped");
         findings["D-100"].Should().Match<Finding>(f => f.Type == "password_spray" && f.Severity == Severity.High && f.Subject.Provider == Provider.Entra && f.Subject.Name == "cid@corp.example.com" && f.Source == "itdr");
         findings["D-100"].Attributes["confidence"].GetString().Should().Be("0.9");
-        findings["D-101"].Should().Match<Finding>(f => f.Type == "weak_password" && f.Severity == Severity.Low && f.Subject.Name == "dee, the admin" && f.ObservedAt == new DateTimeOffset(2026, 11, 20, 9, 30, 0, TimeSpan.Zero));
+        findings["D-101"].Should().Match<Finding>(f => f.Type == "weak_password" && f.Severity == Severity.Informational && f.Subject.Name == "dee, the admin" && f.ObservedAt == new DateTimeOffset(2026, 11, 20, 9, 30, 0, TimeSpan.Zero));
         findings["WB-9001-20261120-00001"].Should().Match<Finding>(f => f.Type == "account_takeover" && f.Severity == Severity.Critical && f.Subject.Provider == Provider.Okta
             && f.Title == "Suspicious \"impossible travel\" sign-in");
 
@@ -175,7 +175,7 @@ public sealed class PollerTests : IAsyncDisposable
 
         var findings = await InboxFindingsAsync();
         findings.Select(f => (f.Source, f.Type, f.Severity, f.Subject.Provider, f.Subject.Id, f.Subject.Name)).Should().BeEquivalentTo([
-            ("microsoft-defender", "initial_access", Severity.High, Provider.Entra, ann.Id, "ann@corp.example.com"),
+            ("microsoft-defender", "password_spray", Severity.High, Provider.Entra, ann.Id, "ann@corp.example.com"),
             ("entra-id-protection", "risky_user", Severity.High, Provider.Entra, ann.Id, "ann@corp.example.com")]);
         findings[0].Attributes["alert_id"].GetString().Should().Be(first.Id);
 

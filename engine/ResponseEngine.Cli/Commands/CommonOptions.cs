@@ -9,6 +9,12 @@ namespace ResponseEngine.Cli.Commands;
 /// <summary>Options and loading steps several commands share.</summary>
 internal static class CommonOptions
 {
+    /// <summary>--skip-invalid: go on with the valid findings when some records are invalid (each is still reported), instead of doing nothing and exiting 2.</summary>
+    public static Option<bool> SkipInvalid() => new("--skip-invalid")
+    {
+        Description = "Go on with the valid findings when some records cannot be read (each is still reported with file, line and field); without it, invalid input means exit 2",
+    };
+
     public static Option<string> Rules() => new("--rules", "-r")
     {
         Description = "Folder of rule files (*.yaml, searched recursively)",

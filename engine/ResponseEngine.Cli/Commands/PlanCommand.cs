@@ -33,6 +33,7 @@ internal static class PlanCommand
         var at = CommonOptions.At();
         var config = EngineHost.Config();
         var baseRef = new Option<string?>("--base") { Description = "Also plan with the rules as they were at this git ref (read from git, no checkout) and print what changes per identity", HelpName = "GITREF" };
+        var skipInvalid = CommonOptions.SkipInvalid();
         var failOnIncrease = new Option<int?>("--fail-on-increase") { Description = "With --base: exit 1 when executed destructive actions grow by more than N (a CI gate)", HelpName = "N" };
         var command = new Command("plan", """
             Dry-run: the run itself, over a directory snapshot. The rules are evaluated against the findings and
@@ -43,7 +44,7 @@ internal static class PlanCommand
             the snapshot instead of live are named on each decision. Per identity, what would be done and why, or
             why not. Nothing is changed: not the snapshot, not the working copy, not the audit trail.
             Findings that fail validation are reported with file and line; the others are still planned
-            (exit code 2 tells CI that some input was rejected).
+            (exit code 2 tells CI that some input was rejected; --skip-invalid makes that exit 0).
             With --base, both rule sets are planned twice: without the rate limits and the breaker (which depend on
             the volume of everything else), for each rule's own effect, and with them, to say plainly when the change
             would open the breaker or hit a limit. Every --format works with --base (JSON: schemas/plan-diff.schema.json).
@@ -69,14 +70,15 @@ internal static class PlanCommand
             config,
             baseRef,
             failOnIncrease,
+            skipInvalid,
         };
         command.SetAction((parse, cancellationToken) => RunAsync(context, parse.GetValue(findings)!, parse.GetValue(rules)!, parse.GetValue(directory), parse.GetValue(history),
-            parse.GetValue(format)!, parse.GetValue(output), parse.GetValue(at), parse.GetValue(config), parse.GetValue(baseRef), parse.GetValue(failOnIncrease), cancellationToken));
+            parse.GetValue(format)!, parse.GetValue(output), parse.GetValue(at), parse.GetValue(config), parse.GetValue(baseRef), parse.GetValue(failOnIncrease), parse.GetValue(skipInvalid), cancellationToken));
         return command;
     }
 
     private static async Task<int> RunAsync(CliContext context, string[] findingPaths, string rulesDirectory, string? directoryOption, bool withHistory, string format,
-        string? outFile, string? at, string? configFile, string? baseRef, int? failOnIncrease, CancellationToken cancellationToken)
+        string? outFile, string? at, string? configFile, string? baseRef, int? failOnIncrease, bool skipInvalid, CancellationToken cancellationToken)
     {
         CheckOptions(baseRef, outFile, failOnIncrease);
         var time = CommonOptions.Clock(context, at);
@@ -111,7 +113,7 @@ internal static class PlanCommand
 
         if (baseRef is not null)
         {
-            return await DiffAsync(context, load, rulesDirectory, baseRef, snapshot.Snapshot, read, options, settings, time, plan, format, outFile, failOnIncrease, cancellationToken);
+            return await DiffAsync(context, load, rulesDirectory, baseRef, snapshot.Snapshot, read, options, settings, time, plan, format, outFile, failOnIncrease, skipInvalid, cancellationToken);
         }
 
         using (var target = outFile is null ? null : File.Create(outFile))
@@ -144,7 +146,7 @@ internal static class PlanCommand
         if (rejected > 0)
         {
             context.Error.WriteLine($"{CommonOptions.Plural(rejected, "finding error")}: those records were not planned");
-            return ExitCodes.BadInput;
+            return skipInvalid ? ExitCodes.Ok : ExitCodes.BadInput;
         }
 
         return ExitCodes.Ok;
@@ -180,7 +182,7 @@ internal static class PlanCommand
     }
 
     private static async Task<int> DiffAsync(CliContext context, Policy.Rules.RuleLoad head, string rulesDirectory, string baseRef, DirectorySnapshot snapshot, FindingLoad read,
-        Configuration.EngineOptions options, PlanSettings settings, TimeProvider time, Plan plan, string format, string? outFile, int? failOnIncrease, CancellationToken cancellationToken)
+        Configuration.EngineOptions options, PlanSettings settings, TimeProvider time, Plan plan, string format, string? outFile, int? failOnIncrease, bool skipInvalid, CancellationToken cancellationToken)
     {
         IReadOnlyList<(string File, byte[] Bytes)> files;
         string commit;
@@ -230,6 +232,6 @@ internal static class PlanCommand
             return ExitCodes.Failed;
         }
 
-        return read.HasErrors ? ExitCodes.BadInput : ExitCodes.Ok;
+        return read.HasErrors && !skipInvalid ? ExitCodes.BadInput : ExitCodes.Ok;
     }
 }

@@ -21,6 +21,7 @@ internal static class RunCommand
             HelpName = "PATH",
         };
         var rules = new Option<string?>("--rules", "-r") { Description = "Rules folder (default: `rules` in respond.yaml, else rules)", HelpName = "DIR" };
+        var skipInvalid = CommonOptions.SkipInvalid();
         var command = new Command("run", """
             Ingest findings, decide with the rules, pass every decision through the guards (rule mode, protected
             identities, preconditions, lockout protection, dedupe and cooldown, rate limits, blast-radius breaker,
@@ -29,7 +30,8 @@ internal static class RunCommand
             state. With no configuration it runs on the embedded default: the sample directory (a working copy in
             respond.state/ that actions really change) and the SQLite audit file respond.db.
             Exit code 0 when nothing failed; 1 when an action failed or the audit trail could not be written;
-            2 for invalid rules, findings or configuration (then nothing is done).
+            2 for invalid rules, findings or configuration (then nothing is done; with --skip-invalid, invalid
+            finding records are reported and the valid ones are run).
 
             Examples:
               respond run --once
@@ -42,13 +44,14 @@ internal static class RunCommand
             dryRun,
             findings,
             rules,
+            skipInvalid,
         };
         command.SetAction((parse, cancellationToken) => RunAsync(context, parse.GetValue(config), parse.GetValue(dryRun),
-            parse.GetValue(findings), parse.GetValue(rules), cancellationToken));
+            parse.GetValue(findings), parse.GetValue(rules), parse.GetValue(skipInvalid), cancellationToken));
         return command;
     }
 
-    private static async Task<int> RunAsync(CliContext context, string? configFile, bool dryRun, string[]? findingPaths, string? rulesDirectory, CancellationToken cancellationToken)
+    private static async Task<int> RunAsync(CliContext context, string? configFile, bool dryRun, string[]? findingPaths, string? rulesDirectory, bool skipInvalid, CancellationToken cancellationToken)
     {
         var options = EngineHost.LoadOptions(context, configFile);
         var load = CommonOptions.LoadRules(rulesDirectory ?? options.Rules, context.Time);
@@ -67,10 +70,15 @@ internal static class RunCommand
 
         var read = FindingReader.ReadPaths(findingPaths is { Length: > 0 } ? findingPaths : options.Findings);
         CommonOptions.Print(context.Error, read.Diagnostics, context.Color);
+        if (read.HasErrors && !skipInvalid)
+        {
+            context.Error.WriteLine($"nothing done: {CommonOptions.Plural(read.Diagnostics.Count(d => d.IsError), "finding error")}; fix or remove those records and run again (or pass --skip-invalid to run the valid ones)");
+            return ExitCodes.BadInput;
+        }
+
         if (read.HasErrors)
         {
-            context.Error.WriteLine($"nothing done: {CommonOptions.Plural(read.Diagnostics.Count(d => d.IsError), "finding error")}; fix or remove those records and run again");
-            return ExitCodes.BadInput;
+            context.Error.WriteLine($"skipped what the {CommonOptions.Plural(read.Diagnostics.Count(d => d.IsError), "finding error")} name (--skip-invalid); running the {read.Findings.Length} valid findings");
         }
 
         var store = await EngineHost.OpenStoreOrReportAsync(context, options, "done", cancellationToken);

@@ -86,6 +86,12 @@ internal static class ServeCommand
             return ExitCodes.BadInput;
         }
 
+        if (PortInUse(options.Serve.Listen) is { } busy)
+        {
+            context.Error.WriteLine($"respond serve: nothing started: cannot listen on {options.Serve.Listen}: {busy}; stop the other process or choose another address with serve.listen or --listen");
+            return ExitCodes.Failed;
+        }
+
         var store = await EngineHost.OpenStoreOrReportAsync(context, options, "started", cancellationToken);
         if (store is null) return ExitCodes.Failed;
 
@@ -121,6 +127,30 @@ internal static class ServeCommand
 
             context.Output.WriteLine("respond serve: stopped");
             return ExitCodes.Ok;
+        }
+    }
+
+    /// <summary>Why the listen address cannot be bound (in use, not allowed), or null when it can: checked before the database is opened or migrated.</summary>
+    internal static string? PortInUse(string listen)
+    {
+        if (!Uri.TryCreate(listen.Replace("://*:", "://0.0.0.0:", StringComparison.Ordinal).Replace("://+:", "://0.0.0.0:", StringComparison.Ordinal), UriKind.Absolute, out var uri) || uri.Port <= 0)
+        {
+            return null; // Kestrel reports what it cannot parse
+        }
+
+        var address = uri.Host is "localhost" ? System.Net.IPAddress.Loopback
+            : System.Net.IPAddress.TryParse(uri.Host.Trim('[', ']'), out var parsed) ? parsed : null;
+        if (address is null) return null;
+        try
+        {
+            var probe = new System.Net.Sockets.TcpListener(address, uri.Port) { ExclusiveAddressUse = true };
+            probe.Start();
+            probe.Stop();
+            return null;
+        }
+        catch (System.Net.Sockets.SocketException e)
+        {
+            return e.SocketErrorCode == System.Net.Sockets.SocketError.AddressAlreadyInUse ? $"port {uri.Port} is already in use" : e.Message;
         }
     }
 

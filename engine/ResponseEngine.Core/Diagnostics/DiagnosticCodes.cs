@@ -74,7 +74,7 @@ public static class DiagnosticCodes
         (FileUnreadable, "a file or folder cannot be read, or is too large"),
         (InvalidId, "a rule id is not lower-case kebab-case"),
         (UnknownProvider, "a provider other than ad, entra or okta"),
-        (InvalidSeverity, "a severity other than low, medium, high or critical"),
+        (InvalidSeverity, "a severity other than informational, low, medium, high or critical"),
         (InvalidDuration, "a duration is not like 30m, 24h or 7d"),
         (EmptyList, "a list that must have items is empty"),
         (TooManyProblems, "a file has more problems than are listed: the first 100 are shown, this line counts the rest"),

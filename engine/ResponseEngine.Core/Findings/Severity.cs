@@ -3,6 +3,8 @@ namespace ResponseEngine.Findings;
 /// <summary>Ordered severities, so that rules can say "medium or worse".</summary>
 public enum Severity
 {
+    /// <summary>Below low: a vendor's "informational" alert, kept apart so a rule can leave it out (min_severity: low) or take it.</summary>
+    Informational = 0,
     Low = 1,
     Medium = 2,
     High = 3,
@@ -11,10 +13,11 @@ public enum Severity
 
 public static class Severities
 {
-    public static IReadOnlyList<string> Names { get; } = ["low", "medium", "high", "critical"];
+    public static IReadOnlyList<string> Names { get; } = ["informational", "low", "medium", "high", "critical"];
 
     public static string Name(this Severity severity) => severity switch
     {
+        Severity.Informational => "informational",
         Severity.Low => "low",
         Severity.Medium => "medium",
         Severity.High => "high",
@@ -26,6 +29,7 @@ public static class Severities
     {
         switch (text)
         {
+            case "informational": severity = Severity.Informational; return true;
             case "low": severity = Severity.Low; return true;
             case "medium": severity = Severity.Medium; return true;
             case "high": severity = Severity.High; return true;

@@ -34,8 +34,9 @@ public interface IRejectedRecords
     Task<RejectedItem?> GetRejectedAsync(long id, CancellationToken cancellationToken);
 
     /// <summary>
-    /// Adds the finding made from a rejected record to the inbox and marks the record resubmitted, in one transaction;
-    /// null when there is no such record, false when it was resubmitted already (nothing is added then).
+    /// Adds the findings made from a rejected record to the inbox (a duplicate is accepted once) and marks the record
+    /// resubmitted, in one transaction; null when there is no such record, false when it was resubmitted already
+    /// (nothing is added then).
     /// </summary>
-    Task<bool?> ResubmitAsync(long id, InboxEntry entry, CancellationToken cancellationToken);
+    Task<bool?> ResubmitAsync(long id, IReadOnlyList<InboxEntry> entries, CancellationToken cancellationToken);
 }

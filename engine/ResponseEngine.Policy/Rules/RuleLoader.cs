@@ -238,7 +238,7 @@ public sealed partial class RuleLoader
             }
         }
 
-        var severity = Severity.Low;
+        var severity = Severity.Informational; // no min_severity: every severity
         var severityText = reader.Choice("min_severity", required: false, [.. Severities.Names], DiagnosticCodes.InvalidSeverity);
         if (severityText is not null && !Severities.TryParse(severityText, out severity)) return null;
         if (bag.Items.Count(d => d.IsError) > errors || types is null) return null;

@@ -9,9 +9,11 @@ namespace ResponseEngine.Service.Operations;
 /// <summary>
 /// /readyz: ready when a rule set is loaded, the audit store answers and every connector answers a lookup. A reload
 /// that was refused does not make the service unready (the last good set runs) but is reported with its problems.
-/// Connector probes are cached briefly so a busy probe does not load the directories.
+/// Connector probes are cached briefly so a busy probe does not load the directories. Each poller's last success, last
+/// error and back-off are reported; a failing source does not make the service unready (the webhook and the other
+/// pollers go on), it is reported so that it is seen.
 /// </summary>
-public sealed class Readiness(ServeSetup setup, RuleSetHolder rules, StoreHealth health) : IDisposable
+public sealed class Readiness(ServeSetup setup, RuleSetHolder rules, StoreHealth health, Pollers.PollerRegistry pollers) : IDisposable
 {
     private static readonly TimeSpan ProbeCache = TimeSpan.FromSeconds(10);
     private readonly SemaphoreSlim _probe = new(1, 1);
@@ -42,6 +44,15 @@ public sealed class Readiness(ServeSetup setup, RuleSetHolder rules, StoreHealth
             },
             audit = new { reachable = auditOk, error = auditError, execution = auditOk ? "running" : "stopped (fail closed)" },
             connectors,
+            pollers = pollers.States.ToDictionary(p => p.Key, p => new
+            {
+                healthy = p.Value.Failures == 0,
+                last_success = p.Value.LastSuccess,
+                last_error_at = p.Value.LastError,
+                last_error = p.Value.Error,
+                failures = p.Value.Failures,
+                backoff_until = p.Value.BackoffUntil,
+            }, StringComparer.Ordinal),
         };
         return (ready, report);
     }

@@ -58,5 +58,18 @@ public sealed class ServiceMetrics : IDisposable
 
     public void Pending(long count) => Interlocked.Exchange(ref _pending, count);
 
+    /// <summary>Per-poller gauges read from the registry at scrape time: failures in a row, seconds since the last success, seconds of back-off left.</summary>
+    public void WatchPollers(Func<IReadOnlyDictionary<string, Pollers.PollerState>> states, TimeProvider? time = null)
+    {
+        ArgumentNullException.ThrowIfNull(states);
+        var clock = time ?? TimeProvider.System;
+        IEnumerable<Measurement<double>> Each(Func<Pollers.PollerState, double?> read) =>
+            states().Select(s => (s.Key, Value: read(s.Value))).Where(s => s.Value is not null)
+                .Select(s => new Measurement<double>(s.Value!.Value, new KeyValuePair<string, object?>("poller", s.Key)));
+        _meter.CreateObservableGauge("respond.poller.failures", () => Each(s => s.Failures), "{failure}", "Failures in a row of each poller (0 after a success)");
+        _meter.CreateObservableGauge("respond.poller.last_success_age", () => Each(s => s.LastSuccess is { } t ? (clock.GetUtcNow() - t).TotalSeconds : null), "s", "Seconds since each poller last finished a run");
+        _meter.CreateObservableGauge("respond.poller.backoff_remaining", () => Each(s => s.BackoffUntil is { } t ? Math.Max(0, (t - clock.GetUtcNow()).TotalSeconds) : 0), "s", "Seconds until each poller may call its source again");
+    }
+
     public void Dispose() => _meter.Dispose();
 }

@@ -21,6 +21,8 @@ public sealed class FolderPoller(PollerOptions options, TimeProvider time) : IPo
 {
     private static readonly string[] Extensions = [".json", ".ndjson", ".jsonl", ".csv"];
 
+    private static readonly System.Text.UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+
     public Task<PollPage> PollAsync(string? cursor, CancellationToken cancellationToken)
     {
         var folder = options.Get("path")!;
@@ -28,43 +30,77 @@ public sealed class FolderPoller(PollerOptions options, TimeProvider time) : IPo
         var seen = ReadCursor(cursor);
         var next = new SortedDictionary<string, string>(StringComparer.Ordinal);
         var entries = new List<InboxEntry>();
-        var skipped = 0;
+        var rejected = new List<RejectedRecord>();
         var origin = $"folder:{options.Name}";
-        foreach (var file in Directory.EnumerateFiles(folder, "*", SearchOption.AllDirectories)
-                     .Where(f => Extensions.Contains(Path.GetExtension(f), StringComparer.OrdinalIgnoreCase))
-                     .Order(StringComparer.Ordinal))
+        List<string> files;
+        try
+        {
+            files = [.. Directory.EnumerateFiles(folder, "*", SearchOption.AllDirectories)
+                .Where(f => Extensions.Contains(Path.GetExtension(f), StringComparer.OrdinalIgnoreCase))
+                .Order(StringComparer.Ordinal)];
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new PollerException($"folder '{folder}' cannot be listed: {e.Message}", e);
+        }
+
+        foreach (var file in files)
         {
             cancellationToken.ThrowIfCancellationRequested();
+            var relative = Path.GetRelativePath(folder, file).Replace('\\', '/');
             byte[] bytes;
             try
             {
+                if (new FileInfo(file).Length > FindingReader.MaxFileBytes)
+                {
+                    var size = $"size:{new FileInfo(file).Length}";
+                    next[relative] = size;
+                    if (!seen.TryGetValue(relative, out var was) || was != size)
+                    {
+                        rejected.Add(new RejectedRecord(origin, relative, "", $"the file is over the {FindingReader.MaxFileBytes / (1024 * 1024)} MiB limit; split it"));
+                    }
+
+                    continue;
+                }
+
                 bytes = File.ReadAllBytes(file);
             }
-            catch (IOException)
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
-                continue; // still being written: next time
+                continue; // still being written, or not readable yet: next time
             }
 
-            var relative = Path.GetRelativePath(folder, file).Replace('\\', '/');
             var hash = Convert.ToHexStringLower(SHA256.HashData(bytes));
             next[relative] = hash;
             if (seen.TryGetValue(relative, out var before) && before == hash) continue;
 
-            var (findings, bad) = Path.GetExtension(file).Equals(".csv", StringComparison.OrdinalIgnoreCase)
-                ? CsvFindings.Read(Encoding.UTF8.GetString(bytes), relative, options, time)
-                : ReadJson(bytes, relative);
-            skipped += bad;
-            entries.AddRange(findings.Select(f => new InboxEntry(f.Source, f.Id, f.Payload, origin)));
+            if (Path.GetExtension(file).Equals(".csv", StringComparison.OrdinalIgnoreCase))
+            {
+                string text;
+                try
+                {
+                    text = StrictUtf8.GetString(bytes);
+                }
+                catch (System.Text.DecoderFallbackException e)
+                {
+                    rejected.Add(new RejectedRecord(origin, relative, Encoding.UTF8.GetString(bytes, 0, Math.Min(bytes.Length, FindingReader.MaxRecordText)),
+                        $"{relative}: {DiagnosticCodes.FindingNotText} the file is not UTF-8 (byte {e.Index}); save it as UTF-8"));
+                    continue;
+                }
+
+                var (good, bad) = CsvFindings.Read(text, relative, options, time);
+                entries.AddRange(good.Select(f => new InboxEntry(f.Source, f.Id, f.Payload, origin)));
+                rejected.AddRange(bad.Select(b => new RejectedRecord(origin, b.Where, b.Row, b.Problem)));
+            }
+            else
+            {
+                var load = FindingReader.ReadBytes(bytes, relative);
+                entries.AddRange(load.Findings.Select(f => new InboxEntry(f.Source, f.Id, FindingJson.Write(f), origin)));
+                rejected.AddRange(load.Rejected.Select(r => new RejectedRecord(origin, r.Location.ToString(), r.Record, r.Reason)));
+            }
         }
 
-        return Task.FromResult(new PollPage(entries, JsonSerializer.Serialize(next, CursorJson.Default.SortedDictionaryStringString), false, skipped));
-    }
-
-    private static (List<(string Source, string Id, string Payload)>, int Bad) ReadJson(byte[] bytes, string file)
-    {
-        var load = FindingReader.ReadText(Encoding.UTF8.GetString(bytes), file);
-        var good = load.Findings.Select(f => (f.Source, f.Id, FindingJson.Write(f))).ToList();
-        return (good, load.Diagnostics.Count(d => d.IsError));
+        return Task.FromResult(new PollPage(entries, JsonSerializer.Serialize(next, CursorJson.Default.SortedDictionaryStringString), false, rejected));
     }
 
     private static Dictionary<string, string> ReadCursor(string? cursor)
@@ -106,16 +142,17 @@ public static class FindingJson
         }.ToJsonString();
     }
 
-    /// <summary>Checks a record built by an adapter as any other finding is checked; null with the reasons when it is not a valid finding.</summary>
+    /// <summary>Checks a record built by an adapter as any other finding is checked; null with the reasons (each at the JSON pointer of its field) when it is not a valid finding.</summary>
     public static (string? Payload, Finding? Finding, string? Problem) Validate(JsonObject record, string where)
     {
         ArgumentNullException.ThrowIfNull(record);
-        using var document = JsonDocument.Parse(record.ToJsonString());
+        var text = record.ToJsonString();
+        using var document = JsonDocument.Parse(text);
         var bag = new DiagnosticBag();
-        var finding = FindingReader.Parse(document.RootElement, SourceLocation.FileOnly(where), bag);
+        var finding = FindingReader.Parse(document.RootElement, pointer => SourceLocation.FileOnly(pointer.Length == 0 ? where : $"{where} {pointer}"), bag);
         return finding is null
-            ? (null, null, string.Join("; ", bag.Items.Where(d => d.IsError).Select(d => d.Message)))
-            : (record.ToJsonString(), finding, null);
+            ? (null, null, string.Join("; ", bag.Items.Where(d => d.IsError).Select(d => $"{d.Location}: {d.Code} {d.Message}")))
+            : (text, finding, null);
     }
 }
 
@@ -126,7 +163,7 @@ public static class FindingJson
 /// upn, user principal name, impacted user, login), subject id (user id, object id, sid), provider (provider, directory;
 /// else the poller's `provider` setting), source (else the poller's `source`, else its name), title (title,
 /// description, alert name, model). Every other column becomes an attribute. Types are turned into snake_case;
-/// severities informational/info become low.
+/// severities info/informational become informational.
 /// </summary>
 public static partial class CsvFindings
 {
@@ -143,16 +180,16 @@ public static partial class CsvFindings
         ["title"] = ["title", "description", "alertname", "model"],
     };
 
-    public static (List<(string Source, string Id, string Payload)> Findings, int Bad) Read(string text, string file, PollerOptions options, TimeProvider time)
+    public static (List<(string Source, string Id, string Payload)> Findings, List<(string Where, string Row, string Problem)> Bad) Read(string text, string file, PollerOptions options, TimeProvider time)
     {
         ArgumentNullException.ThrowIfNull(options);
         var rows = Parse(text);
         var good = new List<(string, string, string)>();
-        if (rows.Count == 0) return (good, 0);
+        var bad = new List<(string, string, string)>();
+        if (rows.Count == 0) return (good, bad);
         var header = rows[0].Select(Normalize).ToList();
         int Find(string field) => Columns[field].Select(alias => header.IndexOf(alias)).FirstOrDefault(i => i >= 0, -1);
         var index = Columns.Keys.ToDictionary(k => k, Find);
-        var bad = 0;
         for (var r = 1; r < rows.Count; r++)
         {
             var row = rows[r];
@@ -180,10 +217,10 @@ public static partial class CsvFindings
                 ["title"] = Cell("title") ?? Cell("type") ?? "",
                 ["attributes"] = attributes,
             };
-            var (payload, finding, _) = FindingJson.Validate(record, $"{file}:{r + 1}");
+            var (payload, finding, problem) = FindingJson.Validate(record, $"{file}:{r + 1}");
             if (payload is null || finding is null)
             {
-                bad++;
+                bad.Add(($"{file}:{r + 1}", string.Join(",", row.Select(c => c.Contains(',') || c.Contains('"') ? "\"" + c.Replace("\"", "\"\"") + "\"" : c)), problem ?? "not a finding"));
                 continue;
             }
 
@@ -244,7 +281,7 @@ public static partial class CsvFindings
     private static string? Severity(string? text) => text?.ToLowerInvariant() switch
     {
         null => null,
-        "info" or "informational" => "low",
+        "info" or "informational" => "informational",
         var s => s,
     };
 

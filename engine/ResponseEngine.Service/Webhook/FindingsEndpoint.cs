@@ -13,9 +13,11 @@ namespace ResponseEngine.Service.Webhook;
 
 /// <summary>
 /// POST /v1/findings: one finding or an array of them. In order, and each step ends the request when it fails with
-/// nothing stored: size (413), authentication (401), JSON and the finding schema per record (400 with a reason per bad
-/// record; none of the batch is kept), the inbox commit (503). Only when the inbox transaction has committed is 202
-/// returned; a duplicate (source, id) is accepted and stored once.
+/// nothing stored: content type (415 unless JSON), size (413; the body is read to its end first, so the sender gets the
+/// answer, not a reset connection), authentication (401), JSON and the finding schema per record (400 with the JSON
+/// pointer, code and reason of every bad field; none of the batch is kept — the sender is told and can fix it), the
+/// inbox commit (503). Only when the inbox transaction has committed is 202 returned; a duplicate (source, id) is
+/// accepted and stored once. A client that goes away or sends a malformed request is logged at debug, not as a fault.
 /// </summary>
 public sealed class FindingsEndpoint(IFindingInbox inbox, WebhookAuthenticator auth, ServiceMetrics metrics, InboxSignal signal, ILogger<FindingsEndpoint> log, long maxBody)
 {
@@ -26,7 +28,39 @@ public sealed class FindingsEndpoint(IFindingInbox inbox, WebhookAuthenticator a
     public async Task<IResult> HandleAsync(HttpContext context)
     {
         ArgumentNullException.ThrowIfNull(context);
+        try
+        {
+            return await HandleCheckedAsync(context);
+        }
+        catch (Exception e) when (e is BadHttpRequestException or IOException || (e is OperationCanceledException && context.RequestAborted.IsCancellationRequested))
+        {
+            log.LogDebug("webhook post from {Remote} ended by the client: {Message}", context.Connection.RemoteIpAddress, e.Message);
+            metrics.Received(Origin, "client_error");
+            return Results.Json(new { error = "the request could not be read: " + e.Message }, statusCode: e is BadHttpRequestException bad ? bad.StatusCode : StatusCodes.Status400BadRequest);
+        }
+    }
+
+    /// <summary>True for application/json and application/*+json (any charset parameter).</summary>
+    public static bool IsJson(string? contentType)
+    {
+        if (string.IsNullOrWhiteSpace(contentType)) return false;
+        var media = contentType.Split(';')[0].Trim();
+        return media.Equals("application/json", StringComparison.OrdinalIgnoreCase)
+            || (media.StartsWith("application/", StringComparison.OrdinalIgnoreCase) && media.EndsWith("+json", StringComparison.OrdinalIgnoreCase));
+    }
+
+    private async Task<IResult> HandleCheckedAsync(HttpContext context)
+    {
         var request = context.Request;
+        if (!IsJson(request.ContentType))
+        {
+            metrics.Received(Origin, "unsupported_media_type");
+            log.LogDebug("webhook post from {Remote} refused: content type {ContentType}", context.Connection.RemoteIpAddress, Printable.Escape(request.ContentType));
+            await Drain(request.Body, context.RequestAborted);
+            return Results.Json(new { error = $"the body must be JSON (Content-Type: application/json), not '{Printable.Escape(request.ContentType) ?? "none"}'" },
+                statusCode: StatusCodes.Status415UnsupportedMediaType);
+        }
+
         var body = await ReadAsync(request.Body, maxBody, context.RequestAborted);
         if (body is null)
         {
@@ -84,7 +118,7 @@ public sealed class FindingsEndpoint(IFindingInbox inbox, WebhookAuthenticator a
         }
         catch (JsonException e)
         {
-            errors.Add(new { index = (int?)null, errors = new[] { $"not valid JSON: {e.Message}" } });
+            errors.Add(new { index = (int?)null, errors = new[] { $"not valid JSON: {e.Message}" }, fields = new[] { new { pointer = "", code = DiagnosticCodes.FindingMalformed, message = e.Message } } });
             return (entries, errors);
         }
 
@@ -93,13 +127,22 @@ public sealed class FindingsEndpoint(IFindingInbox inbox, WebhookAuthenticator a
             var root = document.RootElement;
             var records = root.ValueKind == JsonValueKind.Array ? [.. root.EnumerateArray()] : new List<JsonElement> { root };
             if (records.Count == 0) errors.Add(new { index = (int?)null, errors = EmptyArray });
+            var array = root.ValueKind == JsonValueKind.Array;
             for (var i = 0; i < records.Count; i++)
             {
                 var bag = new DiagnosticBag();
-                var finding = FindingReader.Parse(records[i], SourceLocation.FileOnly($"record {i}"), bag);
+                var prefix = array ? "/" + i.ToString(System.Globalization.CultureInfo.InvariantCulture) : "";
+                var finding = FindingReader.Parse(records[i], pointer => SourceLocation.FileOnly(prefix + pointer), bag);
                 if (finding is null)
                 {
-                    errors.Add(new { index = (int?)i, id = IdOf(records[i]), errors = bag.Items.Where(d => d.IsError).Select(d => d.Hint is null ? d.Message : $"{d.Message}; {d.Hint}").ToArray() });
+                    var bad = bag.Items.Where(d => d.IsError).ToList();
+                    errors.Add(new
+                    {
+                        index = (int?)i,
+                        id = IdOf(records[i]),
+                        errors = bad.Select(d => d.Hint is null ? d.Message : $"{d.Message}; {d.Hint}").ToArray(),
+                        fields = bad.Select(d => new { pointer = d.Location.File, code = d.Code, message = d.Message }).ToArray(),
+                    });
                     continue;
                 }
 
@@ -111,14 +154,25 @@ public sealed class FindingsEndpoint(IFindingInbox inbox, WebhookAuthenticator a
     }
 
     private static string? IdOf(JsonElement record) =>
-        record.ValueKind == JsonValueKind.Object && record.TryGetProperty("id", out var id) && id.ValueKind == JsonValueKind.String ? id.GetString() : null;
+        record.ValueKind == JsonValueKind.Object && record.TryGetProperty("id", out var id) && id.ValueKind == JsonValueKind.String && JsonText.FirstUnreadable(id) is null ? id.GetString() : null;
 
     private static string Canonical(JsonElement record) => JsonNode.Parse(record.GetRawText())!.ToJsonString();
 
     private static IResult TooLarge() =>
         Results.Json(new { error = "the body is larger than the limit (serve.max_body); split the batch" }, statusCode: StatusCodes.Status413PayloadTooLarge);
 
-    /// <summary>The body, or null when it is larger than <paramref name="max"/>; an oversized body is read to its end and dropped, so the sender gets the 413 instead of a reset connection (Kestrel cuts off at four times the limit).</summary>
+    /// <summary>How much of an oversized body is read and dropped before answering 413 (beyond it Kestrel closes the connection).</summary>
+    public static long DrainLimit(long maxBody) => Math.Max(maxBody * 64, 64L * 1024 * 1024);
+
+    private static async Task Drain(Stream stream, CancellationToken cancellationToken)
+    {
+        var chunk = new byte[16 * 1024];
+        while (await stream.ReadAsync(chunk, cancellationToken) > 0)
+        {
+        }
+    }
+
+    /// <summary>The body, or null when it is larger than <paramref name="max"/>; an oversized body is read to its end and dropped, so the sender gets the 413 instead of a reset connection (up to <see cref="DrainLimit"/>, Kestrel's limit).</summary>
     private static async Task<byte[]?> ReadAsync(Stream stream, long max, CancellationToken cancellationToken)
     {
         using var buffer = new MemoryStream();
