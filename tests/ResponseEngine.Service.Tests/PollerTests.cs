@@ -188,4 +188,178 @@ public sealed class PollerTests : IAsyncDisposable
         graph.Requests.Where(r => r.Path.Contains("alerts_v2", StringComparison.Ordinal)).Last().Query.Should().Contain("lastUpdateDateTime");
         registry.Backoff.Should().BeEmpty();
     }
+
+    private async Task<(GraphEmulator Graph, PollerRegistry Registry, PollerOptions Alerts)> GraphRegistryAsync(params PollerOptions[] more)
+    {
+        var graph = await GraphEmulator.StartAsync(_time, Ct);
+        var settings = ImmutableDictionary<string, string>.Empty.Add("base_url", new Uri(graph.BaseUrl, "/").AbsoluteUri).Add("token_env", "GRAPH_TOKEN");
+        var alerts = new PollerOptions("alerts", "graph_alerts", TimeSpan.FromMinutes(1), settings);
+        await _store.InitializeAsync(Ct);
+        var setup = new ServeSetup(new EngineOptions { Serve = new ServeOptions { Pollers = [alerts, .. more] } }, _store, _store, new Dictionary<Provider, IConnector>(),
+            () => throw new InvalidOperationException("pollers never run anything"), _time, "test")
+        {
+            PollerHttp = p => PollerHttp.Graph(p, name => name == "GRAPH_TOKEN" ? GraphEmulator.Token : null, _time, "test"),
+        };
+        return (graph, new PollerRegistry(setup, new InboxSignal(), new ServiceMetrics(), NullLogger<PollerRegistry>.Instance), alerts);
+    }
+
+    private static async Task UntilAsync(Func<bool> condition, string what)
+    {
+        await ServeWorkspace.Eventually(() => Task.FromResult(condition()), TimeSpan.FromSeconds(30), what);
+    }
+
+    private static List<GraphRequest> AlertCalls(GraphEmulator graph) => [.. graph.Requests.Where(r => r.Path.Contains("alerts_v2", StringComparison.Ordinal))];
+
+    [Theory]
+    [InlineData("2.128", 2128)]
+    [InlineData("30", 30_000)]
+    public async Task GraphAlerts_429WithRetryAfter_WaitsExactlyThatLongOnFakeTime(string retryAfter, int milliseconds)
+    {
+        var (graph, registry, _) = await GraphRegistryAsync();
+        await using var __ = graph;
+        var ann = graph.AddUser("11111111-1111-1111-1111-111111111111", "ann@corp.example.com");
+        _time.Advance(TimeSpan.FromMinutes(1));
+        graph.AddAlert("Password spray", "high", ann);
+        graph.FaultRetryAfterText = retryAfter;
+        graph.FailNext(1, GraphFault.Throttled, r => r.Path.Contains("alerts_v2", StringComparison.Ordinal));
+        var wait = TimeSpan.FromMilliseconds(milliseconds);
+
+        var run = registry.RunAsync("alerts", Ct);
+        await UntilAsync(() => registry.States["alerts"].BackoffUntil is not null, "the poller waits after the 429");
+        var throttledAt = AlertCalls(graph).Single().At;
+        (registry.States["alerts"].BackoffUntil!.Value - throttledAt).Should().BeCloseTo(wait, wait / 10, "Retry-After is honoured, fractions included");
+
+        _time.Advance(wait * 0.9);
+        AlertCalls(graph).Should().HaveCount(1, "not before the wait is over");
+        run.IsCompleted.Should().BeFalse();
+        _time.Advance(wait * 0.2);
+        await run;
+
+        AlertCalls(graph).Select(r => r.Status).Should().Equal(429, 200);
+        (AlertCalls(graph)[1].At - throttledAt).Should().BeCloseTo(wait, wait / 10);
+        (await InboxFindingsAsync()).Should().ContainSingle(f => f.Type == "password_spray");
+        registry.States["alerts"].Should().Match<PollerState>(s => s.Failures == 0 && s.BackoffUntil == null && s.LastSuccess == _time.GetUtcNow());
+    }
+
+    [Fact]
+    public async Task GraphAlerts_429OnPage3Of5_ResumesAtPage3WithoutRefetchingOrReingesting()
+    {
+        var (graph, registry, alerts) = await GraphRegistryAsync();
+        await using var __ = graph;
+        graph.PageSize = 2;
+        _time.Advance(TimeSpan.FromMinutes(1));
+        for (var i = 0; i < 10; i++)
+        {
+            var user = graph.AddUser($"00000000-0000-0000-0000-00000000000{i}", $"u{i}@corp.example.com");
+            graph.AddAlert("Password spray", "high", user);
+            _time.Advance(TimeSpan.FromSeconds(1));
+        }
+
+        graph.FaultRetryAfterText = "120";
+        graph.FailNext(1, GraphFault.Throttled, r => r.Path.Contains("alerts_v2", StringComparison.Ordinal) && r.Query.Contains("skiptoken=4", StringComparison.Ordinal));
+
+        await registry.RunAsync("alerts", Ct);
+
+        AlertCalls(graph).Select(r => r.Status).Should().Equal(200, 200, 429);
+        (await InboxFindingsAsync()).Should().HaveCount(4, "pages 1 and 2 are committed");
+        var cursor = await _store.ReadCursorAsync(PollerRegistry.CursorName(alerts), Ct);
+        cursor.Should().Contain("skiptoken=4", "the cursor is the link of page 3");
+        registry.States["alerts"].BackoffUntil.Should().Be(_time.GetUtcNow() + TimeSpan.FromSeconds(120), "a wait longer than a minute is kept by not polling until it ends");
+
+        _time.Advance(TimeSpan.FromSeconds(119));
+        await registry.RunAsync("alerts", Ct);
+        AlertCalls(graph).Should().HaveCount(3, "still inside Retry-After");
+        _time.Advance(TimeSpan.FromSeconds(1));
+        await registry.RunAsync("alerts", Ct);
+
+        var calls = AlertCalls(graph);
+        calls.Skip(3).Select(r => r.Query.Contains("skiptoken=4", StringComparison.Ordinal)).First().Should().BeTrue("it resumes at page 3");
+        calls.Skip(3).Should().HaveCount(3, "pages 3, 4 and 5; pages 1 and 2 are not fetched again").And.OnlyContain(r => r.Status == 200);
+        var findings = await InboxFindingsAsync();
+        findings.Should().HaveCount(10).And.OnlyHaveUniqueItems(f => f.Id);
+    }
+
+    [Fact]
+    public async Task OktaLogs_429WithRateLimitReset_WaitsUntilTheReset()
+    {
+        var okta = new OktaEmulator(_time);
+        using var http = okta.CreateClient();
+        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("SSWS", okta.ApiToken);
+        var poller = new PollerOptions("okta", "okta_logs", TimeSpan.FromMinutes(1), ImmutableDictionary<string, string>.Empty);
+        var registry = await RegistryAsync(poller, http);
+        okta.LogEvent("security.threat.detected", "00u1", "ann@corp.example.com");
+        okta.FailNext(1, OktaFault.RateLimited);
+
+        var run = registry.RunAsync("okta", Ct);
+        await UntilAsync(() => registry.States["okta"].BackoffUntil is not null, "the poller waits for the reset");
+        var reset = registry.States["okta"].BackoffUntil!.Value;
+        reset.Should().BeOnOrAfter(_time.GetUtcNow()).And.BeOnOrBefore(_time.GetUtcNow().AddMinutes(1));
+        reset.Millisecond.Should().Be(0, "X-Rate-Limit-Reset is an epoch second");
+        _time.Advance(reset - _time.GetUtcNow());
+        await run;
+
+        (await InboxFindingsAsync()).Should().ContainSingle();
+        okta.Requests.Where(r => r.RawPath == "/api/v1/logs").Select(r => r.Status).Should().Equal(429, 200);
+    }
+
+    [Fact]
+    public async Task OktaLogs_FirstPollFails_TheWindowDoesNotSlide()
+    {
+        var okta = new OktaEmulator(_time);
+        using var http = okta.CreateClient();
+        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("SSWS", okta.ApiToken);
+        var poller = new PollerOptions("okta", "okta_logs", TimeSpan.FromMinutes(1), ImmutableDictionary<string, string>.Empty.Add("lookback", "1h"));
+        var registry = await RegistryAsync(poller, http);
+        var early = okta.LogEvent("security.threat.detected", "00u1", "ann@corp.example.com");
+        okta.FailNext(1, OktaFault.ServerError);
+
+        await registry.RunAsync("okta", Ct);
+        _time.Advance(TimeSpan.FromMinutes(90));
+        await registry.RunAsync("okta", Ct);
+
+        var calls = okta.Requests.Where(r => r.RawPath == "/api/v1/logs").ToList();
+        calls.Select(r => r.Query).Distinct().Should().ContainSingle("the retry asks for the same window, not one that starts 90 minutes later");
+        (await InboxFindingsAsync()).Select(f => f.Id).Should().Equal((string)early["uuid"]!);
+    }
+
+    [Fact]
+    public async Task OktaLogs_EventWithANumericEventType_IsQuarantinedAndThePollerGoesOn()
+    {
+        var okta = new OktaEmulator(_time);
+        using var http = okta.CreateClient();
+        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("SSWS", okta.ApiToken);
+        var poller = new PollerOptions("okta", "okta_logs", TimeSpan.FromMinutes(1), ImmutableDictionary<string, string>.Empty);
+        var registry = await RegistryAsync(poller, http);
+        var odd = okta.LogEvent("security.threat.detected", "00u1", "ann@corp.example.com");
+        odd["eventType"] = 42;
+        var good = okta.LogEvent("security.threat.detected", "00u2", "bob@corp.example.com");
+
+        await registry.RunAsync("okta", Ct);
+        var calls = okta.Requests.Count;
+        var later = okta.LogEvent("security.threat.detected", "00u3", "cid@corp.example.com");
+        await registry.RunAsync("okta", Ct);
+
+        registry.States["okta"].Failures.Should().Be(0);
+        (await InboxFindingsAsync()).Select(f => f.Id).Should().Equal((string)good["uuid"]!, (string)later["uuid"]!);
+        (await _store.ListRejectedAsync(false, Ct)).Should().ContainSingle(r => r.Key == (string)odd["uuid"]! && r.Reason.Contains("/eventType"));
+        okta.Requests.Skip(calls).Should().OnlyContain(r => r.Query.Contains("after=2", StringComparison.Ordinal), "the page with the odd event is not fetched again");
+    }
+
+    [Fact]
+    public async Task Pollers_OneFails_TheOtherGoesOn()
+    {
+        var folder = new PollerOptions("gone", "folder", TimeSpan.FromSeconds(30), ImmutableDictionary<string, string>.Empty.Add("path", Path.Combine(_dir.Path, "missing")));
+        var (graph, registry, _) = await GraphRegistryAsync(folder);
+        await using var __ = graph;
+        var ann = graph.AddUser("11111111-1111-1111-1111-111111111111", "ann@corp.example.com");
+        _time.Advance(TimeSpan.FromMinutes(1));
+        graph.AddAlert("Password spray", "high", ann);
+
+        await registry.RunAsync("gone", Ct);
+        await registry.RunAsync("alerts", Ct);
+
+        registry.States["gone"].Should().Match<PollerState>(s => s.Failures == 1 && s.Error!.Contains("does not exist") && s.BackoffUntil != null);
+        registry.States["alerts"].Should().Match<PollerState>(s => s.Failures == 0 && s.LastSuccess != null);
+        (await InboxFindingsAsync()).Should().ContainSingle();
+    }
 }

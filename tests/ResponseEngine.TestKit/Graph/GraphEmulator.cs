@@ -64,6 +64,9 @@ public sealed partial class GraphEmulator : IAsyncDisposable
     /// <summary>The Retry-After sent with injected 429s and 503s and during a storm.</summary>
     public TimeSpan FaultRetryAfter { get; set; } = TimeSpan.FromSeconds(2);
 
+    /// <summary>When set, the exact Retry-After text of injected 429s (Graph sends fractions such as "2.128", or an HTTP date).</summary>
+    public string? FaultRetryAfterText { get; set; }
+
     /// <summary>Largest page a list returns when $top does not ask for less; small values force nextLink paging.</summary>
     public int PageSize { get; set; } = 100;
 
@@ -504,6 +507,7 @@ public sealed partial class GraphEmulator : IAsyncDisposable
             _faults.RemoveAt(index);
             return fault switch
             {
+                GraphFault.Throttled when FaultRetryAfterText is { } text => Error(429, "TooManyRequests", "Too many requests.") with { Headers = [("Retry-After", text)] },
                 GraphFault.Throttled => Throttle(FaultRetryAfter),
                 GraphFault.ThrottledWithoutRetryAfter => Throttle(null),
                 GraphFault.ServiceUnavailable => Error(503, "ServiceUnavailable", "The service is temporarily unavailable.") with
@@ -584,7 +588,7 @@ public sealed partial class GraphEmulator : IAsyncDisposable
     {
         var (path, query) = Split(raw);
         var retryAfter = answer.Headers.Where(h => h.Name == "Retry-After")
-            .Select(h => (TimeSpan?)TimeSpan.FromSeconds(int.Parse(h.Value, CultureInfo.InvariantCulture))).FirstOrDefault();
+            .Select(h => double.TryParse(h.Value, NumberStyles.Float, CultureInfo.InvariantCulture, out var seconds) ? (TimeSpan?)TimeSpan.FromSeconds(seconds) : null).FirstOrDefault();
         _requests.Add(new GraphRequest(++_sequence, _time.GetUtcNow(), method, path, query, answer.Status, inBatch, body, retryAfter));
         var recorded = _recorded;
         _recorded = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
