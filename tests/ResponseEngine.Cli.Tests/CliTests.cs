@@ -170,8 +170,9 @@ public class CliTests
         var (exit, output, error) = Run("plan", "--rules", RepoPaths.Rules, "--directory", RepoPaths.SampleDirectory, "--findings", findings);
 
         exit.Should().Be(2);
-        error.Should().Contain($"{findings}:2:1: error RE0102: field 'severity' is 'catastrophic'");
+        error.Should().Contain($"{findings}:2:47: error RE0102: field 'severity' is 'catastrophic'", "the diagnostic points at the field, not the record");
         output.Should().Contain("1 findings, 1 matched");
+        Run("plan", "--rules", RepoPaths.Rules, "--directory", RepoPaths.SampleDirectory, "--findings", findings, "--skip-invalid").Exit.Should().Be(0);
     }
 
     [Fact]
@@ -265,7 +266,7 @@ public class CliTests
 
         var commands = output[output.IndexOf("Commands:", StringComparison.Ordinal)..].Split('\n').Skip(1).Where(l => l.Trim().Length > 0).ToList();
         // Continuation lines of a wrapped summary would start with more than two spaces.
-        commands.Should().Contain(l => l.TrimStart().StartsWith("doctor ", StringComparison.Ordinal))
+        commands.Should().Contain(l => l.TrimStart().StartsWith("doctor ", StringComparison.Ordinal)).And.Contain(l => l.TrimStart().StartsWith("inbox ", StringComparison.Ordinal))
             .And.OnlyContain(l => l.StartsWith("  ", StringComparison.Ordinal) && !l.StartsWith("   ", StringComparison.Ordinal));
     }
 }
