@@ -49,17 +49,24 @@ public sealed class PollerTests : IAsyncDisposable
         return new PollerRegistry(setup, new InboxSignal(), new ServiceMetrics(), NullLogger<PollerRegistry>.Instance);
     }
 
+    /// <summary>An Okta emulator on fake time, a client signed in to it, and a registry with one okta_logs poller named okta.</summary>
+    private async Task<(OktaEmulator Okta, HttpClient Http, PollerOptions Poller, PollerRegistry Registry)> OktaAsync(ImmutableDictionary<string, string>? settings = null)
+    {
+        var okta = new OktaEmulator(_time);
+        var http = okta.CreateClient();
+        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("SSWS", okta.ApiToken);
+        var poller = new PollerOptions("okta", "okta_logs", TimeSpan.FromMinutes(1), settings ?? ImmutableDictionary<string, string>.Empty);
+        return (okta, http, poller, await RegistryAsync(poller, http));
+    }
+
     private async Task<List<Finding>> InboxFindingsAsync() =>
         [.. (await _store.ReceivedSinceAsync(DateTimeOffset.MinValue, Ct)).Select(i => InboxProcessor.Parse(i).Finding!)];
 
     [Fact]
     public async Task OktaLogs_MapsThreatEventsFollowsNextAndResumesFromThePersistedLink()
     {
-        var okta = new OktaEmulator(_time);
-        using var http = okta.CreateClient();
-        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("SSWS", okta.ApiToken);
-        var poller = new PollerOptions("okta", "okta_logs", TimeSpan.FromMinutes(1), ImmutableDictionary<string, string>.Empty);
-        var registry = await RegistryAsync(poller, http);
+        var (okta, http, poller, registry) = await OktaAsync();
+        using var _ = http;
         var threat = okta.LogEvent("security.threat.detected", "00u1", "ann@corp.example.com");
         okta.LogEvent("user.session.start", "00u2", "bob@corp.example.com", risk: "{level=LOW, reasons=}");
         var risky = okta.LogEvent("user.session.start", "00u3", "cid@corp.example.com", risk: "{reasons=Anomalous Device, level=HIGH}");
@@ -87,11 +94,8 @@ public sealed class PollerTests : IAsyncDisposable
     [Fact]
     public async Task OktaLogs_SourceFails_KeepsTheCursorAndBacksOff()
     {
-        var okta = new OktaEmulator(_time);
-        using var http = okta.CreateClient();
-        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("SSWS", okta.ApiToken);
-        var poller = new PollerOptions("okta", "okta_logs", TimeSpan.FromMinutes(1), ImmutableDictionary<string, string>.Empty);
-        var registry = await RegistryAsync(poller, http);
+        var (okta, http, poller, registry) = await OktaAsync();
+        using var _ = http;
         okta.LogEvent("security.threat.detected", "00u1", "ann@corp.example.com");
         await registry.RunAsync("okta", Ct);
         var cursor = await _store.ReadCursorAsync(PollerRegistry.CursorName(poller), Ct);
@@ -282,11 +286,8 @@ public sealed class PollerTests : IAsyncDisposable
     [Fact]
     public async Task OktaLogs_429WithRateLimitReset_WaitsUntilTheReset()
     {
-        var okta = new OktaEmulator(_time);
-        using var http = okta.CreateClient();
-        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("SSWS", okta.ApiToken);
-        var poller = new PollerOptions("okta", "okta_logs", TimeSpan.FromMinutes(1), ImmutableDictionary<string, string>.Empty);
-        var registry = await RegistryAsync(poller, http);
+        var (okta, http, poller, registry) = await OktaAsync();
+        using var _ = http;
         okta.LogEvent("security.threat.detected", "00u1", "ann@corp.example.com");
         okta.FailNext(1, OktaFault.RateLimited);
 
@@ -305,11 +306,8 @@ public sealed class PollerTests : IAsyncDisposable
     [Fact]
     public async Task OktaLogs_FirstPollFails_TheWindowDoesNotSlide()
     {
-        var okta = new OktaEmulator(_time);
-        using var http = okta.CreateClient();
-        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("SSWS", okta.ApiToken);
-        var poller = new PollerOptions("okta", "okta_logs", TimeSpan.FromMinutes(1), ImmutableDictionary<string, string>.Empty.Add("lookback", "1h"));
-        var registry = await RegistryAsync(poller, http);
+        var (okta, http, _, registry) = await OktaAsync(ImmutableDictionary<string, string>.Empty.Add("lookback", "1h"));
+        using var __ = http;
         var early = okta.LogEvent("security.threat.detected", "00u1", "ann@corp.example.com");
         okta.FailNext(1, OktaFault.ServerError);
 
@@ -325,11 +323,8 @@ public sealed class PollerTests : IAsyncDisposable
     [Fact]
     public async Task OktaLogs_EventWithANumericEventType_IsQuarantinedAndThePollerGoesOn()
     {
-        var okta = new OktaEmulator(_time);
-        using var http = okta.CreateClient();
-        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("SSWS", okta.ApiToken);
-        var poller = new PollerOptions("okta", "okta_logs", TimeSpan.FromMinutes(1), ImmutableDictionary<string, string>.Empty);
-        var registry = await RegistryAsync(poller, http);
+        var (okta, http, poller, registry) = await OktaAsync();
+        using var _ = http;
         var odd = okta.LogEvent("security.threat.detected", "00u1", "ann@corp.example.com");
         odd["eventType"] = 42;
         var good = okta.LogEvent("security.threat.detected", "00u2", "bob@corp.example.com");
