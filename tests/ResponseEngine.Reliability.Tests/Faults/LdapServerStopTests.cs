@@ -52,10 +52,35 @@ public sealed class LdapServerStopTests(StoppableDcFixture fixture) : IClassFixt
     public async Task Run_DcKilledMidRun_EveryDecisionFinalWithinRetryBudgetAndRerunAfterRestartCompletesOnce()
     {
         await Dc.RequireAsync(Cancel);
-        using var admin = Dc.Connect(timeout: TimeSpan.FromSeconds(30));
+        var setup = Dc.Connect(timeout: TimeSpan.FromSeconds(30));
         var ou = $"OU=stop{Guid.NewGuid():N}"[..15] + "," + SambaDc.BaseDn;
-        admin.SendRequest(new AddRequest(ou, new DirectoryAttribute("objectClass", "organizationalUnit")));
-        var dns = Enumerable.Range(0, Users).Select(i => AddUser(admin, ou, Name(i))).ToList();
+        setup.SendRequest(new AddRequest(ou, new DirectoryAttribute("objectClass", "organizationalUnit")));
+
+        // Setting up the users is not what is under test: a connection the busy DC drops meanwhile is opened again.
+        var dns = new List<string>();
+        for (var i = 0; i < Users; i++)
+        {
+            for (var attempt = 1; ; attempt++)
+            {
+                try
+                {
+                    dns.Add(AddUser(setup, ou, Name(i)));
+                    break;
+                }
+                catch (LdapException e) when (e.ErrorCode == 81 && attempt < 4)
+                {
+                    setup.Dispose();
+                    setup = Dc.Connect(timeout: TimeSpan.FromSeconds(30));
+                }
+                catch (DirectoryOperationException e) when (e.Response?.ResultCode == ResultCode.EntryAlreadyExists && attempt > 1)
+                {
+                    dns.Add($"CN={Name(i)},{ou}");
+                    break;
+                }
+            }
+        }
+
+        using var admin = setup;
         var before = dns.Select(dn => Versions(admin, dn)).ToList();
         var perWrite = Calibrate(admin, ou);
         var decisions = Enumerable.Range(0, Users).Sum(i => (Takeover(i) ? 1 : 0) + (Weak(i) ? 1 : 0));
