@@ -292,6 +292,9 @@ public sealed partial class SqlServerAuditStore : IAuditStore, ResponseEngine.In
         var p = new DynamicParameters();
         p.Add("AfterSequence", query.AfterSequence, DbType.Int64);
         p.Add("Since", query.Since?.UtcDateTime, DbType.DateTime2);
+        p.Add("Until", query.Until?.UtcDateTime, DbType.DateTime2);
+        p.Add("Identity", query.Identity, DbType.String);
+        p.Add("Guard", query.Guard, DbType.String);
         p.Add("RunId", query.RunId, DbType.String);
         p.Add("Statuses", query.Statuses is { } statuses ? JsonSerializer.Serialize(statuses.Select(s => s.Name()).ToArray(), StatusJson.Default.StringArray) : null, DbType.String, size: -1);
         p.Add("RuleId", query.RuleId, DbType.String);

@@ -79,6 +79,9 @@ internal static class SqlServerStatements
         """
         WHERE (@AfterSequence IS NULL OR sequence > @AfterSequence)
           AND (@Since IS NULL OR recorded_at >= @Since)
+          AND (@Until IS NULL OR recorded_at < @Until)
+          AND (@Identity IS NULL OR identity_id = @Identity OR identity_name = @Identity)
+          AND (@Guard IS NULL OR guard = @Guard)
           AND (@RunId IS NULL OR run_id = @RunId)
           AND (@Statuses IS NULL OR status IN (SELECT CAST(value AS nvarchar(32)) FROM OPENJSON(@Statuses)))
           AND (@RuleId IS NULL OR rule_id = @RuleId)

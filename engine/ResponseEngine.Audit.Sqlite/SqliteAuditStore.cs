@@ -224,6 +224,9 @@ public sealed partial class SqliteAuditStore : IAuditStore, ResponseEngine.Inbox
 
         if (query.AfterSequence is { } after) Add(SqliteStatements.Filters.AfterSequence, "AfterSequence", after);
         if (query.Since is { } since) Add(SqliteStatements.Filters.Since, "Since", SqliteAuditRow.FormatTimestamp(since));
+        if (query.Until is { } until) Add(SqliteStatements.Filters.Until, "Until", SqliteAuditRow.FormatTimestamp(until));
+        if (query.Identity is { } identity) Add(SqliteStatements.Filters.Identity, "Identity", identity);
+        if (query.Guard is { } guard) Add(SqliteStatements.Filters.Guard, "Guard", guard);
         if (query.RunId is { } runId) Add(SqliteStatements.Filters.RunId, "RunId", runId);
         if (query.Statuses is { } statuses) Add(SqliteStatements.Filters.Statuses, "Statuses", JsonSerializer.Serialize(statuses.Select(s => s.Name()).ToArray(), StatusJson.Default.StringArray));
         if (query.RuleId is { } ruleId) Add(SqliteStatements.Filters.RuleId, "RuleId", ruleId);

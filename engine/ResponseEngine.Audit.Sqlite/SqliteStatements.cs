@@ -62,6 +62,9 @@ internal static class SqliteStatements
     {
         public const string AfterSequence = "sequence > @AfterSequence";
         public const string Since = "recorded_at >= @Since";
+        public const string Until = "recorded_at < @Until";
+        public const string Identity = "(identity_id = @Identity OR identity_name = @Identity)";
+        public const string Guard = "guard = @Guard";
         public const string RunId = "run_id = @RunId";
         public const string Statuses = "status IN (SELECT value FROM json_each(@Statuses))";
         public const string RuleId = "rule_id = @RuleId";
@@ -99,7 +102,7 @@ internal static class SqliteStatements
     public static IReadOnlyList<string> All { get; } =
     [
         Pragmas, JournalMode, EnableWal, CreateMigrationsTable, SelectMigrations, InsertMigration, SelectLast, Insert,
-        SelectRows, CountRows, Filters.AfterSequence, Filters.Since, Filters.RunId, Filters.Statuses, Filters.RuleId,
+        SelectRows, CountRows, Filters.AfterSequence, Filters.Since, Filters.Until, Filters.Identity, Filters.Guard, Filters.RunId, Filters.Statuses, Filters.RuleId,
         Filters.Action, Filters.Provider, Filters.IdentityId, Filters.IdempotencyKey, Filters.Parameters, Filters.DryRun, Filters.Destructive, OrderAscending,
         OrderDescending, LimitClause, SelectOpenIntents, SelectChainPage,
     ];

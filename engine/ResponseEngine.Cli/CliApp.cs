@@ -117,7 +117,7 @@ public static class CliApp
         }
         catch (CliInputException e)
         {
-            error.WriteLine($"respond: {e.Message}");
+            error.WriteLine(Rendering.TerminalText.Escape($"respond: {e.Message}"));
             return ExitCodes.BadInput;
         }
         catch (OperationCanceledException)

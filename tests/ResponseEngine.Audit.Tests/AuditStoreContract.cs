@@ -221,6 +221,30 @@ public abstract partial class AuditStoreContract : IAsyncDisposable
     }
 
     [Fact]
+    public async Task Read_OperatorFilters_IdentityByIdOrNameGuardAndUntil()
+    {
+        var store = await StoreAsync();
+        var start = Time.GetUtcNow();
+        await store.AppendAsync(Entry(AuditStatus.Skipped) with { IdentityId = "00u1", IdentityName = "alice@corp.example", Guard = "breaker" }, Ct);
+        Time.Advance(TimeSpan.FromMinutes(10));
+        await store.AppendAsync(Entry(AuditStatus.Skipped) with { IdentityId = "00u2", IdentityName = "bob@corp.example", Guard = "rate_limited" }, Ct);
+        Time.Advance(TimeSpan.FromMinutes(10));
+        await store.AppendAsync(Entry(AuditStatus.Succeeded) with { IdentityId = "alice@corp.example", IdentityName = "someone else" }, Ct);
+
+        async Task<long[]> Seq(AuditQuery q) => (await store.ReadAsync(q, Ct)).Select(r => r.Sequence).ToArray();
+
+        (await Seq(new AuditQuery { Identity = "alice@corp.example" })).Should().Equal(1, 3);
+        (await Seq(new AuditQuery { Identity = "00u2" })).Should().Equal(2);
+        (await Seq(new AuditQuery { Identity = "nobody" })).Should().BeEmpty();
+        (await Seq(new AuditQuery { Guard = "breaker" })).Should().Equal(1);
+        (await Seq(new AuditQuery { Guard = "rate_limited", Identity = "00u2" })).Should().Equal(2);
+        (await Seq(new AuditQuery { Until = start.AddMinutes(10) })).Should().Equal([1L], "until is exclusive");
+        (await Seq(new AuditQuery { Until = start.AddMinutes(10).AddTicks(1) })).Should().Equal(1, 2);
+        (await Seq(new AuditQuery { Since = start.AddMinutes(10), Until = start.AddMinutes(20) })).Should().Equal(2);
+        (await store.CountAsync(new AuditQuery { Identity = "alice@corp.example", Until = start.AddMinutes(30) }, Ct)).Should().Be(2);
+    }
+
+    [Fact]
     public async Task Read_DescendingWithLimit_ReturnsTheLastN()
     {
         var store = await StoreAsync();

@@ -169,7 +169,7 @@ public sealed class RunCommandTests : IDisposable
 
         Run("breaker", "rearm", "--reason", "reviewed", "--config", config).Out.Should().StartWith("breaker re-armed (audit #");
         Run("breaker", "status", "--config", config).Exit.Should().Be(0);
-        Run("audit", "list", "--status", "breaker_rearmed", "--config", config).Out.Should().Contain("breaker re-armed");
+        Run("audit", "list", "--status", "breaker_rearmed", "--config", config).Out.Should().Contain("breaker_rearmed");
     }
 
     /// <summary>A rule that requires approval, one finding for it, one run: the audit number of the held decision, and the config.</summary>
@@ -301,7 +301,13 @@ public sealed class RunCommandTests : IDisposable
         exit.Should().Be(0, error);
         output.Should().StartWith("undone: disable_user");
         Run("undo", id, "--reason", "again", "--config", _config).Exit.Should().Be(2, "an action is undone once");
-        Run("audit", "list", "--limit", "3", "--config", _config).Out.Should().Contain($"undo of audit #{id}");
+        var undoRows = Run("audit", "list", "--limit", "3", "--config", _config).Out.Split('\n').Where(l => l.Contains($"undo of audit #{id}", StringComparison.Ordinal)).ToList();
+        undoRows.Should().HaveCount(2, "the undo's intent and outcome");
+        undoRows.Should().OnlyContain(l => l.Contains(" undo:disable_user ", StringComparison.Ordinal), "an undo row is named for what it did, not for the action it reversed");
+        var undoId = undoRows[^1].Trim().Split(' ')[0];
+        var again = Run("undo", undoId, "--reason", "undo the undo", "--config", _config);
+        again.Exit.Should().Be(2);
+        again.Err.Should().Contain("is an undo");
     }
 
     [Fact]

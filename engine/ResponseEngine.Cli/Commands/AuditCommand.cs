@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using ResponseEngine.Audit;
+using ResponseEngine.Cli.Rendering;
 
 namespace ResponseEngine.Cli.Commands;
 
@@ -19,9 +20,11 @@ internal static class AuditCommand
 
             Examples:
               respond audit list --limit 20
-              respond audit list --status failed --status timed_out
+              respond audit list --status failed --status timed_out --since 24h
+              respond audit list --identity alice@corp.example --guard breaker
               respond audit show 42
               respond audit export --format csv --out audit.csv
+              respond audit export --format jsonl --out audit.jsonl
               respond audit verify
             """);
         command.Add(List(context));
@@ -31,48 +34,52 @@ internal static class AuditCommand
         return command;
     }
 
-    /// <summary>How consoles show statuses: in progress, successful, unsuccessful.</summary>
-    public static string Display(AuditRecord record, IReadOnlySet<long> closed) => record.Entry.Status switch
-    {
-        AuditStatus.Intended => closed.Contains(record.Sequence) ? "started" : "in progress",
-        AuditStatus.Succeeded => "successful",
-        AuditStatus.Noop => "successful (no change needed)",
-        AuditStatus.Failed => "unsuccessful",
-        AuditStatus.TimedOut => "unsuccessful (timed out)",
-        AuditStatus.Skipped => "skipped",
-        AuditStatus.Held => "held",
-        AuditStatus.DryRun => "dry run",
-        AuditStatus.Approved => "approved",
-        AuditStatus.BreakerOpened => "breaker opened",
-        AuditStatus.BreakerRearmed => "breaker re-armed",
-        AuditStatus.Rejected => "rejected",
-        _ => record.Entry.Status.Name(),
-    };
-
     private static Command List(CliContext context)
     {
         var config = EngineHost.Config();
         var limit = new Option<int>("--limit", "-n") { Description = "Show the last N rows", DefaultValueFactory = _ => 50 };
-        var status = new Option<string[]>("--status") { Description = "Only rows with this status (repeatable): intended, succeeded, failed, noop, skipped, held, dry_run, timed_out, …" };
+        var status = new Option<string[]>("--status")
+        {
+            Description = $"Only rows with this status, as the list prints it (repeatable): {string.Join(", ", AuditStatusWords.Names)}; also {string.Join(", ", AuditStatusWords.Aliases)}",
+        };
         var run = new Option<string?>("--run") { Description = "Only rows of this run id" };
         var rule = new Option<string?>("--rule") { Description = "Only rows of this rule id" };
-        var command = new Command("list", "List audit rows, newest last.\n\nExamples:\n  respond audit list\n  respond audit list --status failed --limit 100") { config, limit, status, run, rule };
+        var identity = new Option<string?>("--identity") { Description = "Only rows about this account: its id or its name, exactly", HelpName = "ID|NAME" };
+        var guard = new Option<string?>("--guard") { Description = "Only rows refused or closed by this guard (breaker, rate_limited, lockout_protection, approval, …)" };
+        var since = new Option<string?>("--since") { Description = "Only rows recorded at or after TIME: ISO 8601 (2026-11-26T08:00:00Z) or an age (30m, 24h, 7d)", HelpName = "TIME" };
+        var until = new Option<string?>("--until") { Description = "Only rows recorded before TIME (exclusive): ISO 8601 or an age (24h: older than a day)", HelpName = "TIME" };
+        var command = new Command("list", """
+            List audit rows, newest last. The status column prints the stored status word (an intent with no outcome
+            yet is marked "(open)"); --status accepts exactly those words.
+
+            Examples:
+              respond audit list
+              respond audit list --status failed --status timed_out --since 24h
+              respond audit list --identity alice@corp.example --since 2026-11-01T00:00:00Z --until 2026-11-08T00:00:00Z
+              respond audit list --guard breaker --rule ad-weak-password-privileged
+            """) { config, limit, status, run, rule, identity, guard, since, until };
         command.SetAction(async (parse, token) =>
         {
-            var statuses = parse.GetValue(status) is { Length: > 0 } names ? names.Select(ParseStatus).ToList() : null;
+            var statuses = parse.GetValue(status) is { Length: > 0 } words ? words.SelectMany(AuditStatusWords.Parse).Distinct().ToList() : null;
+            var now = context.Time.GetUtcNow();
+            var query = new AuditQuery
+            {
+                Statuses = statuses, RunId = parse.GetValue(run), RuleId = parse.GetValue(rule), Identity = parse.GetValue(identity), Guard = parse.GetValue(guard),
+                Since = AuditTime.Parse("--since", parse.GetValue(since), now), Until = AuditTime.Parse("--until", parse.GetValue(until), now),
+                Descending = true, Limit = parse.GetValue(limit),
+            };
             return await WithStoreAsync(context, parse.GetValue(config), async store =>
             {
-                var rows = (await store.ReadAsync(new AuditQuery
-                {
-                    Statuses = statuses, RunId = parse.GetValue(run), RuleId = parse.GetValue(rule), Descending = true, Limit = parse.GetValue(limit),
-                }, token)).Reverse().ToList();
-                var closed = await ClosedIntentsAsync(store, token);
-                context.Output.WriteLine($"{"#",6}  {"time (UTC)",-19}  {"status",-29}  {"action",-22}  {"target",-34}  rule / reason");
+                var rows = (await store.ReadAsync(query, token)).Reverse().ToList();
+                var open = (await store.OpenIntentsAsync(token)).Select(r => r.Sequence).ToHashSet();
+                context.Output.WriteLine($"{"#",6}  {"time (UTC)",-19}  {"status",-22}  {"action",-22}  {"target",-34}  rule / reason");
                 foreach (var row in rows)
                 {
                     var e = row.Entry;
                     var why = e.Error ?? (e.Guard is null ? e.Reason : $"[{e.Guard}] {e.Reason}");
-                    context.Output.WriteLine($"{row.Sequence,6}  {row.RecordedAt:yyyy-MM-dd HH:mm:ss}  {Display(row, closed) + (e.DryRun && e.Status != AuditStatus.DryRun ? " (dry)" : ""),-29}  {e.Action ?? "",-22}  {Truncate(e.IdentityName ?? e.IdentityId ?? "", 34),-34}  {e.RuleId}{(why is null ? "" : " — " + why)}");
+                    var shown = e.Status.Name() + (open.Contains(row.Sequence) ? " (open)" : "") + (e.DryRun && e.Status != AuditStatus.DryRun ? " (dry)" : "");
+                    context.Output.WriteLine(TerminalText.Escape(
+                        $"{row.Sequence,6}  {row.RecordedAt:yyyy-MM-dd HH:mm:ss}  {shown,-22}  {e.Action ?? "",-22}  {Truncate(e.IdentityName ?? e.IdentityId ?? "", 34),-34}  {e.RuleId}{(why is null ? "" : " — " + why)}"));
                 }
 
                 return ExitCodes.Ok;
@@ -85,16 +92,16 @@ internal static class AuditCommand
     {
         var config = EngineHost.Config();
         var id = new Argument<long>("id") { Description = "Audit row number (#)" };
-        var command = new Command("show", "Show one audit row in full, with its intent or outcome.\n\nExamples:\n  respond audit show 42") { config, id };
+        var command = new Command("show", "Show one audit row in full, with its intent or outcome: one field a line, the JSON fields (parameters, facts, prior state) indented as JSON; control characters from data are escaped.\n\nExamples:\n  respond audit show 42") { config, id };
         command.SetAction(async (parse, token) => await WithStoreAsync(context, parse.GetValue(config), async store =>
         {
             var sequence = parse.GetValue(id);
             var row = await FindAsync(store, sequence, token);
-            context.Output.WriteLine(JsonSerializer.Serialize(ToJson(row), Indented));
+            foreach (var line in AuditRowText.Lines(row)) context.Output.WriteLine(line);
             var related = row.Entry.Status == AuditStatus.Intended
                 ? (await store.ReadAsync(new AuditQuery { AfterSequence = sequence }, token)).Where(r => r.Entry.IntentSequence == sequence)
                 : [];
-            foreach (var outcome in related) context.Output.WriteLine($"outcome: #{outcome.Sequence} {outcome.Entry.Status.Name()} {outcome.Entry.Error ?? outcome.Entry.Reason}");
+            foreach (var outcome in related) context.Output.WriteLine(TerminalText.Escape($"outcome     #{outcome.Sequence} {outcome.Entry.Status.Name()} {outcome.Entry.Error ?? outcome.Entry.Reason}"));
             return ExitCodes.Ok;
         }, token));
         return command;
@@ -103,13 +110,18 @@ internal static class AuditCommand
     private static Command Export(CliContext context)
     {
         var config = EngineHost.Config();
-        var format = CommonOptions.Format("json", "csv");
+        var format = CommonOptions.Format("json", "csv", "jsonl");
         var output = new Option<string?>("--out", "-o") { Description = "Write to this file instead of standard output", HelpName = "FILE" };
-        var command = new Command("export", "Export the whole trail as JSON or CSV (with hashes; JSON keeps every value exactly, for an external check; CSV cells that a spreadsheet would read as a formula start with an apostrophe).\n\nExamples:\n  respond audit export --format csv --out audit.csv") { config, format, output };
+        var command = new Command("export", "Export the whole trail as JSON, CSV or JSON Lines (with hashes; JSON keeps every value exactly, for an external check; CSV cells that a spreadsheet would read as a formula start with an apostrophe; jsonl writes one document a row with Elastic Common Schema field names, for a SIEM).\n\nExamples:\n  respond audit export --format csv --out audit.csv\n  respond audit export --format jsonl --out audit.jsonl") { config, format, output };
         command.SetAction(async (parse, token) => await WithStoreAsync(context, parse.GetValue(config), async store =>
         {
             var rows = await store.ReadAsync(new AuditQuery(), token);
-            var text = parse.GetValue(format) == "csv" ? Csv(rows) : JsonSerializer.Serialize(rows.Select(ToJson), Indented);
+            var text = parse.GetValue(format) switch
+            {
+                "csv" => Csv(rows),
+                "jsonl" => AuditEcs.Lines(rows),
+                _ => JsonSerializer.Serialize(rows.Select(ToJson), Indented),
+            };
             if (parse.GetValue(output) is { } file)
             {
                 await File.WriteAllTextAsync(file, text, token);
@@ -174,26 +186,7 @@ internal static class AuditCommand
         return rows.Count == 1 && rows[0].Sequence == sequence ? rows[0] : throw new CliInputException($"there is no audit row #{sequence}");
     }
 
-    internal static async Task<IReadOnlySet<long>> ClosedIntentsAsync(IAuditStore store, CancellationToken token)
-    {
-        var open = (await store.OpenIntentsAsync(token)).Select(r => r.Sequence).ToHashSet();
-        var intents = await store.ReadAsync(new AuditQuery { Statuses = [AuditStatus.Intended] }, token);
-        return intents.Select(r => r.Sequence).Where(s => !open.Contains(s)).ToHashSet();
-    }
-
-    private static AuditStatus ParseStatus(string text)
-    {
-        try
-        {
-            return AuditStatuses.Parse(text);
-        }
-        catch (FormatException)
-        {
-            throw new CliInputException($"unknown status '{text}'; use one of {string.Join(", ", Enum.GetValues<AuditStatus>().Select(s => s.Name()))}");
-        }
-    }
-
-    private static Dictionary<string, object?> ToJson(AuditRecord r)
+    internal static Dictionary<string, object?> ToJson(AuditRecord r)
     {
         var e = r.Entry;
         return new Dictionary<string, object?>

@@ -230,6 +230,9 @@ internal static class OperatorCommands
         return new Command("approvals", "Decisions waiting for approval.\n\nExamples:\n  respond approvals list") { list };
     }
 
+    /// <summary>An undo row is named for what it did: `undo:disable_user` re-enabled the account, and is never counted as a disable.</summary>
+    public const string UndoPrefix = "undo:";
+
     public static Command Undo(CliContext context)
     {
         var config = EngineHost.Config();
@@ -261,6 +264,7 @@ internal static class OperatorCommands
                 if (outcome is null || outcome.Entry.Status != AuditStatus.Succeeded || outcome.Entry.PriorState is null)
                     throw new CliInputException($"audit #{row.Sequence} is not a succeeded action with a recorded prior state");
                 var e = outcome.Entry;
+                if (e.Action?.StartsWith(UndoPrefix, StringComparison.Ordinal) == true) throw new CliInputException($"audit #{outcome.Sequence} is an undo; an undo is not undone");
                 var action = ActionCatalogue.Default.Find(e.Action ?? "") ?? throw new CliInputException($"unknown action '{e.Action}'");
                 if (!action.Reversal.Reversible) throw new CliInputException($"{action.Name} cannot be undone: {action.Reversal.How}");
                 var key = "undo:" + e.IdempotencyKey;
@@ -289,7 +293,7 @@ internal static class OperatorCommands
                 var undo = Entry(context, AuditStatus.Intended) with
                 {
                     IdempotencyKey = key, IntentSequence = null, RuleId = e.RuleId, RuleFile = e.RuleFile, RuleHash = e.RuleHash, FindingId = e.FindingId,
-                    FindingSource = e.FindingSource, Provider = e.Provider, IdentityId = e.IdentityId, IdentityName = e.IdentityName, Action = e.Action,
+                    FindingSource = e.FindingSource, Provider = e.Provider, IdentityId = e.IdentityId, IdentityName = e.IdentityName, Action = UndoPrefix + e.Action,
                     Parameters = e.Parameters, Verdict = "undo", Reason = $"undo of audit #{outcome.Sequence}: {why}", PriorState = e.PriorState,
                 };
                 var intent = await store.AppendAsync(undo, token);

@@ -7,6 +7,9 @@ public sealed record AuditQuery
 
     public DateTimeOffset? Since { get; init; }
 
+    /// <summary>Only rows recorded before this instant (exclusive), so that consecutive windows never share a row.</summary>
+    public DateTimeOffset? Until { get; init; }
+
     public string? RunId { get; init; }
 
     public IReadOnlyCollection<AuditStatus>? Statuses { get; init; }
@@ -18,6 +21,12 @@ public sealed record AuditQuery
     public string? Provider { get; init; }
 
     public string? IdentityId { get; init; }
+
+    /// <summary>Rows whose identity id or name is exactly this: an operator knows an account by either.</summary>
+    public string? Identity { get; init; }
+
+    /// <summary>Only rows refused or closed by this guard (skipped, held, reconciled).</summary>
+    public string? Guard { get; init; }
 
     public string? IdempotencyKey { get; init; }
 

@@ -125,6 +125,9 @@ public sealed class MemoryAuditStore(TimeProvider time) : IAuditStore
             return [.. _rows.Where(r =>
                 (q.AfterSequence is null || r.Sequence > q.AfterSequence) &&
                 (q.Since is null || r.RecordedAt >= q.Since) &&
+                (q.Until is null || r.RecordedAt < q.Until) &&
+                (q.Identity is null || r.Entry.IdentityId == q.Identity || r.Entry.IdentityName == q.Identity) &&
+                (q.Guard is null || r.Entry.Guard == q.Guard) &&
                 (q.RunId is null || r.Entry.RunId == q.RunId) &&
                 (q.Statuses is null || q.Statuses.Contains(r.Entry.Status)) &&
                 (q.RuleId is null || r.Entry.RuleId == q.RuleId) &&
