@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using ResponseEngine.Diagnostics;
+using ResponseEngine.Cli.Rendering;
 using ResponseEngine.Identities;
 using ResponseEngine.Policy.Rules;
 
@@ -60,7 +61,8 @@ internal static class CommonOptions
     {
         foreach (var diagnostic in diagnostics)
         {
-            var line = diagnostic.ToString();
+            // A diagnostic quotes data (a value, a key, a path): escaped before our own colour is added.
+            var line = TerminalText.Escape(diagnostic.ToString());
             if (color)
             {
                 var code = diagnostic.IsError ? "\u001b[31m" : "\u001b[33m";

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using ResponseEngine.Cli.Rendering;
 using ResponseEngine.Identities;
 using ResponseEngine.Policy.Testing;
 
@@ -45,14 +46,14 @@ internal static class TestCommand
             {
                 if (result.Passed)
                 {
-                    if (parse.GetValue(verbose)) context.Output.WriteLine($"{pass} {result.Rule.Id} › {result.Test.Name}");
+                    if (parse.GetValue(verbose)) context.Output.WriteLine($"{pass} " + TerminalText.Escape($"{result.Rule.Id} › {result.Test.Name}"));
                     continue;
                 }
 
-                context.Output.WriteLine($"{fail} {result.Test.Location}: {result.Rule.Id} › {result.Test.Name}");
-                context.Output.WriteLine($"       expected: {List(result.Expected)}");
-                context.Output.WriteLine($"       actual:   {List(result.Actual)}");
-                if (result.Problem is not null) context.Output.WriteLine($"       {result.Problem}");
+                context.Output.WriteLine($"{fail} " + TerminalText.Escape($"{result.Test.Location}: {result.Rule.Id} › {result.Test.Name}"));
+                context.Output.WriteLine(TerminalText.Escape($"       expected: {List(result.Expected)}"));
+                context.Output.WriteLine(TerminalText.Escape($"       actual:   {List(result.Actual)}"));
+                if (result.Problem is not null) context.Output.WriteLine(TerminalText.Escape($"       {result.Problem}"));
             }
 
             var failed = results.Count(r => !r.Passed);

@@ -11,9 +11,9 @@ internal static class PlanTextRenderer
 
     public static void Render(Plan plan, TextWriter writer, bool color)
     {
-        writer.WriteLine($"Plan (dry-run) at {plan.CreatedAt:yyyy-MM-dd HH:mm:ss}Z — {plan.FindingCount} findings, {plan.MatchedFindingCount} matched by {plan.RuleCount} rules" +
-            (plan.RulesProvenance is { } provenance ? " " + provenance : ""));
-        if (plan.Basis is { } basis) writer.WriteLine(char.ToUpperInvariant(basis.Text[0]) + basis.Text[1..] + ".");
+        writer.WriteLine(TerminalText.Escape($"Plan (dry-run) at {plan.CreatedAt:yyyy-MM-dd HH:mm:ss}Z — {plan.FindingCount} findings, {plan.MatchedFindingCount} matched by {plan.RuleCount} rules" +
+            (plan.RulesProvenance is { } provenance ? " " + provenance : "")));
+        if (plan.Basis is { } basis) writer.WriteLine(TerminalText.Escape(char.ToUpperInvariant(basis.Text[0]) + basis.Text[1..] + "."));
         writer.WriteLine(SummaryLine(plan));
         writer.WriteLine();
 
@@ -27,7 +27,7 @@ internal static class PlanTextRenderer
                 identity.Guest ? "guest" : null,
                 identity.Enabled ? null : "disabled",
             }.Where(f => f is not null));
-            writer.WriteLine($"{target.Key.Name} ({target.Key.Provider.Name()}{(facts.Length > 0 ? ", " + facts : "")})");
+            writer.WriteLine(TerminalText.Escape($"{target.Key.Name} ({target.Key.Provider.Name()}{(facts.Length > 0 ? ", " + facts : "")})"));
             foreach (var decision in target)
             {
                 var verdict = decision.Verdict.Name().PadRight(7);
@@ -38,7 +38,8 @@ internal static class PlanTextRenderer
                 var why = decision.Reason is null ? "" : $"  [{decision.Guard}] {decision.Reason}";
                 var note = decision.Note is null ? "" : $"  ({decision.Note})";
                 if (decision.CountedOnSnapshot is { } counted) note += $"  ({counted})";
-                writer.WriteLine($"  {verdict} {action,-52} {decision.Rule.Id}  ← {decision.Finding.Type}/{decision.Finding.Severity.Name()} {decision.Finding.Id}{why}{note}");
+                // Only the verdict's colour is ours; everything after it comes from data and is escaped as one piece.
+                writer.WriteLine($"  {verdict} " + TerminalText.Escape($"{action,-52} {decision.Rule.Id}  ← {decision.Finding.Type}/{decision.Finding.Severity.Name()} {decision.Finding.Id}{why}{note}"));
             }
         }
 
@@ -46,7 +47,7 @@ internal static class PlanTextRenderer
         var executed = plan.Decisions.Where(d => d.Verdict == Verdict.Execute).GroupBy(d => d.ActionName).OrderBy(g => g.Key, StringComparer.Ordinal).ToList();
         writer.WriteLine(executed.Count == 0
             ? "Would execute nothing."
-            : "Would execute: " + string.Join(", ", executed.Select(g => $"{g.Key} ×{g.Count()}")));
+            : "Would execute: " + TerminalText.Escape(string.Join(", ", executed.Select(g => $"{g.Key} ×{g.Count()}"))));
     }
 
     private static string Paint(Verdict verdict, string text) => verdict switch
