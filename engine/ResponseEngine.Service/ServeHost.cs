@@ -7,6 +7,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Console;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
 using OpenTelemetry.Trace;
@@ -37,12 +38,8 @@ public static class ServeHost
         builder.Logging.ClearProviders();
         if (setup.LogFormat == "text")
         {
-            builder.Logging.AddSimpleConsole(o =>
-            {
-                o.SingleLine = true;
-                o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ ";
-                o.UseUtcTimestamp = true;
-            });
+            builder.Logging.AddConsole(o => o.FormatterName = EscapingTextFormatter.FormatterName)
+                .AddConsoleFormatter<EscapingTextFormatter, ConsoleFormatterOptions>();
         }
         else
         {

@@ -47,7 +47,7 @@ public sealed class InboxCommandTests : IDisposable
         var list = Run("inbox", "list", "--rejected", "--config", config);
         list.Exit.Should().Be(0, list.Err);
         list.Out.Should().Contain("folder:drop").And.Contain("a.ndjson:2:7").And.Contain("RE0104").And.Contain("2 quarantined records");
-        list.Out.Should().NotContain("\u001b", "control characters from data are escaped").And.Contain("\\u001b[31m");
+        list.Out.Should().NotContain("\u001b", "control characters from data are escaped").And.Contain("\\e[31m");
 
         var still = Run("inbox", "resubmit", "1", "--config", config);
         still.Exit.Should().Be(2);
