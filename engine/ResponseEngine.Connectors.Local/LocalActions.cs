@@ -33,6 +33,12 @@ internal abstract class LocalAction
 
     public abstract string Describe(Identity user, ActionRequest request);
 
+    /// <summary>
+    /// Why the directory would refuse the change from the account's present state (Okta lifecycle rules), or null: the
+    /// same rule the action's precondition applies, checked again at the moment of acting.
+    /// </summary>
+    public virtual string? Refusal(Identity user, ActionRequest request) => null;
+
     /// <summary>Changes the entry; called only when the account is not yet in the desired state.</summary>
     public abstract void Apply(LocalUser user, ActionRequest request, DateTimeOffset now, DirectorySnapshot snapshot);
 
@@ -98,6 +104,11 @@ internal sealed class DisableUserAction : LocalAction
     public override string Describe(Identity user, ActionRequest request) => user.Provider == Provider.Okta
         ? $"status {LocalUser.EffectiveOktaStatus(user)}"
         : user.Enabled ? "enabled" : "disabled";
+
+    public override string? Refusal(Identity user, ActionRequest request) =>
+        user.Provider == Provider.Okta && LocalUser.EffectiveOktaStatus(user) is var status && status != OktaStatuses.Active
+            ? $"the Okta user is {status}; Okta suspends ACTIVE users only"
+            : null;
 
     public override void Apply(LocalUser user, ActionRequest request, DateTimeOffset now, DirectorySnapshot snapshot)
     {
@@ -177,6 +188,11 @@ internal sealed class ResetPasswordAction : LocalAction
     public override string Describe(Identity user, ActionRequest request) => user.Provider == Provider.Okta
         ? $"status {LocalUser.EffectiveOktaStatus(user)}"
         : user.PasswordMustChange ? "must change password at next sign-in" : "password change not required";
+
+    public override string? Refusal(Identity user, ActionRequest request) =>
+        user.Provider == Provider.Okta && LocalUser.EffectiveOktaStatus(user) is var status && status != OktaStatuses.Active
+            ? $"the Okta user is {status}; Okta expires the password of ACTIVE users only"
+            : null;
 
     public override void Apply(LocalUser user, ActionRequest request, DateTimeOffset now, DirectorySnapshot snapshot)
     {

@@ -48,17 +48,32 @@ public sealed class LocalDirectoryConnector : IConnector, IDirectoryExport
     {
         var action = Check(request);
         var loaded = await _directory.LoadAsync(cancellationToken);
-        var user = Find(loaded, request.Target).Identity;
-        return new TargetState(action.IsDone(user, request), action.Prior(user, request).ToJsonString(), action.Describe(user, request));
+        return State(action, Find(loaded, request.Target).Identity, request);
     }
+
+    private static TargetState State(LocalAction action, Identity user, ActionRequest request) =>
+        new(action.IsDone(user, request), action.Prior(user, request).ToJsonString(), action.Describe(user, request));
 
     public Task ApplyAsync(ActionRequest request, CancellationToken cancellationToken)
     {
         var action = Check(request);
         return _directory.ChangeAsync(loaded =>
         {
+            // Read again under the writer lock: what changed since the executor's read (another run, a person) is
+            // reported as such, with the state found now, and nothing is written.
             var user = Find(loaded, request.Target);
-            if (action.IsDone(user.Identity, request)) return false;
+            var now = user.Identity;
+            if (action.IsDone(now, request))
+            {
+                throw new TargetChangedException(State(action, now, request),
+                    $"already {action.Describe(now, request)} when the change was to be made (changed since it was read); nothing done");
+            }
+
+            if (action.Refusal(now, request) is { } refusal)
+            {
+                throw new TargetChangedException(State(action, now, request), $"{refusal} (changed since the decision was made); nothing done");
+            }
+
             action.Apply(user, request, _directory.Time.GetUtcNow(), loaded.Snapshot);
             return true;
         }, cancellationToken);

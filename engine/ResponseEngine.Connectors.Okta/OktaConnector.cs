@@ -414,20 +414,45 @@ public sealed partial class OktaConnector : IConnector, IDirectoryExport, IDispo
         _ => false,
     };
 
+    /// <summary>
+    /// One lifecycle call on the user as read at the moment of acting. A user already in the wanted status (changed since
+    /// the executor read it) is reported as such and not called; when Okta refuses (E0000001) because the status changed
+    /// meanwhile, the user read again says which: already there, or no longer in a status the operation applies to.
+    /// Either way nothing was changed, so it is a <see cref="TargetChangedException"/>, never a failure nor a success.
+    /// </summary>
     private async Task LifecycleAsync(OktaUser user, string operation, OktaAction kind, string hint, CancellationToken cancellationToken)
     {
+        if (StatusDone(kind, user.Status)) throw AlreadyThere(user.Status);
         try
         {
             await _client.LifecycleAsync(user.Id, operation, hint, cancellationToken).ConfigureAwait(false);
         }
         catch (ConnectorException e) when (e.Message.Contains(OktaErrors.ApiValidationFailed, StringComparison.Ordinal))
         {
-            // Okta is not idempotent here: if the user reached the wanted status meanwhile, that is success, not failure.
             var now = await _client.GetUserAsync(user.Id, cancellationToken).ConfigureAwait(false);
-            if (now is not null && StatusDone(kind, now.Status)) return;
-            throw new ConnectorException($"{e.Message} (user {user.Profile.Login} is {now?.Status ?? user.Status})", e.Transient, e);
+            if (now is not null && StatusDone(kind, now.Status)) throw AlreadyThere(now.Status);
+            var message = $"{e.Message} (user {user.Profile.Login} is {now?.Status ?? user.Status})";
+            if (now is not null && !From(kind, now.Status))
+            {
+                throw new TargetChangedException(Status(now.Status, done: false), $"{message}; {hint}; nothing done");
+            }
+
+            throw new ConnectorException(message, e.Transient, e);
         }
+
+        TargetChangedException AlreadyThere(string status) =>
+            new(Status(status, done: true), $"already {status} when the change was to be made (changed since it was read); nothing done");
+        static TargetState Status(string status, bool done) => new(done, new JsonObject { ["okta_status"] = status }.ToJsonString(), $"status {status}");
     }
+
+    /// <summary>Whether the operation's guard precondition (ACTIVE for suspend and expire_password) still holds for this status.</summary>
+    private static bool From(OktaAction kind, string status) => kind switch
+    {
+        OktaAction.Suspend or OktaAction.ExpirePassword => status == OktaStatuses.Active,
+
+        // enable_user has no status precondition in the guards: a refused unsuspend did not meet a changed account, it failed.
+        _ => true,
+    };
 
     private async Task<(OktaAction Kind, OktaUser User)> TargetAsync(ActionRequest request, CancellationToken cancellationToken)
     {

@@ -115,24 +115,66 @@ public class LocalDirectoryTests
         snapshot.Users.Should().HaveCount(40);
     }
 
-    [Theory]
-    [InlineData("disable_user", "o2", "suspend")]
-    [InlineData("enable_user", "o2", "unsuspend")]
-    [InlineData("reset_password", "o3", "expire the password of")]
-    public async Task Apply_OktaLifecycleFromTheWrongStatus_IsRefusedLikeOkta(string action, string id, string operation)
+    [Fact]
+    public async Task Apply_OktaUnsuspendFromTheWrongStatus_IsRefusedLikeOkta()
     {
-        var seed = Seed.Replace("""{"provider": "okta", "id": "o2", "name": "oscar", "okta_status": "PASSWORD_EXPIRED"}""",
-            """{"provider": "okta", "id": "o2", "name": "oscar", "okta_status": "PASSWORD_EXPIRED"}, {"provider": "okta", "id": "o3", "name": "otto", "okta_status": "DEPROVISIONED"}""",
-            StringComparison.Ordinal);
-        if (action == "enable_user") seed = seed.Replace("PASSWORD_EXPIRED", "LOCKED_OUT", StringComparison.Ordinal);
-        await using var harness = new LocalHarness(seed, Provider.Okta);
-        var request = Request(action, Provider.Okta, id);
+        await using var harness = new LocalHarness(Seed.Replace("PASSWORD_EXPIRED", "LOCKED_OUT", StringComparison.Ordinal), Provider.Okta);
+        var request = Request("enable_user", Provider.Okta, "o2");
         (await harness.Connector.ReadAsync(request, Cancel)).AlreadyDone.Should().BeFalse();
 
-        var failure = await harness.Invoking(h => h.Connector.ApplyAsync(request, Cancel)).Should().ThrowAsync<ConnectorException>();
+        var failure = await harness.Invoking(h => h.Connector.ApplyAsync(request, Cancel)).Should().ThrowExactlyAsync<ConnectorException>();
 
-        failure.Which.Message.Should().StartWith("Okta E0000001: Api validation failed: cannot " + operation);
+        failure.Which.Message.Should().StartWith("Okta E0000001: Api validation failed: cannot unsuspend");
         failure.Which.Transient.Should().BeFalse();
+    }
+
+    /// <summary>
+    /// The guards refuse disable_user and reset_password of a user who is not ACTIVE; one that reaches the connector met
+    /// an account changed since (another run, a person): reported with the state found, nothing written, never a failure.
+    /// </summary>
+    [Theory]
+    [InlineData("disable_user", "PASSWORD_EXPIRED", "Okta suspends ACTIVE users only")]
+    [InlineData("disable_user", "LOCKED_OUT", "Okta suspends ACTIVE users only")]
+    [InlineData("reset_password", "SUSPENDED", "Okta expires the password of ACTIVE users only")]
+    [InlineData("reset_password", "LOCKED_OUT", "Okta expires the password of ACTIVE users only")]
+    public async Task Apply_OktaLifecycleOnAUserNoLongerActive_ReportsTheStatusFoundAndWritesNothing(string action, string status, string rule)
+    {
+        await using var harness = new LocalHarness(Seed.Replace("PASSWORD_EXPIRED", status, StringComparison.Ordinal), Provider.Okta);
+        var request = Request(action, Provider.Okta, "o2");
+        await harness.Connector.ReadAsync(request, Cancel); // creates the working copy
+        var before = await File.ReadAllBytesAsync(harness.WorkingCopyPath, Cancel);
+
+        var changed = await harness.Invoking(h => h.Connector.ApplyAsync(request, Cancel)).Should().ThrowExactlyAsync<TargetChangedException>();
+
+        changed.Which.Message.Should().Contain($"the Okta user is {status}; {rule}").And.Contain("nothing done");
+        changed.Which.Current.AlreadyDone.Should().BeFalse();
+        changed.Which.Current.PriorState.Should().Be($$"""{"okta_status":"{{status}}"}""");
+        (await File.ReadAllBytesAsync(harness.WorkingCopyPath, Cancel)).Should().Equal(before);
+    }
+
+    [Theory]
+    [InlineData("disable_user", "deactivate_user", """{"okta_status":"DEPROVISIONED"}""")]
+    [InlineData("deactivate_user", "deactivate_user", """{"okta_status":"DEPROVISIONED"}""")]
+    [InlineData("reset_password", "reset_password", """{"okta_status":"PASSWORD_EXPIRED"}""")]
+    public async Task Apply_OktaUserChangedByAnotherProcessSinceItWasRead_ReportsAlreadyDoneWithTheStateFound(string action, string other, string found)
+    {
+        // Two LocalDirectory objects on one file are two processes: the second changes the account between the first's read and apply.
+        await using var harness = new LocalHarness(Seed, Provider.Okta);
+        var request = Request(action, Provider.Okta, "o1");
+        (await harness.Connector.ReadAsync(request, Cancel)).AlreadyDone.Should().BeFalse();
+        using (var second = LocalDirectory.Open(harness.SeedPath, harness.WorkingCopyPath, harness.Time))
+        {
+            await second.Connector(Provider.Okta).ApplyAsync(Request(other, Provider.Okta, "o1"), Cancel);
+        }
+
+        var before = await File.ReadAllBytesAsync(harness.WorkingCopyPath, Cancel);
+
+        var changed = await harness.Invoking(h => h.Connector.ApplyAsync(request, Cancel)).Should().ThrowExactlyAsync<TargetChangedException>();
+
+        changed.Which.Current.AlreadyDone.Should().BeTrue();
+        changed.Which.Current.PriorState.Should().Be(found, "the state found when acting: undo must not restore the ACTIVE state read before");
+        changed.Which.Message.Should().Contain("changed since it was read");
+        (await File.ReadAllBytesAsync(harness.WorkingCopyPath, Cancel)).Should().Equal(before);
     }
 
     [Fact]

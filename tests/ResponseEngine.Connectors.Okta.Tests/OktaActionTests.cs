@@ -47,29 +47,55 @@ public sealed class OktaActionTests
     }
 
     [Fact]
-    public async Task Apply_SuspendOnASuspendedUser_IsNotAnError()
+    public async Task Apply_UserSuspendedSinceItWasRead_ReportsAlreadyDoneWithoutALifecycleCall()
     {
         await using var harness = new OktaHarness();
         var user = harness.Emulator.AddUser("00u1", "pat@corp.example.com", "SUSPENDED");
 
-        // Okta answers E0000001; the connector reads the status back and finds the user already where it should be.
-        await harness.Connector.ApplyAsync(Request("disable_user", "00u1"), Cancel);
+        // Read again as it acts: already there, so nothing is sent, and the executor records a no-op, not a success it did not cause.
+        var changed = await harness.Invoking(h => h.Connector.ApplyAsync(Request("disable_user", "00u1"), Cancel)).Should().ThrowExactlyAsync<TargetChangedException>();
 
+        changed.Which.Current.AlreadyDone.Should().BeTrue();
+        changed.Which.Current.PriorState.Should().Be("""{"okta_status":"SUSPENDED"}""");
         user.Status.Should().Be("SUSPENDED");
-        harness.Emulator.Requests.Should().Contain(r => r.Status == 400);
+        harness.Emulator.Requests.Should().NotContain(r => r.Method == "POST");
     }
 
     [Fact]
-    public async Task Apply_SuspendFromTheWrongStatus_FailsWithOktasReasonAndTheStatus()
+    public async Task Apply_SuspendOfAUserNoLongerActive_ReportedChangedWithOktasReasonAndTheStatus()
     {
         await using var harness = new OktaHarness();
         harness.Emulator.AddUser("00u1", "pat@corp.example.com", "PASSWORD_EXPIRED");
 
-        var failure = await harness.Invoking(h => h.Connector.ApplyAsync(Request("disable_user", "00u1"), Cancel)).Should().ThrowAsync<ConnectorException>();
+        var failure = await harness.Invoking(h => h.Connector.ApplyAsync(Request("disable_user", "00u1"), Cancel)).Should().ThrowExactlyAsync<TargetChangedException>();
 
         failure.Which.Message.Should().Contain("E0000001").And.Contain("Cannot suspend a user whose status is PASSWORD_EXPIRED")
-            .And.Contain("Okta suspends only ACTIVE users").And.Contain("is PASSWORD_EXPIRED");
+            .And.Contain("Okta suspends only ACTIVE users").And.Contain("is PASSWORD_EXPIRED").And.Contain("nothing done");
         failure.Which.Transient.Should().BeFalse();
+        failure.Which.Current.AlreadyDone.Should().BeFalse();
+        failure.Which.Current.PriorState.Should().Be("""{"okta_status":"PASSWORD_EXPIRED"}""");
+    }
+
+    [Theory]
+    [InlineData("disable_user", "suspend", "DEPROVISIONED", true)]
+    [InlineData("disable_user", "suspend", "SUSPENDED", true)]
+    [InlineData("reset_password", "expire_password", "PASSWORD_EXPIRED", true)]
+    [InlineData("reset_password", "expire_password", "LOCKED_OUT", false)]
+    [InlineData("disable_user", "suspend", "LOCKED_OUT", false)]
+    public async Task Apply_StatusChangedByAnotherAdminJustBeforeTheCall_ReportedChangedWithTheStatusFound(string action, string operation, string meanwhile, bool done)
+    {
+        await using var harness = new OktaHarness();
+        var user = harness.Emulator.AddUser("00u1", "pat@corp.example.com");
+        harness.Emulator.BeforeHandle = r =>
+        {
+            if (r.Method == "POST" && r.RawPath.EndsWith("/lifecycle/" + operation, StringComparison.Ordinal)) user.Status = meanwhile;
+        };
+
+        var changed = await harness.Invoking(h => h.Connector.ApplyAsync(Request(action, "00u1"), Cancel)).Should().ThrowExactlyAsync<TargetChangedException>();
+
+        changed.Which.Current.AlreadyDone.Should().Be(done);
+        changed.Which.Current.PriorState.Should().Be($$"""{"okta_status":"{{meanwhile}}"}""", "the state Okta has now, not the ACTIVE one read before: undo must not restore it");
+        user.Status.Should().Be(meanwhile);
     }
 
     [Fact]

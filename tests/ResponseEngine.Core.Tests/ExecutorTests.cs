@@ -187,6 +187,25 @@ public class ExecutorTests
     }
 
     [Fact]
+    public async Task Execute_AccountChangedBetweenReadAndApply_RecordedNoopWithTheStateFoundNotSucceededOrFailed()
+    {
+        // Another run disabled user1 after this run read it enabled: the connector, reading again as it acts, changes nothing.
+        _ad.BeforeApply = request => request.Target.Id == "id-user1"
+            ? throw new TargetChangedException(new TargetState(true, """{"enabled":false}""", "disabled"),
+                "already disabled when the change was to be made (changed since it was read); nothing done")
+            : Task.CompletedTask;
+
+        var summary = await ExecuteAsync(Rules(), Findings("user1", "user2"));
+
+        summary.Results.Select(r => r.Status).Should().Equal(AuditStatus.Noop, AuditStatus.Succeeded);
+        summary.AnyFailed.Should().BeFalse();
+        var noop = _store.Rows.Single(r => r.Entry.Status == AuditStatus.Noop).Entry;
+        noop.PriorState.Should().Be("""{"enabled":false}""", "the state found when acting, not the enabled one read before: undo must not enable the account");
+        noop.Reason.Should().Contain("changed since it was read");
+        noop.Error.Should().BeNull();
+    }
+
+    [Fact]
     public async Task Execute_ConnectorFailure_IsRecordedAndTheRunGoesOn()
     {
         _ad.BeforeApply = request => request.Target.Id == "id-user1"

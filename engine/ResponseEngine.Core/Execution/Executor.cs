@@ -349,6 +349,12 @@ public sealed class Executor : IDisposable
                 ? OutcomeAsync(decision, intent, AuditStatus.Succeeded, state.PriorState, null)
                 : OutcomeAsync(decision, intent, AuditStatus.Failed, state.PriorState, "applied, but reading it back did not confirm the change");
         }
+        catch (TargetChangedException e)
+        {
+            // Changed since the decision was made, and the connector did nothing: a no-op with the state it found then,
+            // never a failure, and never a success (with a prior state undo would wrongly restore) it did not cause.
+            return OutcomeAsync(decision, intent, AuditStatus.Noop, e.Current.PriorState, e.Message);
+        }
         catch (ConnectorException e)
         {
             return OutcomeAsync(decision, intent, AuditStatus.Failed, state?.PriorState, e.Message);

@@ -69,7 +69,7 @@ public interface IConnector
 }
 
 /// <summary>A directory refused or failed an operation; the message is the provider's, made readable.</summary>
-public sealed class ConnectorException : Exception
+public class ConnectorException : Exception
 {
     public ConnectorException(string message, bool transient = false, Exception? inner = null)
         : base(message, inner)
@@ -93,4 +93,39 @@ public sealed class ConnectorException : Exception
 
     /// <summary>Worth retrying (throttling, unavailable); permanent failures (denied, not found) are not.</summary>
     public bool Transient { get; }
+}
+
+/// <summary>
+/// Thrown by <see cref="IConnector.ApplyAsync"/> when, read again at the moment of acting, the account is no longer in
+/// the state the decision was made on (another run or a person changed it since), so the connector changed nothing:
+/// the executor records a no-op with <see cref="Current"/> as the prior state, never a failure or a success it did not cause.
+/// </summary>
+public sealed class TargetChangedException : ConnectorException
+{
+    public TargetChangedException(TargetState current, string message)
+        : base(message)
+    {
+        ArgumentNullException.ThrowIfNull(current);
+        Current = current;
+    }
+
+    public TargetChangedException()
+    {
+        Current = new TargetState(false, "{}");
+    }
+
+    public TargetChangedException(string message)
+        : base(message)
+    {
+        Current = new TargetState(false, "{}");
+    }
+
+    public TargetChangedException(string message, Exception inner)
+        : base(message, inner)
+    {
+        Current = new TargetState(false, "{}");
+    }
+
+    /// <summary>The account as the connector found it when it was about to act: already done, or no longer one the action applies to.</summary>
+    public TargetState Current { get; }
 }

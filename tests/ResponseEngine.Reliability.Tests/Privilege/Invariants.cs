@@ -20,7 +20,7 @@ public sealed record Checks
 
     /// <summary>
     /// Every action recorded succeeded changed the directory itself (else it is a noop: its recorded prior state is not
-    /// what undo may restore). Off only where the open race below would make a property flaky on main.
+    /// what undo may restore), also when another run changed the account between this run's read and apply.
     /// </summary>
     public bool SucceededMeansChanged { get; init; } = true;
 

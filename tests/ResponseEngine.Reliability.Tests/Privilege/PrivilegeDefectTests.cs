@@ -5,13 +5,10 @@ namespace ResponseEngine.Reliability.Tests.Privilege;
 
 /// <summary>
 /// The smallest cases of each violation the generated properties found, written by hand and run through the same harness
-/// and invariants, so each defect has one deterministic test that names it. A test skipped on main names the open defect;
-/// RESPOND_ADVERSARY_DEFECTS=1 runs it.
+/// and invariants, so each defect has one deterministic test that names it (each failed on the main of its day).
 /// </summary>
 public sealed class PrivilegeDefectTests
 {
-    public static bool KnownDefects => LockoutAdversaryTests.KnownDefects;
-
     [Fact]
     public Task RevokeGroup_GroupNestedInDomainAdmins_LastHoldersKept() => HoldsAsync(Case(
         [Group(Provider.Ad, "Domain Admins"), Group(Provider.Ad, "T1-Ops", memberOf: "Domain Admins")],
@@ -49,14 +46,14 @@ public sealed class PrivilegeDefectTests
         [[Finding(Provider.Entra, 1)]],
         minimum: 1));
 
-    [Fact(Skip = "Issue #16 open on main: a finished reset_password (set_random) is not counted as a lost holder, so later runs reset every Domain Admin. RESPOND_ADVERSARY_DEFECTS=1 runs it.", SkipUnless = nameof(KnownDefects))]
+    [Fact]
     public Task ResetPasswordSetRandom_EveryDomainAdminInTurn_KeepsMinimum() => HoldsAsync(Case(
         [Group(Provider.Ad, "Domain Admins")],
         [User(Provider.Ad, 1, groups: ["Domain Admins"]), User(Provider.Ad, 2, groups: ["Domain Admins"]), User(Provider.Ad, 3, groups: ["Domain Admins"])],
         [Rule(Provider.Ad, new GraphAction("reset_password") { SetRandom = true })],
         [[Finding(Provider.Ad, 1)], [Finding(Provider.Ad, 2)], [Finding(Provider.Ad, 3)]]) with { Sequential = true });
 
-    [Fact(Skip = "Issue #16 open on main (local connector): remove_role_assignment of a role also held through a group deletes the direct assignment but is recorded failed. RESPOND_ADVERSARY_DEFECTS=1 runs it.", SkipUnless = nameof(KnownDefects))]
+    [Fact]
     public Task RemoveRoleAssignment_RoleAlsoHeldThroughGroup_RecordedSucceeded() => HoldsAsync(Case(
         [Group(Provider.Entra, "Entra-RA", roles: "Global Administrator") with { RoleAssignable = true }],
         [User(Provider.Entra, 1, groups: ["Entra-RA"], roles: ["Global Administrator"]), User(Provider.Entra, 2, roles: ["Global Administrator"]), User(Provider.Entra, 3, roles: ["Global Administrator"])],
@@ -64,14 +61,14 @@ public sealed class PrivilegeDefectTests
         [[Finding(Provider.Entra, 1)]],
         minimum: 1), Checks.ExactlyOnceOnly with { NoFailures = true });
 
-    [Fact(Skip = "Issue #16 in-run state open on main: Okta disable_user of a LOCKED_OUT user, and reset_password after a suspend in the same run, fail at the directory. RESPOND_ADVERSARY_DEFECTS=1 runs it.", SkipUnless = nameof(KnownDefects))]
+    [Fact]
     public Task OktaActions_OnStaleOrNonActiveStatus_RefusedNotFailed() => HoldsAsync(Case(
         [],
         [User(Provider.Okta, 1) with { OktaStatus = "LOCKED_OUT", Enabled = false }, User(Provider.Okta, 2)],
         [Rule(Provider.Okta, new GraphAction("disable_user")), Rule(Provider.Okta, new GraphAction("reset_password"), 2)],
         [[Finding(Provider.Okta, 1), Finding(Provider.Okta, 2), Finding(Provider.Okta, 2, rule: 2)]]), Checks.ExactlyOnceOnly with { NoFailures = true });
 
-    [Fact(Skip = "Issue #16 defect 6 open on main (helper once): a repeat finding from another source in a later run writes a second intent. RESPOND_ADVERSARY_DEFECTS=1 runs it.", SkipUnless = nameof(KnownDefects))]
+    [Fact]
     public Task DisableUser_RepeatFindingFromAnotherSourceInLaterRun_NoSecondIntent() => HoldsAsync(Case(
         [],
         [User(Provider.Entra, 1), User(Provider.Entra, 2)],

@@ -62,6 +62,9 @@ public sealed partial class OktaEmulator : HttpMessageHandler
 
     public HttpClient CreateClient() => new(this, disposeHandler: false) { BaseAddress = BaseUrl, Timeout = Timeout.InfiniteTimeSpan };
 
+    /// <summary>Called with each request before it is answered, under the org's lock: another admin acting at that moment.</summary>
+    public Action<RecordedRequest>? BeforeHandle { get; set; }
+
     /// <summary>The next <paramref name="count"/> calls (matching <paramref name="when"/>, if given) fail with <paramref name="fault"/>.</summary>
     public void FailNext(int count, OktaFault fault, Func<RecordedRequest, bool>? when = null)
     {
@@ -169,6 +172,7 @@ public sealed partial class OktaEmulator : HttpMessageHandler
             var uri = request.RequestUri!.IsAbsoluteUri ? request.RequestUri : new Uri(BaseUrl, request.RequestUri);
             var recorded = new RecordedRequest(_time.GetUtcNow(), request.Method.Method, uri.AbsolutePath, uri.Query,
                 request.Content?.Headers.ContentLength, request.Headers.Authorization?.Scheme, 0);
+            BeforeHandle?.Invoke(recorded);
             var bucket = BucketOf(request.Method, uri);
             var window = Count(bucket);
             var fault = _faults.FindIndex(f => f.When(recorded));
