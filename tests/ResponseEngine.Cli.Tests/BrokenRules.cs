@@ -38,7 +38,7 @@ internal static class BrokenRules
     public static readonly (string File, int Line, int Column, string Code)[] Expected =
     [
         ("bad-date.yaml", 5, 10, DiagnosticCodes.InvalidDate),
-        ("bad-expression.yaml", 8, 27, DiagnosticCodes.ExpressionSyntax),
+        ("bad-expression.yaml", 8, 31, DiagnosticCodes.ExpressionSyntax),
         ("bad-parameter.yaml", 11, 21, DiagnosticCodes.BadParameter),
         ("bad-yaml.yaml", 2, 8, DiagnosticCodes.YamlSyntax),
         ("sub/duplicate-b.yaml", 1, 1, DiagnosticCodes.DuplicateId),

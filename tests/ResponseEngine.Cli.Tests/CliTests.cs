@@ -29,7 +29,7 @@ public class CliTests
         var (exit, output, _) = Run("validate", "--rules", UserRuleSets.Rules(withAddedRule, scratch));
 
         exit.Should().Be(0, output);
-        output.Should().MatchRegex(@"\d+ files, \d+ valid rules: 0 errors, 0 warnings");
+        output.Should().MatchRegex(@"\d+ files: \d+ valid rules, 0 invalid; 0 errors, 0 warnings");
     }
 
     [Fact]
@@ -61,7 +61,7 @@ public class CliTests
         lines.Count(l => l.Contains(": error RE", StringComparison.Ordinal)).Should().Be(101);
         output.Should().Contain($"{Path.Combine(rules.Path, "noisy.yaml")}:1:1: error RE0003: missing required field");
         output.Should().Contain(": error RE0016: ").And.Contain("more problems in this file not shown");
-        output.Should().MatchRegex(@"1 file, 0 valid rules: 500\d errors, 0 warnings", "the total counts the hidden problems too");
+        output.Should().MatchRegex(@"1 file: 0 valid rules, 1 invalid; 500\d errors, 0 warnings", "the total counts the hidden problems too");
     }
 
     [Theory]

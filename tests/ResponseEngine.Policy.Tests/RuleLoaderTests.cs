@@ -55,7 +55,7 @@ public class RuleLoaderTests
     public static TheoryData<string, string, int, int> BrokenRules => new()
     {
         // yaml, code, line, column
-        { "id: x\ntitle: [unclosed\n", DiagnosticCodes.YamlSyntax, 3, 1 },
+        { "id: x\ntitle: [unclosed\n", DiagnosticCodes.YamlSyntax, 2, 8 },
         { Valid.Replace("title:", "titel:"), DiagnosticCodes.UnknownKey, 2, 1 },
         { Valid.Replace("owner: identity-security\n", ""), DiagnosticCodes.MissingField, 1, 1 },
         { Valid.Replace("title: Privileged account with weak password", "title: [a, b]"), DiagnosticCodes.WrongType, 2, 8 },
@@ -73,7 +73,7 @@ public class RuleLoaderTests
         { Valid.Replace("with: { groups: [Domain Admins] }", "with: { groups: [Domain Admins], recursive: true }"), DiagnosticCodes.UnknownParameter, 14, 38 },
         { Valid.Replace("with: { groups: [Domain Admins] }", "with: { }"), DiagnosticCodes.MissingParameter, 14, 11 },
         { Valid.Replace("with: { groups: [Domain Admins] }", "with: { groups: Domain Admins }"), DiagnosticCodes.BadParameter, 14, 21 },
-        { Valid.Replace("not identity.guest", "not (identity.guest"), DiagnosticCodes.ExpressionSyntax, 10, 50 },
+        { Valid.Replace("not identity.guest", "not (identity.guest"), DiagnosticCodes.ExpressionSyntax, 10, 35 },
         { Valid.Replace("not identity.guest", "not identity.gust"), DiagnosticCodes.UnknownVariable, 10, 35 },
         { Valid.Replace("not identity.guest", "not is_guest()"), DiagnosticCodes.UnknownFunction, 10, 35 },
         { Valid.Replace("not identity.guest", "identity.name"), DiagnosticCodes.ExpressionType, 10, 31 },

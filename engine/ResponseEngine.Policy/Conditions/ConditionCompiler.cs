@@ -53,6 +53,14 @@ public static partial class ConditionCompiler
             return null;
         }
 
+        if (UnbalancedParenthesis(text) is { } paren)
+        {
+            // NCalc reports an unclosed '(' at the end of the text; the author needs the parenthesis itself.
+            bag.Error(DiagnosticCodes.ExpressionSyntax, locate(paren.Offset), paren.Open ? "this '(' is not closed" : "this ')' closes nothing",
+                paren.Open ? "add the matching ')'" : "remove it or add the matching '('");
+            return null;
+        }
+
         var (rewritten, insertions) = BracketDottedNames(text);
         LogicalExpression expression;
         try
@@ -103,6 +111,28 @@ public static partial class ConditionCompiler
         }
 
         return max;
+    }
+
+    /// <summary>The first ')' with nothing to close, else the innermost '(' left open, outside quoted text; null when they pair up.</summary>
+    private static (int Offset, bool Open)? UnbalancedParenthesis(string text)
+    {
+        var open = new Stack<int>();
+        var quote = '\0';
+        for (var i = 0; i < text.Length; i++)
+        {
+            var c = text[i];
+            if (quote != '\0')
+            {
+                if (c == quote) quote = '\0';
+                continue;
+            }
+
+            if (c is '\'' or '"') quote = c;
+            else if (c == '(') open.Push(i);
+            else if (c == ')' && !open.TryPop(out _)) return (i, false);
+        }
+
+        return open.Count > 0 ? (open.Peek(), true) : null;
     }
 
     /// <summary>NCalc 7 does not accept <c>identity.privileged</c> bare; rule authors write it anyway, so we bracket it.</summary>

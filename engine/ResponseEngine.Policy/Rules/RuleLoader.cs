@@ -27,6 +27,12 @@ public sealed record RuleLoad(RuleSet? RuleSet, ImmutableArray<Rule> Rules, Immu
     /// <summary>Warnings beyond the per-file limit.</summary>
     public int HiddenWarnings { get; init; }
 
+    /// <summary>Rules whose file has no error: the count a summary may call valid (a rule read whole but with a bad test or a duplicate id is not).</summary>
+    public int ValidRuleCount { get; init; }
+
+    /// <summary>Rule files with at least one error, so a summary never calls a broken set "valid".</summary>
+    public int InvalidFileCount { get; init; }
+
     public bool HasErrors => Diagnostics.Any(d => d.IsError);
 
     /// <summary>Every error of the rule set, listed or counted.</summary>
@@ -67,10 +73,15 @@ public sealed partial class RuleLoader
 
     public static RuleLoader Default(TimeProvider time) => new(ActionCatalogue.Default, PrivilegedPolicy.Default, time);
 
-    /// <summary>Loads every .yaml/.yml file under <paramref name="directory"/>, recursively, in path order.</summary>
+    /// <summary>Loads every .yaml/.yml file under <paramref name="directory"/>, recursively, in path order (or the one rule file it names).</summary>
     public RuleLoad LoadDirectory(string directory)
     {
         var bag = new DiagnosticBag();
+        if (File.Exists(directory))
+        {
+            return LoadFile(directory, bag);
+        }
+
         if (!Directory.Exists(directory))
         {
             bag.Error(DiagnosticCodes.FileUnreadable, SourceLocation.FileOnly(directory), "rules folder does not exist", "pass --rules with the folder that holds your rule files");
@@ -104,6 +115,33 @@ public sealed partial class RuleLoader
         return Load(sources, commit, bag, commit is null ? [] : GitInfo.UncommittedFiles(directory));
     }
 
+    /// <summary>`--rules file.yaml`: one rule file on its own, as an author checks the rule they are writing.</summary>
+    private RuleLoad LoadFile(string file, DiagnosticBag bag)
+    {
+        if (!file.EndsWith(".yaml", StringComparison.OrdinalIgnoreCase) && !file.EndsWith(".yml", StringComparison.OrdinalIgnoreCase))
+        {
+            bag.Error(DiagnosticCodes.FileUnreadable, SourceLocation.FileOnly(file), "--rules names a file that is not a rule file (*.yaml or *.yml)",
+                $"pass the rule file itself or the folder that holds your rule files, e.g. --rules {(Path.GetDirectoryName(file) is { Length: > 0 } parent ? parent : ".")}");
+            return new RuleLoad(null, [], [.. bag.Items], 0);
+        }
+
+        byte[] bytes;
+        try
+        {
+            bytes = File.ReadAllBytes(file);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            bag.Error(DiagnosticCodes.FileUnreadable, SourceLocation.FileOnly(file), $"cannot read rule file: {e.Message}");
+            return new RuleLoad(null, [], [.. bag.Items], 1);
+        }
+
+        var folder = Path.GetDirectoryName(Path.GetFullPath(file))!;
+        var commit = GitInfo.HeadCommit(folder);
+        var uncommitted = commit is null ? [] : GitInfo.UncommittedFiles(folder);
+        return Load([(file, bytes)], commit, bag, uncommitted);
+    }
+
     /// <summary>Loads rules from in-memory files (tests, `plan --base`).</summary>
     /// <param name="uncommittedFiles">Files under the rules folder that differ from <paramref name="gitCommit"/>: each rule then records the commit as "…+dirty".</param>
     public RuleLoad Load(IReadOnlyList<(string File, byte[] Bytes)> sources, string? gitCommit, DiagnosticBag? bag = null, IReadOnlyCollection<string>? uncommittedFiles = null)
@@ -130,7 +168,14 @@ public sealed partial class RuleLoader
 
         var limited = DiagnosticLimit.Apply(bag.Sorted());
         var set = bag.HasErrors ? null : new RuleSet(rules, gitCommit, uncommittedFiles);
-        return new RuleLoad(set, [.. rules], limited.Shown, sources.Count) { HiddenErrors = limited.HiddenErrors, HiddenWarnings = limited.HiddenWarnings };
+        var brokenFiles = bag.Items.Where(d => d.IsError).Select(d => d.Location.File).ToHashSet(StringComparer.Ordinal);
+        return new RuleLoad(set, [.. rules], limited.Shown, sources.Count)
+        {
+            HiddenErrors = limited.HiddenErrors,
+            HiddenWarnings = limited.HiddenWarnings,
+            ValidRuleCount = rules.Count(r => !brokenFiles.Contains(r.Source.File)),
+            InvalidFileCount = sources.Count(s => brokenFiles.Contains(s.File)),
+        };
     }
 
     private Rule? LoadFile(string file, byte[] bytes, string? gitCommit, DiagnosticBag bag)
@@ -183,7 +228,7 @@ public sealed partial class RuleLoader
         }
 
         var match = ReadMatch(reader, bag);
-        var actions = ReadActions(reader, match?.Providers ?? [], bag);
+        var actions = ReadActions(reader, match?.Providers ?? [], bag, out var declared);
         ICondition? when = null;
         if (reader.Scalar("when", required: false) is { } whenScalar)
         {
@@ -196,7 +241,7 @@ public sealed partial class RuleLoader
             || bag.Items.Count(d => d.IsError) > errorsBefore)
         {
             // Still check the tests' shape so every error of the file is reported at once.
-            if (match is not null) ReadTests(reader, match, actions ?? [], bag, checkOnly: true);
+            if (match is not null) ReadTests(reader, match, actions ?? [], declared, bag, checkOnly: true);
             return null;
         }
 
@@ -208,8 +253,11 @@ public sealed partial class RuleLoader
             Limits = limits,
             Approval = approval,
         };
-        var tests = ReadTests(reader, match, actions.Value, bag, checkOnly: false);
-        CheckTestCoverage(rule, tests, reader, bag);
+        var testErrors = bag.Items.Count(d => d.IsError);
+        var tests = ReadTests(reader, match, actions.Value, declared, bag, checkOnly: false);
+
+        // A test that does not load is its own root error; counting the tests that remain would add a false RE1001.
+        if (bag.Items.Count(d => d.IsError) == testErrors) CheckTestCoverage(rule, tests, reader, bag);
         return rule with { Tests = tests };
     }
 
@@ -245,8 +293,14 @@ public sealed partial class RuleLoader
         return new RuleMatch([.. types.Value.Select(t => t.Value).Distinct(StringComparer.Ordinal)], providers.ToImmutable(), severity);
     }
 
-    private ImmutableArray<ActionInvocation>? ReadActions(MappingReader rule, ImmutableArray<Provider> providers, DiagnosticBag bag)
+    /// <param name="declared">
+    /// Every action name the rule writes, or null when one of them is not a usable action: then what the tests expect
+    /// cannot be checked against the rule, and the wrong action is the one error.
+    /// </param>
+    private ImmutableArray<ActionInvocation>? ReadActions(MappingReader rule, ImmutableArray<Provider> providers, DiagnosticBag bag, out IReadOnlySet<string>? declared)
     {
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        declared = null;
         var node = rule.Node("actions", required: true, "add actions: [ { action: disable_user } ] (see `respond actions`)");
         if (node is null) return null;
         if (node is not YSequence sequence)
@@ -262,23 +316,38 @@ public sealed partial class RuleLoader
         }
 
         var errors = bag.Items.Count(d => d.IsError);
+        var usable = true;
         var invocations = ImmutableArray.CreateBuilder<ActionInvocation>();
         foreach (var item in sequence.Items)
         {
             if (item is YScalar { IsNull: false } bare)
             {
                 bag.Error(DiagnosticCodes.WrongType, item.Location, $"write the action as '- action: {bare.Value}'");
+                usable = false;
                 continue;
             }
 
             var reader = MappingReader.Open(item, "an action", ActionKeys, bag);
-            if (reader is null) continue;
-            var action = ResolveAction(reader.Scalar("action", required: true, "add action: <name> (see `respond actions`)"), providers, bag);
-            if (action is null) continue;
+            if (reader is null)
+            {
+                usable = false;
+                continue;
+            }
+
+            var nameNode = reader.Scalar("action", required: true, "add action: <name> (see `respond actions`)");
+            if (nameNode is not null) names.Add(nameNode.Value);
+            var action = ResolveAction(nameNode, providers, bag);
+            if (action is null)
+            {
+                usable = false;
+                continue;
+            }
+
             var parameters = ParameterBinder.Bind(action, reader.Node("with", required: false), providers, requireAll: true, bag, reader.Location);
             if (parameters is not null) invocations.Add(new ActionInvocation(action, parameters, reader.Location));
         }
 
+        if (usable) declared = names;
         return bag.Items.Count(d => d.IsError) > errors ? null : invocations.ToImmutable();
     }
 
@@ -335,7 +404,8 @@ public sealed partial class RuleLoader
         };
     }
 
-    private ImmutableArray<RuleTest> ReadTests(MappingReader rule, RuleMatch match, ImmutableArray<ActionInvocation> actions, DiagnosticBag bag, bool checkOnly)
+    private ImmutableArray<RuleTest> ReadTests(MappingReader rule, RuleMatch match, ImmutableArray<ActionInvocation> actions, IReadOnlySet<string>? declared,
+        DiagnosticBag bag, bool checkOnly)
     {
         var node = rule.Node("tests", required: false);
         if (node is null) return [];
@@ -355,7 +425,7 @@ public sealed partial class RuleLoader
             var name = reader.String("name", required: true, "name the test after the behaviour it pins") ?? $"test {index}";
             var finding = ReadTestFinding(reader, match, index, bag);
             var identity = ReadTestIdentity(reader, finding, match, bag);
-            var expected = ReadExpectations(reader, actions, match.Providers, bag);
+            var expected = ReadExpectations(reader, actions, declared, match.Providers, bag);
             if (!checkOnly && finding is not null && identity is not null && expected is not null)
             {
                 tests.Add(new RuleTest(name, finding, identity, expected.Value, reader.Location));
@@ -461,7 +531,8 @@ public sealed partial class RuleLoader
         return privileged is { } flag ? identity with { Privileged = flag } : identity;
     }
 
-    private ImmutableArray<ExpectedAction>? ReadExpectations(MappingReader test, ImmutableArray<ActionInvocation> actions, ImmutableArray<Provider> providers, DiagnosticBag bag)
+    private ImmutableArray<ExpectedAction>? ReadExpectations(MappingReader test, ImmutableArray<ActionInvocation> actions, IReadOnlySet<string>? declared,
+        ImmutableArray<Provider> providers, DiagnosticBag bag)
     {
         var node = test.Node("expect", required: false);
         if (node is null)
@@ -479,6 +550,7 @@ public sealed partial class RuleLoader
 
         var expected = ImmutableArray.CreateBuilder<ExpectedAction>();
         var errors = bag.Items.Count(d => d.IsError);
+        var failed = false;
         foreach (var item in sequence.Items)
         {
             YScalar? nameNode;
@@ -498,11 +570,24 @@ public sealed partial class RuleLoader
             }
 
             var action = _catalogue.Find(nameNode.Value);
+            if (declared is null || !declared.Contains(nameNode.Value))
+            {
+                // With an unusable action, or none written at all, that is the one error; otherwise name what the rule has.
+                if (declared is { Count: > 0 })
+                {
+                    var ruleActions = declared.Order(StringComparer.Ordinal).ToList();
+                    bag.Error(DiagnosticCodes.UnknownExpectedAction, nameNode.Location, $"the test expects '{nameNode.Value}', which the rule does not have",
+                        Suggest.Closest(nameNode.Value, ruleActions) is { } close ? $"did you mean '{close}'?" : $"the rule's actions are: {string.Join(", ", ruleActions)}");
+                }
+
+                failed = true;
+                continue;
+            }
+
             if (action is null || !actions.Any(a => a.Action == action))
             {
-                var ruleActions = actions.Select(a => a.Action.Name).Distinct().ToList();
-                bag.Error(DiagnosticCodes.UnknownExpectedAction, nameNode.Location, $"the test expects '{nameNode.Value}', which the rule does not have",
-                    Suggest.Closest(nameNode.Value, ruleActions) is { } close ? $"did you mean '{close}'?" : $"the rule's actions are: {string.Join(", ", ruleActions)}");
+                // The rule's own action is wrong (unknown, unsupported or with bad parameters): that error is the root, reported there.
+                failed = true;
                 continue;
             }
 
@@ -510,7 +595,7 @@ public sealed partial class RuleLoader
             if (parameters is not null) expected.Add(new ExpectedAction(action.Name, parameters));
         }
 
-        return bag.Items.Count(d => d.IsError) > errors ? null : expected.ToImmutable();
+        return failed || bag.Items.Count(d => d.IsError) > errors ? null : expected.ToImmutable();
     }
 
     private static void CheckTestCoverage(Rule rule, ImmutableArray<RuleTest> tests, MappingReader reader, DiagnosticBag bag)

@@ -42,17 +42,22 @@ public static class YamlDocumentReader
 
             return root;
         }
+        catch (YamlException e) when (e.Message.Contains($"nesting deeper than {MaxDepth}", StringComparison.Ordinal))
+        {
+            bag.Error(DiagnosticCodes.YamlSyntax, Loc(file, e.Start), $"the YAML nests deeper than {MaxDepth} levels", "a rule needs a few levels at most: flatten it");
+            return null;
+        }
         catch (YamlException e)
         {
-            bag.Error(DiagnosticCodes.YamlSyntax, Loc(file, e.Start), $"invalid YAML: {Clean(e.Message)}");
+            var at = Loc(file, e.Start);
+            bag.Add(YamlErrors.Translate(file, text, at.Line, at.Column, Clean(e.Message)));
             return null;
         }
         catch (InvalidOperationException)
         {
             // YamlDotNet's scanner throws this on some malformed flow collections; the last event it read is the best position.
-            var at = parser.Current?.End ?? Mark.Empty;
-            bag.Error(DiagnosticCodes.YamlSyntax, Loc(file, at), "invalid YAML: a flow collection ('[' or '{') is not closed before the next key",
-                "close the bracket or put the value on one line");
+            var at = Loc(file, parser.Current?.End ?? Mark.Empty);
+            bag.Add(YamlErrors.UnclosedBracket(file, text.Split('\n'), at.Line, at.Column));
             return null;
         }
     }

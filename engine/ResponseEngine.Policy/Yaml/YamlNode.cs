@@ -28,6 +28,7 @@ public sealed record YScalar(SourceLocation Location, string Value, ScalarStyle 
     public override string KindName => IsNull ? "null"
         : AsBool is not null ? "a boolean"
         : AsInteger is not null ? "a number"
+        : string.IsNullOrWhiteSpace(Value) ? "an empty string"
         : "a string";
 }
 
