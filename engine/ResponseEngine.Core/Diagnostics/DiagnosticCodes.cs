@@ -41,6 +41,7 @@ public static class DiagnosticCodes
     // Rule tests
     public const string BadTest = "RE0040";
     public const string UnknownExpectedAction = "RE0041";
+    public const string TestFailed = "RE0050";
 
     // Findings
     public const string FindingMalformed = "RE0100";
@@ -91,6 +92,7 @@ public static class DiagnosticCodes
         (UnsupportedOperator, "a condition uses an operator the rule language does not have"),
         (BadTest, "a rule test is malformed"),
         (UnknownExpectedAction, "a rule test expects an action the rule does not have"),
+        (TestFailed, "a rule's inline test fails: the rule takes other actions than the test expects (`respond test`)"),
         (FindingMalformed, "a finding record is not valid JSON or not an object"),
         (FindingMissingField, "a finding lacks a required field"),
         (FindingInvalidValue, "a finding field has a bad value"),
