@@ -169,6 +169,76 @@ public sealed class AuthoringTests : IDisposable
         output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Should().OnlyContain(l => l.StartsWith("::", StringComparison.Ordinal) || l.StartsWith("1 file:", StringComparison.Ordinal));
     }
 
+    private const string Branching = """
+        id: branching
+        title: two branches, one never taken
+        owner: tests
+        mode: enforce
+        match:
+          types: [weak_password, breached_password]
+          providers: [ad]
+        when: identity.privileged and (finding.severity >= 'high' or has_tag('vip'))
+        actions:
+          - action: reset_password
+          - action: disable_user
+        tests:
+          - name: privileged with a high finding
+            finding: { severity: high }
+            identity: { privileged: true }
+            expect: [reset_password, disable_user]
+          - name: not privileged
+            identity: { privileged: false }
+            expect: []
+        """;
+
+    [Fact]
+    public void TestCoverage_Json_CountsEachConditionOutcomeAndListsRulesWithoutANegativeTest()
+    {
+        var folder = Rules(("branching.yaml", Branching), ("good-rule.yaml", Good.Replace("""
+              - name: others are left alone
+                identity: { privileged: false }
+                expect: []
+            """, "", StringComparison.Ordinal)));
+
+        var (exit, output, _) = Run("test", "--rules", folder, "--coverage", "--format", "json");
+
+        exit.Should().Be(0, output);
+        using var json = JsonDocument.Parse(output);
+        var coverage = json.RootElement.GetProperty("coverage");
+        coverage.GetProperty("rules_without_negative_test").EnumerateArray().Select(r => r.GetString()).Should().Equal("good-rule");
+        var branching = coverage.GetProperty("rules").EnumerateArray().Single(r => r.GetProperty("rule").GetString() == "branching");
+        branching.GetProperty("conditions").EnumerateArray().Select(c => (c.GetProperty("text").GetString(), c.GetProperty("true").GetInt32(), c.GetProperty("false").GetInt32()))
+            .Should().Equal(("identity.privileged", 1, 1), ("finding.severity >= 'high'", 1, 0), ("has_tag('vip')", 0, 0));
+        branching.GetProperty("types").EnumerateArray().Select(t => (t.GetProperty("name").GetString(), t.GetProperty("tested").GetBoolean()))
+            .Should().Equal(("weak_password", true), ("breached_password", false));
+        coverage.GetProperty("outcomes_covered").GetInt32().Should().Be(3 + 1, "branching: privileged both ways, severity true; good-rule: privileged true only");
+        coverage.GetProperty("outcomes_total").GetInt32().Should().Be(6 + 2);
+    }
+
+    [Fact]
+    public void TestCoverage_Text_NamesWhatNoTestReaches()
+    {
+        var folder = Rules(("branching.yaml", Branching));
+
+        var (exit, output, _) = Run("test", "--rules", folder, "--coverage");
+
+        exit.Should().Be(0, output);
+        output.Should().Contain("condition outcomes: 3 of 6");
+        output.Should().MatchRegex(@"finding\.severity >= 'high' +true 1, false 0  ← no test makes it false");
+        output.Should().MatchRegex(@"has_tag\('vip'\) +true 0, false 0  ← no test reaches it");
+        output.Should().Contain("types:   weak_password, breached_password (untested)");
+        output.Should().Contain("every rule has a negative test");
+        output.Should().EndWith("2 passed, 0 failed" + Environment.NewLine);
+    }
+
+    [Fact]
+    public void ExampleWorkflow_ValidatesAndTestsWithGitHubAnnotations()
+    {
+        var workflow = File.ReadAllText(Path.Combine(RepoPaths.Root, "examples", "rules-ci.yaml"));
+
+        workflow.Should().Contain("respond validate --rules rules --format github").And.Contain("respond test --rules rules --format github");
+    }
+
     [Theory]
     [InlineData("100% done", "100%25 done", "100%25 done")]
     [InlineData("a\r\nb", "a%0D%0Ab", "a%0D%0Ab")]

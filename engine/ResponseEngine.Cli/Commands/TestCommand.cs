@@ -17,6 +17,10 @@ internal static class TestCommand
         var verbose = new Option<bool>("--verbose", "-v") { Description = "Also list the tests that pass" };
         var filter = new Option<string?>("--rule") { Description = "Only test rules whose id contains this text (an error when none does)", HelpName = "TEXT" };
         var format = CommonOptions.Format(DiagnosticFormats.Names);
+        var coverage = new Option<bool>("--coverage")
+        {
+            Description = "Also report, per rule, which condition outcomes (each comparison true and false), types and actions the tests exercised, and the rules with no test that expects no action",
+        };
         var command = new Command("test", """
             Run the inline tests of every rule: each test's finding and identity go through the rule alone,
             and the actions it takes (after each action's preconditions) must equal the test's expect list.
@@ -24,18 +28,23 @@ internal static class TestCommand
               N passed, N failed
             --format json for programs, sarif (SARIF 2.1.0) for code scanning, github for annotations in GitHub Actions
             (each failing test at its place in the rule file, code RE0050).
+            --coverage adds, per rule, how often each atomic condition was true and false under the tests, which of
+            the match's types and the rule's actions a test exercises, and the rules without a negative test
+            (text, or "coverage" in json).
             Exit code 0 when all pass, 1 when any fails, 2 when the rules do not load or --rule matches no rule.
 
             Examples:
               respond test
               respond test --rule okta --verbose
               respond test --format github
+              respond test --coverage
             """)
         {
             rules,
             verbose,
             filter,
             format,
+            coverage,
         };
         command.SetAction(parse =>
         {
@@ -69,9 +78,11 @@ internal static class TestCommand
             var results = new RuleTestRunner(PrivilegedPolicy.Default).Run(selected);
             var failed = results.Count(r => !r.Passed);
             var summary = $"{results.Length - failed} passed, {failed} failed";
+            var measured = parse.GetValue(coverage) ? new RuleCoverageMeter(PrivilegedPolicy.Default).Measure(selected) : (ImmutableArray<RuleCoverage>?)null;
             if (text)
             {
                 WriteText(context, results, parse.GetValue(verbose));
+                if (measured is { } rulesCoverage) CoverageText.Write(context.Output, rulesCoverage);
                 context.Output.WriteLine(summary);
             }
             else
@@ -84,7 +95,11 @@ internal static class TestCommand
                     ["failed"] = failed,
                 })
                 {
-                    Details = new JsonObject { ["results"] = new JsonArray([.. results.Select(Json)]) },
+                    Details = new JsonObject
+                    {
+                        ["results"] = new JsonArray([.. results.Select(Json)]),
+                        ["coverage"] = measured is { } rulesCoverage ? CoverageText.Json(rulesCoverage) : null,
+                    },
                 };
                 DiagnosticFormats.Write(context.Output, formatName, report, context.Color);
             }

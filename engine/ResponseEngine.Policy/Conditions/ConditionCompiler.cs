@@ -31,7 +31,16 @@ public static partial class ConditionCompiler
     private static readonly LogicalExpressionParserOptions ParserOptions = new();
 
     /// <summary>Compiles <paramref name="text"/>; <paramref name="locate"/> maps a character offset in it to a file position.</summary>
-    public static ICondition? Compile(string text, Func<int, SourceLocation> locate, DiagnosticBag bag)
+    public static ICondition? Compile(string text, Func<int, SourceLocation> locate, DiagnosticBag bag) => Compile(text, locate, bag, probes: null);
+
+    /// <summary>
+    /// Compiles a condition that loaded before with every atomic condition (a comparison, a call, a true/false variable)
+    /// counting how often it was true and false, for `respond test --coverage`; null when it does not compile.
+    /// </summary>
+    internal static ICondition? CompileProbed(string text, ConditionProbes probes) =>
+        Compile(text, _ => default, new DiagnosticBag(), probes);
+
+    private static ICondition? Compile(string text, Func<int, SourceLocation> locate, DiagnosticBag bag, ConditionProbes? probes)
     {
         var errors = bag.Items.Count;
         if (string.IsNullOrWhiteSpace(text))
@@ -76,7 +85,7 @@ public static partial class ConditionCompiler
             return null;
         }
 
-        var compiler = new Compiler(text, locate, bag);
+        var compiler = new Compiler(text, locate, bag) { Probes = probes };
         var root = compiler.Compile(expression, 0);
         if (bag.Items.Count == errors && root is not null)
         {
@@ -232,7 +241,16 @@ public static partial class ConditionCompiler
     {
         private int _nodes;
 
+        public ConditionProbes? Probes { get; init; }
+
         public Node? Compile(LogicalExpression expression, int depth)
+        {
+            var node = CompileNode(expression, depth);
+            var atomic = expression is not (BinaryExpression { Type: BinaryExpressionType.And or BinaryExpressionType.Or } or UnaryExpression { Type: UnaryExpressionType.Not });
+            return Probes is not null && atomic && node is { Type: VType.Bool or VType.Any } and not ConstNode ? Probes.Wrap(node, ConditionProbes.Describe(expression)) : node;
+        }
+
+        private Node? CompileNode(LogicalExpression expression, int depth)
         {
             if (++_nodes > MaxNodes || depth > MaxNesting * 2)
             {
