@@ -32,6 +32,7 @@ public static class CliApp
     {
         ["validate"] = "Check every rule file and report every error at once",
         ["test"] = "Run every rule's inline tests",
+        ["lint"] = "Rule-set analysis: contradicting, shadowed and unreachable rules, review dates, policy",
         ["plan"] = "Dry-run: what the rules would do, per identity, and why (--base: the effect of a rule change)",
         ["run"] = "Ingest, decide, guard, apply and audit: the main job",
         ["doctor"] = "Check that every configured connector answers, and what it needs",
@@ -77,6 +78,7 @@ public static class CliApp
         {
             ValidateCommand.Create(context),
             TestCommand.Create(context),
+            LintCommand.Create(context),
             PlanCommand.Create(context),
             RunCommand.Create(context),
             ServeCommand.Create(context),

@@ -250,7 +250,7 @@ public sealed class AuthoringTests : IDisposable
         DiagnosticFormats.Property(raw).Should().Be(property);
     }
 
-    private static List<string> SarifSchemaErrors(string json)
+    internal static List<string> SarifSchemaErrors(string json)
     {
         var schema = JsonSchema.FromFileAsync(Path.Combine(RepoPaths.Root, "tests", "ResponseEngine.Cli.Tests", "Sarif", "sarif-schema-2.1.0.json")).GetAwaiter().GetResult();
         return [.. schema.Validate(json).Select(e => $"{e.Path}: {e.Kind} {e.Property}")];

@@ -118,6 +118,14 @@ public sealed record ConnectorSettings(string Kind, ImmutableDictionary<string, 
 }
 
 /// <summary>Everything in respond.yaml, with the defaults that make the engine run with no file at all.</summary>
+/// <summary>What the organisation asks of every rule (`respond lint`), so review dates and ownership are checked, not remembered.</summary>
+/// <param name="RequireExpiry">Modes whose rules must carry an <c>expires:</c> date.</param>
+/// <param name="Owners">The owners a rule may name; empty allows any.</param>
+public sealed record LintOptions(ImmutableArray<ResponseEngine.Rules.RuleMode> RequireExpiry, ImmutableArray<string> Owners)
+{
+    public static readonly LintOptions None = new([], []);
+}
+
 public sealed record EngineOptions
 {
     public string Rules { get; init; } = "rules";
@@ -131,6 +139,9 @@ public sealed record EngineOptions
     public AuditOptions Audit { get; init; } = new();
 
     public LocalDirectoryOptions Local { get; init; } = new();
+
+    /// <summary>The policy `respond lint` checks rules against (lint: in respond.yaml).</summary>
+    public LintOptions Lint { get; init; } = LintOptions.None;
 
     /// <summary>Per provider; a provider not listed uses the local directory.</summary>
     public ImmutableDictionary<Findings.Provider, ConnectorSettings> Connectors { get; init; } = ImmutableDictionary<Findings.Provider, ConnectorSettings>.Empty;

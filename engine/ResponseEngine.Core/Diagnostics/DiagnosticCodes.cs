@@ -60,6 +60,13 @@ public static class DiagnosticCodes
     public const string IdFileMismatch = "RE1002";
     public const string RuleExpired = "RE1003";
 
+    // Rule-set analysis (`respond lint`)
+    public const string LintContradiction = "RE1101";
+    public const string LintShadowed = "RE1102";
+    public const string LintUnreachable = "RE1103";
+    public const string LintObservePastReview = "RE1104";
+    public const string LintPolicy = "RE1105";
+
     /// <summary>Every code with its one-line meaning, for documentation and for `respond validate --codes`.</summary>
     public static IReadOnlyList<(string Code, string Meaning)> All { get; } =
     [
@@ -104,5 +111,10 @@ public static class DiagnosticCodes
         (TestsIncomplete, "a rule lacks a test that expects actions or one that expects none"),
         (IdFileMismatch, "a rule's id differs from its file name"),
         (RuleExpired, "a rule's expiry date has passed: it only observes"),
+        (LintContradiction, "two rules can decide opposite actions (disable_user and enable_user) for the same finding and identity"),
+        (LintShadowed, "a rule is shadowed: another rule admits every finding and identity it does and takes the same actions"),
+        (LintUnreachable, "a condition, or one branch of it, can never be true for a finding the rule's match admits"),
+        (LintObservePastReview, "an observe-mode rule is past its review date (expires) and still only observes"),
+        (LintPolicy, "a rule lacks what lint: in respond.yaml requires (an expires date for its mode, an owner from lint.owners)"),
     ];
 }

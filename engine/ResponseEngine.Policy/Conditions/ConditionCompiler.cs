@@ -122,6 +122,19 @@ public static partial class ConditionCompiler
         return max;
     }
 
+    /// <summary>The parsed expression of a condition that compiled, for static analysis (`respond lint`); null when it does not parse.</summary>
+    internal static LogicalExpression? Parse(string text)
+    {
+        try
+        {
+            return LogicalExpressionParser.Parse(new LogicalExpressionParseContext(BracketDottedNames(text).Text, ParserOptions, CancellationToken.None), CultureInfo.InvariantCulture);
+        }
+        catch (Exception e) when (e is NCalcParserException or NCalcException or FormatException or OverflowException or InvalidOperationException)
+        {
+            return null;
+        }
+    }
+
     /// <summary>The first ')' with nothing to close, else the innermost '(' left open, outside quoted text; null when they pair up.</summary>
     private static (int Offset, bool Open)? UnbalancedParenthesis(string text)
     {

@@ -27,7 +27,8 @@ public static class ConfigLoader
     public const string EnvironmentPrefix = "RESPOND__";
     private const string EnvironmentFile = "environment";
 
-    private static readonly string[] RootKeys = ["rules", "findings", "privileged", "guards", "audit", "local", "execution", "connectors", "serve"];
+    private static readonly string[] RootKeys = ["rules", "findings", "privileged", "guards", "audit", "local", "execution", "connectors", "serve", "lint"];
+    private static readonly string[] LintKeys = ["require_expiry", "owners"];
     private static readonly string[] ConnectorKinds = ["local", "ldap", "graph", "entra", "okta"];
     private static readonly string[] PrivilegedProviderKeys = ["groups", "roles"];
     private static readonly string[] GuardKeys = ["protected", "lockout", "rate_limits", "breaker", "approval", "dedupe"];
@@ -254,6 +255,19 @@ public static class ConfigLoader
         if (MappingReader.Open(reader.Node("serve", false), "'serve'", ServeKeys, bag) is { } serve)
         {
             options = options with { Serve = ReadServe(serve, bag, options.Serve) };
+        }
+
+        if (MappingReader.Open(reader.Node("lint", false), "'lint'", LintKeys, bag) is { } lint)
+        {
+            var modes = ImmutableArray.CreateBuilder<ResponseEngine.Rules.RuleMode>();
+            foreach (var (mode, location) in lint.Strings("require_expiry", required: false, allowEmpty: true) ?? [])
+            {
+                if (mode == "enforce") modes.Add(ResponseEngine.Rules.RuleMode.Enforce);
+                else if (mode == "observe") modes.Add(ResponseEngine.Rules.RuleMode.Observe);
+                else bag.Error(DiagnosticCodes.InvalidValue, location, $"lint.require_expiry names mode '{mode}'", "use enforce and/or observe");
+            }
+
+            options = options with { Lint = new LintOptions(modes.ToImmutable(), List(lint, "owners") ?? []) };
         }
 
         return options;
