@@ -8,6 +8,7 @@ using ResponseEngine.TestKit;
 namespace ResponseEngine.Cli.Tests;
 
 /// <summary>`respond audit list|show|export` on a trail written row by row, so every status and field is known.</summary>
+[Trait("Reads", RepoPaths.ReadsShippedRules)]
 public sealed class AuditCommandTests : IDisposable
 {
     private static readonly DateTimeOffset Start = new(2026, 11, 20, 8, 0, 0, TimeSpan.Zero);

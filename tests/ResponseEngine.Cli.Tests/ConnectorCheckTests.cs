@@ -10,6 +10,7 @@ namespace ResponseEngine.Cli.Tests;
 /// A configured directory that does not answer stops `respond run` before anything is decided, in one line naming it,
 /// and `respond doctor` shows it; `respond` as a child process, with Okta configured at a port nobody listens on.
 /// </summary>
+[Trait("Reads", RepoPaths.ReadsShippedRules)]
 public sealed class ConnectorCheckTests : IDisposable
 {
     private readonly TempDirectory _temp = new();

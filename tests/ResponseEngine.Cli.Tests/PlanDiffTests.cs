@@ -5,6 +5,7 @@ using ResponseEngine.TestKit;
 namespace ResponseEngine.Cli.Tests;
 
 /// <summary>`respond plan --base`: a rule change reviewed by its effect, on a scripted git repository.</summary>
+[Trait("Reads", RepoPaths.ReadsShippedRules)]
 public sealed class PlanDiffTests : IDisposable
 {
     private readonly GitRepo _repo = new();

@@ -16,6 +16,7 @@ public sealed class PlanFidelityTests : IDisposable
     public void Dispose() => _temp.Dispose();
 
     [Fact]
+    [Trait("Reads", RepoPaths.ReadsShippedRules)]
     public async Task PlanThenRun_ShippedSamplesDefaultConfiguration_AgreeOnEveryDecision()
     {
         var (plan, run) = await PlanThenRunAsync("samples", RepoPaths.Rules, RepoPaths.SampleFindings, RepoPaths.SampleDirectory, guardsYaml: "");

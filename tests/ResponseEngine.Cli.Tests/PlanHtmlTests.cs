@@ -5,6 +5,7 @@ using ResponseEngine.TestKit;
 namespace ResponseEngine.Cli.Tests;
 
 /// <summary>`respond plan --format html`: one self-contained page, rendered in a real headless Chromium.</summary>
+[Trait("Reads", RepoPaths.ReadsShippedRules)]
 public sealed partial class PlanHtmlTests : IDisposable
 {
     private readonly TempDirectory _temp = new();
@@ -72,6 +73,7 @@ public sealed partial class PlanHtmlTests : IDisposable
     private static partial Regex ExternalReference();
 }
 
+[Trait("Reads", RepoPaths.ReadsShippedRules)]
 public class PlanMarkdownLimitTests
 {
     [Fact]

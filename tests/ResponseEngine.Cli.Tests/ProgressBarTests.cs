@@ -2,6 +2,7 @@ using ResponseEngine.Cli.Rendering;
 
 namespace ResponseEngine.Cli.Tests;
 
+[Trait("Reads", TestKit.RepoPaths.ReadsShippedRules)]
 public class ProgressBarTests
 {
     [Fact]

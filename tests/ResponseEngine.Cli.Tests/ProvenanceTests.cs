@@ -9,6 +9,7 @@ namespace ResponseEngine.Cli.Tests;
 /// Honest provenance: a plan or run from a work tree with uncommitted rule changes says so, and the audit records the
 /// commit as dirty; per-rule content hashes stay. On a real git repository in a temporary folder.
 /// </summary>
+[Trait("Reads", RepoPaths.ReadsShippedRules)]
 public sealed class ProvenanceTests : IDisposable
 {
     private readonly GitRepo _repo = new();

@@ -5,6 +5,7 @@ using ResponseEngine.TestKit;
 namespace ResponseEngine.Cli.Tests;
 
 /// <summary>`respond run` and the operator commands end to end on the embedded default, in a scratch folder.</summary>
+[Trait("Reads", RepoPaths.ReadsShippedRules)]
 public sealed class RunCommandTests : IDisposable
 {
     private readonly TempDirectory _temp = new();

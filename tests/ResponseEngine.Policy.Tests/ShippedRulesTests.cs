@@ -9,6 +9,7 @@ using ResponseEngine.TestKit;
 namespace ResponseEngine.Policy.Tests;
 
 /// <summary>The rule set we ship: it loads cleanly, its tests pass, it covers the catalogue, and it matches the published schema.</summary>
+[Trait("Reads", RepoPaths.ReadsShippedRules)]
 public class ShippedRulesTests
 {
     private static readonly RuleLoad Load = RuleLoader.Default(RuleFiles.Clock()).LoadDirectory(RepoPaths.Rules);

@@ -16,7 +16,17 @@ public static class RepoPaths
 
     public static string Root => RootPath.Value;
 
-    public static string Rules => Path.Combine(Root, "rules");
+    /// <summary>
+    /// The shipped rules, or the folder RESPOND_TEST_RULES names: the suite reruns every test that reads the shipped rules
+    /// on a scratch copy with rules a user added (AddedRuleSuiteTests), so none of them may know the shipped rules' counts.
+    /// </summary>
+    public static string Rules => Environment.GetEnvironmentVariable(RulesVariable) is { Length: > 0 } rules ? rules : Path.Combine(Root, "rules");
+
+    /// <summary>The environment variable that points <see cref="Rules"/> at another folder.</summary>
+    public const string RulesVariable = "RESPOND_TEST_RULES";
+
+    /// <summary>The trait (name, value) every test that reads <see cref="Rules"/> carries, so it can be rerun on a user's rules.</summary>
+    public const string ReadsShippedRules = "ShippedRules";
 
     public static string Samples => Path.Combine(Root, "samples");
 

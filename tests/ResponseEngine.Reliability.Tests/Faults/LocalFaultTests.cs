@@ -92,6 +92,7 @@ public sealed class FaultyConnector(IConnector inner, int seed, double rate, IAu
 /// intent has one outcome; the breaker still holds destructive actions to its threshold; nothing takes effect twice or
 /// without its intent; succeeded means the directory changed.
 /// </summary>
+[Trait("Reads", RepoPaths.ReadsShippedRules)]
 public sealed class LocalFaultTests
 {
     public static TheoryData<int> Seeds()

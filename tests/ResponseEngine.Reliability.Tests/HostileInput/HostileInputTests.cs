@@ -15,6 +15,7 @@ namespace ResponseEngine.Reliability.Tests.HostileInput;
 /// name the file and position: never an exception, never a hang (a watchdog fails the test naming the input in hand).
 /// CsCheck prints the seed of a failing input; RESPOND_RELIABILITY_LONG=1 tries 20 times as many.
 /// </summary>
+[Trait("Reads", RepoPaths.ReadsShippedRules)]
 public sealed class HostileInputTests
 {
     private static readonly TimeSpan Limit = TimeSpan.FromMinutes(3);

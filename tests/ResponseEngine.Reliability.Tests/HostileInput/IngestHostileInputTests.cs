@@ -27,6 +27,7 @@ namespace ResponseEngine.Reliability.Tests.HostileInput;
 /// never a stuck poller — through the finding reader, `respond plan` and `respond run`, the folder poller and the HTTP
 /// pollers. The webhook's share is in ResponseEngine.Service.Tests (WebhookHostileInputTests), against the real process.
 /// </summary>
+[Trait("Reads", RepoPaths.ReadsShippedRules)]
 public sealed class IngestHostileInputTests : IAsyncDisposable
 {
     private static readonly TimeSpan Limit = TimeSpan.FromMinutes(3);
