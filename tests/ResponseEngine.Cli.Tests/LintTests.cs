@@ -81,6 +81,14 @@ public sealed class LintTests : IDisposable
     }
 
     [Fact]
+    public void Lint_EnforceRuleInsideAnObserveRule_IsNotShadowed()
+    {
+        var (_, output, _) = Lint([Rule("narrow", severity: "critical"), Rule("wide-trial", mode: "observe")]);
+
+        output.Should().NotContain("RE1102", "the observe rule acts on nothing; the enforce rule does the work");
+    }
+
+    [Fact]
     public void Lint_IdenticalRules_ReportsTheShadowOnce()
     {
         var (_, output, _) = Lint([Rule("twin-a"), Rule("twin-b")]);

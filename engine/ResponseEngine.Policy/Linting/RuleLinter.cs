@@ -139,6 +139,9 @@ public sealed class RuleLinter(LintOptions policy, TimeProvider time)
     private static void Shadowing(Rule a, Rule b, ImmutableArray<Term>? regionA, ImmutableArray<Term>? regionB, SourceLocation at, DiagnosticBag bag)
     {
         if (regionA is not { IsEmpty: false } termsA || regionB is not { } termsB) return;
+
+        // An observe rule acts on nothing: an enforce rule inside its region still does the work.
+        if (a.Mode == RuleMode.Enforce && b.Mode != RuleMode.Enforce) return;
         if (!a.Actions.All(x => b.Actions.Any(y => y.Action == x.Action && y.Parameters.Describe() == x.Parameters.Describe()))) return;
         if (!termsA.All(t => termsB.Any(t.Within))) return;
 
