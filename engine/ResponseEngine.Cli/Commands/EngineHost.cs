@@ -7,7 +7,9 @@ using ResponseEngine.Configuration;
 using ResponseEngine.Connectors.Local;
 using ResponseEngine.Execution;
 using ResponseEngine.Findings;
+using ResponseEngine.Notifications;
 using ResponseEngine.Policy.Configuration;
+using ResponseEngine.Service.Notifications;
 
 namespace ResponseEngine.Cli.Commands;
 
@@ -162,11 +164,13 @@ internal static class EngineHost
     /// on standard error naming it and the cause ("respond: {<paramref name="lead"/>}: connector …"). False when any failed.
     /// </summary>
     public static async Task<bool> CheckConnectorsAsync(CliContext context, EngineOptions options, IReadOnlyDictionary<Findings.Provider, IConnector> connectors,
-        string lead, CancellationToken cancellationToken)
+        string lead, CancellationToken cancellationToken, INotificationSink? notifications = null)
     {
         var results = await ConnectorCheck.CheckAllAsync(Configured(options, connectors), options.ConnectTimeout, context.Time, cancellationToken);
         foreach (var failed in results.Where(r => !r.Reachable))
         {
+            notifications?.Publish(Notification.ConnectorUnreachable(failed.Provider, SignsInAs(options.Connectors[failed.Provider], options), failed.Problem ?? "no answer",
+                context.Time.GetUtcNow(), Environment.MachineName));
             context.Error.WriteLine(Rendering.TerminalText.Escape(
                 $"respond: {lead}: connector {failed.Provider.Name()} ({SignsInAs(options.Connectors[failed.Provider], options)}) does not answer: {failed.Problem}; check connectors.{failed.Provider.Name()} in respond.yaml, or run `respond doctor`"));
         }
@@ -187,8 +191,28 @@ internal static class EngineHost
         };
     }
 
-    public static RunContext Run(EngineOptions options, IAuditStore store, IReadOnlyDictionary<Findings.Provider, IConnector> connectors, TimeProvider time, bool dryRun) =>
-        new(RunId(time), options, store, connectors, time, dryRun, Actor(), Environment.MachineName, Version);
+    /// <summary>
+    /// The run's context; with <paramref name="notifications"/> (and not a dry run) its audit view tells them about the rows a
+    /// person should hear about once they are committed (breaker opened, approval needed, action failed).
+    /// </summary>
+    public static RunContext Run(EngineOptions options, IAuditStore store, IReadOnlyDictionary<Findings.Provider, IConnector> connectors, TimeProvider time, bool dryRun,
+        INotificationSink? notifications = null) =>
+        new(RunId(time), options, notifications is null || dryRun ? store : new NotifyingAuditStore(store, notifications), connectors, time, dryRun, Actor(), Environment.MachineName, Version);
+
+    /// <summary>
+    /// The notification dispatcher respond.yaml configures (null when it configures none), its URLs and keys read from the
+    /// environment now: a variable named but unset stops the command before anything is done (exit 2). Delivery problems are
+    /// written to standard error as they happen.
+    /// </summary>
+    public static NotificationDispatcher? Notifications(CliContext context, EngineOptions options, string nothing = "done")
+    {
+        var gate = new object();
+        var (dispatcher, problems) = NotificationDispatcher.Create(options.Notifications, Environment.GetEnvironmentVariable, context.Time, message =>
+        {
+            lock (gate) context.Error.WriteLine(Rendering.TerminalText.Escape($"respond: warning: {message}"));
+        });
+        return problems.IsEmpty ? dispatcher : throw new CliInputException($"nothing {nothing}: {string.Join("; ", problems)}");
+    }
 
     private static IConnector Ad(ConnectorSettings settings, EngineOptions options, TimeProvider time)
     {

@@ -81,6 +81,8 @@ internal static class RunCommand
             context.Error.WriteLine($"skipped what the {CommonOptions.Plural(read.Diagnostics.Count(d => d.IsError), "finding error")} name (--skip-invalid); running the {read.Findings.Length} valid findings");
         }
 
+        // A dry run acts on nothing, so it tells no one; a real run hands notifications off and never waits for a receiver.
+        await using var notifications = dryRun ? null : EngineHost.Notifications(context, options);
         var store = await EngineHost.OpenStoreOrReportAsync(context, options, "done", cancellationToken);
         if (store is null) return ExitCodes.Failed;
 
@@ -89,8 +91,8 @@ internal static class RunCommand
             try
             {
                 var connectors = EngineHost.Connectors(options, context.Time);
-                if (!await EngineHost.CheckConnectorsAsync(context, options, connectors, "nothing done", cancellationToken)) return ExitCodes.Failed;
-                var run = EngineHost.Run(options, store, connectors, context.Time, dryRun);
+                if (!await EngineHost.CheckConnectorsAsync(context, options, connectors, "nothing done", cancellationToken, notifications)) return ExitCodes.Failed;
+                var run = EngineHost.Run(options, store, connectors, context.Time, dryRun, notifications);
                 var reconciled = await new Reconciler(run, ActionCatalogue.Default).ReconcileAsync(options.ReconcileAfter, cancellationToken);
                 foreach (var item in reconciled)
                 {

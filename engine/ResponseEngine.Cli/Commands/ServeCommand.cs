@@ -92,6 +92,7 @@ internal static class ServeCommand
             return ExitCodes.Failed;
         }
 
+        await using var notifications = EngineHost.Notifications(context, options, "started");
         var store = await EngineHost.OpenStoreOrReportAsync(context, options, "started", cancellationToken);
         if (store is null) return ExitCodes.Failed;
 
@@ -99,7 +100,7 @@ internal static class ServeCommand
         {
             var connectors = EngineHost.Connectors(options, context.Time);
 
-            var setup = new ServeSetup(options, store, (IFindingInbox)store, connectors, () => EngineHost.Run(options, store, connectors, context.Time, dryRun: false),
+            var setup = new ServeSetup(options, store, (IFindingInbox)store, connectors, () => EngineHost.Run(options, store, connectors, context.Time, dryRun: false, notifications),
                 context.Time, EngineHost.Version)
             {
                 HmacSecret = secret,
@@ -114,7 +115,7 @@ internal static class ServeCommand
 
             // A connector that does not answer is said at once, one line each, while the service starts (a directory may be
             // briefly away, and the check must not delay listening); /readyz reports it and its decisions fail closed until it answers.
-            var check = EngineHost.CheckConnectorsAsync(context, options, connectors, "warning (serving anyway; /readyz reports it and its decisions fail closed)", cancellationToken);
+            var check = EngineHost.CheckConnectorsAsync(context, options, connectors, "warning (serving anyway; /readyz reports it and its decisions fail closed)", cancellationToken, notifications);
             await app.WaitForShutdownAsync(cancellationToken);
             try
             {

@@ -162,4 +162,7 @@ public sealed record EngineOptions
 
     /// <summary>The `serve` section: webhook, inbox processor, rule reload, schedules and pollers.</summary>
     public ServeOptions Serve { get; init; } = new();
+
+    /// <summary>The `notifications` section: Teams, Slack and signed webhooks told about breakers, approvals, failures and unreachable connectors.</summary>
+    public NotificationOptions Notifications { get; init; } = new();
 }

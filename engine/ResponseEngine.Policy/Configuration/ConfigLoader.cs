@@ -27,7 +27,7 @@ public static class ConfigLoader
     public const string EnvironmentPrefix = "RESPOND__";
     private const string EnvironmentFile = "environment";
 
-    private static readonly string[] RootKeys = ["rules", "findings", "privileged", "guards", "audit", "local", "execution", "connectors", "serve", "lint"];
+    private static readonly string[] RootKeys = ["rules", "findings", "privileged", "guards", "audit", "local", "execution", "connectors", "serve", "lint", "notifications"];
     private static readonly string[] LintKeys = ["require_expiry", "owners"];
     private static readonly string[] ConnectorKinds = ["local", "ldap", "graph", "entra", "okta"];
     private static readonly string[] PrivilegedProviderKeys = ["groups", "roles"];
@@ -45,6 +45,9 @@ public static class ConfigLoader
     private static readonly string[] ServeInboxKeys = ["batch_size", "lease", "poll_interval"];
     private static readonly string[] ServeRulesKeys = ["watch", "git_pull_every"];
     private static readonly string[] ServeSchedulerKeys = ["store", "connection"];
+    private static readonly string[] NotificationKeys = ["targets", "queue", "timeout", "attempts", "retry_delay", "max_retry_delay", "drain"];
+    private static readonly string[] NotificationTargetKeys = ["kind", "url", "url_env", "secret_env", "events"];
+    private static readonly string[] NotificationKinds = ["teams", "slack", "webhook"];
     private static readonly string[] PollerKinds = ["folder", "okta_logs", "graph_alerts", "graph_risky_users"];
 
     /// <summary>Loads <paramref name="path"/> (or respond.yaml when it exists), then the environment.</summary>
@@ -270,6 +273,11 @@ public static class ConfigLoader
             options = options with { Lint = new LintOptions(modes.ToImmutable(), List(lint, "owners") ?? []) };
         }
 
+        if (MappingReader.Open(reader.Node("notifications", false), "'notifications'", NotificationKeys, bag) is { } notifications)
+        {
+            options = options with { Notifications = ReadNotifications(notifications, bag, options.Notifications) };
+        }
+
         return options;
     }
 
@@ -359,6 +367,91 @@ public static class ConfigLoader
         }
 
         return s;
+    }
+
+    private static NotificationOptions ReadNotifications(MappingReader section, DiagnosticBag bag, NotificationOptions n)
+    {
+        n = n with
+        {
+            Queue = (int)(section.Integer("queue", 1, 1_000_000) ?? n.Queue),
+            Timeout = FineDuration(section, "timeout", bag) ?? n.Timeout,
+            Attempts = (int)(section.Integer("attempts", 1, 20) ?? n.Attempts),
+            RetryDelay = FineDuration(section, "retry_delay", bag) ?? n.RetryDelay,
+            MaxRetryDelay = FineDuration(section, "max_retry_delay", bag) ?? n.MaxRetryDelay,
+            Drain = FineDuration(section, "drain", bag) ?? n.Drain,
+        };
+        if (section.Node("targets", false) is not { } targetsNode) return n;
+        if (targetsNode is not YMapping targetMap)
+        {
+            bag.Error(DiagnosticCodes.WrongType, targetsNode.Location, $"'notifications.targets' must be a mapping of target names to settings, found {targetsNode.KindName}",
+                "write it like { soc: { kind: teams, url_env: RESPOND_TEAMS_WEBHOOK_URL } }");
+            return n;
+        }
+
+        var targets = ImmutableArray.CreateBuilder<NotificationTarget>();
+        foreach (var entry in targetMap.Entries)
+        {
+            var name = entry.Key.Value;
+            var context = $"'notifications.targets.{name}'";
+            if (MappingReader.Open(entry.Value, context, NotificationTargetKeys, bag) is not { } target) continue;
+            var kind = target.Choice("kind", required: true, NotificationKinds);
+            var url = target.String("url", false);
+            var urlEnv = EnvironmentName(target, "url_env", context, bag);
+            var secretEnv = EnvironmentName(target, "secret_env", context, bag);
+            if (kind is "teams" or "slack" && url is not null)
+            {
+                // Whoever holds a Teams or Slack webhook URL can post to the channel: it is a secret, and never in the file.
+                bag.Error(DiagnosticCodes.InvalidValue, target.Scalar("url", false)!.Location, $"{context}: the {kind} webhook URL is a credential and cannot be written in respond.yaml",
+                    "put it in an environment variable and name that variable with url_env");
+            }
+            else if (url is not null && !(Uri.TryCreate(url, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https"))
+            {
+                bag.Error(DiagnosticCodes.InvalidValue, target.Scalar("url", false)!.Location, $"{context}: 'url' is not an http(s) URL", "write it like https://hooks.corp.example/respond");
+            }
+
+            if (url is null && urlEnv is null && kind is not null)
+            {
+                bag.Error(DiagnosticCodes.MissingField, target.Location, $"missing required field 'url_env' in {context}", "name the environment variable that holds the receiver's URL");
+            }
+
+            if (kind == "webhook" && secretEnv is null && target.Scalar("secret_env", false) is null)
+            {
+                bag.Error(DiagnosticCodes.MissingField, target.Location, $"missing required field 'secret_env' in {context}",
+                    "name the environment variable that holds the HMAC-SHA256 key the receiver verifies signatures with");
+            }
+            else if (kind is "teams" or "slack" && target.Scalar("secret_env", false) is { } unused)
+            {
+                bag.Error(DiagnosticCodes.InvalidValue, unused.Location, $"{context}: {kind} does not take 'secret_env' (its URL is its secret)", "remove secret_env, or use kind: webhook");
+            }
+
+            var events = NotificationEvents.All;
+            if (target.Strings("events", false) is { } words)
+            {
+                var chosen = ImmutableArray.CreateBuilder<NotificationEvent>();
+                foreach (var (word, location) in words)
+                {
+                    if (NotificationEvents.Parse(word) is { } e) chosen.Add(e);
+                    else bag.Error(DiagnosticCodes.InvalidValue, location, $"{context}: unknown event '{word}'", $"use {string.Join(", ", NotificationEvents.Names)}");
+                }
+
+                events = chosen.Distinct().ToImmutableArray();
+            }
+
+            if (kind is not null) targets.Add(new NotificationTarget(name, kind, url, urlEnv, secretEnv, events));
+        }
+
+        return n with { Targets = targets.ToImmutable() };
+    }
+
+    /// <summary>A setting that names an environment variable; a value that is not a variable name is refused without echoing it (it may be the secret itself).</summary>
+    private static string? EnvironmentName(MappingReader reader, string key, string context, DiagnosticBag bag)
+    {
+        if (reader.Scalar(key, false) is not { } scalar) return null;
+        var value = scalar.Value;
+        if (value.Length is > 0 and <= 128 && (char.IsAsciiLetter(value[0]) || value[0] == '_') && value.All(c => char.IsAsciiLetterOrDigit(c) || c == '_')) return value;
+        bag.Error(DiagnosticCodes.InvalidValue, scalar.Location, $"{context}: '{key}' must name an environment variable (letters, digits and _), not hold a value",
+            $"set the value in an environment variable, e.g. RESPOND_NOTIFY_{key.ToUpperInvariant()}, and write that name here");
+        return null;
     }
 
     private static PrivilegedPolicy ReadPrivileged(MappingReader root, DiagnosticBag bag, PrivilegedPolicy defaults)
