@@ -130,31 +130,12 @@ public sealed class NotificationEndToEndTests
         File.Exists(workspace.Database).Should().BeFalse("nothing was opened or done");
     }
 
-    private const string ApprovalRule =
-        """
-        id: okta-approve-deactivate
-        title: Deactivate an Okta account after a person approves
-        owner: tests
-        mode: enforce
-        approval: required
-        match:
-          types: [insider_exfiltration]
-          providers: [okta]
-        actions:
-          - action: deactivate_user
-        tests:
-          - name: exfiltration proposes a deactivation
-            finding: { type: insider_exfiltration, severity: high, subject: { provider: okta, name: alice } }
-            identity: { privileged: false }
-            expect: [deactivate_user]
-        """;
-
     [Fact]
     public async Task Serve_ApprovalNeeded_TheSignedWebhookIsTold()
     {
         await using var webhook = await NotificationReceiver.StartAsync();
         using var workspace = new ServeWorkspace(Targets($"siem: {{ kind: webhook, url: \"{webhook.Url}\", secret_env: RESPOND_NOTIFY_KEY }}"));
-        workspace.Write("rules/okta/okta-approve-deactivate.yaml", ApprovalRule);
+        workspace.Write("rules/okta/okta-approve-deactivate.yaml", ServeApprovalTests.ApprovalRule);
         await using var serve = await ServeProcess.StartAsync(workspace.Path, Environment());
         using var http = new HttpClient();
         var body = "[" + ServeWorkspace.Finding("approval-0", ServeWorkspace.OktaUsers[5], type: "insider_exfiltration") + "]";

@@ -19,7 +19,8 @@ public sealed class ServeApprovalTests
 
     private static DateTimeOffset Now => TimeProvider.System.GetUtcNow();
 
-    private const string ApprovalRule =
+    /// <summary>A rule whose decision waits for `respond approve`: deactivate an Okta account on insider_exfiltration.</summary>
+    internal const string ApprovalRule =
         """
         id: okta-approve-deactivate
         title: Deactivate an Okta account after a person approves
