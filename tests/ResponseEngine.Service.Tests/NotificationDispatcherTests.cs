@@ -85,7 +85,7 @@ public sealed class NotificationDispatcherTests
         body[0].GetProperty("type").GetString().Should().Be("TextBlock");
         body[0].GetProperty("text").GetString().Should().Contain("\\[click\\]\\(https://evil\\.example\\)", "Markdown from data is escaped, so it is no link");
         var facts = body[1].GetProperty("facts").EnumerateArray().ToDictionary(f => f.GetProperty("title").GetString()!, f => f.GetProperty("value").GetString()!);
-        facts["target"].Should().Contain("mallory\\\\u001b\\[2J\\\\u202e@corp\\.example");
+        facts["target"].Should().Contain("mallory\\\\e\\[2J\\\\u202e@corp\\.example");
         facts["error"].Should().StartWith("\\*bold\\*");
         facts.Should().ContainKey("host");
 

@@ -2,13 +2,14 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json.Nodes;
 using ResponseEngine.Configuration;
+using ResponseEngine.Diagnostics;
 using ResponseEngine.Notifications;
 
 namespace ResponseEngine.Service.Notifications;
 
 /// <summary>
 /// A notification in each receiver's format. Data (names, reasons, errors from findings and directories) is escaped for
-/// where it lands: control and direction characters everywhere, Markdown in a Teams card, Slack's &amp;, &lt;, &gt; in
+/// where it lands: control and direction characters everywhere (as escapes), Markdown in a Teams card, Slack's &amp;, &lt;, &gt; in
 /// Slack text (so data cannot mention @channel, forge a link or bold a line), and JSON encoding in the signed webhook.
 /// </summary>
 public static class NotificationPayloads
@@ -87,25 +88,8 @@ public static class NotificationPayloads
 
     private static JsonObject PlainText(string text) => new() { ["type"] = "plain_text", ["text"] = Plain(text), ["emoji"] = false };
 
-    /// <summary>Control, line-separator and direction characters shown as \uXXXX, and the value clipped.</summary>
-    public static string Plain(string? text)
-    {
-        if (string.IsNullOrEmpty(text)) return text ?? "";
-        var builder = new StringBuilder(Math.Min(text.Length, MaxValue) + 16);
-        foreach (var c in Clip(text, MaxValue))
-        {
-            if (char.IsControl(c) || c is '\u2028' or '\u2029' || c is >= '\u202a' and <= '\u202e' || c is >= '\u2066' and <= '\u2069' || c is '\u200e' or '\u200f')
-            {
-                builder.Append("\\u").Append(((int)c).ToString("x4", CultureInfo.InvariantCulture));
-            }
-            else
-            {
-                builder.Append(c);
-            }
-        }
-
-        return builder.ToString();
-    }
+    /// <summary>The value clipped, with control, line-separator and direction characters shown as escapes (<see cref="Printable"/>).</summary>
+    public static string Plain(string? text) => string.IsNullOrEmpty(text) ? text ?? "" : Printable.Escape(Clip(text, MaxValue));
 
     /// <summary>Plain text with every Markdown punctuation character backslash-escaped (CommonMark), so data renders as written.</summary>
     public static string Markdown(string? text)
