@@ -5,6 +5,7 @@ using System.Text.Json;
 using ResponseEngine.Audit;
 using ResponseEngine.Service.Webhook;
 using ResponseEngine.TestKit;
+using ResponseEngine.TestKit.Okta;
 
 namespace ResponseEngine.Service.Tests;
 
@@ -115,6 +116,33 @@ public sealed class NotificationEndToEndTests
         facts.GetProperty("signs in as").GetString().Should().Contain($"127.0.0.1:{port}");
         facts.GetProperty("problem").GetString().Should().NotBeNullOrWhiteSpace();
         post.Body.Should().NotContain("00test-token-not-a-secret");
+    }
+
+    [Fact]
+    public async Task Run_OktaRefusesTheAction_ActionFailedIsNotifiedWithTheError()
+    {
+        await using var webhook = await NotificationReceiver.StartAsync();
+        await using var okta = await OktaEmulatorServer.StartAsync(TimeProvider.System, Ct);
+        okta.Org.AddUser("00u1failokta000001", "fail.okta@corp.example.com");
+        okta.Org.FailNext(1000, OktaFault.ServerError, r => r.RawPath.Contains("/lifecycle/", StringComparison.Ordinal));
+        using var workspace = new ServeWorkspace(
+            $"connectors:\n  okta: {{ kind: okta, base_url: \"{okta.BaseUrl}\", auth: api_token, max_retries: 0 }}\n" +
+            Targets($"siem: {{ kind: webhook, url: \"{webhook.Url}\", secret_env: RESPOND_NOTIFY_KEY, events: [action_failed] }}"));
+        workspace.Write("findings.ndjson", ServeWorkspace.Finding("f-fail", "fail.okta@corp.example.com"));
+
+        var run = await CliProcess.RunAsync(workspace.Path, Environment(more: new() { ["RESPOND_OKTA_API_TOKEN"] = okta.Org.ApiToken }),
+            "run", "--once", "--findings", "findings.ndjson");
+
+        run.ExitCode.Should().Be(1, run.Output + run.Error);
+        var failed = (await workspace.TrailAsync(Ct)).Single(r => r.Entry.Status is AuditStatus.Failed or AuditStatus.TimedOut);
+        var post = webhook.Requests.Should().ContainSingle().Subject;
+        post.Event.Should().Be("action_failed");
+        Verifies(post).Should().BeTrue();
+        var document = JsonDocument.Parse(post.Body).RootElement;
+        document.GetProperty("audit_sequence").GetInt64().Should().Be(failed.Sequence);
+        document.GetProperty("facts").GetProperty("error").GetString().Should().Be(failed.Entry.Error);
+        document.GetProperty("title").GetString().Should().Contain(failed.Entry.Action!).And.Contain("fail.okta@corp.example.com");
+        post.Body.Should().NotContain(okta.Org.ApiToken);
     }
 
     [Fact]
