@@ -55,18 +55,18 @@ public static partial class ConditionCompiler
             return null;
         }
 
-        var depth = MaxParenthesisDepth(text);
+        var (depth, paren) = Parentheses(text);
         if (depth > MaxNesting)
         {
             bag.Error(DiagnosticCodes.ExpressionTooComplex, locate(0), $"condition nests parentheses {depth} deep; the limit is {MaxNesting}", "simplify it");
             return null;
         }
 
-        if (UnbalancedParenthesis(text) is { } paren)
+        if (paren is { } unbalanced)
         {
             // NCalc reports an unclosed '(' at the end of the text; the author needs the parenthesis itself.
-            bag.Error(DiagnosticCodes.ExpressionSyntax, locate(paren.Offset), paren.Open ? "this '(' is not closed" : "this ')' closes nothing",
-                paren.Open ? "add the matching ')'" : "remove it or add the matching '('");
+            bag.Error(DiagnosticCodes.ExpressionSyntax, locate(unbalanced.Offset), unbalanced.Open ? "this '(' is not closed" : "this ')' closes nothing",
+                unbalanced.Open ? "add the matching ')'" : "remove it or add the matching '('");
             return null;
         }
 
@@ -102,26 +102,6 @@ public static partial class ConditionCompiler
         return null;
     }
 
-    private static int MaxParenthesisDepth(string text)
-    {
-        int depth = 0, max = 0;
-        var quote = '\0';
-        foreach (var c in text)
-        {
-            if (quote != '\0')
-            {
-                if (c == quote) quote = '\0';
-                continue;
-            }
-
-            if (c is '\'' or '"') quote = c;
-            else if (c == '(') max = Math.Max(max, ++depth);
-            else if (c == ')') depth--;
-        }
-
-        return max;
-    }
-
     /// <summary>The parsed expression of a condition that compiled, for static analysis (`respond lint`); null when it does not parse.</summary>
     internal static LogicalExpression? Parse(string text)
     {
@@ -135,10 +115,14 @@ public static partial class ConditionCompiler
         }
     }
 
-    /// <summary>The first ')' with nothing to close, else the innermost '(' left open, outside quoted text; null when they pair up.</summary>
-    private static (int Offset, bool Open)? UnbalancedParenthesis(string text)
+    /// <summary>
+    /// How deep parentheses nest outside quoted text, and the first ')' with nothing to close or else the innermost '('
+    /// left open (null when they pair up).
+    /// </summary>
+    private static (int MaxDepth, (int Offset, bool Open)? Unbalanced) Parentheses(string text)
     {
         var open = new Stack<int>();
+        var max = 0;
         var quote = '\0';
         for (var i = 0; i < text.Length; i++)
         {
@@ -150,11 +134,15 @@ public static partial class ConditionCompiler
             }
 
             if (c is '\'' or '"') quote = c;
-            else if (c == '(') open.Push(i);
-            else if (c == ')' && !open.TryPop(out _)) return (i, false);
+            else if (c == '(')
+            {
+                open.Push(i);
+                max = Math.Max(max, open.Count);
+            }
+            else if (c == ')' && !open.TryPop(out _)) return (max, (i, false));
         }
 
-        return open.Count > 0 ? (open.Peek(), true) : null;
+        return (max, open.Count > 0 ? (open.Peek(), true) : null);
     }
 
     /// <summary>NCalc 7 does not accept <c>identity.privileged</c> bare; rule authors write it anyway, so we bracket it.</summary>
