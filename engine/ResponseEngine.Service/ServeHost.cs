@@ -61,7 +61,8 @@ public static class ServeHost
             k.Limits.MaxRequestBodySize = FindingsEndpoint.DrainLimit(serve.MaxBodyBytes);
             k.AddServerHeader = false;
         });
-        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(30));
+        // The host waits for the inbox worker's actions in flight (execution.stop_grace) and their outcome rows.
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = setup.Options.StopGrace + TimeSpan.FromSeconds(10));
 
         var services = builder.Services;
         services.AddSingleton(setup);

@@ -302,6 +302,54 @@ public class ExecutorTests
         _ad.Calls.Should().BeEmpty();
     }
 
+    /// <summary>
+    /// A stop (SIGTERM to `serve`, Ctrl+C to `run`) lets the directory call in flight finish within the grace and record
+    /// its outcome, instead of cutting an HTTP or LDAP call whose effect is then unknown; nothing further starts.
+    /// </summary>
+    [Fact]
+    public async Task Execute_StoppedWhileAnActionIsInFlight_ItFinishesAndRecordsItsOutcomeAndNothingElseStarts()
+    {
+        var inFlight = new TaskCompletionSource();
+        var release = new TaskCompletionSource();
+        _ad.DuringApply = async (_, token) =>
+        {
+            inFlight.TrySetResult();
+            await release.Task.WaitAsync(token);
+        };
+        using var stop = new CancellationTokenSource();
+        var run = ResponseRun.RunAsync(Rules(), Findings("user1", "user2"), Run(), null, stop.Token);
+        await inFlight.Task;
+        await stop.CancelAsync();
+        release.SetResult();
+        await run.ContinueWith(_ => { }, TaskScheduler.Default);
+
+        run.IsCanceled.Should().BeTrue("the run stops");
+        (await _store.OpenIntentsAsync(CancellationToken.None)).Should().BeEmpty("the action in flight recorded its outcome and the one not started was closed");
+        _store.Rows.Should().ContainSingle(r => r.Entry.Status == AuditStatus.Succeeded && r.Entry.IdentityName!.StartsWith("user1@", StringComparison.Ordinal));
+        _store.Rows.Should().ContainSingle(r => r.Entry.Status == AuditStatus.Failed && r.Entry.Error!.Contains("not attempted", StringComparison.Ordinal));
+        _ad.Calls.Count(c => c.StartsWith("apply", StringComparison.Ordinal)).Should().Be(1);
+    }
+
+    [Fact]
+    public async Task Execute_StoppedAndTheCallOutlastsTheGrace_CallCancelledAndIntentLeftToTheReconciler()
+    {
+        var inFlight = new TaskCompletionSource();
+        _ad.DuringApply = async (_, token) =>
+        {
+            inFlight.TrySetResult();
+            await Task.Delay(Timeout.InfiniteTimeSpan, token);
+        };
+        using var stop = new CancellationTokenSource();
+        var run = ResponseRun.RunAsync(Rules(), Findings("user1"), Run(new EngineOptions { StopGrace = TimeSpan.FromSeconds(20) }), null, stop.Token);
+        await inFlight.Task;
+        await stop.CancelAsync();
+        _time.Advance(TimeSpan.FromSeconds(21));
+        await run.ContinueWith(_ => { }, TaskScheduler.Default);
+
+        run.IsCanceled.Should().BeTrue();
+        (await _store.OpenIntentsAsync(CancellationToken.None)).Should().ContainSingle("the outcome is unknown: the reconciler reads the live state later");
+    }
+
     [Fact]
     public async Task Reconcile_InterruptedIntent_ReadsTheLiveStateInsteadOfRerunning()
     {

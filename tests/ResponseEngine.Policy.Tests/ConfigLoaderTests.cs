@@ -37,7 +37,7 @@ public class ConfigLoaderTests
               dedupe: { window: 12h }
             audit: { store: sqlite, connection: /var/lib/respond/audit.db }
             local: { snapshot: snap.json, working_copy: state/dir.json }
-            execution: { concurrency_per_provider: 2, action_timeout: 30s, reconcile_after: 5m }
+            execution: { concurrency_per_provider: 2, action_timeout: 30s, reconcile_after: 5m, stop_grace: 45s }
             """);
 
         var load = ConfigLoader.Load(file, NoEnvironment);
@@ -58,6 +58,7 @@ public class ConfigLoaderTests
         o.Guards.Dedupe.Window.Should().Be(TimeSpan.FromHours(12));
         o.Audit.Connection.Should().Be("/var/lib/respond/audit.db");
         o.ActionTimeout.Should().Be(TimeSpan.FromSeconds(30));
+        o.StopGrace.Should().Be(TimeSpan.FromSeconds(45));
     }
 
     [Fact]

@@ -151,6 +151,12 @@ public sealed record EngineOptions
 
     public TimeSpan ActionTimeout { get; init; } = TimeSpan.FromSeconds(60);
 
+    /// <summary>
+    /// On a stop (SIGTERM, Ctrl+C), how long a directory call already in flight may still finish and record its outcome;
+    /// cutting it at once would leave a change whose effect is unknown. Nothing new starts once stopping.
+    /// </summary>
+    public TimeSpan StopGrace { get; init; } = TimeSpan.FromSeconds(20);
+
     /// <summary>How long each configured connector has to answer the check `run` and `serve` make before deciding anything.</summary>
     public TimeSpan ConnectTimeout { get; init; } = TimeSpan.FromSeconds(10);
 

@@ -207,6 +207,22 @@ public sealed class Executor : IDisposable
         var auditFailed = 0;
         bool Stopping() => cancellationToken.IsCancellationRequested || Volatile.Read(ref auditFailed) != 0;
 
+        // A stop ends the lanes before their next action, but a directory call already in flight keeps its own token for
+        // the grace: cut mid-call, its effect would be unknown and left to the reconciler.
+        using var inFlightToken = new CancellationTokenSource(Timeout.InfiniteTimeSpan, _run.Time);
+        await using var graceOnStop = cancellationToken.UnsafeRegister(static state =>
+        {
+            var (source, grace) = ((CancellationTokenSource, TimeSpan))state!;
+            try
+            {
+                source.CancelAfter(grace);
+            }
+            catch (ObjectDisposedException)
+            {
+                // The batch already ended.
+            }
+        }, (inFlightToken, _run.Options.StopGrace));
+
         var workers = passed.Select((p, i) => (Passed: p, Position: i)).GroupBy(x => x.Passed.Decision.Identity!.Provider).Select(lane => Task.Run(async () =>
         {
             using var slots = new SemaphoreSlim(Math.Max(1, _run.Options.ConcurrencyPerProvider));
@@ -226,7 +242,7 @@ public sealed class Executor : IDisposable
                     Task<DecisionResult>? outcome = null;
                     try
                     {
-                        outcome = await ApplyAsync(item.Decision, item.Intent, cancellationToken);
+                        outcome = await ApplyAsync(item.Decision, item.Intent, inFlightToken.Token);
                     }
                     catch (Exception e)
                     {

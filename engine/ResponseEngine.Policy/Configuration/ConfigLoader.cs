@@ -39,7 +39,7 @@ public static class ConfigLoader
     private static readonly string[] BreakerKeys = ["threshold", "window"];
     private static readonly string[] AuditKeys = ["store", "connection", "insecure_skip_certificate_validation"];
     private static readonly string[] LocalKeys = ["snapshot", "working_copy"];
-    private static readonly string[] ExecutionKeys = ["concurrency_per_provider", "action_timeout", "reconcile_after", "connect_timeout"];
+    private static readonly string[] ExecutionKeys = ["concurrency_per_provider", "action_timeout", "reconcile_after", "connect_timeout", "stop_grace"];
     private static readonly string[] ServeKeys = ["listen", "instance", "auth", "max_body", "inbox", "reconcile_every", "rules", "scheduler", "pollers"];
     private static readonly string[] ServeAuthKeys = ["hmac_secret_env", "token_env", "replay_window"];
     private static readonly string[] ServeInboxKeys = ["batch_size", "lease", "poll_interval"];
@@ -242,6 +242,7 @@ public static class ConfigLoader
                 ActionTimeout = Duration(execution, "action_timeout", bag) ?? options.ActionTimeout,
                 ReconcileAfter = Duration(execution, "reconcile_after", bag) ?? options.ReconcileAfter,
                 ConnectTimeout = Duration(execution, "connect_timeout", bag) ?? options.ConnectTimeout,
+                StopGrace = Duration(execution, "stop_grace", bag) ?? options.StopGrace,
             };
 
             // An action may take its timeout, then its read-back after a lost answer another: an intent younger than both

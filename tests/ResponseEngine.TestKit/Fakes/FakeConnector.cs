@@ -23,6 +23,9 @@ public sealed class FakeConnector(Provider provider, DirectorySnapshot directory
     /// <summary>Called once ApplyAsync has changed the state, e.g. to die before the outcome is written.</summary>
     public Func<ActionRequest, Task>? AfterApply { get; set; }
 
+    /// <summary>Runs inside the directory call with the token the executor gave it, as an HTTP or LDAP call would honour it.</summary>
+    public Func<ActionRequest, CancellationToken, Task>? DuringApply { get; set; }
+
     /// <summary>Called at the start of VerifyAsync (the executor's read-back), e.g. to fail as a directory that went away.</summary>
     public Func<ActionRequest, Task>? BeforeVerify { get; set; }
 
@@ -51,6 +54,7 @@ public sealed class FakeConnector(Provider provider, DirectorySnapshot directory
     {
         Calls.Enqueue($"apply {request.Action.Name} {request.Target.Id}");
         if (BeforeApply is not null) await BeforeApply(request);
+        if (DuringApply is not null) await DuringApply(request, cancellationToken);
         if (request.Action.Name is "disable_user" or "deactivate_user") _disabled[request.Target.Id] = true;
         if (request.Action.Name == "enable_user") _disabled[request.Target.Id] = false;
         if (AfterApply is not null) await AfterApply(request);
