@@ -1,12 +1,13 @@
-using System.Net;
 using System.Net.Http.Headers;
+using Polly;
+using Polly.Retry;
 
 namespace ResponseEngine.Connectors.Entra;
 
 /// <summary>
-/// Replaces the SDK's retry handler, whose waits run on the wall clock: retries 429, 503 and 504 after Retry-After (or a
-/// doubling fallback when Graph sends none), and — only for methods safe to repeat — 500s, connection failures and
-/// timeouts; paces writes to <see cref="EntraOptions.WritesPerSecond"/> (Graph's write limit) so they are not throttled in
+/// Replaces the SDK's retry handler, whose waits run on the wall clock, with Polly's retry on the injected clock: retries
+/// 429, 503 and 504 after Retry-After (or a doubling fallback when Graph sends none), and — only for methods safe to
+/// repeat — 500s, connection failures and timeouts; paces writes to <see cref="EntraOptions.WritesPerSecond"/> (Graph's write limit) so they are not throttled in
 /// the first place, and keeps conditional-access and Identity Protection writes to one per
 /// <see cref="EntraOptions.PolicyWriteInterval"/>. Every wait and deadline is on the injected <see cref="TimeProvider"/>.
 /// </summary>
@@ -60,48 +61,58 @@ internal sealed class GraphRetryHandler : DelegatingHandler
                          || request.Method == HttpMethod.Put || request.RequestUri!.AbsolutePath.EndsWith("/$batch", StringComparison.Ordinal);
         var policyWrite = IsPolicyWrite(request.Method, request.RequestUri!);
         var write = _writes is not null && IsWrite(request.Method, request.RequestUri!);
-        for (var attempt = 0; ; attempt++)
+        var attempt = 0;
+        var pipeline = Pipeline(repeatable);
+        return await pipeline.ExecuteAsync(async token =>
         {
-            if (policyWrite) await Wait(await _pacer.ReserveAsync(cancellationToken).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
+            if (policyWrite) await Wait(await _pacer.ReserveAsync(token).ConfigureAwait(false), token).ConfigureAwait(false);
             if (write)
             {
                 var pace = _writes!.Reserve();
                 if (pace > TimeSpan.Zero)
                 {
                     Interlocked.Add(ref _pacedTicks, pace.Ticks);
-                    await Task.Delay(pace, _time, cancellationToken).ConfigureAwait(false);
+                    await Task.Delay(pace, _time, token).ConfigureAwait(false);
                 }
             }
 
-            using var message = attempt == 0 ? null : Clone(request, body);
-            HttpResponseMessage response;
-            try
-            {
-                response = await SendOnceAsync(message ?? request, cancellationToken).ConfigureAwait(false);
-            }
-            catch (Exception e) when (e is HttpRequestException or TimeoutException && !cancellationToken.IsCancellationRequested)
-            {
-                if (!repeatable || attempt >= _options.MaxRetries) throw;
-                Interlocked.Increment(ref _retries);
-
-                // A timeout already waited its deadline; a dropped connection backs off first.
-                if (e is HttpRequestException) await Wait(Backoff(attempt), cancellationToken).ConfigureAwait(false);
-                continue;
-            }
-
-            var status = (int)response.StatusCode;
-            // 429 and 503 mean Graph did not act; a 504 may hide a write that happened, so only repeatable calls retry it.
-            var throttled = status is 429 or 503 || (status == 504 && repeatable);
-            var failed = status >= 500 && repeatable;
-            if ((!throttled && !failed) || attempt >= _options.MaxRetries) return response;
-            var delay = throttled
-                ? RetryDelay(response.Headers.RetryAfter, _time.GetUtcNow(), _options.ThrottleFallback, attempt)
-                : Backoff(attempt);
-            response.Dispose();
-            Interlocked.Increment(ref _retries);
-            await Wait(delay, cancellationToken).ConfigureAwait(false);
-        }
+            // A request message is sent once: every retry sends a copy (the response keeps a reference to its request).
+            var message = attempt++ == 0 ? request : Clone(request, body);
+            return await SendOnceAsync(message, token).ConfigureAwait(false);
+        }, cancellationToken).ConfigureAwait(false);
     }
+
+    /// <summary>
+    /// Polly's retry (delays on the injected clock): 429 and 503 mean Graph did not act and are retried after
+    /// Retry-After or the doubling fallback; a 504 may hide a write that happened, so it, other 5xx, dropped connections
+    /// and timeouts are retried only for calls safe to repeat (a timeout already waited its deadline; the rest back off).
+    /// </summary>
+    private ResiliencePipeline<HttpResponseMessage> Pipeline(bool repeatable) =>
+        new ResiliencePipelineBuilder<HttpResponseMessage> { TimeProvider = _time }
+            .AddRetry(new RetryStrategyOptions<HttpResponseMessage>
+            {
+                MaxRetryAttempts = Math.Max(1, _options.MaxRetries),
+                ShouldHandle = args => ValueTask.FromResult(_options.MaxRetries > 0 && args.Outcome switch
+                {
+                    { Exception: HttpRequestException or TimeoutException } => repeatable && !args.Context.CancellationToken.IsCancellationRequested,
+                    { Result: { } response } => (int)response.StatusCode is 429 or 503 || ((int)response.StatusCode >= 500 && repeatable),
+                    _ => false,
+                }),
+                DelayGenerator = args => ValueTask.FromResult<TimeSpan?>(args.Outcome switch
+                {
+                    { Exception: TimeoutException } => TimeSpan.Zero,
+                    { Result: { } response } when (int)response.StatusCode is 429 or 503 || ((int)response.StatusCode == 504 && repeatable) =>
+                        RetryDelay(response.Headers.RetryAfter, _time.GetUtcNow(), _options.ThrottleFallback, args.AttemptNumber),
+                    _ => Backoff(args.AttemptNumber),
+                }),
+                OnRetry = args =>
+                {
+                    Interlocked.Increment(ref _retries);
+                    if (args.RetryDelay > TimeSpan.Zero) Interlocked.Add(ref _waitedTicks, args.RetryDelay.Ticks);
+                    return ValueTask.CompletedTask;
+                },
+            })
+            .Build();
 
     private async Task<HttpResponseMessage> SendOnceAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
