@@ -182,4 +182,29 @@ public sealed class NotificationEndToEndTests
         var held = (await workspace.TrailAsync(Ct)).Single(r => r.Entry.Status == AuditStatus.Held && r.Entry.Guard == "approval");
         document.GetProperty("audit_sequence").GetInt64().Should().Be(held.Sequence, "`respond approve` takes this number");
     }
+
+    [Fact]
+    public async Task Serve_ReceiverKeepsFailing_TheServiceLogSaysSoAndTheDecisionStands()
+    {
+        await using var webhook = await NotificationReceiver.StartAsync((_, context, _) =>
+        {
+            context.Response.StatusCode = 503;
+            return Task.CompletedTask;
+        });
+        using var workspace = new ServeWorkspace("notifications:\n  attempts: 2\n  retry_delay: 50ms\n  targets:\n" +
+            $"    siem: {{ kind: webhook, url: \"{webhook.Url}\", secret_env: RESPOND_NOTIFY_KEY }}\n");
+        workspace.Write("rules/okta/okta-approve-deactivate.yaml", ServeApprovalTests.ApprovalRule);
+        await using var serve = await ServeProcess.StartAsync(workspace.Path, Environment());
+        using var http = new HttpClient();
+        var body = "[" + ServeWorkspace.Finding("approval-1", ServeWorkspace.OktaUsers[6], type: "insider_exfiltration") + "]";
+        using (var response = await http.SendAsync(ServeWorkspace.Signed(new Uri(serve.Url, "/v1/findings"), body, TimeProvider.System.GetUtcNow()), Ct))
+        {
+            response.StatusCode.Should().Be(HttpStatusCode.Accepted, serve.Log);
+        }
+
+        await webhook.WaitForAsync(2, Deadline);
+        await ServeWorkspace.Eventually(() => Task.FromResult(serve.Log.Contains("ResponseEngine.Notifications", StringComparison.Ordinal) && serve.Log.Contains("HTTP 503", StringComparison.Ordinal)),
+            Deadline, "the service log names the failed delivery", () => serve.Log);
+        (await workspace.TrailAsync(Ct)).Should().Contain(r => r.Entry.Status == AuditStatus.Held && r.Entry.Guard == "approval", "a failing receiver changes nothing in the trail");
+    }
 }

@@ -202,14 +202,15 @@ internal static class EngineHost
     /// <summary>
     /// The notification dispatcher respond.yaml configures (null when it configures none), its URLs and keys read from the
     /// environment now: a variable named but unset stops the command before anything is done (exit 2). Delivery problems are
-    /// written to standard error as they happen.
+    /// written to standard error as they happen, or to <paramref name="log"/> once it gives a logger (the service's).
     /// </summary>
-    public static NotificationDispatcher? Notifications(CliContext context, EngineOptions options, string nothing = "done")
+    public static NotificationDispatcher? Notifications(CliContext context, EngineOptions options, string nothing = "done", Func<Action<string>?>? log = null)
     {
         var gate = new object();
         var (dispatcher, problems) = NotificationDispatcher.Create(options.Notifications, Environment.GetEnvironmentVariable, context.Time, message =>
         {
-            lock (gate) context.Error.WriteLine(Rendering.TerminalText.Escape($"respond: warning: {message}"));
+            if (log?.Invoke() is { } logged) logged(message);
+            else lock (gate) context.Error.WriteLine(Rendering.TerminalText.Escape($"respond: warning: {message}"));
         });
         return problems.IsEmpty ? dispatcher : throw new CliInputException($"nothing {nothing}: {string.Join("; ", problems)}");
     }

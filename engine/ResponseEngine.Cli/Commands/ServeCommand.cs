@@ -4,6 +4,7 @@ using ResponseEngine.Configuration;
 using ResponseEngine.Findings;
 using ResponseEngine.Inbox;
 using ResponseEngine.Service;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using ResponseEngine.Service.Pollers;
 
@@ -92,7 +93,9 @@ internal static class ServeCommand
             return ExitCodes.Failed;
         }
 
-        await using var notifications = EngineHost.Notifications(context, options, "started");
+        // Delivery problems go to the service's log (JSON or text, as configured) once it exists; before that, to standard error.
+        Action<string>? serviceLog = null;
+        await using var notifications = EngineHost.Notifications(context, options, "started", () => Volatile.Read(ref serviceLog));
         var store = await EngineHost.OpenStoreOrReportAsync(context, options, "started", cancellationToken);
         if (store is null) return ExitCodes.Failed;
 
@@ -111,6 +114,8 @@ internal static class ServeCommand
                 PollerHttp = poller => PollerClient(poller, options, context.Time),
             };
             var app = ServeHost.Build(setup);
+            var notificationLogger = app.Services.GetRequiredService<Microsoft.Extensions.Logging.ILoggerFactory>().CreateLogger("ResponseEngine.Notifications");
+            Volatile.Write(ref serviceLog, message => Microsoft.Extensions.Logging.LoggerExtensions.LogWarning(notificationLogger, "{Message}", message));
             await app.StartAsync(cancellationToken);
 
             // A connector that does not answer is said at once, one line each, while the service starts (a directory may be
