@@ -111,7 +111,15 @@ public sealed class AdConnector : IConnector, IDirectoryExport, IDisposable
     {
         var action = Check(request);
         var user = await TargetAsync(request.Target, cancellationToken);
-        if ((await action.ReadAsync(this, user, request, cancellationToken)).AlreadyDone) return;
+
+        // Read again as it acts: done since the executor's read (another run, a person) is reported with the state found,
+        // so the trail says no-op, not a success with a prior state this call did not change.
+        var now = await action.ReadAsync(this, user, request, cancellationToken);
+        if (now.AlreadyDone)
+        {
+            throw new TargetChangedException(now, $"already {now.Description ?? "in the desired state"} when the change was to be made (changed since it was read); nothing done");
+        }
+
         await action.ApplyAsync(this, user, request, cancellationToken);
     }
 

@@ -29,6 +29,24 @@ public sealed class AdLiveTests(SambaDc dc)
     }
 
     [Fact]
+    public async Task Apply_DisabledByAnotherAdminSinceItWasRead_ReportsAlreadyDoneWithTheStateFoundAndWritesNothing()
+    {
+        await using var h = await SambaHarness.StartAsync(dc, null, Cancel);
+        var dn = h.AddUser("raced");
+        var request = await RequestAsync(h, h.AdConnector, "raced", "disable_user");
+        var before = await h.AdConnector.ReadAsync(request, Cancel);
+        before.AlreadyDone.Should().BeFalse();
+        h.Replace(dn, "userAccountControl", "514"); // another admin, between the executor's read and its apply
+        var usn = h.Attribute(dn, "uSNChanged");
+
+        var changed = await h.AdConnector.Invoking(c => c.ApplyAsync(request, Cancel)).Should().ThrowExactlyAsync<TargetChangedException>();
+
+        changed.Which.Current.AlreadyDone.Should().BeTrue();
+        changed.Which.Current.PriorState.Should().NotBe(before.PriorState, "the state found when acting: undo must not enable the account again");
+        h.Attribute(dn, "uSNChanged").Should().Be(usn, "nothing was written");
+    }
+
+    [Fact]
     public async Task ResetPassword_Plain_SetsPwdLastSetZero()
     {
         await using var h = await SambaHarness.StartAsync(dc, null, Cancel);
@@ -64,7 +82,8 @@ public sealed class AdLiveTests(SambaDc dc)
         state.AlreadyDone.Should().BeTrue(state.Description);
         state.PriorState.Should().NotContain("password\":\"").And.NotContain(SambaHarness.SeedPassword);
         var usn = h.Attribute(dn, "uSNChanged");
-        await h.AdConnector.ApplyAsync(request, Cancel);
+        var again = await h.AdConnector.Invoking(c => c.ApplyAsync(request, Cancel)).Should().ThrowExactlyAsync<TargetChangedException>("already done: a no-op, not a success");
+        again.Which.Current.AlreadyDone.Should().BeTrue();
         h.Attribute(dn, "uSNChanged").Should().Be(usn, "a second run changes nothing");
         var identity = (await h.AdConnector.ResolveAsync(new Subject(Provider.Ad, null, "leaked"), Cancel)).Identity!;
         identity.RandomPasswordSetAt.Should().NotBeNull();
@@ -89,7 +108,8 @@ public sealed class AdLiveTests(SambaDc dc)
         h.Attributes(inner, "member").Should().BeEmpty();
         h.Attributes(outer, "member").Should().Equal(inner);
         (await h.AdConnector.ReadAsync(request, Cancel)).AlreadyDone.Should().BeTrue();
-        await h.AdConnector.ApplyAsync(request, Cancel); // nothing left to remove: no error
+        // Nothing left to remove: reported as already done (the executor records a no-op), nothing written.
+        (await h.AdConnector.Invoking(c => c.ApplyAsync(request, Cancel)).Should().ThrowExactlyAsync<TargetChangedException>()).Which.Current.AlreadyDone.Should().BeTrue();
 
         await h.AdConnector.RestoreAsync(request, before.PriorState, Cancel);
         h.Attributes(inner, "member").Should().Equal(user);

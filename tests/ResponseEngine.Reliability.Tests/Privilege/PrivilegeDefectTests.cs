@@ -16,6 +16,14 @@ public sealed class PrivilegeDefectTests
         [Rule(Provider.Ad, new GraphAction("revoke_group") { Group = "T1-Ops" })],
         [[Finding(Provider.Ad, 2)]]));
 
+    /// <summary>Issue #16 defect 2: a Domain Admin only by primaryGroupID (not in memberOf) is a holder, so neither may be disabled.</summary>
+    [Fact]
+    public Task DisableUser_DomainAdminOnlyByPrimaryGroup_LastHoldersKept() => HoldsAsync(Case(
+        [Group(Provider.Ad, "Domain Admins"), Group(Provider.Ad, "Domain Users")],
+        [User(Provider.Ad, 1, groups: ["Domain Admins"]), User(Provider.Ad, 2) with { PrimaryGroup = "Domain Admins" }, User(Provider.Ad, 3) with { PrimaryGroup = "Domain Users" }],
+        [Rule(Provider.Ad, new GraphAction("disable_user"))],
+        [[Finding(Provider.Ad, 2), Finding(Provider.Ad, 1)]]));
+
     [Fact]
     public Task RunOnce_ThreeProcessesRevokeNestedGroup_LastHoldersKept() => HoldsAsync(Case(
         [Group(Provider.Ad, "Domain Admins"), Group(Provider.Ad, "T2-Ops", memberOf: "T1-Ops"), Group(Provider.Ad, "T1-Ops", memberOf: "Domain Admins")],
