@@ -21,7 +21,7 @@ namespace ResponseEngine.Connectors.Entra;
 /// counts lockout protection needs. Refuses on its own what the precondition guard refuses (guests' sessions, dynamic and
 /// synced groups, phishing-resistant MFA for non-admins), so a refusal never depends on a guard alone.
 /// </summary>
-public sealed partial class EntraConnector : IConnector, IDisposable
+public sealed partial class EntraConnector : IConnector, IGrantedPermissions, IDisposable
 {
     /// <summary>The properties every lookup selects (Graph returns accountEnabled, userType and the rest only on $select).</summary>
     internal static readonly string[] UserProperties =

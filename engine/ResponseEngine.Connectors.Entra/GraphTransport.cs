@@ -18,12 +18,20 @@ namespace ResponseEngine.Connectors.Entra;
 /// </summary>
 internal sealed class GraphTransport : IDisposable
 {
-    private GraphTransport(GraphServiceClient client, HttpClient http, GraphRetryHandler retry)
+    private GraphTransport(GraphServiceClient client, HttpClient http, GraphRetryHandler retry, TokenCredential credential, string scope)
     {
         Client = client;
         Http = http;
         Retry = retry;
+        AppCredential = credential;
+        Scope = scope;
     }
+
+    /// <summary>The app's credential, for reading its own token's claims (`respond doctor`).</summary>
+    public TokenCredential AppCredential { get; }
+
+    /// <summary>The token scope: the service root's <c>/.default</c>.</summary>
+    public string Scope { get; }
 
     public GraphServiceClient Client { get; }
 
@@ -47,7 +55,7 @@ internal sealed class GraphTransport : IDisposable
         var scope = $"{options.BaseUrl.Scheme}://{options.BaseUrl.Authority}/.default";
         var auth = new AzureIdentityAuthenticationProvider(credential, [options.BaseUrl.Host], null, true, scope);
         var client = new GraphServiceClient(http, auth, options.BaseUrl.AbsoluteUri.TrimEnd('/'));
-        return new GraphTransport(client, http, retry);
+        return new GraphTransport(client, http, retry, credential, scope);
     }
 
     /// <summary>The app's credential: a client secret or a certificate (PFX with optional password, or PEM with the key).</summary>

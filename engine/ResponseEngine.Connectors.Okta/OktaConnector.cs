@@ -14,7 +14,7 @@ namespace ResponseEngine.Connectors.Okta;
 /// are applied (Okta answers a call from the wrong status with E0000001, so "already there" is a no-op), and the live
 /// counts lockout protection needs.
 /// </summary>
-public sealed partial class OktaConnector : IConnector, IDirectoryExport, IDisposable
+public sealed partial class OktaConnector : IConnector, IDirectoryExport, IGrantedPermissions, IDisposable
 {
     /// <summary>Okta's standard admin role types; any other name given to <see cref="CountCriticalAsync"/> is a group.</summary>
     public static ImmutableArray<string> RoleTypes { get; } =
@@ -29,10 +29,12 @@ public sealed partial class OktaConnector : IConnector, IDirectoryExport, IDispo
     private readonly PrivilegedPolicy _policy;
     private readonly TimeProvider _time;
     private readonly IDisposable? _owned;
+    private readonly OktaOptions _options;
 
-    private OktaConnector(OktaClient client, PrivilegedPolicy policy, TimeProvider time, IDisposable? owned)
+    private OktaConnector(OktaClient client, OktaOptions options, PrivilegedPolicy policy, TimeProvider time, IDisposable? owned)
     {
         _client = client;
+        _options = options;
         _policy = policy;
         _time = time;
         _owned = owned;
@@ -64,10 +66,30 @@ public sealed partial class OktaConnector : IConnector, IDirectoryExport, IDispo
             auth = new ApiTokenAuthorization(options.ApiToken!);
         }
 
-        return new OktaConnector(new OktaClient(httpClient, options, time, auth), policy, time, owned);
+        return new OktaConnector(new OktaClient(httpClient, options, time, auth), options, policy, time, owned);
     }
 
     public void Dispose() => _owned?.Dispose();
+
+    /// <summary>
+    /// A service app's token is issued only with every scope it asked for (Okta answers invalid_scope otherwise), so
+    /// after a sign-in those are granted. An API token acts with the admin roles of the admin who made it
+    /// (GET /api/v1/users/me, then their roles), which are not scopes: reported as they are.
+    /// </summary>
+    public async Task<GrantedPermissions> ReadGrantedAsync(CancellationToken cancellationToken)
+    {
+        if (_options.Auth == OktaAuthMode.ServiceApp)
+        {
+            // A service app has no user behind it (no /users/me); its sign-in, which the connector check makes, is the proof.
+            return new GrantedPermissions([.. _options.Scopes.Order(StringComparer.Ordinal)], true, "the scopes the service app signs in with (Okta refuses a token missing any)");
+        }
+
+        var me = await _client.GetUserAsync("me", cancellationToken).ConfigureAwait(false)
+                 ?? throw new ConnectorException("Okta does not know the API token's owner (GET /api/v1/users/me)");
+        var roles = await _client.ListUserRolesAsync(me.Id, cancellationToken).ConfigureAwait(false);
+        return new GrantedPermissions([.. roles.Select(r => r.Type).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal)], false,
+            $"the admin roles of {me.Profile.Login}, whose API token this is (an API token acts with its admin's roles, not with scopes)");
+    }
 
     public async Task<IdentityLookup> ResolveAsync(Subject subject, CancellationToken cancellationToken)
     {

@@ -48,20 +48,27 @@ internal static class DoctorCommand
         var connectors = EngineHost.Connectors(options, context.Time);
         var checks = (await ConnectorCheck.CheckAllAsync(EngineHost.Configured(options, connectors), options.ConnectTimeout, context.Time, cancellationToken))
             .ToDictionary(c => c.Provider);
-        var rows = Providers.All.Select(provider =>
+        var rows = new List<Row>();
+        foreach (var provider in Providers.All)
         {
             var settings = options.Connectors.GetValueOrDefault(provider) ?? ConnectorSettings.Local;
             var check = checks.GetValueOrDefault(provider);
-            return new Row(provider.Name(), settings.Kind, check?.Reachable ?? true, check?.Took, EngineHost.SignsInAs(settings, options), check?.Problem,
-                [.. needed[provider].Distinct().Order(StringComparer.Ordinal)]);
-        }).ToList();
+            string[] need = [.. needed[provider].Distinct().Order(StringComparer.Ordinal)];
+            var reachable = check?.Reachable ?? true;
+            var (granted, failure) = reachable && check is not null && connectors.TryGetValue(provider, out var connector) && connector is IGrantedPermissions grants
+                ? await GrantedAsync(grants, options.ConnectTimeout, context.Time, cancellationToken)
+                : (null, NotRead(settings.Kind, reachable));
+            rows.Add(new Row(provider.Name(), settings.Kind, reachable, check?.Took, EngineHost.SignsInAs(settings, options), check?.Problem, need,
+                granted is null ? null : [.. granted.Granted], granted?.Source ?? failure, granted is null ? null : [.. granted.Missing(need)]));
+        }
 
         if (format == "json")
         {
             context.Output.WriteLine(JsonSerializer.Serialize(rows.Select(r => new
             {
                 provider = r.Provider, kind = r.Kind, reachable = r.Reachable, took_ms = r.Took is { } t ? (long?)t.TotalMilliseconds : null,
-                signs_in_as = r.SignsInAs, problem = r.Problem, permissions_needed = r.Needed, permissions_granted = (string[]?)null,
+                signs_in_as = r.SignsInAs, problem = r.Problem, permissions_needed = r.Needed, permissions_granted = r.Granted,
+                permissions_granted_source = r.GrantedSource, permissions_missing = r.Missing,
             }), Indented));
         }
         else
@@ -74,14 +81,37 @@ internal static class DoctorCommand
                 output.WriteLine(Rendering.TerminalText.Escape($"{row.Provider,-9} {row.Kind,-6} {(row.Reachable ? "yes" : "NO"),-10} {took,7}  {row.SignsInAs}"));
                 if (row.Problem is not null) output.WriteLine(Rendering.TerminalText.Escape($"          problem: {row.Problem}"));
                 if (row.Needed.Length > 0) output.WriteLine($"          permissions the rules need: {string.Join(", ", row.Needed)}");
+                if (row.Granted is not null) output.WriteLine(Rendering.TerminalText.Escape($"          granted ({row.GrantedSource}): {(row.Granted.Length == 0 ? "none" : string.Join(", ", row.Granted))}"));
+                else if (row.GrantedSource is not null) output.WriteLine(Rendering.TerminalText.Escape($"          granted: not read back ({row.GrantedSource})"));
+                if (row.Missing is { Length: > 0 } missing) output.WriteLine(Rendering.TerminalText.Escape($"          MISSING: {string.Join(", ", missing)}"));
             }
-
-            output.WriteLine();
-            output.WriteLine("Granted permissions are not read back yet: compare the list with the Entra app registration, the Okta admin role or scopes, and the AD delegation.");
         }
 
         return rows.All(r => r.Reachable) ? ExitCodes.Ok : ExitCodes.Failed;
     }
 
-    private sealed record Row(string Provider, string Kind, bool Reachable, TimeSpan? Took, string SignsInAs, string? Problem, string[] Needed);
+    /// <summary>What the connector's account was granted, within the connect deadline; a failure to read it is said, not thrown.</summary>
+    private static async Task<(GrantedPermissions? Granted, string? Failure)> GrantedAsync(IGrantedPermissions grants, TimeSpan deadline, TimeProvider time, CancellationToken cancellationToken)
+    {
+        using var timeout = new CancellationTokenSource(deadline, time);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token);
+        try
+        {
+            return (await grants.ReadGrantedAsync(linked.Token), null);
+        }
+        catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            return (null, "reading them failed: " + (e is OperationCanceledException ? $"no answer within {deadline.TotalSeconds:0.#} s" : e.Message));
+        }
+    }
+
+    private static string? NotRead(string kind, bool reachable) => !reachable ? "the connector does not answer"
+        : kind switch
+        {
+            "ldap" => "AD rights are access-control entries on the OUs and groups; docs/active-directory.md lists the delegation",
+            _ => null,
+        };
+
+    private sealed record Row(string Provider, string Kind, bool Reachable, TimeSpan? Took, string SignsInAs, string? Problem, string[] Needed,
+        string[]? Granted, string? GrantedSource, string[]? Missing);
 }

@@ -23,6 +23,7 @@ public sealed class EntraLoginEmulator : IAsyncDisposable
     private readonly Lock _lock = new();
     private readonly TimeProvider _time;
     private readonly Dictionary<(string Tenant, string Client), string> _apps = [];
+    private readonly Dictionary<(string Tenant, string Client), string[]> _roles = [];
     private readonly Dictionary<string, (string Audience, DateTimeOffset Expires)> _tokens = new(StringComparer.Ordinal);
     private readonly List<LoginRequest> _requests = [];
     private readonly string _folder;
@@ -76,9 +77,13 @@ public sealed class EntraLoginEmulator : IAsyncDisposable
     }
 
     /// <summary>Registers an app in a tenant with a client secret (an app registration with a secret under Certificates &amp; secrets).</summary>
-    public void RegisterApp(string tenantId, string clientId, string clientSecret)
+    public void RegisterApp(string tenantId, string clientId, string clientSecret, params string[] roles)
     {
-        lock (_lock) _apps[(tenantId.ToLowerInvariant(), clientId.ToLowerInvariant())] = clientSecret;
+        lock (_lock)
+        {
+            _apps[(tenantId.ToLowerInvariant(), clientId.ToLowerInvariant())] = clientSecret;
+            _roles[(tenantId.ToLowerInvariant(), clientId.ToLowerInvariant())] = roles;
+        }
     }
 
     /// <summary>Whether <paramref name="token"/> was issued here, has not expired, and was issued for a scope on <paramref name="audience"/> (scheme://host:port).</summary>
@@ -202,7 +207,19 @@ public sealed class EntraLoginEmulator : IAsyncDisposable
             return (400, Error("invalid_scope", 1002012, $"The provided value for scope '{form["scope"]}' is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier (application ID URI)."));
         }
 
-        var token = "emu." + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(24));
+        // Shaped as Entra's app-only access tokens are: a JWT whose roles claim lists the consented application
+        // permissions (access-token claims reference); signed with nothing, as only this emulator reads the signature.
+        var claims = new JsonObject
+        {
+            ["aud"] = $"{resource.Scheme}://{resource.Authority}",
+            ["iss"] = $"https://sts.windows.net/{tenant}/",
+            ["tid"] = tenant,
+            ["appid"] = clientId,
+            ["idtyp"] = "app",
+            ["roles"] = new JsonArray([.. _roles.GetValueOrDefault((tenantKey, clientId.ToLowerInvariant()), []).Select(r => (JsonNode)r)]),
+            ["jti"] = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16)),
+        };
+        var token = Base64Url("{\"typ\":\"JWT\",\"alg\":\"none\"}") + "." + Base64Url(claims.ToJsonString()) + "." + Base64Url(Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16)));
         var seconds = (int)TokenLifetime.TotalSeconds;
         _tokens[token] = ($"{resource.Scheme}://{resource.Authority}", _time.GetUtcNow() + TokenLifetime);
         return (200, new JsonObject
@@ -213,6 +230,9 @@ public sealed class EntraLoginEmulator : IAsyncDisposable
             ["access_token"] = token,
         });
     }
+
+    private static string Base64Url(string text) =>
+        Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes(text)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
 
     private (int, JsonObject) Metadata(string tenant)
     {

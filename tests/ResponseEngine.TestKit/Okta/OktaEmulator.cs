@@ -39,6 +39,9 @@ public sealed partial class OktaEmulator : HttpMessageHandler
 
     public string ApiToken { get; set; } = "00emulator-api-token";
 
+    /// <summary>The id of the admin who made <see cref="ApiToken"/>: what GET /api/v1/users/me answers (none: 404).</summary>
+    public string? ApiTokenOwner { get; set; }
+
     /// <summary>Requests per minute allowed in each endpoint bucket (method and path template).</summary>
     public int RateLimitPerMinute { get; set; } = 600;
 
@@ -366,6 +369,8 @@ public sealed partial class OktaEmulator : HttpMessageHandler
 
     private EmulatedUser? FindUser(string idOrLogin)
     {
+        // GET /api/v1/users/me is the admin whose API token signed the call (Okta Users API, "Retrieve a user": id `me`).
+        if (idOrLogin == "me") return ApiTokenOwner is { } owner && Users.TryGetValue(owner, out var me) ? me : null;
         if (Users.TryGetValue(idOrLogin, out var byId)) return byId;
         var byLogin = Users.Values.FirstOrDefault(u => string.Equals(u.Login, idOrLogin, StringComparison.OrdinalIgnoreCase));
         if (byLogin is not null) return byLogin;
