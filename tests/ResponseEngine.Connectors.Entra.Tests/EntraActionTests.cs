@@ -304,6 +304,24 @@ public sealed class EntraActionTests
         patches.Should().OnlyContain(p => p.Count(kv => kv.Key != "@odata.type") == 1, "only the property the action changes is sent");
     }
 
+    [Theory]
+    [InlineData("disable_user", """{"enabled":false}""")]
+    [InlineData("reset_password", """{"password_must_change":true}""")]
+    public async Task Apply_ChangedByAnotherAdminSinceItWasRead_ReportsAlreadyDoneWithTheStateFoundAndSendsNothing(string action, string found)
+    {
+        await using var h = await EntraHarness.StartAsync(cancellationToken: Cancel);
+        var user = h.Emulator.AddUser("u-1", "pat@corp.example.com");
+        var request = Request(action, user);
+        (await h.Connector.ReadAsync(request, Cancel)).AlreadyDone.Should().BeFalse();
+        (await ActAsync(h.Connector, request)).Should().BeTrue(); // another run or administrator, between this run's read and apply
+
+        var changed = await h.Invoking(x => x.Connector.ApplyAsync(request, Cancel)).Should().ThrowExactlyAsync<TargetChangedException>();
+
+        changed.Which.Current.AlreadyDone.Should().BeTrue();
+        changed.Which.Current.PriorState.Should().Be(found, "the state found when acting: undo must not restore the one read before");
+        h.Emulator.Requests.Count(r => r.Method == "PATCH").Should().Be(1, "only the other actor's change was sent");
+    }
+
     [Fact]
     public async Task Disable_SyncedUser_FailsWithGraphsMessage()
     {
