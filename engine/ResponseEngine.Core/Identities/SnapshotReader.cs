@@ -46,6 +46,17 @@ public static class SnapshotReader
         using (document)
         {
             var root = document.RootElement;
+
+            // System.Text.Json parses a lone surrogate escape or an invalid UTF-8 byte and throws only when the text is
+            // read: find the first such field up front, so a bad file is a diagnostic at the field, never a crash.
+            if (JsonText.FirstUnreadable(root) is { } unreadable)
+            {
+                bag.Error(DiagnosticCodes.DirectoryInvalid, locator.Locate(LocatorPath(unreadable)),
+                    $"field '{unreadable}' is not valid Unicode text (a lone surrogate escape such as \\ud800, or bytes that are not UTF-8)",
+                    "write the file as UTF-8 and escape only whole surrogate pairs");
+                return new SnapshotLoad(null, bag.Items);
+            }
+
             if (root.ValueKind != JsonValueKind.Object)
             {
                 bag.Error(DiagnosticCodes.DirectoryInvalid, locator.Locate(""), "a directory snapshot is a JSON object with 'users' and 'groups'");
@@ -163,6 +174,10 @@ public static class SnapshotReader
             return new SnapshotLoad(DirectorySnapshot.Build(users, groups, policy, generatedAt), bag.Items);
         }
     }
+
+    /// <summary>A JSON pointer as the locator's path: no leading slash, segments unescaped.</summary>
+    private static string LocatorPath(string pointer) =>
+        string.Join('/', pointer.TrimStart('/').Split('/').Select(s => s.Replace("~1", "/", StringComparison.Ordinal).Replace("~0", "~", StringComparison.Ordinal)));
 
     private static IEnumerable<(JsonElement Element, string Path)> Items(JsonElement root, string name, JsonLocator locator, DiagnosticBag bag)
     {

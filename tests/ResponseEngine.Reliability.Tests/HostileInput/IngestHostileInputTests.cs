@@ -33,10 +33,10 @@ public sealed class IngestHostileInputTests : IAsyncDisposable
     private static readonly TimeSpan Limit = TimeSpan.FromMinutes(3);
 
     /// <summary>The fields of a finding, as the path to their key in <see cref="Template"/>.</summary>
-    private static readonly string[] Fields = ["id", "source", "kind", "type", "severity", "observed_at", "title", "attributes", "subject", "subject/provider", "subject/id", "subject/name", "attributes/note"];
+    internal static readonly string[] Fields = ["id", "source", "kind", "type", "severity", "observed_at", "title", "attributes", "subject", "subject/provider", "subject/id", "subject/name", "attributes/note"];
 
     /// <summary>Values no reader may crash on, as raw bytes: escapes of lone surrogates, invalid UTF-8, and every JSON type.</summary>
-    private static readonly byte[][] HostileValues =
+    internal static readonly byte[][] HostileValues =
     [
         "\"\\ud800\""u8.ToArray(), "\"\\udfff\""u8.ToArray(), "\"a\\ud800b\""u8.ToArray(), "\"\\udc00\\ud800\""u8.ToArray(),
         [(byte)'"', 0xFF, 0xFE, (byte)'"'], [(byte)'"', (byte)'a', 0xC3, (byte)'"'], [(byte)'"', 0xED, 0xA0, 0x80, (byte)'"'], [(byte)'"', 0xF4, 0x90, 0x80, 0x80, (byte)'"'],
@@ -57,11 +57,11 @@ public sealed class IngestHostileInputTests : IAsyncDisposable
         await Task.CompletedTask;
     }
 
-    private static string Template(string id) =>
+    internal static string Template(string id) =>
         $$$"""{"id":"{{{id}}}","source":"itdr","kind":"detection","type":"account_takeover","severity":"high","observed_at":"2026-11-20T08:00:00Z","title":"t","attributes":{"note":"n"},"subject":{"provider":"okta","id":"00u1","name":"aaron.ford@corp.example.com"}}""";
 
     /// <summary>The template with one field's value replaced by raw bytes, and the 1-based column of that field's key.</summary>
-    private static (byte[] Line, int KeyColumn) Replace(string id, string field, byte[] value)
+    internal static (byte[] Line, int KeyColumn) Replace(string id, string field, byte[] value)
     {
         var text = Template(id);
         var path = field.Split('/');
@@ -131,7 +131,7 @@ public sealed class IngestHostileInputTests : IAsyncDisposable
     }
 
     /// <summary>10,000 records, every 97th with a hostile value in a field that must be text.</summary>
-    private static byte[] TenThousand(bool ndjson, out int bad)
+    internal static byte[] TenThousand(bool ndjson, out int bad)
     {
         using var buffer = new MemoryStream();
         bad = 0;
