@@ -199,6 +199,7 @@ public sealed class AdConnector : IConnector, IDirectoryExport, IDisposable
         {
             PrimaryGroup = user.PrimaryGroupSid is { } sid && bySid.TryGetValue(Convert.ToHexString(sid), out var primary) ? primary.Name : null,
             Upn = user.Upn,
+            Sid = Sids.ToText(user.Sid),
             Email = user.Mail,
             DisplayName = user.DisplayName ?? user.SamAccountName,
             Enabled = user.Enabled,
@@ -257,6 +258,11 @@ public sealed class AdConnector : IConnector, IDirectoryExport, IDisposable
         {
             entries = await SearchAsync(_options.BaseDn, $"(&{UserFilter}(objectGUID={LdapEscape.FilterBytes(guid.ToByteArray())}))", SearchScope.Subtree, AdUser.Attributes, "looking up an account", cancellationToken);
         }
+        else if (Sids.TryParse(key, out var sid))
+        {
+            // Defender names an on-premises account by its SID (userEvidence.userSid): matched as the binary objectSid.
+            entries = await SearchAsync(_options.BaseDn, $"(&{UserFilter}(objectSid={LdapEscape.FilterBytes(sid)}))", SearchScope.Subtree, AdUser.Attributes, "looking up an account", cancellationToken);
+        }
         else if (LooksLikeDn(key))
         {
             if (!IsUnderBase(key)) return [];
@@ -310,6 +316,7 @@ public sealed class AdConnector : IConnector, IDirectoryExport, IDisposable
         return new Identity(Provider, user.Id, user.SamAccountName)
         {
             Upn = user.Upn,
+            Sid = Sids.ToText(user.Sid),
             Email = user.Mail,
             DisplayName = user.DisplayName ?? user.SamAccountName,
             Enabled = user.Enabled,

@@ -186,6 +186,58 @@ public sealed class AdLiveTests(SambaDc dc)
         }
     }
 
+    [Fact]
+    public async Task Executor_DefenderAlertNamingTheAccountOnlyBySidAndDomainAccount_ShippedRuleActsOnTheLiveAccount()
+    {
+        await using var h = await SambaHarness.StartAsync(dc, null, Cancel);
+        var dn = h.AddUser("sidann");
+        var sid = Identities.Sids.ToText((byte[])h.Read(dn, "objectSid").Attributes["objectSid"][0]!)!;
+        sid.Should().StartWith("S-1-5-21-", "the DC's own objectSid");
+
+        // The documented alerts_v2 example (tests/ResponseEngine.Service.Tests/Corpus) with its account turned into this
+        // on-premises user, as Defender for Identity reports one: accountName, domainName and userSid, no Entra id or UPN.
+        var page = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(ResponseEngine.TestKit.RepoPaths.Root, "tests", "ResponseEngine.Service.Tests", "Corpus", "graph-alerts_v2-list-v1.0.json")))!;
+        var alert = page["value"]![0]!.AsObject();
+        alert["title"] = "Suspected DCSync attack (replication of directory services)";
+        alert["severity"] = "high";
+        var account = alert["evidence"]![2]!["userAccount"]!.AsObject();
+        account["accountName"] = "sidann";
+        account["domainName"] = "TEST";
+        account["userSid"] = sid;
+        var options = new Configuration.PollerOptions("alerts", "graph_alerts", TimeSpan.FromMinutes(1), ImmutableDictionary<string, string>.Empty);
+        var mapped = Service.Pollers.GraphAlerts.Map(alert, options).Single();
+        mapped["subject"]!.ToJsonString().Should().Be($$"""{"provider":"ad","id":"{{sid}}","name":"TEST\\sidann"}""");
+        var load = FindingReader.ReadBytes(System.Text.Encoding.UTF8.GetBytes(mapped.ToJsonString()), "alert.json");
+        load.HasErrors.Should().BeFalse(string.Join("; ", load.Diagnostics));
+        var finding = load.Findings.Single();
+        finding.Type.Should().Be("dcsync");
+
+        var byId = await h.AdConnector.ResolveAsync(new Subject(Provider.Ad, sid, null), Cancel);
+        byId.Identity.Should().NotBeNull(byId.Problem);
+        (byId.Identity!.Name, byId.Identity.Sid).Should().Be(("sidann", sid));
+        (await h.AdConnector.ResolveAsync(new Subject(Provider.Ad, sid.ToLowerInvariant(), null), Cancel)).Identity!.Id.Should().Be(byId.Identity.Id);
+        (await h.AdConnector.ResolveAsync(new Subject(Provider.Ad, null, "TEST\\sidann"), Cancel)).Identity!.Id.Should().Be(byId.Identity.Id);
+        (await h.AdConnector.ResolveAsync(new Subject(Provider.Ad, sid[..sid.LastIndexOf('-')] + "-999999", "TEST\\sidann"), Cancel)).Identity
+            .Should().BeNull("an unknown SID is no one, whatever the name says");
+        var export = await h.AdConnector.ExportAsync(Cancel);
+        export.Users.Single(u => u.Name == "sidann").Sid.Should().Be(sid, "`respond snapshot` keeps the SID, so a plan on the snapshot finds the account too");
+
+        var time = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(finding.ObservedAt.AddMinutes(5));
+        await using var store = new ResponseEngine.TestKit.Fakes.InMemoryAuditStore(time);
+        var run = new RunContext("live-sid", new Configuration.EngineOptions(), store, new Dictionary<Provider, IConnector> { [Provider.Ad] = h.AdConnector },
+            time, dryRun: false, "tests", "host", "test");
+        var rules = Policy.Rules.RuleLoader.Default(time).LoadDirectory(ResponseEngine.TestKit.RepoPaths.Rules);
+        rules.RuleSet.Should().NotBeNull();
+        var dcsyncRules = rules.RuleSet!.Rules.Where(r => r.Match.Types.Contains("dcsync") && r.Match.Providers.Contains(Provider.Ad)).Select(r => r.Id).ToList();
+        dcsyncRules.Should().NotBeEmpty("the shipped rules answer DCSync on AD accounts");
+
+        var (_, summary) = await ResponseRun.RunAsync(rules.RuleSet, [finding], run, null, Cancel);
+
+        summary.Results.Where(r => r.Status == Audit.AuditStatus.Succeeded).Select(r => (r.Decision.Rule.Id, r.Decision.Identity!.Name, r.Decision.Action?.Name))
+            .Should().Contain((dcsyncRules[0], "sidann", "disable_user"), string.Join("; ", summary.Results.Select(r => $"{r.Decision.Rule.Id} {r.Decision.Action?.Name} {r.Status} {r.Decision.Reason}")));
+        h.Attribute(dn, "userAccountControl").Should().Be("514", "disabled on the DC itself");
+    }
+
     [Theory]
     [InlineData("*)(objectClass=*")]
     [InlineData("admin*")]

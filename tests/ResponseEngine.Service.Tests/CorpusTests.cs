@@ -48,7 +48,7 @@ public sealed class CorpusTests
         var alert = JsonNode.Parse(page.RootElement.GetProperty("value")[0].GetRawText())!.AsObject();
 
         // The documented alert, its process evidence's account being a domain user instead of SYSTEM (the fields and their
-        // shape are the documented userAccount's): the mapping names it by DOMAIN\account and keeps the SID.
+        // shape are the documented userAccount's): the mapping names it by its SID and DOMAIN\account.
         var account = alert["evidence"]![2]!["userAccount"]!.AsObject();
         account["accountName"] = "ann";
         account["domainName"] = "CORP";
@@ -56,7 +56,7 @@ public sealed class CorpusTests
         account["displayName"] = "Ann";
         var finding = GraphAlerts.Map(alert, Options).Single();
 
-        finding["subject"]!.ToJsonString().Should().Be("""{"provider":"ad","name":"CORP\\ann"}""");
+        finding["subject"]!.ToJsonString().Should().Be("""{"provider":"ad","id":"S-1-5-21-1004336348-1177238915-682003330-1104","name":"CORP\\ann"}""");
         finding["id"]!.GetValue<string>().Should().Be("da637551227677560813_-961444813:CORP\\ann", "one finding per alert and account, whatever its updates");
         finding["attributes"]!["user_sid"]!.GetValue<string>().Should().Be("S-1-5-21-1004336348-1177238915-682003330-1104");
         finding["attributes"]!["service_source"]!.GetValue<string>().Should().Be("microsoftDefenderForEndpoint");

@@ -28,6 +28,7 @@ public sealed class DirectorySnapshot : IIdentityResolver
         {
             list.Add(user);
             _byId[(user.Provider, user.Id)] = user;
+            if (Sids.Normalize(user.Sid) is { } sid) _byId.TryAdd((user.Provider, sid), user);
             foreach (var name in new[] { user.Name, user.Upn, user.Email }.Where(n => !string.IsNullOrEmpty(n)).Distinct(StringComparer.OrdinalIgnoreCase))
             {
                 var key = (user.Provider, name!);
@@ -50,14 +51,21 @@ public sealed class DirectorySnapshot : IIdentityResolver
     public Group? FindGroup(Provider provider, string name) =>
         _groups.GetValueOrDefault((provider, name));
 
+    /// <summary>
+    /// By id (an AD account also by its objectSid), else by a name that matches one account: its name, UPN or email —
+    /// for AD also <c>DOMAIN\sAMAccountName</c>, by the account part, as the AD connector looks it up.
+    /// </summary>
     public IdentityLookup Resolve(Subject subject)
     {
-        if (subject.Id is not null && _byId.TryGetValue((subject.Provider, subject.Id), out var byId))
+        ArgumentNullException.ThrowIfNull(subject);
+        if (subject.Id is not null && (_byId.TryGetValue((subject.Provider, subject.Id), out var byId)
+            || (subject.Provider == Provider.Ad && Sids.Normalize(subject.Id) is { } sid && _byId.TryGetValue((subject.Provider, sid), out byId))))
         {
             return IdentityLookup.Found(byId);
         }
 
-        if (subject.Name is not null && _byName.TryGetValue((subject.Provider, subject.Name), out var matches))
+        if (subject.Name is not null && (_byName.TryGetValue((subject.Provider, subject.Name), out var matches)
+            || (AccountPart(subject) is { } account && _byName.TryGetValue((subject.Provider, account), out matches))))
         {
             return matches.Count == 1
                 ? IdentityLookup.Found(matches[0])
@@ -66,6 +74,10 @@ public sealed class DirectorySnapshot : IIdentityResolver
 
         return IdentityLookup.NotFound($"no {subject.Provider.Name()} account matches {Describe(subject)}");
     }
+
+    /// <summary>The sAMAccountName of an AD subject named <c>DOMAIN\account</c>; null for any other.</summary>
+    private static string? AccountPart(Subject subject) =>
+        subject.Provider == Provider.Ad && subject.Name!.IndexOf('\\', StringComparison.Ordinal) is > 0 and var at && at < subject.Name.Length - 1 ? subject.Name[(at + 1)..] : null;
 
     private static string Describe(Subject subject) =>
         subject.Id is not null && subject.Name is not null ? $"id '{subject.Id}' or name '{subject.Name}'"
@@ -110,6 +122,7 @@ public sealed class DirectorySnapshot : IIdentityResolver
             direct.Add(new Identity(user.Provider, user.Id, user.Name)
             {
                 Upn = user.Upn,
+                Sid = user.Sid,
                 Email = user.Email,
                 DisplayName = user.DisplayName ?? user.Name,
                 Enabled = user.Enabled,
@@ -143,6 +156,9 @@ public sealed class DirectorySnapshot : IIdentityResolver
 public sealed record UserEntry(Provider Provider, string Id, string Name)
 {
     public string? Upn { get; init; }
+
+    /// <summary>The AD objectSid as text: a subject naming the account by SID resolves to it.</summary>
+    public string? Sid { get; init; }
 
     public string? Email { get; init; }
 

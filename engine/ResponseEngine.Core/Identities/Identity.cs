@@ -33,6 +33,9 @@ public sealed record Identity(Provider Provider, string Id, string Name)
 {
     public string? Upn { get; init; }
 
+    /// <summary>The AD objectSid as text (S-1-5-21-…): how Defender names an on-premises account, so a finding can find it.</summary>
+    public string? Sid { get; init; }
+
     public string? Email { get; init; }
 
     public string DisplayName { get; init; } = "";

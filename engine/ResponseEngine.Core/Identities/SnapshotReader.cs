@@ -12,7 +12,7 @@ public sealed record SnapshotLoad(DirectorySnapshot? Snapshot, IReadOnlyList<Dia
 public static class SnapshotReader
 {
     private static readonly string[] RootFields = ["$schema", "version", "generated_at", "users", "groups"];
-    private static readonly string[] UserFields = ["provider", "id", "name", "upn", "email", "display_name", "enabled", "guest", "groups", "roles", "tags",
+    private static readonly string[] UserFields = ["provider", "id", "name", "upn", "sid", "email", "display_name", "enabled", "guest", "groups", "roles", "tags",
         "password_must_change", "random_password_set_at", "sessions_revoked_at", "last_sign_in_at", "risk_state", "okta_status", "mfa_policies", "primary_group", "eligible_roles"];
     private static readonly string[] GroupFields = ["provider", "id", "name", "dynamic", "synced", "okta_type", "member_of", "roles", "role_assignable"];
 
@@ -112,6 +112,7 @@ public static class SnapshotReader
 
             var users = new List<UserEntry>();
             var ids = new HashSet<(Provider, string)>();
+            var sids = new HashSet<string>(StringComparer.Ordinal);
             foreach (var (element, path) in Items(root, "users", locator, bag))
             {
                 CheckFields(element, path, UserFields, locator, bag);
@@ -141,6 +142,22 @@ public static class SnapshotReader
                         $"'primary_group' is an AD property (primaryGroupID); this user is {provider.Value.Name()}", "list the group under 'groups' instead");
                 }
 
+                var sid = ReadString(element, "sid", path, locator, bag, required: false);
+                var normalized = Sids.Normalize(sid);
+                if (sid is not null && provider != Provider.Ad)
+                {
+                    bag.Error(DiagnosticCodes.DirectoryInvalid, locator.Locate(path + "/sid"),
+                        $"'sid' is an AD property (objectSid); this user is {provider.Value.Name()}", "leave 'sid' out");
+                }
+                else if (sid is not null && normalized is null)
+                {
+                    bag.Error(DiagnosticCodes.DirectoryInvalid, locator.Locate(path + "/sid"), $"field 'sid' is '{sid}', not a SID", "write it like S-1-5-21-1004336348-1177238915-682003330-1104");
+                }
+                else if (normalized is not null && !sids.Add(normalized))
+                {
+                    bag.Error(DiagnosticCodes.DirectoryInvalid, locator.Locate(path + "/sid"), $"duplicate AD user sid '{sid}'");
+                }
+
                 var eligibleRoles = ReadStrings(element, "eligible_roles", path, locator, bag);
                 if (eligibleRoles.Count > 0 && provider != Provider.Entra)
                 {
@@ -153,6 +170,7 @@ public static class SnapshotReader
                     PrimaryGroup = primaryGroup,
                     EligibleRoles = eligibleRoles,
                     Upn = ReadString(element, "upn", path, locator, bag, required: false),
+                    Sid = normalized,
                     Email = ReadString(element, "email", path, locator, bag, required: false),
                     DisplayName = ReadString(element, "display_name", path, locator, bag, required: false),
                     Enabled = enabled,

@@ -53,6 +53,7 @@ public static class SnapshotWriter
     {
         var entry = new JsonObject { ["provider"] = user.Provider.Name(), ["id"] = user.Id, ["name"] = user.Name };
         Text(entry, "upn", user.Upn);
+        Text(entry, "sid", user.Sid);
         Text(entry, "email", user.Email);
         if (user.DisplayName is { } display && !string.Equals(display, user.Name, StringComparison.Ordinal)) entry["display_name"] = display;
 
@@ -97,6 +98,7 @@ public static class SnapshotWriter
         return new UserEntry(identity.Provider, identity.Id, identity.Name)
         {
             Upn = identity.Upn,
+            Sid = identity.Sid,
             Email = identity.Email,
             DisplayName = identity.DisplayName,
             Enabled = identity.Enabled,

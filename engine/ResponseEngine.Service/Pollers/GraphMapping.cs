@@ -62,7 +62,9 @@ public static class GraphAlerts
             if (evidence["userAccount"] is not JsonObject account) continue;
             var isUserEvidence = VendorRecords.Text(evidence["@odata.type"]) == "#microsoft.graph.security.userEvidence";
             if (Subject(account, isUserEvidence) is not { } subject) continue;
-            var key = VendorRecords.Text(subject["id"]) ?? VendorRecords.Text(subject["name"])!;
+            var key = VendorRecords.Text(subject["provider"]) == "ad"
+                ? VendorRecords.Text(subject["name"]) ?? VendorRecords.Text(subject["id"])!
+                : VendorRecords.Text(subject["id"]) ?? VendorRecords.Text(subject["name"])!;
             if (!seen.Add(key)) continue;
             var attributes = new JsonObject
             {
@@ -124,7 +126,7 @@ public static class GraphAlerts
         _ => "low",
     };
 
-    /// <summary>An account as a subject: Entra by object id and UPN; on-premises (no Entra id or UPN) as ad by DOMAIN\account, else SID; null for none or a system account.</summary>
+    /// <summary>An account as a subject: Entra by object id and UPN; on-premises (no Entra id or UPN) as ad by SID (id) and DOMAIN\account (name); null for none or a system account.</summary>
     private static JsonObject? Subject(JsonObject account, bool isUserEvidence)
     {
         var objectId = VendorRecords.Text(account["azureAdUserId"]);
@@ -143,8 +145,12 @@ public static class GraphAlerts
             return subject;
         }
 
-        if (!string.IsNullOrWhiteSpace(name)) return new JsonObject { ["provider"] = "ad", ["name"] = string.IsNullOrWhiteSpace(domain) ? name : $"{domain}\\{name}" };
-        return string.IsNullOrWhiteSpace(sid) ? null : new JsonObject { ["provider"] = "ad", ["id"] = sid };
+        // On premises: the SID finds the account wherever it is (the AD connector by objectSid, a snapshot by 'sid'); the
+        // DOMAIN\account name is kept beside it for a snapshot without SIDs and for people reading the finding.
+        var ad = new JsonObject { ["provider"] = "ad" };
+        if (Identities.Sids.Normalize(sid) is { } domainSid) ad["id"] = domainSid;
+        if (!string.IsNullOrWhiteSpace(name)) ad["name"] = string.IsNullOrWhiteSpace(domain) ? name : $"{domain}\\{name}";
+        return ad.Count > 1 ? ad : null;
     }
 }
 
