@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Time.Testing;
@@ -254,12 +253,10 @@ public sealed class CliHostileInputTests : IDisposable
     [Fact]
     public async Task ValidateAndPlanBase_HostileRuleFilesAtHeadAndAtTheBaseRef_Exit2NeverACrash()
     {
-        var repo = Path.Combine(_dir.Path, "repo");
-        Directory.CreateDirectory(Path.Combine(repo, "rules"));
-        Git(repo, "init", "-q");
-        var rules = Path.Combine(repo, "rules");
+        using var repo = new GitRepo();
+        var rules = repo.Rules;
         var good = RuleTemplate("good-rule").Replace("«", "", StringComparison.Ordinal).Replace("»", "", StringComparison.Ordinal);
-        File.WriteAllText(Path.Combine(rules, "good.yaml"), good);
+        repo.Write("rules/good.yaml", good);
         for (var v = 0; v < YamlValues.Length; v++)
         {
             File.WriteAllBytes(Path.Combine(rules, $"hostile-{v}.yaml"), Config(RuleTemplate($"hostile-{v}"), null, YamlValues[v]));
@@ -267,8 +264,7 @@ public sealed class CliHostileInputTests : IDisposable
 
         File.WriteAllBytes(Path.Combine(rules, "wrong-shape.yaml"), "id: shape\ntitle: [1]\nowner: {a: 1}\nmatch: 5\nactions: {action: disable_user}\nlimits: [x]\n"u8.ToArray());
         File.WriteAllBytes(Path.Combine(rules, "not-utf8.yaml"), [.. "id: bad\ntitle: "u8, 0xC3, 0x28, .. "\n"u8]);
-        Git(repo, "add", "-A");
-        Git(repo, "-c", "user.email=ci@example.com", "-c", "user.name=ci", "commit", "-qm", "hostile rules");
+        repo.Commit("hostile rules");
 
         var validate = await RespondAsync("validate", "--rules", rules);
         validate.ExitCode.Should().Be(2);
@@ -277,8 +273,7 @@ public sealed class CliHostileInputTests : IDisposable
         (await RespondAsync("plan", "--rules", rules, "--findings", findings, "--directory", RepoPaths.SampleDirectory)).ExitCode.Should().Be(2);
 
         foreach (var file in Directory.EnumerateFiles(rules).Where(f => !f.EndsWith("good.yaml", StringComparison.Ordinal))) File.Delete(file);
-        Git(repo, "add", "-A");
-        Git(repo, "-c", "user.email=ci@example.com", "-c", "user.name=ci", "commit", "-qm", "only the good rule");
+        repo.Commit("only the good rule");
 
         var diff = await RespondAsync("plan", "--rules", rules, "--findings", findings, "--directory", RepoPaths.SampleDirectory, "--base", "HEAD~1");
         diff.ExitCode.Should().Be(2, "the rules at the base ref have errors: " + diff);
@@ -289,17 +284,6 @@ public sealed class CliHostileInputTests : IDisposable
         }
 
         RecordRuns($"rules (validate, plan, plan --base with {YamlValues.Length + 2} hostile rule files at the base ref)");
-    }
-
-    private static void Git(string directory, params string[] args)
-    {
-        var info = new ProcessStartInfo("git") { WorkingDirectory = directory, RedirectStandardError = true, RedirectStandardOutput = true };
-        foreach (var arg in args) info.ArgumentList.Add(arg);
-        using var process = Process.Start(info)!;
-        var error = process.StandardError.ReadToEndAsync();
-        process.StandardOutput.ReadToEnd();
-        process.WaitForExit();
-        process.ExitCode.Should().Be(0, error.Result);
     }
 
     [Fact]

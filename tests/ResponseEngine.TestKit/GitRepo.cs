@@ -1,10 +1,10 @@
 using System.Diagnostics;
-using ResponseEngine.TestKit;
+using FluentAssertions;
 
-namespace ResponseEngine.Cli.Tests;
+namespace ResponseEngine.TestKit;
 
 /// <summary>A real git repository in a temporary folder, for `respond plan --base`.</summary>
-internal sealed class GitRepo : IDisposable
+public sealed class GitRepo : IDisposable
 {
     private readonly TempDirectory _temp = new();
 
