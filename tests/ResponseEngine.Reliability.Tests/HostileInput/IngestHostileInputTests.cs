@@ -2,6 +2,7 @@ using System.Collections.Immutable;
 using System.Diagnostics.Metrics;
 using System.Net;
 using System.Text;
+using System.Text.Json.Nodes;
 using CsCheck;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -353,5 +354,153 @@ public sealed class IngestHostileInputTests : IAsyncDisposable
         (await alertsStore.ListRejectedAsync(false, Ct)).Should().HaveCount(4, "the lone surrogate, the numeric date and the array id are rejected, null is not a record; the alert without an evidence array names no user");
         (await riskyStore.ReceivedSinceAsync(DateTimeOffset.MinValue, Ct)).Select(i => i.FindingId).Should().Equal("u-3:2026-11-26T08:00:00Z");
         (await riskyStore.ListRejectedAsync(false, Ct)).Select(q => q.Key).Should().BeEquivalentTo(["u-1", "#1"]);
+    }
+
+    /// <summary>The path of every value in a JSON template: each object member and array item, at any depth.</summary>
+    private static IEnumerable<string[]> ValuePaths(JsonNode? node, string[] at)
+    {
+        switch (node)
+        {
+            case JsonObject obj:
+                foreach (var (name, value) in obj)
+                {
+                    string[] path = [.. at, name];
+                    yield return path;
+                    foreach (var inner in ValuePaths(value, path)) yield return inner;
+                }
+
+                break;
+            case JsonArray array:
+                for (var i = 0; i < array.Count; i++)
+                {
+                    string[] path = [.. at, i.ToString(System.Globalization.CultureInfo.InvariantCulture)];
+                    yield return path;
+                    foreach (var inner in ValuePaths(array[i], path)) yield return inner;
+                }
+
+                break;
+        }
+    }
+
+    /// <summary>
+    /// A vendor record (from <paramref name="template"/>, given its id) with the value at every path replaced in turn by
+    /// every hostile value — as raw bytes, so lone surrogate escapes and invalid UTF-8 reach the reader as sent.
+    /// </summary>
+    private static List<(string Field, byte[] Record)> EveryFieldHostile(Func<string, string> template)
+    {
+        const string Value = "\u0001hostile\u0001", Marker = "\\u0001hostile\\u0001"; // the value, and how JSON writes it
+        var records = new List<(string, byte[])>();
+        var n = 0;
+        foreach (var path in ValuePaths(JsonNode.Parse(template("x")), []))
+        {
+            foreach (var value in HostileValues[..^1])
+            {
+                var copy = JsonNode.Parse(template($"h-{n++}"))!;
+                var parent = path[..^1].Aggregate(copy, (node, segment) => node is JsonArray array ? array[int.Parse(segment, System.Globalization.CultureInfo.InvariantCulture)]! : node[segment]!);
+                if (parent is JsonArray items) items[int.Parse(path[^1], System.Globalization.CultureInfo.InvariantCulture)] = Value;
+                else parent[path[^1]] = Value;
+                var text = copy.ToJsonString();
+                var at = text.IndexOf("\"" + Marker + "\"", StringComparison.Ordinal);
+                records.Add((string.Join('/', path), [.. Encoding.UTF8.GetBytes(text[..at]), .. value, .. Encoding.UTF8.GetBytes(text[(at + Marker.Length + 2)..])]));
+            }
+        }
+
+        return records;
+    }
+
+    private static byte[] JsonArrayOf(IEnumerable<byte[]> records) => [(byte)'[', .. records.SelectMany((r, i) => i == 0 ? r : [(byte)',', .. r]), (byte)']'];
+
+    private static string GoodAlert(string id) =>
+        "{\"id\":\"" + id + "\",\"title\":\"Password spray\",\"category\":\"CredentialAccess\",\"severity\":\"high\",\"status\":\"new\",\"createdDateTime\":\"2026-11-26T08:00:00Z\",\"lastUpdateDateTime\":\"2026-11-26T08:10:00Z\",\"evidence\":[{\"@odata.type\":\"#microsoft.graph.security.userEvidence\",\"roles\":[\"compromised\"],\"userAccount\":{\"accountName\":\"ann\",\"domainName\":\"CORP\",\"userSid\":\"S-1-5-21-1004336348-1177238915-682003330-1104\",\"azureAdUserId\":\"11111111-1111-1111-1111-111111111111\",\"userPrincipalName\":\"ann@corp.example.com\"}}],\"mitreTechniques\":[\"T1110\"]}";
+
+    private static string GoodRiskyUser(string id) =>
+        "{\"id\":\"" + id + "\",\"isDeleted\":false,\"isProcessing\":false,\"riskLevel\":\"high\",\"riskState\":\"atRisk\",\"riskDetail\":\"none\",\"riskLastUpdatedDateTime\":\"2026-11-26T08:00:00Z\",\"userDisplayName\":\"Cid\",\"userPrincipalName\":\"cid@corp.example.com\"}";
+
+    public static TheoryData<string> VendorKinds => new() { "okta_logs", "graph_alerts", "graph_risky_users" };
+
+    /// <summary>
+    /// One page with a hostile value in every field of a vendor record (every path, every hostile value), then a good
+    /// record; then a 10k-record page with every 97th record hostile: the poller never fails, the good records after
+    /// the bad ones are ingested, the bad ones are quarantined or (when the field is optional) mapped without it.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(VendorKinds))]
+    public async Task HttpPoller_HostileValueInEveryFieldThenTenThousandRecords_NeverStuckAndTheGoodRecordsIngested(string kind)
+    {
+        Func<string, string> template = kind switch
+        {
+            "okta_logs" => id => Encoding.UTF8.GetString(OktaEvent(id)),
+            "graph_alerts" => GoodAlert,
+            _ => GoodRiskyUser,
+        };
+        string FindingId(string id) => kind switch
+        {
+            "okta_logs" => id,
+            "graph_alerts" => id + ":11111111-1111-1111-1111-111111111111",
+            _ => id + ":2026-11-26T08:00:00Z",
+        };
+        var hostile = EveryFieldHostile(template);
+        var first = JsonArrayOf([.. hostile.Select(h => h.Record), Encoding.UTF8.GetBytes(template("good-1"))]);
+        var tenThousand = JsonArrayOf(Enumerable.Range(0, 10_000).Select(i => i % 97 == 5 ? hostile[i % hostile.Count].Record : Encoding.UTF8.GetBytes(template($"big-{i}"))));
+        var bad = Enumerable.Range(0, 10_000).Count(i => i % 97 == 5);
+        byte[] Page(byte[] records) => kind == "okta_logs" ? records : [.. "{\"value\":"u8, .. records, (byte)'}'];
+        var handler = new RawPages((request, n) => n switch
+        {
+            1 => Raw(Page(first), kind == "okta_logs" ? "/api/v1/logs?after=1" : null),
+            2 => Raw(Page(tenThousand), kind == "okta_logs" ? "/api/v1/logs?after=2" : null),
+            _ => Raw(Page("[]"u8.ToArray()), kind == "okta_logs" ? "/api/v1/logs?after=2" : null),
+        });
+        var poller = new PollerOptions("vendor", kind, TimeSpan.FromMinutes(1), ImmutableDictionary<string, string>.Empty);
+        var (registry, store, _) = await RegistryAsync(poller, handler);
+        await using var _ = store;
+
+        var watchdog = await Watchdog.RunAsync(w =>
+        {
+            w.Begin($"{kind}: {hostile.Count} hostile records, then 10k");
+            registry.RunAsync("vendor", Ct).GetAwaiter().GetResult();
+            registry.States["vendor"].Failures.Should().Be(0, registry.States["vendor"].Error);
+            registry.RunAsync("vendor", Ct).GetAwaiter().GetResult();
+            registry.States["vendor"].Failures.Should().Be(0, registry.States["vendor"].Error);
+            w.End();
+        }, Limit);
+
+        var ids = (await store.ReceivedSinceAsync(DateTimeOffset.MinValue, Ct)).Select(i => i.FindingId).ToHashSet(StringComparer.Ordinal);
+        ids.Should().Contain(FindingId("good-1"), "the good record after every hostile one is ingested");
+        Enumerable.Range(0, 10_000).Where(i => i % 97 != 5).Select(i => FindingId($"big-{i}")).Should().OnlyContain(id => ids.Contains(id), "every good record of the 10k page is ingested");
+        var quarantined = await store.ListRejectedAsync(false, Ct);
+        quarantined.Should().NotBeEmpty().And.OnlyContain(r => r.Origin == $"{kind}:vendor" && r.Reason.Length > 0);
+        quarantined.Should().Contain(r => r.Reason.Contains("not valid Unicode text", StringComparison.Ordinal));
+        Reliability.Record("hostile-input", $"{kind} poller: {hostile.Count} records (every field x {HostileValues.Length - 1} hostile values) and a 10k-record page with {bad} hostile: "
+            + $"ingested={ids.Count} quarantined={quarantined.Count} failures=0 stuck=0 slowest={watchdog.Slowest.TotalMilliseconds:0}ms");
+    }
+
+    [Fact]
+    public async Task FolderPoller_HostileValueInEveryFieldOfOneFile_QuarantinedAtTheirLinesAndTheGoodRecordsIngested()
+    {
+        var drop = Path.Combine(_dir.Path, "drop");
+        Directory.CreateDirectory(drop);
+        var lines = new List<byte[]>();
+        foreach (var field in Fields)
+        {
+            for (var v = 0; v < HostileValues.Length; v++) lines.Add(Replace($"h-{lines.Count}", field, HostileValues[v]).Line);
+        }
+
+        lines.Add(Encoding.UTF8.GetBytes(Template("good-1")));
+        File.WriteAllBytes(Path.Combine(drop, "every-field.ndjson"), [.. lines.SelectMany(l => l.Append((byte)'\n'))]);
+        var poller = new PollerOptions("drop", "folder", TimeSpan.FromSeconds(30), ImmutableDictionary<string, string>.Empty.Add("path", drop));
+        var (registry, store, _) = await RegistryAsync(poller);
+        await using var _ = store;
+
+        await registry.RunAsync("drop", Ct);
+        File.WriteAllText(Path.Combine(drop, "later.json"), Template("good-2"));
+        await registry.RunAsync("drop", Ct);
+
+        registry.States["drop"].Failures.Should().Be(0, registry.States["drop"].Error);
+        var ids = (await store.ReceivedSinceAsync(DateTimeOffset.MinValue, Ct)).Select(i => i.FindingId).ToList();
+        ids.Should().Contain(["good-1", "good-2"]);
+        var quarantined = await store.ListRejectedAsync(false, Ct);
+        (ids.Count + quarantined.Count).Should().Be(lines.Count + 1, "every record is ingested or quarantined, none dropped silently");
+        quarantined.Should().OnlyContain(r => r.Key.StartsWith("every-field.ndjson:", StringComparison.Ordinal));
+        Reliability.Record("hostile-input", $"folder poller: {lines.Count - 1} hostile records (every field x {HostileValues.Length} values) in one file: ingested={ids.Count} quarantined={quarantined.Count} failures=0");
     }
 }
