@@ -187,6 +187,7 @@ public sealed class AdLiveTests(SambaDc dc)
     }
 
     [Fact]
+    [Trait("Reads", ResponseEngine.TestKit.RepoPaths.ReadsShippedRules)]
     public async Task Executor_DefenderAlertNamingTheAccountOnlyBySidAndDomainAccount_ShippedRuleActsOnTheLiveAccount()
     {
         await using var h = await SambaHarness.StartAsync(dc, null, Cancel);

@@ -137,6 +137,7 @@ public sealed class CorpusTests
     /// corpus bodies themselves map to are among them. The rules' own tests use findings shaped as the pollers map them.
     /// </summary>
     [Fact]
+    [Trait("Reads", RepoPaths.ReadsShippedRules)]
     public async Task MappingTablesAndCorpusTypes_MeetTheShippedRules()
     {
         var rules = Policy.Rules.RuleLoader.Default(new FakeTimeProvider()).LoadDirectory(RepoPaths.Rules).RuleSet!;

@@ -16,6 +16,7 @@ namespace ResponseEngine.Reliability.Tests.HostileInput;
 /// ends with exit 0, 1 or 2 and a diagnostic, never 134 or "Unhandled exception". The per-field sweeps of the same
 /// hostile values run in process (they are many); every path is also crossed by real processes.
 /// </summary>
+[Trait("Reads", RepoPaths.ReadsShippedRules)]
 public sealed class CliHostileInputTests : IDisposable
 {
     private static readonly Dictionary<string, string> NoEnvironment = [];
