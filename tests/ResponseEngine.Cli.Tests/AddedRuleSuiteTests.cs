@@ -24,55 +24,7 @@ public sealed partial class AddedRuleSuiteTests : IDisposable
     public async Task AddedRules_EveryTestReadingTheShippedRules_StaysGreen()
     {
         var rules = Path.Combine(_temp.Path, "rules");
-        foreach (var file in Directory.EnumerateFiles(RepoPaths.Rules, "*", SearchOption.AllDirectories))
-        {
-            var destination = Path.Combine(rules, Path.GetRelativePath(RepoPaths.Rules, file));
-            Directory.CreateDirectory(Path.GetDirectoryName(destination)!);
-            File.Copy(file, destination);
-        }
-
-        _temp.Write(Path.Combine("rules", "local", "local-weak-password-disable.yaml"), """
-            # yaml-language-server: $schema=../../schemas/rule.schema.json
-            id: local-weak-password-disable
-            title: A rule a user adds on top of the shipped ones, which the samples trigger
-            owner: local-team
-            mode: enforce
-            match:
-              types: [weak_password]
-              providers: [ad]
-              min_severity: low
-            when: not identity.privileged
-            actions:
-              - action: disable_user
-            tests:
-              - name: an ordinary account with a weak password is disabled
-                finding: { type: weak_password, severity: high, subject: { provider: ad, name: bob } }
-                identity: { privileged: false }
-                expect: [disable_user]
-              - name: a privileged account is left to the privileged rule
-                finding: { type: weak_password, severity: high, subject: { provider: ad, name: adm-bob } }
-                identity: { privileged: true }
-                expect: []
-            """);
-        _temp.Write(Path.Combine("rules", "local", "local-never-matches.yaml"), """
-            # yaml-language-server: $schema=../../schemas/rule.schema.json
-            id: local-never-matches
-            title: A rule a user adds that no sample finding matches
-            owner: local-team
-            mode: observe
-            match:
-              types: [local_custom_detection]
-              providers: [entra]
-            actions:
-              - action: revoke_sessions
-            tests:
-              - name: the custom detection revokes sessions
-                finding: { type: local_custom_detection, severity: high, subject: { provider: entra, name: carol@corp.example.com } }
-                expect: [revoke_sessions]
-              - name: another detection is left alone
-                finding: { type: atypical_travel, severity: high, subject: { provider: entra, name: carol@corp.example.com } }
-                expect: []
-            """);
+        UserRuleSets.CopyWithAddedRules(rules);
 
         var ran = 0;
         foreach (var assembly in Assemblies)
