@@ -52,37 +52,21 @@ public sealed class LdapServerStopTests(StoppableDcFixture fixture) : IClassFixt
     public async Task Run_DcKilledMidRun_EveryDecisionFinalWithinRetryBudgetAndRerunAfterRestartCompletesOnce()
     {
         await Dc.RequireAsync(Cancel);
-        var setup = Dc.Connect(timeout: TimeSpan.FromSeconds(30));
+        // The test's own setup, reads and clean-up are not what is under test: a connection the busy DC drops is opened again.
+        using var admin = new AdminConnection(() => Dc.Connect(timeout: TimeSpan.FromSeconds(30)));
         var ou = $"OU=stop{Guid.NewGuid():N}"[..15] + "," + SambaDc.BaseDn;
-        setup.SendRequest(new AddRequest(ou, new DirectoryAttribute("objectClass", "organizationalUnit")));
-
-        // Setting up the users is not what is under test: a connection the busy DC drops meanwhile is opened again.
+        admin.Do(c => c.SendRequest(new AddRequest(ou, new DirectoryAttribute("objectClass", "organizationalUnit"))), alreadyDone: true);
         var dns = new List<string>();
         for (var i = 0; i < Users; i++)
         {
-            for (var attempt = 1; ; attempt++)
-            {
-                try
-                {
-                    dns.Add(AddUser(setup, ou, Name(i)));
-                    break;
-                }
-                catch (LdapException e) when (e.ErrorCode == 81 && attempt < 4)
-                {
-                    setup.Dispose();
-                    setup = Dc.Connect(timeout: TimeSpan.FromSeconds(30));
-                }
-                catch (DirectoryOperationException e) when (e.Response?.ResultCode == ResultCode.EntryAlreadyExists && attempt > 1)
-                {
-                    dns.Add($"CN={Name(i)},{ou}");
-                    break;
-                }
-            }
+            var name = Name(i);
+            admin.Do(c => AddUser(c, ou, name), alreadyDone: true);
+            dns.Add($"CN={name},{ou}");
         }
 
-        using var admin = setup;
-        var before = dns.Select(dn => Versions(admin, dn)).ToList();
-        var perWrite = Calibrate(admin, ou);
+        var before = dns.Select(dn => admin.Do(c => Versions(c, dn))).ToList();
+        var calibrations = 0;
+        var perWrite = admin.Do(c => Calibrate(c, ou, ++calibrations));
         var decisions = Enumerable.Range(0, Users).Sum(i => (Takeover(i) ? 1 : 0) + (Weak(i) ? 1 : 0));
 
         using var dir = Reliability.ScratchDirectory();
@@ -134,7 +118,7 @@ public sealed class LdapServerStopTests(StoppableDcFixture fixture) : IClassFixt
 
         // 2. The DC comes back; the same run again reads the live state and finishes the work, doing nothing twice.
         await Dc.RestartAsync(Cancel);
-        using var admin2 = Dc.Connect(timeout: TimeSpan.FromSeconds(30));
+        using var admin2 = new AdminConnection(() => Dc.Connect(timeout: TimeSpan.FromSeconds(30)));
         var second = await RunAsync(dir.Path);
         second.ExitCode.Should().Be(0, second.ToString());
 
@@ -162,10 +146,11 @@ public sealed class LdapServerStopTests(StoppableDcFixture fixture) : IClassFixt
         var effects = 0.0;
         for (var i = 0; i < Users; i++)
         {
-            var entry = Read(admin2, dns[i], "userAccountControl", "pwdLastSet");
+            var dn = dns[i];
+            var entry = admin2.Do(c => Read(c, dn, "userAccountControl", "pwdLastSet"));
             Text(entry, "userAccountControl").Should().Be(Takeover(i) ? "514" : "512", Name(i));
             (Text(entry, "pwdLastSet") == "0").Should().Be(Weak(i), Name(i));
-            var after = Versions(admin2, dns[i]);
+            var after = admin2.Do(c => Versions(c, dn));
             var uacWrites = (after.Uac - before[i].Uac) / (double)perWrite.Uac;
             var pwdWrites = (after.PwdLastSet - before[i].PwdLastSet) / (double)perWrite.PwdLastSet;
             effects += uacWrites + pwdWrites;
@@ -179,7 +164,11 @@ public sealed class LdapServerStopTests(StoppableDcFixture fixture) : IClassFixt
         }
 
         twice.Should().BeEmpty("each change reached the DC exactly once, across the kill, the failure and the rerun");
-        DeleteTree(admin2, ou);
+        admin2.Do(c =>
+        {
+            DeleteTree(c, ou);
+            return true;
+        });
         Reliability.Record("ldap-stop",
             $"decisions={decisions} dc-kills=1 dc-restarts=1 killed-after={outcomesAtKill} outcomes succeeded-before={succeeded.Count} failed={failed.Count} " +
             $"(timed_out={failed.Count(r => r.Entry.Status == AuditStatus.TimedOut)}) connection-attempts-after-kill={attemptsAfterKill} (budget {budget}) " +
@@ -340,9 +329,9 @@ public sealed class LdapServerStopTests(StoppableDcFixture fixture) : IClassFixt
     /// rewrites it within the modify; pwdLastSet 1), measured on an account of its own. A write of the value already
     /// there moves nothing: what is counted is changes that took effect, as the Okta crash tests count effects.
     /// </summary>
-    private static (int Uac, int PwdLastSet) Calibrate(LdapConnection admin, string ou)
+    private static (int Uac, int PwdLastSet) Calibrate(LdapConnection admin, string ou, int attempt)
     {
-        var dn = AddUser(admin, ou, "calibrate");
+        var dn = AddUser(admin, ou, "calibrate" + attempt.ToString(System.Globalization.CultureInfo.InvariantCulture));
         var start = Versions(admin, dn);
         admin.SendRequest(new ModifyRequest(dn, DirectoryAttributeOperation.Replace, "userAccountControl", "514"));
         admin.SendRequest(new ModifyRequest(dn, DirectoryAttributeOperation.Replace, "pwdLastSet", "0"));
@@ -359,5 +348,37 @@ public sealed class LdapServerStopTests(StoppableDcFixture fixture) : IClassFixt
         {
             admin.SendRequest(new DeleteRequest(entry.DistinguishedName));
         }
+    }
+
+    /// <summary>
+    /// An administrator's connection for the test's own setup, reads and clean-up: when the busy (or just restarted) DC
+    /// drops it (81, server unavailable) it is opened again and the operation repeated. With <c>alreadyDone</c>, an
+    /// add that the dropped connection had made before the drop counts as done.
+    /// </summary>
+    private sealed class AdminConnection(Func<LdapConnection> connect) : IDisposable
+    {
+        private LdapConnection _connection = connect();
+
+        public T Do<T>(Func<LdapConnection, T> operation, bool alreadyDone = false)
+        {
+            for (var attempt = 1; ; attempt++)
+            {
+                try
+                {
+                    return operation(_connection);
+                }
+                catch (LdapException e) when (e.ErrorCode == 81 && attempt < 6)
+                {
+                    _connection.Dispose();
+                    _connection = connect();
+                }
+                catch (DirectoryOperationException e) when (alreadyDone && attempt > 1 && e.Response?.ResultCode == ResultCode.EntryAlreadyExists)
+                {
+                    return default!;
+                }
+            }
+        }
+
+        public void Dispose() => _connection.Dispose();
     }
 }
