@@ -25,7 +25,7 @@ public sealed record GrantedPermissions(ImmutableArray<string> Granted, bool Com
         ArgumentNullException.ThrowIfNull(needed);
         if (!Comparable) return [];
         var granted = Granted.ToHashSet(StringComparer.OrdinalIgnoreCase);
-        return [.. needed.Select(n => n.Split(' ', 2)[0]).Where(n => n.Contains('.', StringComparison.Ordinal) && !n.StartsWith("a ", StringComparison.Ordinal))
+        return [.. needed.Select(n => n.Split(' ', 2)[0]).Where(n => n.Contains('.', StringComparison.Ordinal))
             .Distinct(StringComparer.OrdinalIgnoreCase).Where(n => !Covered(n, granted)).Order(StringComparer.Ordinal)];
     }
 
