@@ -135,15 +135,13 @@ public sealed partial class EntraConnector : IConnector, IGrantedPermissions, ID
     public async Task ApplyAsync(ActionRequest request, CancellationToken cancellationToken)
     {
         var (kind, user) = await TargetAsync(request, cancellationToken).ConfigureAwait(false);
-        if (kind is EntraAction.Disable or EntraAction.Enable or EntraAction.ResetPassword)
+        // Read again as it acts, for every action: another run or an administrator that got there since the executor's read
+        // is reported with the state found (a no-op in the trail), not written again, nor recorded succeeded with a prior
+        // state undo would restore (a group membership or role someone else removed, handed back).
+        var now = await Guarded(() => ReadStateAsync(kind, user, request, cancellationToken), $"read the state {request.Action.Name} changes").ConfigureAwait(false);
+        if (now.AlreadyDone)
         {
-            // The user was just read: another run or an administrator that got there since the executor's read is reported with
-            // the state found (a no-op in the trail), not written again and recorded succeeded with a prior state undo would restore.
-            var now = await ReadStateAsync(kind, user, request, cancellationToken).ConfigureAwait(false);
-            if (now.AlreadyDone)
-            {
-                throw new TargetChangedException(now, $"already {now.Description} when the change was to be made (changed since it was read); nothing done");
-            }
+            throw new TargetChangedException(now, $"already {now.Description} when the change was to be made (changed since it was read); nothing done");
         }
 
         await Guarded(async () =>

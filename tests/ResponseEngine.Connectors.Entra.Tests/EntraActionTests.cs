@@ -322,6 +322,46 @@ public sealed class EntraActionTests
         h.Emulator.Requests.Count(r => r.Method == "PATCH").Should().Be(1, "only the other actor's change was sent");
     }
 
+    /// <summary>
+    /// Every action, not only disable and reset: done by another run or an administrator between this run's read and its
+    /// apply is a no-op with the state found then. Before, revoke_group and remove_role_assignment found nothing left to
+    /// remove, sent nothing, and were recorded succeeded with the prior state read before, which undo would restore
+    /// (a privileged membership or role someone else removed, handed back).
+    /// </summary>
+    [Theory]
+    [InlineData("revoke_group")]
+    [InlineData("remove_role_assignment")]
+    [InlineData("mark_compromised")]
+    [InlineData("enforce_mfa")]
+    [InlineData("enforce_phishing_resistant_mfa")]
+    [InlineData("revoke_sessions")]
+    public async Task Apply_AnyActionDoneByAnotherSinceItWasRead_IsReportedWithTheStateFoundAndSendsNothing(string action)
+    {
+        await using var h = await EntraHarness.StartAsync(cancellationToken: Cancel);
+        var user = h.Emulator.AddUser("u-1", "pat@corp.example.com");
+        user.LastSignInDateTime = EntraHarness.Start.AddHours(-2);
+        h.Emulator.AddGroup("g-admins", "Tier0 Admins").Members.Add(user.Id);
+        h.Emulator.AssignRole(user.Id, "Global Administrator");
+        h.Emulator.SetRisk(user.Id, "medium", "atRisk");
+        var request = Request(action, user, action switch
+        {
+            "revoke_group" => Groups("Tier0 Admins"),
+            "remove_role_assignment" => Roles("Global Administrator"),
+            _ => null,
+        });
+        (await h.Connector.ReadAsync(request, Cancel)).AlreadyDone.Should().BeFalse();
+        (await ActAsync(h.Connector, request)).Should().BeTrue(); // another run or administrator, between this run's read and apply
+        static bool Write(GraphRequest r) => r.Method != "GET" && r.Path != "/$batch"; // a $batch POST carries reads
+        var writes = h.Emulator.Requests.Count(Write);
+
+        var changed = await h.Invoking(x => x.Connector.ApplyAsync(request, Cancel)).Should().ThrowExactlyAsync<TargetChangedException>();
+
+        changed.Which.Current.AlreadyDone.Should().BeTrue();
+        changed.Which.Current.PriorState.Should().Be((await h.Connector.ReadAsync(request, Cancel)).PriorState,
+            "the state found when acting: undo must not restore the one read before");
+        h.Emulator.Requests.Where(Write).Should().HaveCount(writes, "only the other actor's change was sent");
+    }
+
     [Fact]
     public async Task Disable_SyncedUser_FailsWithGraphsMessage()
     {
