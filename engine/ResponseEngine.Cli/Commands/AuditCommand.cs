@@ -124,7 +124,7 @@ internal static class AuditCommand
             };
             if (parse.GetValue(output) is { } file)
             {
-                await File.WriteAllTextAsync(file, text, token);
+                await OutFile.WriteTextAsync(file, text);
                 context.Error.WriteLine($"{rows.Count} rows written to {file}");
             }
             else

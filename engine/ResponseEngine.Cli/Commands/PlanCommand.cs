@@ -116,29 +116,13 @@ internal static class PlanCommand
             return await DiffAsync(context, load, rulesDirectory, baseRef, snapshot.Snapshot, read, options, settings, time, plan, format, outFile, failOnIncrease, skipInvalid, cancellationToken);
         }
 
-        using (var target = outFile is null ? null : File.Create(outFile))
+        if (outFile is not null)
         {
-            if (format == "json")
-            {
-                if (target is not null)
-                {
-                    PlanJsonWriter.Write(plan, target);
-                }
-                else
-                {
-                    using var buffer = new MemoryStream();
-                    PlanJsonWriter.Write(plan, buffer);
-                    context.Output.WriteLine(System.Text.Encoding.UTF8.GetString(buffer.ToArray()));
-                }
-            }
-            else
-            {
-                var writer = target is null ? context.Output : new StreamWriter(target);
-                if (format == "markdown") PlanMarkdownRenderer.Render(plan, writer);
-                else if (format == "html") writer.Write(PlanHtmlRenderer.Build(plan));
-                else PlanTextRenderer.Render(plan, writer, context.Color && target is null);
-                writer.Flush();
-            }
+            await OutFile.WriteAsync(outFile, target => WritePlanAsync(context, plan, format, target));
+        }
+        else
+        {
+            await WritePlanAsync(context, plan, format, null);
         }
 
         if (outFile is not null) context.Error.WriteLine($"plan written to {outFile}: {PlanTextRenderer.SummaryLine(plan)}");
@@ -150,6 +134,33 @@ internal static class PlanCommand
         }
 
         return ExitCodes.Ok;
+    }
+
+    /// <summary>The plan in <paramref name="format"/> to <paramref name="target"/>, or to standard output when null.</summary>
+    private static async Task WritePlanAsync(CliContext context, Plan plan, string format, Stream? target)
+    {
+        if (format == "json")
+        {
+            if (target is not null)
+            {
+                PlanJsonWriter.Write(plan, target);
+            }
+            else
+            {
+                using var buffer = new MemoryStream();
+                PlanJsonWriter.Write(plan, buffer);
+                context.Output.WriteLine(System.Text.Encoding.UTF8.GetString(buffer.ToArray()));
+            }
+
+            return;
+        }
+
+        var writer = target is null ? context.Output : new StreamWriter(target, leaveOpen: true);
+        if (format == "markdown") PlanMarkdownRenderer.Render(plan, writer);
+        else if (format == "html") await writer.WriteAsync(PlanHtmlRenderer.Build(plan));
+        else PlanTextRenderer.Render(plan, writer, context.Color && target is null);
+        await writer.FlushAsync();
+        if (target is not null) await writer.DisposeAsync();
     }
 
     /// <summary>
@@ -212,9 +223,8 @@ internal static class PlanCommand
         var after = head.Rules.ToDictionary(r => r.Source.File, r => r.Source.ContentHash);
         var changed = before.Keys.Union(after.Keys).Where(f => before.GetValueOrDefault(f) != after.GetValueOrDefault(f)).Order(StringComparer.Ordinal).ToList();
         var against = new ReviewBase(baseRef, commit, changed);
-        using (var target = outFile is null ? null : new StreamWriter(outFile))
+        void Render(TextWriter writer)
         {
-            var writer = target ?? context.Output;
             switch (format)
             {
                 case "json": writer.WriteLine(PlanDiffRenderer.Json(review, against)); break;
@@ -222,6 +232,19 @@ internal static class PlanCommand
                 case "html": writer.Write(PlanDiffHtmlRenderer.Build(review, against)); break;
                 default: PlanDiffRenderer.Text(review, against, writer); break;
             }
+        }
+
+        if (outFile is null)
+        {
+            Render(context.Output);
+        }
+        else
+        {
+            await OutFile.WriteAsync(outFile, async target =>
+            {
+                await using var writer = new StreamWriter(target, leaveOpen: true);
+                Render(writer);
+            });
         }
 
         if (outFile is not null) context.Error.WriteLine($"plan diff written to {outFile}: {TerminalText.Escape(PlanDiffRenderer.Summary(review, against))}");

@@ -35,7 +35,8 @@ internal static class SnapshotCommand
             {
                 // The working copy is already a snapshot file: export it byte for byte.
                 using var local = LocalDirectory.Open(options.Local, Directory.GetCurrentDirectory(), context.Time, options.Privileged);
-                await WriteAtomicallyAsync(file, await local.ExportAsync(token), token);
+                var exported = await local.ExportAsync(token);
+                await OutFile.WriteAsync(file, target => target.WriteAsync(exported, token).AsTask());
                 var snapshot = await local.ReadSnapshotAsync(token);
                 context.Output.WriteLine($"{snapshot.Users.Length} users and {snapshot.Groups.Length} groups written to {file}");
                 return ExitCodes.Ok;
@@ -64,20 +65,12 @@ internal static class SnapshotCommand
                 }
             }
 
-            await WriteAtomicallyAsync(file, SnapshotWriter.Write(exports, context.Time.GetUtcNow()), token);
+            var bytes = SnapshotWriter.Write(exports, context.Time.GetUtcNow());
+            await OutFile.WriteAsync(file, target => target.WriteAsync(bytes, token).AsTask());
             var counts = string.Join(", ", exports.Select(e => $"{e.Provider.Name()} {e.Users.Count} users / {e.Groups.Count} groups"));
             context.Output.WriteLine($"{exports.Sum(e => e.Users.Count)} users and {exports.Sum(e => e.Groups.Count)} groups written to {file} ({counts})");
             return ExitCodes.Ok;
         });
         return command;
-    }
-
-    /// <summary>Written beside the target and renamed over it, so a reader never sees half a snapshot.</summary>
-    private static async Task WriteAtomicallyAsync(string file, byte[] bytes, CancellationToken cancellationToken)
-    {
-        var full = Path.GetFullPath(file);
-        var temp = full + ".tmp-" + Guid.NewGuid().ToString("N")[..8];
-        await File.WriteAllBytesAsync(temp, bytes, cancellationToken);
-        File.Move(temp, full, overwrite: true);
     }
 }
