@@ -291,6 +291,7 @@ public sealed partial class SqlServerAuditStore : IAuditStore, ResponseEngine.In
     {
         var p = new DynamicParameters();
         p.Add("AfterSequence", query.AfterSequence, DbType.Int64);
+        p.Add("BeforeSequence", query.BeforeSequence, DbType.Int64);
         p.Add("Since", query.Since?.UtcDateTime, DbType.DateTime2);
         p.Add("Until", query.Until?.UtcDateTime, DbType.DateTime2);
         p.Add("Identity", query.Identity, DbType.String);

@@ -78,6 +78,7 @@ internal static class SqlServerStatements
     private const string Where =
         """
         WHERE (@AfterSequence IS NULL OR sequence > @AfterSequence)
+          AND (@BeforeSequence IS NULL OR sequence < @BeforeSequence)
           AND (@Since IS NULL OR recorded_at >= @Since)
           AND (@Until IS NULL OR recorded_at < @Until)
           AND (@Identity IS NULL OR identity_id = @Identity OR identity_name = @Identity)

@@ -223,6 +223,7 @@ public sealed partial class SqliteAuditStore : IAuditStore, ResponseEngine.Inbox
         }
 
         if (query.AfterSequence is { } after) Add(SqliteStatements.Filters.AfterSequence, "AfterSequence", after);
+        if (query.BeforeSequence is { } before) Add(SqliteStatements.Filters.BeforeSequence, "BeforeSequence", before);
         if (query.Since is { } since) Add(SqliteStatements.Filters.Since, "Since", SqliteAuditRow.FormatTimestamp(since));
         if (query.Until is { } until) Add(SqliteStatements.Filters.Until, "Until", SqliteAuditRow.FormatTimestamp(until));
         if (query.Identity is { } identity) Add(SqliteStatements.Filters.Identity, "Identity", identity);

@@ -61,6 +61,7 @@ internal static class SqliteStatements
     public static class Filters
     {
         public const string AfterSequence = "sequence > @AfterSequence";
+        public const string BeforeSequence = "sequence < @BeforeSequence";
         public const string Since = "recorded_at >= @Since";
         public const string Until = "recorded_at < @Until";
         public const string Identity = "(identity_id = @Identity OR identity_name = @Identity)";
@@ -102,7 +103,7 @@ internal static class SqliteStatements
     public static IReadOnlyList<string> All { get; } =
     [
         Pragmas, JournalMode, EnableWal, CreateMigrationsTable, SelectMigrations, InsertMigration, SelectLast, Insert,
-        SelectRows, CountRows, Filters.AfterSequence, Filters.Since, Filters.Until, Filters.Identity, Filters.Guard, Filters.RunId, Filters.Statuses, Filters.RuleId,
+        SelectRows, CountRows, Filters.AfterSequence, Filters.BeforeSequence, Filters.Since, Filters.Until, Filters.Identity, Filters.Guard, Filters.RunId, Filters.Statuses, Filters.RuleId,
         Filters.Action, Filters.Provider, Filters.IdentityId, Filters.IdempotencyKey, Filters.Parameters, Filters.DryRun, Filters.Destructive, OrderAscending,
         OrderDescending, LimitClause, SelectOpenIntents, SelectChainPage,
     ];

@@ -199,6 +199,9 @@ public abstract partial class AuditStoreContract : IAsyncDisposable
 
         (await Seq(new AuditQuery())).Should().Equal(1, 2, 3);
         (await Seq(new AuditQuery { AfterSequence = 1 })).Should().Equal(2, 3);
+        (await Seq(new AuditQuery { BeforeSequence = 3 })).Should().Equal(1, 2);
+        (await Seq(new AuditQuery { BeforeSequence = 3, Descending = true, Limit = 1 })).Should().Equal([2L], "keyset paging newest first: the page after row 3");
+        (await Seq(new AuditQuery { AfterSequence = 1, BeforeSequence = 3 })).Should().Equal(2);
         (await Seq(new AuditQuery { Since = start.AddMinutes(10) })).Should().Equal(2, 3);
         (await Seq(new AuditQuery { Since = start.AddMinutes(10).AddTicks(1) })).Should().Equal(3);
         (await Seq(new AuditQuery { RunId = "run-2" })).Should().Equal(2);

@@ -5,6 +5,7 @@ using ResponseEngine.Configuration;
 using ResponseEngine.Execution;
 using ResponseEngine.Findings;
 using ResponseEngine.Guards;
+using ResponseEngine.Operations;
 
 namespace ResponseEngine.Cli.Commands;
 
@@ -47,35 +48,26 @@ internal static class OperatorCommands
         rearm.SetAction(async (parse, token) =>
         {
             var why = Reason(parse, reason, "breaker rearm");
+            var options = EngineHost.LoadOptions(context, parse.GetValue(rearmConfig));
             return await AuditCommand.WithStoreAsync(context, parse.GetValue(rearmConfig), async store =>
             {
-                var (open, opened) = await BreakerGuard.StateAsync(store, token);
-                if (!open)
+                var result = await Operate(() => Actions(context, store, options).RearmAsync(why, parse.GetValue(requeue), Cli, token));
+                if (!result.WasOpen)
                 {
                     context.Output.WriteLine("breaker is not open; nothing to re-arm");
                     return ExitCodes.Ok;
                 }
 
-                var held = (await store.ReadAsync(new AuditQuery { AfterSequence = opened!.Sequence, Statuses = [AuditStatus.Held], DryRun = false }, token))
-                    .Where(r => r.Entry.Guard == "breaker").ToList();
-                var row = await store.AppendAsync(Entry(context, AuditStatus.BreakerRearmed) with { Guard = "breaker", Reason = why }, token);
-                context.Output.WriteLine($"breaker re-armed (audit #{row.Sequence})");
-                if (held.Count == 0) return ExitCodes.Ok;
-                var findings = held.Select(r => (r.Entry.FindingSource, r.Entry.FindingId)).Distinct().ToList();
+                context.Output.WriteLine($"breaker re-armed (audit #{result.Row!.Sequence})");
+                if (result.HeldActions == 0) return ExitCodes.Ok;
                 if (parse.GetValue(requeue))
                 {
-                    var back = 0;
-                    foreach (var (source, id) in findings)
-                    {
-                        if (await RequeueAsync(store, source, id, token)) back++;
-                    }
-
-                    context.Output.WriteLine($"{CommonOptions.Plural(held.Count, "destructive action")} held while it was open: {CommonOptions.Plural(back, "finding")} put back into the inbox for `respond serve` to decide again"
-                        + (back < findings.Count ? $"; {findings.Count - back} did not come through the inbox (a `respond run` with them decides them again)" : ""));
+                    context.Output.WriteLine($"{CommonOptions.Plural(result.HeldActions, "destructive action")} held while it was open: {CommonOptions.Plural(result.Requeued, "finding")} put back into the inbox for `respond serve` to decide again"
+                        + (result.Requeued < result.HeldFindings ? $"; {result.HeldFindings - result.Requeued} did not come through the inbox (a `respond run` with them decides them again)" : ""));
                 }
                 else
                 {
-                    context.Output.WriteLine($"{CommonOptions.Plural(held.Count, "destructive action")} ({CommonOptions.Plural(findings.Count, "finding")}) held while it was open will not run by themselves: `respond audit list --status held` lists them; rearm with --requeue (serve) or `respond run` with their findings decides them again");
+                    context.Output.WriteLine($"{CommonOptions.Plural(result.HeldActions, "destructive action")} ({CommonOptions.Plural(result.HeldFindings, "finding")}) held while it was open will not run by themselves: `respond audit list --status held` lists them; rearm with --requeue (serve) or `respond run` with their findings decides them again");
                 }
 
                 return ExitCodes.Ok;
@@ -131,31 +123,18 @@ internal static class OperatorCommands
             var options = EngineHost.LoadOptions(context, parse.GetValue(config));
             return await AuditCommand.WithStoreAsync(context, parse.GetValue(config), async store =>
             {
-                var held = await AuditCommand.FindAsync(store, parse.GetValue(id), token);
-                if (held.Entry.Status != AuditStatus.Held || held.Entry.IdempotencyKey is null)
-                    throw new CliInputException($"audit #{held.Sequence} is {held.Entry.Status.Name()}, not a held decision");
-                if (held.Entry.Guard != "approval")
-                    throw new CliInputException($"audit #{held.Sequence} is held by the {held.Entry.Guard}, not waiting for approval" +
-                        (held.Entry.Guard == "breaker" ? "; review it and run `respond breaker rearm --reason …`" : ""));
-                var answers = await store.ReadAsync(new AuditQuery { IdempotencyKey = held.Entry.IdempotencyKey, Statuses = [AuditStatus.Approved, AuditStatus.Rejected] }, token);
-                if (answers.FirstOrDefault(r => r.Entry.Status == AuditStatus.Rejected) is { } rejected)
-                    throw new CliInputException($"audit #{held.Sequence} was rejected by {rejected.Entry.Actor} (audit #{rejected.Sequence}): {rejected.Entry.Reason}");
-                if (answer == AuditStatus.Approved && answers.Count > 0 && answers[^1] is var approved && context.Time.GetUtcNow() - approved.RecordedAt <= options.Guards.Approval.Expires)
+                var actions = Actions(context, store, options);
+                var result = await Operate(() => answer == AuditStatus.Approved
+                    ? actions.ApproveAsync(parse.GetValue(id), why, Cli, token)
+                    : actions.RejectAsync(parse.GetValue(id), why, Cli, token));
+                var held = result.Held;
+                if (result.AlreadyApproved)
                 {
-                    context.Output.WriteLine($"audit #{held.Sequence} is already approved (audit #{approved.Sequence})");
+                    context.Output.WriteLine($"audit #{held.Sequence} is already approved (audit #{result.Answer.Sequence})");
                     return ExitCodes.Ok;
                 }
 
-                if (answer == AuditStatus.Approved && context.Time.GetUtcNow() - held.RecordedAt > options.Guards.Approval.Expires)
-                    throw new CliInputException($"audit #{held.Sequence} was held at {held.RecordedAt:yyyy-MM-dd HH:mm}Z, more than guards.approval.expires ({DurationText.Format(options.Guards.Approval.Expires)}) ago; the request has expired (the next finding about it asks again)");
-
-                var row = await store.AppendAsync(Entry(context, answer) with
-                {
-                    IdempotencyKey = held.Entry.IdempotencyKey, IntentSequence = held.Sequence, RuleId = held.Entry.RuleId, RuleHash = held.Entry.RuleHash,
-                    FindingId = held.Entry.FindingId, FindingSource = held.Entry.FindingSource, Provider = held.Entry.Provider,
-                    IdentityId = held.Entry.IdentityId, IdentityName = held.Entry.IdentityName, Action = held.Entry.Action, Parameters = held.Entry.Parameters,
-                    Guard = "approval", Reason = why,
-                }, token);
+                var row = result.Answer;
                 var what = Rendering.TerminalText.Escape($"{held.Entry.Action} on {held.Entry.IdentityName}");
                 if (answer == AuditStatus.Rejected)
                 {
@@ -163,8 +142,7 @@ internal static class OperatorCommands
                     return ExitCodes.Ok;
                 }
 
-                var requeued = await RequeueAsync(store, held.Entry.FindingSource, held.Entry.FindingId, token);
-                context.Output.WriteLine($"approved {what} (audit #{row.Sequence}); " + (requeued
+                context.Output.WriteLine($"approved {what} (audit #{row.Sequence}); " + (result.Requeued
                     ? "its finding is back in the inbox: `respond serve` decides it again within its poll interval, under every other guard"
                     : "it runs on the next `respond run` with its finding, under every other guard"));
                 return ExitCodes.Ok;
@@ -173,9 +151,24 @@ internal static class OperatorCommands
         return command;
     }
 
-    /// <summary>Puts a finding back into the serve inbox (when the store holds one and the finding came through it), so the service decides it again.</summary>
-    private static async Task<bool> RequeueAsync(IAuditStore store, string? source, string? findingId, CancellationToken token) =>
-        store is Inbox.IFindingInbox inbox && source is not null && findingId is not null && await inbox.RequeueAsync(source, findingId, token);
+    private static OperatorIdentity Cli => new(EngineHost.Actor(), OperatorChannel.Cli);
+
+    /// <summary>The operations layer over the CLI's store (connectors made only when an undo needs them).</summary>
+    private static OperatorActions Actions(CliContext context, IAuditStore store, EngineOptions options) =>
+        new(store, options, () => EngineHost.Connectors(options, context.Time), context.Time, Environment.MachineName, EngineHost.Version);
+
+    /// <summary>A refused operator action is bad input here: its message on standard error, exit code 2.</summary>
+    private static async Task<T> Operate<T>(Func<Task<T>> operation)
+    {
+        try
+        {
+            return await operation();
+        }
+        catch (OperationException e)
+        {
+            throw new CliInputException(e.Message);
+        }
+    }
 
     /// <summary>A span as a person reads an age: 45s, 12m, 3h 20m, 2d 4h.</summary>
     private static string Age(TimeSpan span) =>
@@ -203,12 +196,7 @@ internal static class OperatorCommands
             return await AuditCommand.WithStoreAsync(context, parse.GetValue(config), async store =>
             {
                 var now = context.Time.GetUtcNow();
-                var since = now - options.Guards.Approval.Expires;
-                var held = (await store.ReadAsync(new AuditQuery { Since = since, Statuses = [AuditStatus.Held], DryRun = false }, token))
-                    .Where(r => r.Entry.Guard == "approval" && r.Entry.IdempotencyKey is not null).ToList();
-                var answered = (await store.ReadAsync(new AuditQuery { Statuses = [AuditStatus.Approved, AuditStatus.Rejected], DryRun = false }, token))
-                    .Select(r => r.Entry.IdempotencyKey).ToHashSet(StringComparer.Ordinal);
-                var waiting = held.Where(r => !answered.Contains(r.Entry.IdempotencyKey)).GroupBy(r => r.Entry.IdempotencyKey).Select(g => g.First()).ToList();
+                var waiting = await Actions(context, store, options).PendingApprovalsAsync(token);
                 if (waiting.Count == 0)
                 {
                     context.Output.WriteLine("nothing waits for approval");
@@ -216,11 +204,11 @@ internal static class OperatorCommands
                 }
 
                 context.Output.WriteLine($"{"#",-7} {"age",-8} {"expires in",-11} {"rule",-32} {"action",-22} identity");
-                foreach (var row in waiting)
+                foreach (var (row, expiresAt) in waiting)
                 {
                     var e = row.Entry;
                     context.Output.WriteLine(Rendering.TerminalText.Escape(
-                        $"{row.Sequence,-7} {Age(now - row.RecordedAt),-8} {Age(row.RecordedAt + options.Guards.Approval.Expires - now),-11} {e.RuleId,-32} {e.Action,-22} {e.IdentityName} ({e.Provider}; finding {e.FindingSource}/{e.FindingId})"));
+                        $"{row.Sequence,-7} {Age(now - row.RecordedAt),-8} {Age(expiresAt - now),-11} {e.RuleId,-32} {e.Action,-22} {e.IdentityName} ({e.Provider}; finding {e.FindingSource}/{e.FindingId})"));
                 }
 
                 context.Output.WriteLine($"{CommonOptions.Plural(waiting.Count, "decision")} waiting: `respond approve ID --reason …` or `respond reject ID --reason …`");
@@ -229,9 +217,6 @@ internal static class OperatorCommands
         });
         return new Command("approvals", "Decisions waiting for approval.\n\nExamples:\n  respond approvals list") { list };
     }
-
-    /// <summary>An undo row is named for what it did: `undo:disable_user` re-enabled the account, and is never counted as a disable.</summary>
-    public const string UndoPrefix = "undo:";
 
     public static Command Undo(CliContext context)
     {
@@ -257,77 +242,18 @@ internal static class OperatorCommands
             var options = EngineHost.LoadOptions(context, parse.GetValue(config));
             return await AuditCommand.WithStoreAsync(context, parse.GetValue(config), async store =>
             {
-                var row = await AuditCommand.FindAsync(store, parse.GetValue(id), token);
-                var outcome = row.Entry.Status == AuditStatus.Intended
-                    ? (await store.ReadAsync(new AuditQuery { AfterSequence = row.Sequence, Statuses = [AuditStatus.Succeeded] }, token)).FirstOrDefault(r => r.Entry.IntentSequence == row.Sequence)
-                    : row;
-                if (outcome is null || outcome.Entry.Status != AuditStatus.Succeeded || outcome.Entry.PriorState is null)
-                    throw new CliInputException($"audit #{row.Sequence} is not a succeeded action with a recorded prior state");
-                var e = outcome.Entry;
-                if (e.Action?.StartsWith(UndoPrefix, StringComparison.Ordinal) == true) throw new CliInputException($"audit #{outcome.Sequence} is an undo; an undo is not undone");
-                var action = ActionCatalogue.Default.Find(e.Action ?? "") ?? throw new CliInputException($"unknown action '{e.Action}'");
-                if (!action.Reversal.Reversible) throw new CliInputException($"{action.Name} cannot be undone: {action.Reversal.How}");
-                var key = "undo:" + e.IdempotencyKey;
-                if (await store.CountAsync(new AuditQuery { IdempotencyKey = key, Statuses = [AuditStatus.Intended] }, token) > 0)
-                    throw new CliInputException($"audit #{outcome.Sequence} has already been undone");
-                if (!Providers.TryParse(e.Provider, out var provider) || e.IdentityId is null) throw new CliInputException("the row names no target");
-
-                var connectors = EngineHost.Connectors(options, context.Time);
-                var lookup = await connectors[provider].ResolveAsync(new Subject(provider, e.IdentityId, null), token);
-                var identity = lookup.Identity ?? throw new CliInputException($"cannot resolve the account to undo on: {lookup.Problem}; nothing done");
-
-                // An undo is an action too: it passes the guards that apply to what it does, under the same store lock as a run.
-                await using var storeLock = await store.LockAsync(LockoutGuard.LockName, TimeSpan.FromSeconds(30), token);
-                var inverse = action.Name == "enable_user" ? ActionCatalogue.Default.Find("disable_user")! : null;
-                var probe = Probe(identity, inverse);
-                probe = new ProtectedIdentityGuard(options.Guards.Protected).Check(probe, new GuardContext(context.Time.GetUtcNow(), options.Privileged));
-                if (probe.Verdict == Planning.Verdict.Execute && inverse is not null)
+                var result = await Operate(() => Actions(context, store, options).UndoAsync(parse.GetValue(id), why, Cli, token));
+                var e = result.Reversed.Entry;
+                if (result.Succeeded)
                 {
-                    var run = EngineHost.Run(options, store, connectors, context.Time, dryRun: false);
-                    probe = await new LockoutGuard().CheckAsync(probe, run, token);
-                }
-
-                if (probe.Verdict != Planning.Verdict.Execute) throw new CliInputException($"undo refused by {probe.Guard}: {probe.Reason}");
-
-                var request = new ActionRequest(action, Reconciler.ParseParameters(e.Parameters), new TargetRef(provider, e.IdentityId, e.IdentityName ?? e.IdentityId));
-                var undo = Entry(context, AuditStatus.Intended) with
-                {
-                    IdempotencyKey = key, IntentSequence = null, RuleId = e.RuleId, RuleFile = e.RuleFile, RuleHash = e.RuleHash, FindingId = e.FindingId,
-                    FindingSource = e.FindingSource, Provider = e.Provider, IdentityId = e.IdentityId, IdentityName = e.IdentityName, Action = UndoPrefix + e.Action,
-                    Parameters = e.Parameters, Verdict = "undo", Reason = $"undo of audit #{outcome.Sequence}: {why}", PriorState = e.PriorState,
-                };
-                var intent = await store.AppendAsync(undo, token);
-                try
-                {
-                    await connectors[provider].RestoreAsync(request, e.PriorState!, token);
-                    await store.AppendAsync(undo with { Status = AuditStatus.Succeeded, IntentSequence = intent.Sequence }, CancellationToken.None);
-                    context.Output.WriteLine($"undone: {e.Action} on {e.IdentityName} restored to its prior state (audit #{intent.Sequence})");
+                    context.Output.WriteLine($"undone: {e.Action} on {e.IdentityName} restored to its prior state (audit #{result.Intent.Sequence})");
                     return ExitCodes.Ok;
                 }
-                catch (ConnectorException ex)
-                {
-                    await store.AppendAsync(undo with { Status = AuditStatus.Failed, IntentSequence = intent.Sequence, Error = ex.Message }, CancellationToken.None);
-                    context.Error.WriteLine($"undo failed: {ex.Message}");
-                    return ExitCodes.Failed;
-                }
+
+                context.Error.WriteLine($"undo failed: {result.Outcome.Entry.Error}");
+                return ExitCodes.Failed;
             }, token);
         });
         return command;
     }
-
-    /// <summary>A decision standing for the undo, so that the guards can judge it like any other.</summary>
-    private static Planning.Decision Probe(Identities.Identity identity, ActionDefinition? action) =>
-        new(
-            new Finding("undo", "respond", FindingKind.Detection, "undo", Severity.Low, DateTimeOffset.MinValue, new Subject(identity.Provider, identity.Id, null), "undo", Finding.NoAttributes),
-            new Rules.Rule("undo", "undo", "operator", Rules.RuleMode.Enforce, new Rules.RuleMatch(["undo"], [identity.Provider], Severity.Low), [], new Rules.RuleSource("", "", null), default),
-            identity, action, ActionParameters.Empty);
-
-    private static AuditEntry Entry(CliContext context, AuditStatus status) => new()
-    {
-        RunId = $"operator-{context.Time.GetUtcNow():yyyyMMddTHHmmss}",
-        Host = Environment.MachineName,
-        EngineVersion = EngineHost.Version,
-        Actor = EngineHost.Actor(),
-        Status = status,
-    };
 }

@@ -5,6 +5,9 @@ public sealed record AuditQuery
 {
     public long? AfterSequence { get; init; }
 
+    /// <summary>Only rows before this sequence (exclusive): with Descending and Limit, the next page of a newest-first keyset paging.</summary>
+    public long? BeforeSequence { get; init; }
+
     public DateTimeOffset? Since { get; init; }
 
     /// <summary>Only rows recorded before this instant (exclusive), so that consecutive windows never share a row.</summary>

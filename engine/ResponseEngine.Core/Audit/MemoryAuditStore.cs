@@ -124,6 +124,7 @@ public sealed class MemoryAuditStore(TimeProvider time) : IAuditStore
         {
             return [.. _rows.Where(r =>
                 (q.AfterSequence is null || r.Sequence > q.AfterSequence) &&
+                (q.BeforeSequence is null || r.Sequence < q.BeforeSequence) &&
                 (q.Since is null || r.RecordedAt >= q.Since) &&
                 (q.Until is null || r.RecordedAt < q.Until) &&
                 (q.Identity is null || r.Entry.IdentityId == q.Identity || r.Entry.IdentityName == q.Identity) &&
