@@ -83,11 +83,16 @@ public static class ServeHost
                 TimeSpan.FromMilliseconds(300), TimeSpan.FromSeconds(30)));
         }
 
+        services.ConfigureHttpJsonOptions(o => o.SerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower);
+        if (setup.Options.Console.Enabled) Console.ConsoleApi.AddConsole(services, setup);
+
         builder.AddQuartz(q => Schedule(q, setup));
         builder.AddQuartzHostedService(o => o.WaitForJobsToComplete = true);
         AddTelemetry(services, setup);
 
         var app = builder.Build();
+        // Off, the console and its API are simply not there: every path of theirs answers 404.
+        if (setup.Options.Console.Enabled) Console.ConsoleApi.Map(app);
         var endpoint = app.Services.GetRequiredService<FindingsEndpoint>();
         app.MapPost("/v1/findings", (Delegate)endpoint.HandleAsync);
         app.MapGet("/healthz", () => Results.Text("ok\n"));

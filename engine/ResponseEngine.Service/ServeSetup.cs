@@ -25,6 +25,9 @@ public sealed record ServeSetup(
 
     public string? BearerToken { get; init; }
 
+    /// <summary>The console's OIDC client secret and API tokens (hashed), read from the environment variables the options name; never logged.</summary>
+    public Console.ConsoleCredentials ConsoleCredentials { get; init; } = Console.ConsoleCredentials.None;
+
     /// <summary>Called once the server listens, with the address it listens on (the real port when 0 was asked for).</summary>
     public Action<string>? Started { get; init; }
 

@@ -72,6 +72,12 @@ internal static class ServeCommand
             throw new CliInputException($"nothing started: set {options.Serve.HmacSecretEnv} (HMAC secret) or {options.Serve.TokenEnv} (bearer token); an unauthenticated webhook is never served");
         }
 
+        var (consoleCredentials, consoleProblems) = Service.Console.ConsoleCredentials.FromEnvironment(options.Console, Environment.GetEnvironmentVariable);
+        if (consoleProblems.Count > 0)
+        {
+            throw new CliInputException($"nothing started: {string.Join("; ", consoleProblems)} (set it, or turn the console off with console.enabled: false)");
+        }
+
         var load = CommonOptions.LoadRules(options.Rules, context.Time);
         CommonOptions.Print(context.Error, load.Diagnostics.Where(d => d.IsError), context.Color);
         if (load.RuleSet is null)
@@ -108,6 +114,7 @@ internal static class ServeCommand
             {
                 HmacSecret = secret,
                 BearerToken = token,
+                ConsoleCredentials = consoleCredentials,
                 LogFormat = logFormat,
                 LogLevel = logLevel,
                 Started = address => context.Output.WriteLine($"respond serve: listening on {address}"),

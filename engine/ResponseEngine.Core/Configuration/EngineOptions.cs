@@ -171,4 +171,7 @@ public sealed record EngineOptions
 
     /// <summary>The `notifications` section: Teams, Slack and signed webhooks told about breakers, approvals, failures and unreachable connectors.</summary>
     public NotificationOptions Notifications { get; init; } = new();
+
+    /// <summary>The `console` section: the action center and its /v1 API in `respond serve`, sign-in, roles and API tokens.</summary>
+    public ConsoleOptions Console { get; init; } = new();
 }

@@ -27,7 +27,7 @@ public static class ConfigLoader
     public const string EnvironmentPrefix = "RESPOND__";
     private const string EnvironmentFile = "environment";
 
-    private static readonly string[] RootKeys = ["rules", "findings", "privileged", "guards", "audit", "local", "execution", "connectors", "serve", "lint", "notifications"];
+    private static readonly string[] RootKeys = ["rules", "findings", "privileged", "guards", "audit", "local", "execution", "connectors", "serve", "lint", "notifications", "console"];
     private static readonly string[] LintKeys = ["require_expiry", "owners"];
     private static readonly string[] ConnectorKinds = ["local", "ldap", "graph", "entra", "okta"];
     private static readonly string[] PrivilegedProviderKeys = ["groups", "roles"];
@@ -48,6 +48,9 @@ public static class ConfigLoader
     private static readonly string[] NotificationKeys = ["targets", "queue", "timeout", "attempts", "retry_delay", "max_retry_delay", "drain"];
     private static readonly string[] NotificationTargetKeys = ["kind", "url", "url_env", "secret_env", "events"];
     private static readonly string[] NotificationKinds = ["teams", "slack", "webhook"];
+    private static readonly string[] ConsoleKeys = ["enabled", "oidc", "roles", "tokens", "session_idle"];
+    private static readonly string[] ConsoleOidcKeys = ["authority", "client_id", "client_secret_env", "name_claim", "role_claims"];
+    private static readonly string[] ConsoleTokenKeys = ["role", "sha256", "env"];
     private static readonly string[] PollerKinds = ["folder", "okta_logs", "graph_alerts", "graph_risky_users"];
 
     /// <summary>Loads <paramref name="path"/> (or respond.yaml when it exists), then the environment.</summary>
@@ -279,6 +282,11 @@ public static class ConfigLoader
             options = options with { Notifications = ReadNotifications(notifications, bag, options.Notifications) };
         }
 
+        if (MappingReader.Open(reader.Node("console", false), "'console'", ConsoleKeys, bag) is { } console)
+        {
+            options = options with { Console = ReadConsole(console, bag) };
+        }
+
         return options;
     }
 
@@ -368,6 +376,104 @@ public static class ConfigLoader
         }
 
         return s;
+    }
+
+    /// <summary>
+    /// The console: on when the section is written (enabled: false turns it off); people sign in with OIDC, scripts with
+    /// API tokens, and roles come from claim values. No secret is ever written here: the client secret and the tokens
+    /// are named environment variables, or a token's SHA-256.
+    /// </summary>
+    private static ConsoleOptions ReadConsole(MappingReader section, DiagnosticBag bag)
+    {
+        var c = new ConsoleOptions { Enabled = section.Bool("enabled") ?? true, SessionIdle = Duration(section, "session_idle", bag) ?? new ConsoleOptions().SessionIdle };
+        if (MappingReader.Open(section.Node("oidc", false), "'console.oidc'", ConsoleOidcKeys, bag) is { } oidc)
+        {
+            var authority = oidc.String("authority", true, "the issuer URL, e.g. https://login.microsoftonline.com/TENANT/v2.0");
+            var clientId = oidc.String("client_id", true, "the application (client) id registered with the provider");
+            var secretEnv = EnvironmentName(oidc, "client_secret_env", "'console.oidc'", bag);
+            if (authority is not null && !(Uri.TryCreate(authority, UriKind.Absolute, out var uri) && (uri.Scheme == "https" || (uri.Scheme == "http" && uri.IsLoopback))))
+            {
+                bag.Error(DiagnosticCodes.InvalidValue, oidc.Scalar("authority", false)!.Location, $"'console.oidc.authority' is '{authority}', not an https URL",
+                    "write the issuer like https://login.microsoftonline.com/TENANT/v2.0 (plain http only on loopback, for a test provider)");
+            }
+
+            var claims = oidc.Strings("role_claims", required: false) is { } list ? list.Select(l => l.Value).ToImmutableArray() : new ConsoleOidcOptions { Authority = "", ClientId = "" }.RoleClaims;
+            if (authority is not null && clientId is not null)
+            {
+                c = c with
+                {
+                    Oidc = new ConsoleOidcOptions
+                    {
+                        Authority = authority, ClientId = clientId, ClientSecretEnv = secretEnv, NameClaim = oidc.String("name_claim", false) ?? "preferred_username", RoleClaims = claims,
+                    },
+                };
+            }
+        }
+
+        if (MappingReader.Open(section.Node("roles", false), "'console.roles'", ConsoleRoles.Names, bag) is { } roles)
+        {
+            var map = ImmutableDictionary.CreateBuilder<string, ConsoleRole>(StringComparer.Ordinal);
+            foreach (var role in Enum.GetValues<ConsoleRole>())
+            {
+                var name = role.Name();
+                foreach (var (value, _) in roles.Strings(name, required: false) ?? [])
+                {
+                    if (!map.TryGetValue(value, out var had) || had < role) map[value] = role;
+                }
+            }
+
+            c = c with { Roles = map.ToImmutable() };
+        }
+
+        if (section.Node("tokens", false) is YMapping tokenMap)
+        {
+            var tokens = ImmutableArray.CreateBuilder<ConsoleTokenOptions>();
+            foreach (var entry in tokenMap.Entries)
+            {
+                var name = entry.Key.Value;
+                var context = $"'console.tokens.{name}'";
+                if (MappingReader.Open(entry.Value, context, ConsoleTokenKeys, bag) is not { } token) continue;
+                var role = token.Choice("role", required: true, [.. ConsoleRoles.Names]);
+                var sha = token.String("sha256", false);
+                var env = EnvironmentName(token, "env", context, bag);
+                if (sha is not null && !(sha.Length == 64 && sha.All(char.IsAsciiHexDigit)))
+                {
+                    bag.Error(DiagnosticCodes.InvalidValue, token.Scalar("sha256", false)!.Location, $"{context}: 'sha256' must be the token's SHA-256 as 64 hex digits, not the token",
+                        "write the output of: printf %s \"$TOKEN\" | sha256sum");
+                    sha = null;
+                }
+
+                if ((sha is null) == (env is null) && token.Scalar("sha256", false) is null && token.Scalar("env", false) is null)
+                {
+                    bag.Error(DiagnosticCodes.MissingField, token.Location, $"missing required field 'sha256' or 'env' in {context}",
+                        "give the token's SHA-256 (sha256: …) or the environment variable that holds it (env: …); never the token itself");
+                }
+                else if (sha is not null && env is not null)
+                {
+                    bag.Error(DiagnosticCodes.InvalidValue, token.Location, $"{context} gives both 'sha256' and 'env'", "keep one");
+                }
+
+                if (role is not null && ConsoleRoles.TryParse(role, out var parsed) && (sha is not null || env is not null))
+                {
+                    tokens.Add(new ConsoleTokenOptions(name, parsed, sha?.ToLowerInvariant(), env));
+                }
+            }
+
+            c = c with { Tokens = tokens.ToImmutable() };
+        }
+        else if (section.Node("tokens", false) is { } notMap)
+        {
+            bag.Error(DiagnosticCodes.WrongType, notMap.Location, $"'console.tokens' must be a mapping of token names to settings, found {notMap.KindName}",
+                "write it like { soar: { role: approver, env: RESPOND_CONSOLE_TOKEN_SOAR } }");
+        }
+
+        if (c.Enabled && c.Oidc is null && c.Tokens.IsEmpty && section.Node("oidc", false) is null && section.Node("tokens", false) is null)
+        {
+            bag.Error(DiagnosticCodes.MissingField, section.Location, "the console is enabled but nobody can sign in: 'console' has neither 'oidc' nor 'tokens'",
+                "add an oidc section for people, tokens for scripts, or write enabled: false");
+        }
+
+        return c;
     }
 
     private static NotificationOptions ReadNotifications(MappingReader section, DiagnosticBag bag, NotificationOptions n)

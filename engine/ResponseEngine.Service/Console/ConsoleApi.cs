@@ -1,0 +1,195 @@
+using System.Globalization;
+using Microsoft.AspNetCore.Antiforgery;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using ResponseEngine.Audit;
+using ResponseEngine.Configuration;
+using ResponseEngine.Operations;
+
+namespace ResponseEngine.Service.Console;
+
+/// <summary>The body of every state change: why (required, not blank; recorded with the caller's name).</summary>
+public sealed record ReasonRequest(string? Reason);
+
+/// <summary>The body of a breaker rearm: why, and whether to put the held findings back into the inbox.</summary>
+public sealed record RearmRequest(string? Reason, bool Requeue);
+
+/// <summary>Who is signed in, with what role, and the anti-forgery token a page or script with the cookie sends on every state change.</summary>
+public sealed record SessionView(string Name, string? Role, string Channel, string? AntiforgeryHeader, string? AntiforgeryToken);
+
+/// <summary>What a state change did: the audit row it wrote, and a sentence for a person.</summary>
+public sealed record OperationView(long? Sequence, string Message, bool Requeued = false);
+
+/// <summary>
+/// The console's JSON API under /v1 (besides the /v1/findings webhook, which is separate): every endpoint behind a role
+/// policy, every cookie-authenticated state change behind the anti-forgery check, every error an RFC 7807 problem.
+/// </summary>
+public static class ConsoleApi
+{
+    /// <summary>Registers the console's services: auth, the operations layer, the queries, OpenAPI.</summary>
+    public static void AddConsole(IServiceCollection services, ServeSetup setup)
+    {
+        ArgumentNullException.ThrowIfNull(setup);
+        ConsoleAuth.Add(services, setup.Options.Console, setup.ConsoleCredentials);
+        services.AddProblemDetails();
+        services.AddSingleton(sp => new OperatorActions(setup.Store, setup.Options, () => setup.Connectors, setup.Time, Environment.MachineName, setup.EngineVersion, setup.Inbox)
+        {
+            Requeued = sp.GetRequiredService<Processing.InboxSignal>().Wake,
+        });
+        services.AddSingleton<IConsoleQueries, ConsoleQueries>();
+        services.AddOpenApi("v1", o => o.ShouldInclude = d => d.RelativePath?.StartsWith("v1/", StringComparison.Ordinal) == true && d.RelativePath != "v1/findings");
+    }
+
+    public static void Map(WebApplication app)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+        app.UseAuthentication();
+        app.UseAuthorization();
+        app.UseAntiforgery();
+        app.MapOpenApi("/openapi/{documentName}.json");
+
+        app.MapGet(ConsoleAuth.SignInPath, (HttpContext http, string? returnUrl) =>
+        {
+            var options = http.RequestServices.GetRequiredService<ServeSetup>().Options.Console;
+            if (options.Oidc is null) return Problems.Result(StatusCodes.Status404NotFound, "no sign-in", "console.oidc is not configured; scripts use API tokens");
+            var target = returnUrl is { Length: > 0 } url && url.StartsWith('/') && !url.StartsWith("//", StringComparison.Ordinal) && !url.StartsWith("/\\", StringComparison.Ordinal) ? url : "/";
+            return Results.Challenge(new AuthenticationProperties { RedirectUri = target }, [ConsoleAuth.OidcScheme]);
+        }).ExcludeFromDescription().AllowAnonymous();
+        app.MapPost(ConsoleAuth.SignOutPath, async (HttpContext http) =>
+        {
+            await http.SignOutAsync(ConsoleAuth.CookieScheme);
+            return Results.Redirect("/");
+        }).ExcludeFromDescription().RequireAuthorization(ConsoleAuth.ViewerPolicy).AddEndpointFilter(AntiforgeryFilter);
+
+        var v1 = app.MapGroup("/v1").RequireAuthorization(ConsoleAuth.ViewerPolicy).WithTags("console");
+
+        v1.MapGet("/session", (HttpContext http, IAntiforgery antiforgery) =>
+        {
+            var user = ConsoleUser.From(http.User)!;
+            var tokens = user.Channel == OperatorChannel.Console ? antiforgery.GetAndStoreTokens(http) : null;
+            return TypedResults.Ok(new SessionView(user.Name, user.Role?.Name(), user.Operator.ChannelName, tokens?.HeaderName, tokens?.RequestToken));
+        }).WithSummary("Who is signed in, the role, and the anti-forgery token for state changes made with the sign-in cookie");
+
+        v1.MapGet("/approvals", async (IConsoleQueries queries, CancellationToken ct) => TypedResults.Ok(await queries.PendingApprovalsAsync(ct)))
+            .WithSummary("Decisions held for approval, oldest first: finding, rule, identity, the exact action and parameters, age and expiry");
+        v1.MapPost("/approvals/{sequence:long}/approve", (long sequence, ReasonRequest body, HttpContext http, OperatorActions actions, CancellationToken ct) =>
+            Operate(http, "approve", async who =>
+            {
+                var result = await actions.ApproveAsync(sequence, body.Reason, who, ct);
+                return result.AlreadyApproved
+                    ? new OperationView(result.Answer.Sequence, $"audit #{sequence} is already approved (audit #{result.Answer.Sequence})")
+                    : new OperationView(result.Answer.Sequence, $"approved {result.Held.Entry.Action} on {result.Held.Entry.IdentityName}" +
+                        (result.Requeued ? "; its finding is back in the inbox and is decided again under every other guard" : "; it runs when its finding is decided again"), result.Requeued);
+            }))
+            .RequireAuthorization(ConsoleAuth.ApproverPolicy).AddEndpointFilter(AntiforgeryFilter).WithSummary("Approve a held decision (approver); the reason is required");
+        v1.MapPost("/approvals/{sequence:long}/reject", (long sequence, ReasonRequest body, HttpContext http, OperatorActions actions, CancellationToken ct) =>
+            Operate(http, "reject", async who =>
+            {
+                var result = await actions.RejectAsync(sequence, body.Reason, who, ct);
+                return new OperationView(result.Answer.Sequence, $"rejected {result.Held.Entry.Action} on {result.Held.Entry.IdentityName}; it will not run");
+            }))
+            .RequireAuthorization(ConsoleAuth.ApproverPolicy).AddEndpointFilter(AntiforgeryFilter).WithSummary("Reject a held decision (approver); the reason is required");
+
+        v1.MapGet("/breaker", async (IConsoleQueries queries, CancellationToken ct) => TypedResults.Ok(await queries.BreakerAsync(ct)))
+            .WithSummary("The breaker: open or closed, what opened it, the destructive actions it holds");
+        v1.MapPost("/breaker/rearm", (RearmRequest body, HttpContext http, OperatorActions actions, CancellationToken ct) =>
+            Operate(http, "rearm", async who =>
+            {
+                var result = await actions.RearmAsync(body.Reason, body.Requeue, who, ct);
+                return !result.WasOpen
+                    ? new OperationView(null, "breaker is not open; nothing to re-arm")
+                    : new OperationView(result.Row!.Sequence, $"breaker re-armed; {result.HeldActions} destructive actions were held" +
+                        (body.Requeue ? $", {result.Requeued} findings put back into the inbox" : ""), result.Requeued > 0);
+            }))
+            .RequireAuthorization(ConsoleAuth.OperatorPolicy).AddEndpointFilter(AntiforgeryFilter).WithSummary("Re-arm the breaker (operator), optionally requeueing the held findings");
+
+        v1.MapGet("/audit", async (HttpContext http, IConsoleQueries queries, string? identity, string? rule, string? action, string? provider, string[]? status, string? guard,
+            string? run, DateTimeOffset? since, DateTimeOffset? until, long? before, int? limit, CancellationToken ct) =>
+        {
+            List<AuditStatus>? statuses = null;
+            foreach (var word in status ?? [])
+            {
+                try
+                {
+                    (statuses ??= []).Add(AuditStatuses.Parse(word));
+                }
+                catch (FormatException e)
+                {
+                    return Problems.Result(StatusCodes.Status400BadRequest, "bad filter", e.Message);
+                }
+            }
+
+            var search = new AuditSearch { Identity = identity, Rule = rule, Action = action, Provider = provider, Statuses = statuses, Guard = guard, Run = run, Since = since, Until = until };
+            return TypedResults.Ok(await queries.SearchAuditAsync(search, before, limit ?? 50, ct));
+        }).WithSummary("Search the audit trail, newest first, a page at a time: pass the answer's `next` as `before` for the next page")
+            .Produces<AuditPage>();
+        v1.MapGet("/audit/{sequence:long}", async (long sequence, IConsoleQueries queries, CancellationToken ct) =>
+            await queries.RowAsync(sequence, ct) is { } row ? Results.Ok(row) : Problems.Result(StatusCodes.Status404NotFound, "not found", $"there is no audit row #{sequence}"))
+            .WithSummary("One audit row in full: finding, facts, prior state, hashes, related rows, whether it can be undone").Produces<AuditRowDetail>();
+        v1.MapPost("/audit/{sequence:long}/undo", (long sequence, ReasonRequest body, HttpContext http, OperatorActions actions, CancellationToken ct) =>
+            Operate(http, "undo", async who =>
+            {
+                var result = await actions.UndoAsync(sequence, body.Reason, who, ct);
+                return result.Succeeded
+                    ? new OperationView(result.Outcome.Sequence, $"undone: {result.Reversed.Entry.Action} on {result.Reversed.Entry.IdentityName} restored to its prior state")
+                    : throw new OperationException(OperationProblem.Refused, $"undo failed: {result.Outcome.Entry.Error} (audit #{result.Outcome.Sequence})");
+            }))
+            .RequireAuthorization(ConsoleAuth.OperatorPolicy).AddEndpointFilter(AntiforgeryFilter).WithSummary("Undo a succeeded action from its prior state (operator), guarded as `respond undo`");
+    }
+
+    /// <summary>A state change by the caller: refusals become problems (400 invalid, 404 unknown row, 409 wrong state, 422 refused by a guard, 503 audit store down).</summary>
+    private static async Task<IResult> Operate(HttpContext http, string what, Func<OperatorIdentity, Task<OperationView>> operation)
+    {
+        var user = ConsoleUser.From(http.User)!;
+        var log = http.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("ResponseEngine.Console");
+        try
+        {
+            var view = await operation(user.Operator);
+            log.LogInformation("console: {Actor} ({Channel}) {Operation}: {Result}", user.Name, user.Operator.ChannelName, what, view.Message);
+            return TypedResults.Ok(view);
+        }
+        catch (OperationException e)
+        {
+            var status = e.Problem switch
+            {
+                OperationProblem.Invalid => StatusCodes.Status400BadRequest,
+                OperationProblem.NotFound => StatusCodes.Status404NotFound,
+                OperationProblem.Conflict => StatusCodes.Status409Conflict,
+                _ => StatusCodes.Status422UnprocessableEntity,
+            };
+            log.LogInformation("console: {Actor} ({Channel}) {Operation} refused: {Problem}", user.Name, user.Operator.ChannelName, what, e.Message);
+            return Problems.Result(status, what + " refused", e.Message);
+        }
+        catch (AuditWriteException e)
+        {
+            log.LogError("console: {Operation} by {Actor}: the audit store cannot be written: {Message}", what, user.Name, e.Message);
+            return Problems.Result(StatusCodes.Status503ServiceUnavailable, "audit store unavailable", "the audit trail cannot be written, so nothing was done; retry later");
+        }
+    }
+
+    /// <summary>A state change made with the sign-in cookie must carry the anti-forgery token; one made with an API token (no ambient credential) needs none.</summary>
+    private static async ValueTask<object?> AntiforgeryFilter(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
+    {
+        var http = context.HttpContext;
+        if (ConsoleUser.From(http.User)?.Channel == OperatorChannel.Console)
+        {
+            try
+            {
+                await http.RequestServices.GetRequiredService<IAntiforgery>().ValidateRequestAsync(http);
+            }
+            catch (AntiforgeryValidationException)
+            {
+                return Problems.Result(StatusCodes.Status400BadRequest, "anti-forgery token missing or invalid",
+                    $"a state change made with the sign-in cookie must send the token from GET /v1/session in the {ConsoleAuth.AntiforgeryHeader} header (or the {ConsoleAuth.AntiforgeryField} form field)");
+            }
+        }
+
+        return await next(context);
+    }
+
+    internal static string Invariant(long value) => value.ToString(CultureInfo.InvariantCulture);
+}
