@@ -229,7 +229,8 @@ public sealed partial class SqliteAuditStore : IAuditStore, ResponseEngine.Inbox
         if (query.Identity is { } identity) Add(SqliteStatements.Filters.Identity, "Identity", identity);
         if (query.Guard is { } guard) Add(SqliteStatements.Filters.Guard, "Guard", guard);
         if (query.RunId is { } runId) Add(SqliteStatements.Filters.RunId, "RunId", runId);
-        if (query.Statuses is { } statuses) Add(SqliteStatements.Filters.Statuses, "Statuses", JsonSerializer.Serialize(statuses.Select(s => s.Name()).ToArray(), StatusJson.Default.StringArray));
+        if (query.Statuses is { Count: 1 } one) Add(SqliteStatements.Filters.Status, "Status", one.First().Name());
+        else if (query.Statuses is { } statuses) Add(SqliteStatements.Filters.Statuses, "Statuses", JsonSerializer.Serialize(statuses.Select(s => s.Name()).ToArray(), StatusJson.Default.StringArray));
         if (query.RuleId is { } ruleId) Add(SqliteStatements.Filters.RuleId, "RuleId", ruleId);
         if (query.Action is { } action) Add(SqliteStatements.Filters.Action, "Action", action);
         if (query.Provider is { } provider) Add(SqliteStatements.Filters.Provider, "Provider", provider);

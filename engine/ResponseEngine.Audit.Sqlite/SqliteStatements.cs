@@ -68,6 +68,9 @@ internal static class SqliteStatements
         public const string Guard = "guard = @Guard";
         public const string RunId = "run_id = @RunId";
         public const string Statuses = "status IN (SELECT value FROM json_each(@Statuses))";
+
+        /// <summary>One status: an equality the status index serves in sequence order (a set of them is sorted).</summary>
+        public const string Status = "status = @Status";
         public const string RuleId = "rule_id = @RuleId";
         public const string Action = "action = @Action";
         public const string Provider = "provider = @Provider";
@@ -103,7 +106,7 @@ internal static class SqliteStatements
     public static IReadOnlyList<string> All { get; } =
     [
         Pragmas, JournalMode, EnableWal, CreateMigrationsTable, SelectMigrations, InsertMigration, SelectLast, Insert,
-        SelectRows, CountRows, Filters.AfterSequence, Filters.BeforeSequence, Filters.Since, Filters.Until, Filters.Identity, Filters.Guard, Filters.RunId, Filters.Statuses, Filters.RuleId,
+        SelectRows, CountRows, Filters.AfterSequence, Filters.BeforeSequence, Filters.Since, Filters.Until, Filters.Identity, Filters.Guard, Filters.RunId, Filters.Statuses, Filters.Status, Filters.RuleId,
         Filters.Action, Filters.Provider, Filters.IdentityId, Filters.IdempotencyKey, Filters.Parameters, Filters.DryRun, Filters.Destructive, OrderAscending,
         OrderDescending, LimitClause, SelectOpenIntents, SelectChainPage,
     ];

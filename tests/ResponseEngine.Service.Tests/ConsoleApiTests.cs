@@ -272,13 +272,77 @@ public sealed class ConsoleApiTests(ConsoleServeFixture fixture) : IClassFixture
     }
 
     [Fact]
+    public async Task Reads_LimitsRunsRulesHealthAndTheTimeline_AnswerForAViewer()
+    {
+        var user = ServeWorkspace.OktaUsers[7];
+        await PostFindingAsync("console-timeline-1", user, "account_takeover");
+        await ServeWorkspace.Eventually(async () => (await Workspace.TrailAsync(Ct)).Any(r => r.Entry.Status == AuditStatus.Succeeded && r.Entry.FindingId == "console-timeline-1"),
+            Deadline, "the takeover disables the account", () => Serve.Log);
+
+        using var limits = await SendAsync(HttpMethod.Get, "/v1/limits", ConsoleServeFixture.ViewerToken);
+        var all = (await JsonAsync(limits)).EnumerateArray().Single(w => w.GetProperty("scope").GetString() == "all");
+        all.GetProperty("limit").GetInt32().Should().Be(100000, "the workspace's guards.rate_limits.global_per_hour");
+        all.GetProperty("used").GetInt64().Should().BePositive();
+
+        using var timeline = await SendAsync(HttpMethod.Get, "/v1/identities/" + Uri.EscapeDataString(user) + "/timeline", ConsoleServeFixture.ViewerToken);
+        var rows = (await JsonAsync(timeline)).GetProperty("rows").EnumerateArray().ToList();
+        rows.Select(r => r.GetProperty("row").GetProperty("sequence").GetInt64()).Should().BeInDescendingOrder();
+        rows.Should().Contain(r => r.GetProperty("row").GetProperty("status").GetString() == "succeeded" && r.GetProperty("undoable").GetBoolean());
+        rows.Should().OnlyContain(r => r.GetProperty("row").GetProperty("identity_name").GetString() == user || r.GetProperty("row").GetProperty("identity_id").GetString() == user);
+
+        using var runs = await SendAsync(HttpMethod.Get, "/v1/runs", ConsoleServeFixture.ViewerToken);
+        var run = (await JsonAsync(runs)).EnumerateArray().First(r => r.GetProperty("statuses").TryGetProperty("succeeded", out _));
+        run.GetProperty("run_id").GetString().Should().NotBeNullOrEmpty();
+
+        using var ruleSet = await SendAsync(HttpMethod.Get, "/v1/rules", ConsoleServeFixture.ViewerToken);
+        var rules = await JsonAsync(ruleSet);
+        rules.GetProperty("rules").EnumerateArray().Select(r => r.GetProperty("id").GetString()).Should().Contain(["okta-takeover-disable", "okta-approve-deactivate"]);
+        rules.GetProperty("last_reload_failed").GetBoolean().Should().BeFalse();
+
+        using var health = await SendAsync(HttpMethod.Get, "/v1/health", ConsoleServeFixture.ViewerToken);
+        var report = await JsonAsync(health);
+        report.GetProperty("report").GetProperty("inbox").GetProperty("completed").GetInt64().Should().BePositive(await health.Content.ReadAsStringAsync(Ct));
+        report.GetProperty("report").GetProperty("readiness").GetProperty("audit").GetProperty("reachable").GetBoolean().Should().BeTrue();
+    }
+
+    [Fact]
+    public async Task Export_StreamsTheFilteredRowsAsCsvAndJsonLines()
+    {
+        await using (var store = new SqliteAuditStore(Workspace.Database, TimeProvider.System))
+        {
+            await store.InitializeAsync(Ct);
+            for (var i = 0; i < 1203; i++)
+            {
+                await store.AppendAsync(new AuditEntry
+                {
+                    RunId = "export", Host = "h", EngineVersion = "t", Actor = "engine", Status = AuditStatus.Skipped, IdentityId = "00uexport", IdentityName = i == 0 ? "=HYPERLINK(\"x\")" : "export@corp.example",
+                    Provider = "okta", RuleId = "export-rule", Action = "disable_user", Guard = "rate_limited", Reason = "line\nbreak",
+                }, Ct);
+            }
+        }
+
+        var expected = (await Workspace.TrailAsync(Ct)).Where(r => r.Entry.RuleId == "export-rule").Select(r => r.Sequence).ToList();
+
+        using var csv = await SendAsync(HttpMethod.Get, "/v1/audit/export?format=csv&rule=export-rule", ConsoleServeFixture.ViewerToken);
+        using var jsonl = await SendAsync(HttpMethod.Get, "/v1/audit/export?format=jsonl&rule=export-rule", ConsoleServeFixture.ViewerToken);
+        using var bad = await SendAsync(HttpMethod.Get, "/v1/audit/export?format=xlsx", ConsoleServeFixture.ViewerToken);
+
+        csv.Content.Headers.ContentType?.MediaType.Should().Be("text/csv");
+        var text = await csv.Content.ReadAsStringAsync(Ct);
+        text.Should().StartWith(ResponseEngine.Audit.AuditExport.CsvHeader + "\n").And.Contain("'=HYPERLINK");
+        var documents = (await jsonl.Content.ReadAsStringAsync(Ct)).Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonDocument.Parse(l).RootElement).ToList();
+        documents.Select(d => d.GetProperty("event").GetProperty("sequence").GetInt64()).Should().Equal(expected, "every matching row, oldest first, across export pages");
+        bad.StatusCode.Should().Be(HttpStatusCode.BadRequest);
+    }
+
+    [Fact]
     public async Task OpenApiDocument_DescribesTheConsoleApi()
     {
         using var response = await SendAsync(HttpMethod.Get, "/openapi/v1.json", null);
 
         response.StatusCode.Should().Be(HttpStatusCode.OK);
         var paths = (await JsonAsync(response)).GetProperty("paths").EnumerateObject().Select(p => p.Name).ToList();
-        paths.Should().Contain(["/v1/approvals", "/v1/approvals/{sequence}/approve", "/v1/approvals/{sequence}/reject", "/v1/breaker", "/v1/breaker/rearm", "/v1/audit", "/v1/audit/{sequence}", "/v1/audit/{sequence}/undo"]);
+        paths.Should().Contain(["/v1/limits", "/v1/identities/{identity}/timeline", "/v1/runs", "/v1/rules", "/v1/health", "/v1/audit/export", "/v1/session", "/v1/approvals", "/v1/approvals/{sequence}/approve", "/v1/approvals/{sequence}/reject", "/v1/breaker", "/v1/breaker/rearm", "/v1/audit", "/v1/audit/{sequence}", "/v1/audit/{sequence}/undo"]);
         paths.Should().NotContain("/v1/findings", "the webhook is not the console's API");
     }
 

@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using ResponseEngine.Audit;
@@ -186,45 +185,14 @@ internal static class AuditCommand
         return rows.Count == 1 && rows[0].Sequence == sequence ? rows[0] : throw new CliInputException($"there is no audit row #{sequence}");
     }
 
-    internal static Dictionary<string, object?> ToJson(AuditRecord r)
-    {
-        var e = r.Entry;
-        return new Dictionary<string, object?>
-        {
-            ["sequence"] = r.Sequence, ["recorded_at"] = r.RecordedAt.ToString("O", CultureInfo.InvariantCulture), ["status"] = e.Status.Name(),
-            ["dry_run"] = e.DryRun, ["run_id"] = e.RunId, ["host"] = e.Host, ["engine_version"] = e.EngineVersion, ["actor"] = e.Actor,
-            ["idempotency_key"] = e.IdempotencyKey, ["intent_sequence"] = e.IntentSequence, ["rule_id"] = e.RuleId, ["rule_file"] = e.RuleFile,
-            ["rule_hash"] = e.RuleHash, ["rules_commit"] = e.RulesCommit, ["finding_id"] = e.FindingId, ["finding_source"] = e.FindingSource,
-            ["provider"] = e.Provider, ["identity_id"] = e.IdentityId, ["identity_name"] = e.IdentityName, ["action"] = e.Action,
-            ["parameters"] = e.Parameters, ["destructive"] = e.Destructive, ["verdict"] = e.Verdict, ["guard"] = e.Guard, ["reason"] = e.Reason,
-            ["error"] = e.Error, ["prior_state"] = e.PriorState, ["facts"] = e.Facts, ["previous_hash"] = r.PreviousHash, ["hash"] = r.Hash,
-        };
-    }
+    internal static Dictionary<string, object?> ToJson(AuditRecord r) => AuditExport.Fields(r);
 
     private static string Csv(IReadOnlyList<AuditRecord> rows)
     {
         var builder = new StringBuilder();
-        var first = true;
-        foreach (var row in rows.Select(ToJson))
-        {
-            if (first)
-            {
-                builder.AppendLine(string.Join(',', row.Keys));
-                first = false;
-            }
-
-            builder.AppendLine(string.Join(',', row.Values.Select(v => Quote(Convert.ToString(v, CultureInfo.InvariantCulture) ?? ""))));
-        }
-
+        if (rows.Count > 0) builder.AppendLine(AuditExport.CsvHeader);
+        foreach (var row in rows) builder.AppendLine(AuditExport.CsvLine(row));
         return builder.ToString();
-    }
-
-    private static string Quote(string value)
-    {
-        // OWASP CSV injection: a cell a spreadsheet would read as a formula gets a leading apostrophe (data from findings
-        // reaches these cells). The JSON export keeps every value exactly, for checking the hashes.
-        if (value.Length > 0 && value[0] is '=' or '+' or '-' or '@' or '\t' or '\r') value = "'" + value;
-        return value.IndexOfAny([',', '"', '\n', '\r', '\t']) >= 0 || value.StartsWith('\'') ? "\"" + value.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"" : value;
     }
 
     private static string Truncate(string text, int length) => text.Length <= length ? text : text[..(length - 1)] + "…";

@@ -1,4 +1,3 @@
-using System.Globalization;
 using Microsoft.AspNetCore.Antiforgery;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Builder;
@@ -110,19 +109,7 @@ public static class ConsoleApi
         v1.MapGet("/audit", async (HttpContext http, IConsoleQueries queries, string? identity, string? rule, string? action, string? provider, string[]? status, string? guard,
             string? run, DateTimeOffset? since, DateTimeOffset? until, long? before, int? limit, CancellationToken ct) =>
         {
-            List<AuditStatus>? statuses = null;
-            foreach (var word in status ?? [])
-            {
-                try
-                {
-                    (statuses ??= []).Add(AuditStatuses.Parse(word));
-                }
-                catch (FormatException e)
-                {
-                    return Problems.Result(StatusCodes.Status400BadRequest, "bad filter", e.Message);
-                }
-            }
-
+            if (Statuses(status, out var statuses) is { } problem) return problem;
             var search = new AuditSearch { Identity = identity, Rule = rule, Action = action, Provider = provider, Statuses = statuses, Guard = guard, Run = run, Since = since, Until = until };
             return TypedResults.Ok(await queries.SearchAuditAsync(search, before, limit ?? 50, ct));
         }).WithSummary("Search the audit trail, newest first, a page at a time: pass the answer's `next` as `before` for the next page")
@@ -130,6 +117,7 @@ public static class ConsoleApi
         v1.MapGet("/audit/{sequence:long}", async (long sequence, IConsoleQueries queries, CancellationToken ct) =>
             await queries.RowAsync(sequence, ct) is { } row ? Results.Ok(row) : Problems.Result(StatusCodes.Status404NotFound, "not found", $"there is no audit row #{sequence}"))
             .WithSummary("One audit row in full: finding, facts, prior state, hashes, related rows, whether it can be undone").Produces<AuditRowDetail>();
+        MapReads(v1);
         v1.MapPost("/audit/{sequence:long}/undo", (long sequence, ReasonRequest body, HttpContext http, OperatorActions actions, CancellationToken ct) =>
             Operate(http, "undo", async who =>
             {
@@ -139,6 +127,62 @@ public static class ConsoleApi
                     : throw new OperationException(OperationProblem.Refused, $"undo failed: {result.Outcome.Entry.Error} (audit #{result.Outcome.Sequence})");
             }))
             .RequireAuthorization(ConsoleAuth.OperatorPolicy).AddEndpointFilter(AntiforgeryFilter).WithSummary("Undo a succeeded action from its prior state (operator), guarded as `respond undo`");
+    }
+
+    private static void MapReads(RouteGroupBuilder v1)
+    {
+        v1.MapGet("/limits", async (IConsoleQueries queries, CancellationToken ct) => TypedResults.Ok(await queries.LimitsAsync(ct)))
+            .WithSummary("Rate-limit windows per rule, action, provider and overall, with what the last hour used");
+        v1.MapGet("/identities/{identity}/timeline", async (string identity, long? before, int? limit, IConsoleQueries queries, CancellationToken ct) =>
+            TypedResults.Ok(await queries.TimelineAsync(identity, before, limit ?? 50, ct)))
+            .WithSummary("Every finding and decision about one identity (id or name), newest first, with which rows can be undone (POST /v1/audit/{sequence}/undo)");
+        v1.MapGet("/runs", async (int? limit, IConsoleQueries queries, CancellationToken ct) => TypedResults.Ok(await queries.RunsAsync(limit ?? 20, ct)))
+            .WithSummary("Recent runs and batches, newest first, with rows by status");
+        v1.MapGet("/rules", (IConsoleQueries queries) => TypedResults.Ok(queries.Rules()))
+            .WithSummary("The loaded rule set: commit, rules (mode, owner, expiry, hash), the last reload's result");
+        v1.MapGet("/health", async (IConsoleQueries queries, CancellationToken ct) =>
+        {
+            var (ready, report) = await queries.HealthAsync(ct);
+            return Results.Json(new { ready, report }, statusCode: ready ? StatusCodes.Status200OK : StatusCodes.Status503ServiceUnavailable);
+        }).WithSummary("Health as /readyz knows it (rules, audit store, connectors, pollers) and the inbox depth");
+        v1.MapGet("/audit/export", async (HttpContext http, IConsoleQueries queries, string? format, string? identity, string? rule, string? action, string? provider,
+            string[]? status, string? guard, string? run, DateTimeOffset? since, DateTimeOffset? until, CancellationToken ct) =>
+        {
+            if (format is not (null or "csv" or "jsonl")) return Problems.Result(StatusCodes.Status400BadRequest, "bad format", $"format is '{format}'; use csv or jsonl");
+            if (Statuses(status, out var statuses) is { } problem) return problem;
+            var search = new AuditSearch { Identity = identity, Rule = rule, Action = action, Provider = provider, Statuses = statuses, Guard = guard, Run = run, Since = since, Until = until };
+            var csv = format != "jsonl";
+            http.Response.ContentType = csv ? "text/csv; charset=utf-8" : "application/x-ndjson; charset=utf-8";
+            http.Response.Headers.ContentDisposition = $"attachment; filename=\"respond-audit.{(csv ? "csv" : "jsonl")}\"";
+            await using var writer = new StreamWriter(http.Response.Body, new System.Text.UTF8Encoding(false), 64 * 1024);
+            if (csv) await writer.WriteAsync(AuditExport.CsvHeader + "\n");
+            var written = 0;
+            await foreach (var row in queries.ExportAsync(search, ct))
+            {
+                await writer.WriteAsync((csv ? AuditExport.CsvLine(row) : AuditEcs.Document(row).ToJsonString()) + "\n");
+                if (++written % ConsoleQueries.ExportPage == 0) await writer.FlushAsync(ct);
+            }
+
+            return Results.Empty;
+        }).WithSummary("Export every row the filter matches as CSV or JSON Lines (ECS field names), streamed oldest first");
+    }
+
+    private static IResult? Statuses(string[]? words, out List<AuditStatus>? statuses)
+    {
+        statuses = null;
+        foreach (var word in words ?? [])
+        {
+            try
+            {
+                (statuses ??= []).Add(AuditStatuses.Parse(word));
+            }
+            catch (FormatException e)
+            {
+                return Problems.Result(StatusCodes.Status400BadRequest, "bad filter", e.Message);
+            }
+        }
+
+        return null;
     }
 
     /// <summary>A state change by the caller: refusals become problems (400 invalid, 404 unknown row, 409 wrong state, 422 refused by a guard, 503 audit store down).</summary>
@@ -190,6 +234,4 @@ public static class ConsoleApi
 
         return await next(context);
     }
-
-    internal static string Invariant(long value) => value.ToString(CultureInfo.InvariantCulture);
 }

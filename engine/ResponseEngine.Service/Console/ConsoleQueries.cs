@@ -1,6 +1,7 @@
 using System.Text.Json;
 using ResponseEngine.Audit;
 using ResponseEngine.Configuration;
+using ResponseEngine.Findings;
 using ResponseEngine.Operations;
 
 namespace ResponseEngine.Service.Console;
@@ -79,6 +80,27 @@ public sealed record PendingApprovalView(
 /// <summary>The breaker: open or closed, the event that decided it, the destructive actions it held, and the threshold it counts against.</summary>
 public sealed record BreakerView(bool Open, AuditRowView? LastEvent, IReadOnlyList<AuditRowView> Held, int Threshold, TimeSpan Window, long DestructiveInWindow);
 
+/// <summary>One rate-limit window: its scope (all, provider, action, rule), the limit per hour and what the last hour used.</summary>
+public sealed record LimitWindowView(string Scope, string? Name, int Limit, long Used, DateTimeOffset Since);
+
+/// <summary>A row of an identity's timeline, with whether it can still be undone (a succeeded, reversible action not undone yet).</summary>
+public sealed record TimelineEntryView(AuditRowView Row, bool Undoable);
+
+/// <summary>A page of an identity's timeline, newest first.</summary>
+public sealed record TimelinePage(string Identity, IReadOnlyList<TimelineEntryView> Rows, long? Next);
+
+/// <summary>A run (or an operator's action, or a serve batch) seen in the latest rows: when, who, rows by status.</summary>
+public sealed record RunView(string RunId, string Actor, string Host, DateTimeOffset First, DateTimeOffset Last, long FirstSequence, long LastSequence,
+    IReadOnlyDictionary<string, int> Statuses, bool DryRun);
+
+/// <summary>A loaded rule as the Rules page lists it.</summary>
+public sealed record RuleView(string Id, string Title, string Owner, string Mode, DateOnly? Expires, bool Expired, string File, string Hash, string Approval,
+    int? MaxPerHour, IReadOnlyList<string> Actions);
+
+/// <summary>The loaded rule set, its commit, and the last reload's result.</summary>
+public sealed record RulesView(int Count, string? Commit, string? Fingerprint, DateTimeOffset? LoadedAt, bool LastReloadFailed, DateTimeOffset? LastFailureAt,
+    IReadOnlyList<string> LastFailureProblems, IReadOnlyList<RuleView> Rules);
+
 /// <summary>What the console reads. One implementation (<see cref="ConsoleQueries"/>), registered in the serve host's DI.</summary>
 public interface IConsoleQueries
 {
@@ -91,12 +113,36 @@ public interface IConsoleQueries
 
     /// <summary>One row in full; null when there is no such row.</summary>
     Task<AuditRowDetail?> RowAsync(long sequence, CancellationToken cancellationToken);
+
+    /// <summary>The rate-limit windows respond.yaml and the rules set, with what the last hour used of each.</summary>
+    Task<IReadOnlyList<LimitWindowView>> LimitsAsync(CancellationToken cancellationToken);
+
+    /// <summary>Every finding and decision about one identity (its id or name), newest first, a page at a time, with which rows can be undone.</summary>
+    Task<TimelinePage> TimelineAsync(string identity, long? before, int limit, CancellationToken cancellationToken);
+
+    /// <summary>The latest runs, newest first, from the latest <see cref="ConsoleQueries.RunWindow"/> rows.</summary>
+    Task<IReadOnlyList<RunView>> RunsAsync(int limit, CancellationToken cancellationToken);
+
+    /// <summary>The loaded rule set (commit, rules, mode, owner, expiry) and the last reload's result.</summary>
+    RulesView Rules();
+
+    /// <summary>Health as /readyz knows it (rules, audit store, connectors, pollers) and the inbox depth.</summary>
+    Task<(bool Ready, object Report)> HealthAsync(CancellationToken cancellationToken);
+
+    /// <summary>Every row the search matches, oldest first, read a page at a time (never all at once).</summary>
+    IAsyncEnumerable<AuditRecord> ExportAsync(AuditSearch search, CancellationToken cancellationToken);
 }
 
 /// <summary>The console's reads over the audit store (and the operations layer for what a person may still do).</summary>
-public sealed class ConsoleQueries(ServeSetup setup, OperatorActions actions) : IConsoleQueries
+public sealed class ConsoleQueries(ServeSetup setup, OperatorActions actions, Rules.RuleSetHolder rules, Operations.Readiness readiness) : IConsoleQueries
 {
     public const int MaxPage = 500;
+
+    /// <summary>How many of the latest rows the runs view groups.</summary>
+    public const int RunWindow = 5000;
+
+    /// <summary>Rows read at a time by an export.</summary>
+    public const int ExportPage = 1000;
 
     private IAuditStore Store => setup.Store;
 
@@ -147,5 +193,100 @@ public sealed class ConsoleQueries(ServeSetup setup, OperatorActions actions) : 
         var (_, problem, _) = e.Status is AuditStatus.Succeeded or AuditStatus.Intended ? await actions.UndoableAsync(r, cancellationToken) : (null, "only a succeeded action can be undone", default);
         return new AuditRowDetail(AuditRowView.From(r), e.Host, e.EngineVersion, e.IdempotencyKey, e.RuleFile, e.RuleHash, e.RulesCommit, AuditRowView.Json(e.Facts),
             AuditRowView.Json(e.PriorState), r.PreviousHash, r.Hash, [.. related.Select(AuditRowView.From)], problem is null, problem);
+    }
+
+    public async Task<IReadOnlyList<LimitWindowView>> LimitsAsync(CancellationToken cancellationToken)
+    {
+        var since = Time.GetUtcNow() - TimeSpan.FromHours(1);
+        var limits = Options.Guards.RateLimits;
+        var windows = new List<(string Scope, string? Name, int Limit, AuditQuery Query)>();
+        if (limits.GlobalPerHour is { } global) windows.Add(("all", null, global, new AuditQuery()));
+        foreach (var (provider, limit) in limits.PerProviderPerHour.OrderBy(p => p.Key.Name(), StringComparer.Ordinal))
+            windows.Add(("provider", provider.Name(), limit, new AuditQuery { Provider = provider.Name() }));
+        foreach (var (action, limit) in limits.PerActionPerHour.OrderBy(p => p.Key, StringComparer.Ordinal))
+            windows.Add(("action", action, limit, new AuditQuery { Action = action }));
+        foreach (var rule in rules.Current?.Rules ?? [])
+        {
+            if (rule.Limits.MaxPerHour is { } perRule) windows.Add(("rule", rule.Id, perRule, new AuditQuery { RuleId = rule.Id }));
+        }
+
+        var views = new List<LimitWindowView>(windows.Count);
+        foreach (var (scope, name, limit, query) in windows)
+        {
+            // Counted exactly as the rate-limit guard counts: intents of the last hour, dry runs aside.
+            var used = await Store.CountAsync(query with { Since = since, Statuses = [AuditStatus.Intended], DryRun = false }, cancellationToken);
+            views.Add(new LimitWindowView(scope, name, limit, used, since));
+        }
+
+        return views;
+    }
+
+    public async Task<TimelinePage> TimelineAsync(string identity, long? before, int limit, CancellationToken cancellationToken)
+    {
+        var page = await SearchAuditAsync(new AuditSearch { Identity = identity }, before, limit, cancellationToken);
+        var rows = new List<TimelineEntryView>(page.Rows.Count);
+        foreach (var row in page.Rows)
+        {
+            var undoable = false;
+            if (row.Status == "succeeded" && row.Action is { } action && !action.StartsWith(OperatorActions.UndoPrefix, StringComparison.Ordinal)
+                && Actions.ActionCatalogue.Default.Find(action)?.Reversal.Reversible == true)
+            {
+                undoable = (await actions.UndoableAsync(await actions.FindAsync(row.Sequence, cancellationToken), cancellationToken)).Problem is null;
+            }
+
+            rows.Add(new TimelineEntryView(row, undoable));
+        }
+
+        return new TimelinePage(identity, rows, page.Next);
+    }
+
+    public async Task<IReadOnlyList<RunView>> RunsAsync(int limit, CancellationToken cancellationToken)
+    {
+        var latest = await Store.ReadAsync(new AuditQuery { Descending = true, Limit = RunWindow }, cancellationToken);
+        return [.. latest.GroupBy(r => r.Entry.RunId, StringComparer.Ordinal)
+            .Select(g => new RunView(g.Key, g.First().Entry.Actor, g.First().Entry.Host, g.Min(r => r.RecordedAt), g.Max(r => r.RecordedAt), g.Min(r => r.Sequence), g.Max(r => r.Sequence),
+                g.GroupBy(r => r.Entry.Status.Name(), StringComparer.Ordinal).ToDictionary(s => s.Key, s => s.Count(), StringComparer.Ordinal), g.All(r => r.Entry.DryRun)))
+            .OrderByDescending(r => r.LastSequence)
+            .Take(Math.Clamp(limit, 1, MaxPage))];
+    }
+
+    public RulesView Rules()
+    {
+        var state = rules.State;
+        var now = Time.GetUtcNow();
+        var list = (state.Rules?.Rules ?? []).Select(r => new RuleView(r.Id, r.Title, r.Owner, r.Mode.ToString().ToLowerInvariant(), r.Expires, r.IsExpired(now),
+            r.Source.File, r.Source.ContentHash, r.Approval.ToString().ToLowerInvariant(), r.Limits.MaxPerHour, [.. r.Actions.Select(a => a.Action.Name)])).ToList();
+        return new RulesView(state.Count, state.GitCommit, state.Fingerprint, state.LoadedAt, state.LastFailure is not null, state.LastFailure?.At,
+            state.LastFailure is { } f ? [.. f.Problems] : [], list);
+    }
+
+    public async Task<(bool Ready, object Report)> HealthAsync(CancellationToken cancellationToken)
+    {
+        var (ready, report) = await readiness.CheckAsync(cancellationToken);
+        object? inbox;
+        try
+        {
+            var counts = await setup.Inbox.CountAsync(cancellationToken);
+            inbox = new { pending = counts.Pending, leased = counts.Leased, completed = counts.Completed };
+        }
+        catch (AuditWriteException e)
+        {
+            inbox = new { error = e.Message };
+        }
+
+        return (ready, new { readiness = report, inbox });
+    }
+
+    public async IAsyncEnumerable<AuditRecord> ExportAsync(AuditSearch search, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(search);
+        long? after = null;
+        while (true)
+        {
+            var page = await Store.ReadAsync(search.ToQuery() with { AfterSequence = after, Limit = ExportPage }, cancellationToken);
+            foreach (var row in page) yield return row;
+            if (page.Count < ExportPage) yield break;
+            after = page[^1].Sequence;
+        }
     }
 }

@@ -2,15 +2,14 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using ResponseEngine.Audit;
 
-namespace ResponseEngine.Cli.Rendering;
+namespace ResponseEngine.Audit;
 
 /// <summary>
 /// The trail as JSON Lines with Elastic Common Schema field names (`respond audit export --format jsonl`), so a SIEM maps
 /// it without a custom parser; what ECS has no field for stays under `respond.*`, hashes included, so nothing is lost.
 /// </summary>
-internal static class AuditEcs
+public static class AuditEcs
 {
     /// <summary>The ECS release whose field names these documents use.</summary>
     public const string EcsVersion = "8.11.0";
