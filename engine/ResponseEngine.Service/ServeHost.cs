@@ -92,7 +92,11 @@ public static class ServeHost
 
         var app = builder.Build();
         // Off, the console and its API are simply not there: every path of theirs answers 404.
-        if (setup.Options.Console.Enabled) Console.ConsoleApi.Map(app);
+        if (setup.Options.Console.Enabled)
+        {
+            Console.ConsoleApi.Map(app);
+            Console.Pages.ConsolePages.Map(app);
+        }
         var endpoint = app.Services.GetRequiredService<FindingsEndpoint>();
         app.MapPost("/v1/findings", (Delegate)endpoint.HandleAsync);
         app.MapGet("/healthz", () => Results.Text("ok\n"));

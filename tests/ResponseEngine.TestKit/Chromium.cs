@@ -1,9 +1,11 @@
 using System.Diagnostics;
+using FluentAssertions;
+using Xunit;
 
-namespace ResponseEngine.Cli.Tests;
+namespace ResponseEngine.TestKit;
 
-/// <summary>Debian's headless Chromium, for the HTML pages: the DOM after the page's own rendering, and screenshots.</summary>
-internal static class Chromium
+/// <summary>Debian's headless Chromium, for the HTML pages (the DOM after the page's own rendering, and screenshots) and the console's browser tests.</summary>
+public static class Chromium
 {
     public const string Path = "/usr/bin/chromium";
 

@@ -1,0 +1,360 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using ResponseEngine.Audit;
+using ResponseEngine.Configuration;
+using ResponseEngine.Findings;
+using ResponseEngine.Policy.Rules;
+using ResponseEngine.Rules;
+using ResponseEngine.Service.Operations;
+using ResponseEngine.Service.Processing;
+using ResponseEngine.Service.Rules;
+using static ResponseEngine.Service.Console.Pages.HtmlText;
+
+namespace ResponseEngine.Service.Console.Pages;
+
+/// <summary>
+/// The console's pages under /console, rendered on the server from the same queries the /v1 API answers with
+/// (<see cref="IConsoleQueries"/>): Pending, Breaker and limits, Activity (with one row in full and export), Identity
+/// timeline, Runs and rules, Health. Every button that changes state calls the /v1 API, so the role policies, the
+/// anti-forgery check, the required reason and the audit row are the API's, one implementation.
+/// </summary>
+public static class ConsolePages
+{
+    private const string Root = ConsolePage.Root;
+    private const int PageSize = 50;
+
+    private static readonly JsonSerializerOptions SnakeCase = new() { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
+
+    public static void Map(WebApplication app)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+        app.MapGet("/", () => Results.Redirect(Root + "/")).ExcludeFromDescription().AllowAnonymous();
+        app.MapGet(Root + "/assets/{name}", ConsolePage.Asset).ExcludeFromDescription().AllowAnonymous();
+
+        var pages = app.MapGroup(Root).RequireAuthorization(ConsoleAuth.ViewerPolicy).ExcludeFromDescription();
+        pages.MapGet("/", PendingAsync);
+        pages.MapGet("/breaker", BreakerAsync);
+        pages.MapGet("/activity", ActivityAsync);
+        pages.MapGet("/activity/export", ActivityExport.HandleAsync);
+        pages.MapGet("/activity/{sequence:long}", RowAsync);
+        pages.MapGet("/identity", IdentityAsync);
+        pages.MapGet("/runs", RunsAsync);
+        pages.MapGet("/health", HealthAsync);
+    }
+
+    private static async Task<IResult> PendingAsync(HttpContext http, IConsoleQueries queries, CancellationToken ct)
+    {
+        var user = ConsoleUser.From(http.User)!;
+        var pending = await queries.PendingApprovalsAsync(ct);
+        var html = new StringBuilder();
+        html.Add("<p class=\"lede\">Decisions held by a rule with <code>approval: required</code>, oldest first. Approving puts the finding back into the inbox, where it is decided again under every other guard; rejecting means it never runs. Both need a reason, recorded with your name.</p>");
+        if (pending.Count == 0) html.Add("<p data-testid=\"no-pending\">Nothing is waiting for approval.</p>");
+        foreach (var p in pending)
+        {
+            var id = N(p.Sequence);
+            html.Add($"<article class=\"card\" data-testid=\"pending\" data-sequence=\"{id}\" aria-labelledby=\"pending-{id}\">")
+                .Add($"<h2 id=\"pending-{id}\"><code>{E(p.Action)}</code> {Inline(p.Parameters)} on {IdentityLink(p.IdentityId, p.IdentityName)}</h2>")
+                .Add("<dl class=\"facts\">")
+                .Add($"<dt>Rule</dt><dd><code>{E(p.RuleId)}</code>{(p.RuleHash is null ? "" : $" <span class=\"muted\">({E(Short(p.RuleHash))})</span>")}</dd>")
+                .Add($"<dt>Finding</dt><dd>{E(p.FindingSource)} <code>{E(p.FindingId)}</code></dd>")
+                .Add($"<dt>Identity</dt><dd>{E(p.IdentityName)} <span class=\"muted\">{E(p.Provider)} · {E(p.IdentityId)}</span></dd>")
+                .Add($"<dt>Action</dt><dd><code>{E(p.Action)}</code>{(p.Destructive ? " <span class=\"badge s-bad\">destructive</span>" : "")}</dd>")
+                .Add($"<dt>Parameters</dt><dd>{Json(p.Parameters)}</dd>")
+                .Add($"<dt>Why it waits</dt><dd>{E(p.Reason)}</dd>")
+                .Add($"<dt>Held</dt><dd>{TimeTag(p.HeldAt)} ({E(Span(p.AgeSeconds))} ago)</dd>")
+                .Add($"<dt>Expires</dt><dd>{TimeTag(p.ExpiresAt)} (in {E(Span(p.ExpiresInSeconds))})</dd>")
+                .Add("</dl>")
+                .Add($"<details><summary>Finding facts and identity</summary>{Json(p.Facts)}</details>")
+                .Add($"<p><a href=\"{Root}/activity/{id}\">Audit row #{id} in full</a></p>");
+            html.Add(user.Can(ConsoleRole.Approver)
+                ? ConsolePage.ActionForm("p" + id, $"Approve or reject audit #{id}",
+                    [("Approve", $"/v1/approvals/{id}/approve", "primary", null), ("Reject", $"/v1/approvals/{id}/reject", "danger", null)])
+                : ConsolePage.NeedsRole(user, ConsoleRole.Approver, "approving or rejecting"));
+            html.Add("</article>");
+        }
+
+        return ConsolePage.Render(http, "Pending approvals", Root + "/", html.ToString(), pending.Count);
+    }
+
+    private static async Task<IResult> BreakerAsync(HttpContext http, IConsoleQueries queries, ServeSetup setup, RuleSetHolder rules, CancellationToken ct)
+    {
+        var user = ConsoleUser.From(http.User)!;
+        var breaker = await queries.BreakerAsync(ct);
+        var html = new StringBuilder();
+        html.Add($"<section aria-labelledby=\"breaker-h\"><h2 id=\"breaker-h\">Breaker</h2><p data-testid=\"breaker-state\">")
+            .Add(breaker.Open ? "<span class=\"badge big s-open\">open</span> destructive actions are held until a person re-arms it." : "<span class=\"badge big s-closed\">closed</span> destructive actions run under their other guards.")
+            .Add("</p><dl class=\"facts\">")
+            .Add($"<dt>Threshold</dt><dd>{N(breaker.Threshold)} destructive actions per {E(Span(breaker.Window))}</dd>")
+            .Add($"<dt>In the window now</dt><dd>{N(breaker.DestructiveInWindow)}</dd>");
+        if (breaker.LastEvent is { } last)
+        {
+            html.Add($"<dt>{(breaker.Open ? "Opened" : "Last event")}</dt><dd>{TimeTag(last.RecordedAt)} {Status(last.Status)} by {E(last.Actor)}: {E(last.Reason)} <a href=\"{Root}/activity/{N(last.Sequence)}\">#{N(last.Sequence)}</a></dd>");
+        }
+
+        html.Add("</dl>");
+        if (breaker.Open)
+        {
+            html.Add($"<h2>Held destructive actions ({N(breaker.Held.Count)})</h2>").Add(RowsTable(breaker.Held, "held"));
+            html.Add(user.Can(ConsoleRole.Operator)
+                ? ConsolePage.ActionForm("rearm", "Re-arm the breaker", [("Re-arm", "/v1/breaker/rearm", "danger", null)],
+                    "<label><input type=\"checkbox\" name=\"requeue\" value=\"true\"> Put the held findings back into the inbox (they are decided again under every guard)</label>")
+                : ConsolePage.NeedsRole(user, ConsoleRole.Operator, "re-arming the breaker"));
+        }
+
+        html.Add("</section>");
+        html.Add(await LimitsAsync(setup, rules, ct));
+        return ConsolePage.Render(http, "Breaker and limits", Root + "/breaker", html.ToString());
+    }
+
+    /// <summary>The rate-limit windows: each configured limit with the actions attempted against it in the last hour.</summary>
+    private static async Task<string> LimitsAsync(ServeSetup setup, RuleSetHolder rules, CancellationToken ct)
+    {
+        var since = setup.Time.GetUtcNow() - TimeSpan.FromHours(1);
+        var limits = setup.Options.Guards.RateLimits;
+        var rows = new List<(string Scope, string Name, int Limit, AuditQuery Query)>();
+        var attempted = new AuditQuery { Since = since, Statuses = [AuditStatus.Intended], DryRun = false };
+        if (limits.GlobalPerHour is { } global) rows.Add(("all actions", "", global, attempted));
+        foreach (var (provider, limit) in limits.PerProviderPerHour.OrderBy(p => p.Key.Name(), StringComparer.Ordinal)) rows.Add(("provider", provider.Name(), limit, attempted with { Provider = provider.Name() }));
+        foreach (var (action, limit) in limits.PerActionPerHour.OrderBy(p => p.Key, StringComparer.Ordinal)) rows.Add(("action", action, limit, attempted with { Action = action }));
+        foreach (var rule in rules.Current?.Rules ?? [])
+        {
+            if (rule.Limits.MaxPerHour is { } perRule) rows.Add(("rule", rule.Id, perRule, attempted with { RuleId = rule.Id }));
+        }
+
+        var html = new StringBuilder("<section aria-labelledby=\"limits-h\"><h2 id=\"limits-h\">Rate limits (sliding hour)</h2>");
+        if (rows.Count == 0) return html.Add("<p>No rate limits are configured.</p></section>").ToString();
+        html.Add("<table data-testid=\"limits\"><thead><tr><th scope=\"col\">Scope</th><th scope=\"col\">Name</th><th scope=\"col\">Limit per hour</th><th scope=\"col\">Attempted in the last hour</th><th scope=\"col\">Left</th></tr></thead><tbody>");
+        foreach (var (scope, name, limit, query) in rows)
+        {
+            var used = await setup.Store.CountAsync(query, ct);
+            var left = Math.Max(0, limit - used);
+            html.Add($"<tr><td>{E(scope)}</td><td><code>{E(name)}</code></td><td>{N(limit)}</td><td>{N(used)}</td><td>{(left == 0 ? "<span class=\"badge s-bad\">0 (limited)</span>" : N(left))}</td></tr>");
+        }
+
+        return html.Add("</tbody></table></section>").ToString();
+    }
+
+    private static async Task<IResult> ActivityAsync(HttpContext http, IConsoleQueries queries, ServeSetup setup, CancellationToken ct)
+    {
+        var (search, errors) = ActivityFilter.Parse(http.Request.Query, setup.Time.GetUtcNow());
+        var before = long.TryParse(http.Request.Query["before"], NumberStyles.None, CultureInfo.InvariantCulture, out var b) ? b : (long?)null;
+        var html = new StringBuilder();
+        html.Add("<p class=\"lede\">The audit trail, newest first, a page at a time. Every filter you set must hold; times are ISO 8601 (UTC unless an offset is given) or an age such as 24h or 7d.</p>");
+        html.Add(ActivityFilter.Form(http.Request.Query));
+        foreach (var error in errors) html.Add($"<p class=\"alert\" role=\"alert\">{E(error)}</p>");
+        if (errors.Count == 0)
+        {
+            var page = await queries.SearchAuditAsync(search, before, PageSize, ct);
+            var filter = ActivityFilter.QueryString(http.Request.Query);
+            html.Add($"<p class=\"pager\"><span>Export this filter: <a href=\"{Root}/activity/export?format=csv{filter}\" download>CSV</a> · <a href=\"{Root}/activity/export?format=json{filter}\" download>JSON</a></span></p>");
+            html.Add(RowsTable(page.Rows, "activity"));
+            html.Add("<nav class=\"pager\" aria-label=\"Pages\">");
+            if (before is not null) html.Add($"<a href=\"{Root}/activity?{filter.TrimStart('&')}\">Newest</a>");
+            if (page.Next is { } next) html.Add($"<a href=\"{Root}/activity?{filter.TrimStart('&')}&amp;before={N(next)}\" rel=\"next\">Older rows →</a>");
+            else html.Add("<span class=\"muted\">No older rows.</span>");
+            html.Add("</nav>");
+        }
+
+        return ConsolePage.Render(http, "Activity", Root + "/activity", html.ToString(), status: errors.Count == 0 ? 200 : 400);
+    }
+
+    private static async Task<IResult> RowAsync(long sequence, HttpContext http, IConsoleQueries queries, CancellationToken ct)
+    {
+        var user = ConsoleUser.From(http.User)!;
+        if (await queries.RowAsync(sequence, ct) is not { } detail)
+        {
+            return ConsolePage.Render(http, $"Audit #{N(sequence)}", Root + "/activity", $"<p class=\"alert\" role=\"alert\">There is no audit row #{N(sequence)}.</p>", status: 404);
+        }
+
+        var r = detail.Row;
+        var html = new StringBuilder();
+        html.Add($"<p data-testid=\"row-status\">{Status(r.Status)} <code>{E(r.Action)}</code> {Inline(r.Parameters)} on {IdentityLink(r.IdentityId, r.IdentityName)}</p>")
+            .Add("<div class=\"grid2\"><section aria-labelledby=\"decision-h\"><h2 id=\"decision-h\">Decision</h2><dl class=\"facts\" data-testid=\"row\">")
+            .Add($"<dt>Recorded</dt><dd>{TimeTag(r.RecordedAt)}</dd>")
+            .Add($"<dt>Status</dt><dd>{Status(r.Status)}{(r.DryRun ? " (dry run)" : "")}</dd>")
+            .Add($"<dt>Actor</dt><dd data-testid=\"actor\">{E(r.Actor)}</dd>")
+            .Add($"<dt>Reason</dt><dd data-testid=\"reason\">{E(r.Reason)}</dd>")
+            .Add($"<dt>Verdict</dt><dd>{E(r.Verdict)}</dd>")
+            .Add($"<dt>Guard</dt><dd>{E(r.Guard)}</dd>")
+            .Add($"<dt>Error</dt><dd>{E(r.Error)}</dd>")
+            .Add($"<dt>Run</dt><dd><a href=\"{Root}/activity?run={Q(r.RunId)}\"><code>{E(r.RunId)}</code></a></dd>")
+            .Add($"<dt>Rule</dt><dd><code>{E(r.RuleId)}</code> {E(detail.RuleFile)} <span class=\"muted\">{E(Short(detail.RuleHash))}</span> at commit <code>{E(detail.RulesCommit ?? "none")}</code></dd>")
+            .Add($"<dt>Finding</dt><dd>{E(r.FindingSource)} <code>{E(r.FindingId)}</code></dd>")
+            .Add($"<dt>Identity</dt><dd>{E(r.IdentityName)} <span class=\"muted\">{E(r.Provider)} · {E(r.IdentityId)}</span></dd>")
+            .Add($"<dt>Action</dt><dd><code>{E(r.Action)}</code>{(r.Destructive ? " <span class=\"badge s-bad\">destructive</span>" : "")}</dd>")
+            .Add($"<dt>Intent</dt><dd>{(r.IntentSequence is { } intent ? $"<a href=\"{Root}/activity/{N(intent)}\">#{N(intent)}</a>" : "")}</dd>")
+            .Add($"<dt>Host</dt><dd>{E(detail.Host)} · engine {E(detail.EngineVersion)}</dd>")
+            .Add($"<dt>Idempotency key</dt><dd><code>{E(detail.IdempotencyKey)}</code></dd>")
+            .Add($"<dt>Previous hash</dt><dd><code>{E(detail.PreviousHash)}</code></dd>")
+            .Add($"<dt>Hash</dt><dd><code>{E(detail.Hash)}</code></dd>")
+            .Add("</dl></section><section aria-labelledby=\"facts-h\">")
+            .Add($"<h2 id=\"facts-h\">Parameters</h2>{Json(r.Parameters)}")
+            .Add($"<h2>Finding facts</h2>{Json(detail.Facts)}")
+            .Add($"<h2>Prior state</h2>{Json(detail.PriorState)}")
+            .Add("</section></div>");
+        html.Add("<section aria-labelledby=\"undo-h\"><h2 id=\"undo-h\">Undo</h2>");
+        if (!detail.Undoable) html.Add($"<p data-testid=\"not-undoable\">Not undoable: {E(detail.NotUndoable)}</p>");
+        else if (!user.Can(ConsoleRole.Operator)) html.Add(ConsolePage.NeedsRole(user, ConsoleRole.Operator, "undoing an action"));
+        else
+        {
+            html.Add("<p>Undo restores the recorded prior state through the executor, guarded exactly as <code>respond undo</code>.</p>")
+                .Add(ConsolePage.ActionForm("undo", $"Undo audit #{N(r.Sequence)}", [("Undo", $"/v1/audit/{N(r.Sequence)}/undo", "danger", null)]));
+        }
+
+        html.Add("</section>");
+        if (detail.Related.Count > 0) html.Add($"<h2>Related rows ({N(detail.Related.Count)})</h2>").Add(RowsTable(detail.Related, "related"));
+        return ConsolePage.Render(http, $"Audit #{N(sequence)}", Root + "/activity", html.ToString());
+    }
+
+    private static async Task<IResult> IdentityAsync(HttpContext http, IConsoleQueries queries, CancellationToken ct)
+    {
+        var id = http.Request.Query["id"].ToString().Trim();
+        var before = long.TryParse(http.Request.Query["before"], NumberStyles.None, CultureInfo.InvariantCulture, out var b) ? b : (long?)null;
+        var html = new StringBuilder();
+        html.Add($"<form class=\"filters\" method=\"get\" action=\"{Root}/identity\" role=\"search\"><div class=\"field\"><label for=\"f-id\">Identity (id or name)</label><input type=\"search\" id=\"f-id\" name=\"id\" value=\"{E(id)}\"></div><button type=\"submit\">Show timeline</button></form>");
+        if (id.Length == 0) return ConsolePage.Render(http, "Identity timeline", Root + "/activity", html.Add("<p>Name an identity to see every finding and decision about it, newest first.</p>").ToString());
+
+        var page = await queries.SearchAuditAsync(new AuditSearch { Identity = id }, before, PageSize, ct);
+        html.Add($"<p class=\"lede\">Every decision about <strong>{E(id)}</strong> across providers, newest first, with the finding behind it. A succeeded action that can be reversed shows its undo (operator).</p>");
+        html.Add("<ol class=\"timeline\" data-testid=\"timeline\">");
+        foreach (var r in page.Rows)
+        {
+            html.Add($"<li class=\"card\" data-sequence=\"{N(r.Sequence)}\"><p>{TimeTag(r.RecordedAt)} {Status(r.Status)} <code>{E(r.Action)}</code> {Inline(r.Parameters)} <span class=\"muted\">{E(r.Provider)}</span></p>")
+                .Add($"<p>rule <code>{E(r.RuleId)}</code> ← finding {E(r.FindingSource)} <code>{E(r.FindingId)}</code>{(r.Guard is null ? "" : $" · guard <code>{E(r.Guard)}</code>")} · {E(r.Reason)}</p>")
+                .Add($"<p><a href=\"{Root}/activity/{N(r.Sequence)}\">#{N(r.Sequence)} in full{(r.Status == "succeeded" && r.Action?.StartsWith(ResponseEngine.Operations.OperatorActions.UndoPrefix, StringComparison.Ordinal) == false ? " (undo)" : "")}</a></p></li>");
+        }
+
+        html.Add("</ol>");
+        if (page.Rows.Count == 0) html.Add("<p>No audit rows name this identity (by id or name, exactly).</p>");
+        if (page.Next is { } next) html.Add($"<nav class=\"pager\" aria-label=\"Pages\"><a href=\"{Root}/identity?id={Q(id)}&amp;before={N(next)}\" rel=\"next\">Older →</a></nav>");
+        return ConsolePage.Render(http, $"Identity timeline: {id}", Root + "/activity", html.ToString());
+    }
+
+    private static async Task<IResult> RunsAsync(HttpContext http, ServeSetup setup, RuleSetHolder holder, CancellationToken ct)
+    {
+        const int Window = 2000;
+        var rows = await setup.Store.ReadAsync(new AuditQuery { Descending = true, Limit = Window }, ct);
+        var runs = rows.GroupBy(r => r.Entry.RunId, StringComparer.Ordinal).Take(30).ToList();
+        var statuses = rows.Select(r => r.Entry.Status).Distinct().Order().ToList();
+        var html = new StringBuilder();
+        html.Add($"<section aria-labelledby=\"runs-h\"><h2 id=\"runs-h\">Recent runs and batches</h2><p class=\"muted\">From the newest {N(Window)} audit rows.</p>");
+        html.Add("<table data-testid=\"runs\"><thead><tr><th scope=\"col\">Run</th><th scope=\"col\">From</th><th scope=\"col\">To</th><th scope=\"col\">Rows</th>");
+        foreach (var s in statuses) html.Add($"<th scope=\"col\">{E(s.Name())}</th>");
+        html.Add("</tr></thead><tbody>");
+        foreach (var run in runs)
+        {
+            html.Add($"<tr><td><a href=\"{Root}/activity?run={Q(run.Key)}\"><code>{E(run.Key)}</code></a></td><td>{TimeTag(run.Min(r => r.RecordedAt))}</td><td>{TimeTag(run.Max(r => r.RecordedAt))}</td><td>{N(run.Count())}</td>");
+            foreach (var s in statuses) html.Add($"<td>{N(run.Count(r => r.Entry.Status == s))}</td>");
+            html.Add("</tr>");
+        }
+
+        html.Add("</tbody></table></section>");
+
+        var state = holder.State;
+        html.Add("<section aria-labelledby=\"rules-h\"><h2 id=\"rules-h\">Rules</h2><dl class=\"facts\">")
+            .Add($"<dt>Loaded</dt><dd>{(state.Rules is null ? "<span class=\"badge s-bad\">no rules loaded</span>" : $"{N(state.Count)} rules at {(state.LoadedAt is { } at ? TimeTag(at) : "")}")}</dd>")
+            .Add($"<dt>Commit</dt><dd><code>{E(state.GitCommit ?? "not a git work tree")}</code>{(state.Rules is { UncommittedFiles.Length: > 0 } set ? $" + uncommitted changes to {N(set.UncommittedFiles.Length)} files" : "")}</dd>")
+            .Add($"<dt>Fingerprint</dt><dd><code>{E(state.Fingerprint)}</code></dd>")
+            .Add($"<dt>Last reload</dt><dd data-testid=\"last-reload\">{(state.LastFailure is { } f ? $"<span class=\"badge s-bad\">failed</span> {TimeTag(f.At)}; the previous rules stay loaded:<ul>{string.Concat(f.Problems.Select(p => $"<li><code>{E(p)}</code></li>"))}</ul>" : "<span class=\"badge s-ok\">ok</span>")}</dd>")
+            .Add("</dl>");
+        var now = setup.Time.GetUtcNow();
+        html.Add("<table data-testid=\"rules\"><thead><tr><th scope=\"col\">Rule</th><th scope=\"col\">Title</th><th scope=\"col\">Mode</th><th scope=\"col\">Owner</th><th scope=\"col\">Expires</th><th scope=\"col\">Approval</th><th scope=\"col\">Actions</th><th scope=\"col\">File</th></tr></thead><tbody>");
+        foreach (var rule in state.Rules?.Rules ?? [])
+        {
+            var expires = rule.Expires is { } d ? d.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture) + (rule.IsExpired(now) ? " <span class=\"badge s-bad\">expired</span>" : "") : "";
+            html.Add($"<tr><td><a href=\"{Root}/activity?rule={Q(rule.Id)}\"><code>{E(rule.Id)}</code></a></td><td>{E(rule.Title)}</td><td>{E(ModeName(rule.Mode))}</td><td>{E(rule.Owner)}</td><td>{expires}</td>")
+                .Add($"<td>{(rule.Approval == ApprovalMode.Required ? "required" : "")}</td><td>{E(string.Join(", ", rule.Actions.Select(a => a.Action.Name)))}</td><td>{E(rule.Source.File)}</td></tr>");
+        }
+
+        html.Add("</tbody></table></section>");
+        return ConsolePage.Render(http, "Runs and rules", Root + "/runs", html.ToString());
+    }
+
+    private static async Task<IResult> HealthAsync(HttpContext http, Readiness readiness, ServeSetup setup, CancellationToken ct)
+    {
+        var (ready, report) = await readiness.CheckAsync(ct);
+        var json = JsonSerializer.SerializeToElement(report, SnakeCase);
+        var html = new StringBuilder();
+        html.Add($"<p data-testid=\"ready\">{(ready ? "<span class=\"badge big s-ok\">ready</span>" : "<span class=\"badge big s-bad\">not ready</span>")} as <code>/readyz</code> answers it now.</p>");
+        try
+        {
+            var inbox = await setup.Inbox.CountAsync(ct);
+            html.Add($"<h2>Inbox</h2><dl class=\"facts\" data-testid=\"inbox\"><dt>Pending</dt><dd>{N(inbox.Pending)}</dd><dt>Leased (being decided)</dt><dd>{N(inbox.Leased)}</dd><dt>Completed</dt><dd>{N(inbox.Completed)}</dd></dl>");
+        }
+        catch (Exception e) when (StoreHealth.IsStoreFault(e))
+        {
+            html.Add($"<p class=\"alert\" role=\"alert\">The inbox cannot be read: {E(e.Message)}</p>");
+        }
+
+        foreach (var section in json.EnumerateObject().Where(p => p.Value.ValueKind == JsonValueKind.Object))
+        {
+            html.Add($"<h2>{E(Capitalize(section.Name))}</h2>").Add(Definition(section.Value));
+        }
+
+        return ConsolePage.Render(http, "Health", Root + "/health", html.ToString(), status: 200);
+    }
+
+    /// <summary>A JSON object as a definition list, nested objects as nested lists.</summary>
+    private static string Definition(JsonElement element)
+    {
+        var html = new StringBuilder("<dl class=\"facts\">");
+        foreach (var p in element.EnumerateObject())
+        {
+            var value = p.Value.ValueKind switch
+            {
+                JsonValueKind.Object => Definition(p.Value),
+                JsonValueKind.True => "<span class=\"badge s-ok\">yes</span>",
+                JsonValueKind.False => "<span class=\"badge s-bad\">no</span>",
+                JsonValueKind.Null => "<span class=\"muted\">none</span>",
+                JsonValueKind.String => E(p.Value.GetString()),
+                _ => E(p.Value.GetRawText()),
+            };
+            html.Add($"<dt>{E(p.Name.Replace('_', ' '))}</dt><dd>{value}</dd>");
+        }
+
+        return html.Add("</dl>").ToString();
+    }
+
+    /// <summary>Rows as a table: sequence (to the row in full), time, status, action, identity (to its timeline), rule, guard, actor, reason.</summary>
+    internal static string RowsTable(IReadOnlyList<AuditRowView> rows, string testId)
+    {
+        if (rows.Count == 0) return $"<p data-testid=\"{E(testId)}-empty\">No rows.</p>";
+        var html = new StringBuilder($"<table data-testid=\"{E(testId)}\"><thead><tr><th scope=\"col\">#</th><th scope=\"col\">Recorded</th><th scope=\"col\">Status</th><th scope=\"col\">Action</th><th scope=\"col\">Identity</th><th scope=\"col\">Provider</th><th scope=\"col\">Rule</th><th scope=\"col\">Guard</th><th scope=\"col\">Actor</th><th scope=\"col\">Reason</th></tr></thead><tbody>");
+        foreach (var r in rows)
+        {
+            html.Add($"<tr data-sequence=\"{N(r.Sequence)}\"><td><a href=\"{Root}/activity/{N(r.Sequence)}\">{N(r.Sequence)}</a></td><td>{TimeTag(r.RecordedAt)}</td><td>{Status(r.Status)}</td>")
+                .Add($"<td><code>{E(r.Action)}</code> {Inline(r.Parameters)}</td><td>{IdentityLink(r.IdentityId, r.IdentityName)}</td><td>{E(r.Provider)}</td><td><code>{E(r.RuleId)}</code></td><td>{E(r.Guard)}</td><td>{E(r.Actor)}</td><td>{E(Truncate(r.Reason ?? r.Error, 160))}</td></tr>");
+        }
+
+        return html.Add("</tbody></table>").ToString();
+    }
+
+    private static string IdentityLink(string? id, string? name)
+    {
+        var shown = name ?? id;
+        if (shown is null) return "";
+        return $"<a href=\"{Root}/identity?id={Q(shown)}\">{E(shown)}</a>";
+    }
+
+    private static string ModeName(RuleMode mode) => mode switch
+    {
+        RuleMode.Enforce => "enforce",
+        RuleMode.Observe => "observe",
+        _ => "disabled",
+    };
+
+    private static string Short(string? hash) => hash is { Length: > 12 } ? hash[..12] : hash ?? "";
+
+    private static string Truncate(string? text, int length) => text is { } t && t.Length > length ? t[..length] + "…" : text ?? "";
+
+    private static string Capitalize(string text) => text.Length == 0 ? text : char.ToUpperInvariant(text[0]) + text[1..];
+
+    /// <summary>Used only so the rule loader's duration syntax stays the one the filters accept.</summary>
+    internal static TimeSpan? Duration(string text) => RuleLoader.ParseDuration(text);
+
+    internal static bool Timestamp(string text, out DateTimeOffset at) => FindingReader.TryParseTimestamp(text, out at);
+}
