@@ -123,4 +123,20 @@ public sealed class ConsoleApprovalBrowserTests(ApprovalConsoleServe serve) : IC
         await Expect(page.GetByTestId("timeline")).ToContainTextAsync("disable_user");
         await ConsoleBrowser.ScreenshotAsync(page, "identity-timeline");
     }
+
+    [Fact]
+    public async Task AHostileIdentityName_IsShownAsText_NeverAsMarkup_AndItsControlCharactersEscaped()
+    {
+        const string Hostile = "<img src=x onerror=alert(1)>\\u001b[31mred"; // JSON-escaped: the finding carries a real ESC
+        await ConsoleBrowser.PostFindingsAsync(serve, ServeWorkspace.Finding("hostile-1", Hostile));
+        await ServeWorkspace.Eventually(async () => (await serve.Workspace.TrailAsync(Ct)).Any(r => r.Entry.FindingId == "hostile-1"),
+            ConsoleBrowser.Deadline, "the hostile finding is decided", () => serve.Serve.Log);
+
+        var page = await ConsoleBrowser.SignInAsync(serve, ConsoleServe.Vic, "/console/activity");
+        var row = page.GetByTestId("activity").Locator("tbody tr").Filter(new LocatorFilterOptions { HasText = "<img src=x onerror=alert(1)>" });
+        await Expect(row).ToHaveCountAsync(1);
+        await Expect(page.Locator("main img")).ToHaveCountAsync(0);
+        (await row.InnerTextAsync()).Should().NotContain("\u001b", "the escape character is shown escaped, not sent to the screen");
+        (await page.ContentAsync()).Should().NotContain("\u001b");
+    }
 }
