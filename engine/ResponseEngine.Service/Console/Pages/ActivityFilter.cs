@@ -61,6 +61,28 @@ internal static class ActivityFilter
         return html.ToString();
     }
 
+    /// <summary>The parsed search as /v1/audit/export's query string (times as ISO 8601), each pair starting with &amp;.</summary>
+    public static string ExportQuery(AuditSearch search)
+    {
+        ArgumentNullException.ThrowIfNull(search);
+        var html = new StringBuilder();
+        void Add(string name, string? value)
+        {
+            if (value is not null) html.Append("&amp;").Append(name).Append('=').Append(E(Q(value)));
+        }
+
+        Add("identity", search.Identity);
+        Add("rule", search.Rule);
+        Add("action", search.Action);
+        Add("provider", search.Provider);
+        Add("guard", search.Guard);
+        Add("run", search.Run);
+        foreach (var status in search.Statuses ?? []) Add("status", status.Name());
+        Add("since", search.Since?.ToString("O", CultureInfo.InvariantCulture));
+        Add("until", search.Until?.ToString("O", CultureInfo.InvariantCulture));
+        return html.ToString();
+    }
+
     public static string Form(IQueryCollection query)
     {
         var html = new StringBuilder($"<form class=\"filters\" method=\"get\" action=\"{ConsolePage.Root}/activity\" role=\"search\" aria-label=\"Filter the activity\">");

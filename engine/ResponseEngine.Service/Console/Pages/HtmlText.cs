@@ -59,13 +59,5 @@ internal static class HtmlText
     /// <summary>A status word as a badge whose class gives its colour (and whose text says it, so colour is never the only sign).</summary>
     public static string Status(string status) => $"<span class=\"badge s-{E(status)}\">{E(status)}</span>";
 
-    /// <summary>CSV: every field quoted, quotes doubled; a field a spreadsheet would run as a formula (=, +, -, @, tab, CR) gets a leading apostrophe.</summary>
-    public static string Csv(string? field)
-    {
-        var text = field ?? "";
-        if (text.Length > 0 && text[0] is '=' or '+' or '-' or '@' or '\t' or '\r') text = "'" + text;
-        return "\"" + text.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"";
-    }
-
     public static StringBuilder Add(this StringBuilder html, string text) => html.Append(text);
 }
