@@ -27,10 +27,11 @@ if [ "$(id -u)" = 0 ] && ! { command -v samba-tool && command -v samba && comman
     || { echo "test.sh: installing Samba failed (log: /tmp/respond-samba-install.log):"; tail -n 20 /tmp/respond-samba-install.log; }
 fi
 
-# Headless Chromium renders the HTML plan in the CLI tests: installed when running as root and missing; without it
-# that test skips, and under CI=true it fails.
+# Headless Chromium renders the HTML plan in the CLI tests and runs the console's browser tests (Playwright with
+# ExecutablePath=/usr/bin/chromium): installed when running as root and missing; without it those tests skip, and
+# under CI=true they fail.
 if [ "$(id -u)" = 0 ] && ! command -v chromium >/dev/null 2>&1; then
-  echo "test.sh: installing Chromium for the HTML report test"
+  echo "test.sh: installing Chromium for the HTML report and console browser tests"
   { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium; } >/tmp/respond-chromium-install.log 2>&1 \
     || { echo "test.sh: installing Chromium failed (log: /tmp/respond-chromium-install.log):"; tail -n 20 /tmp/respond-chromium-install.log; }
 fi

@@ -291,8 +291,9 @@ public static class ConsolePages
             var value = p.Value.ValueKind switch
             {
                 JsonValueKind.Object => Definition(p.Value),
-                JsonValueKind.True => "<span class=\"badge s-ok\">yes</span>",
-                JsonValueKind.False => "<span class=\"badge s-bad\">no</span>",
+                // A flag that names a failure ("last_reload_failed") is good when false.
+                JsonValueKind.True => p.Name.Contains("fail", StringComparison.Ordinal) ? "<span class=\"badge s-bad\">yes</span>" : "<span class=\"badge s-ok\">yes</span>",
+                JsonValueKind.False => p.Name.Contains("fail", StringComparison.Ordinal) ? "<span class=\"badge s-ok\">no</span>" : "<span class=\"badge s-bad\">no</span>",
                 JsonValueKind.Null => "<span class=\"muted\">none</span>",
                 JsonValueKind.String => E(p.Value.GetString()),
                 _ => E(p.Value.GetRawText()),
