@@ -40,7 +40,7 @@ internal abstract class LocalAction
     public virtual string? Refusal(Identity user, ActionRequest request) => null;
 
     /// <summary>Changes the entry; called only when the account is not yet in the desired state.</summary>
-    public abstract void Apply(LocalUser user, ActionRequest request, DateTimeOffset now, DirectorySnapshot snapshot);
+    public abstract void Apply(LocalUser user, ActionRequest request, DateTimeOffset now, Func<Provider, string, Group?> findGroup);
 
     public virtual void Restore(LocalUser user, ActionRequest request, JsonElement prior) =>
         throw new ConnectorException($"{Name} cannot be undone: {request.Action.Reversal.How}");
@@ -110,7 +110,7 @@ internal sealed class DisableUserAction : LocalAction
             ? $"the Okta user is {status}; Okta suspends ACTIVE users only"
             : null;
 
-    public override void Apply(LocalUser user, ActionRequest request, DateTimeOffset now, DirectorySnapshot snapshot)
+    public override void Apply(LocalUser user, ActionRequest request, DateTimeOffset now, Func<Provider, string, Group?> findGroup)
     {
         if (user.Identity.Provider != Provider.Okta)
         {
@@ -142,7 +142,7 @@ internal sealed class EnableUserAction : LocalAction
 
     public override string Describe(Identity user, ActionRequest request) => new DisableUserAction().Describe(user, request);
 
-    public override void Apply(LocalUser user, ActionRequest request, DateTimeOffset now, DirectorySnapshot snapshot)
+    public override void Apply(LocalUser user, ActionRequest request, DateTimeOffset now, Func<Provider, string, Group?> findGroup)
     {
         if (user.Identity.Provider != Provider.Okta)
         {
@@ -194,7 +194,7 @@ internal sealed class ResetPasswordAction : LocalAction
             ? $"the Okta user is {status}; Okta expires the password of ACTIVE users only"
             : null;
 
-    public override void Apply(LocalUser user, ActionRequest request, DateTimeOffset now, DirectorySnapshot snapshot)
+    public override void Apply(LocalUser user, ActionRequest request, DateTimeOffset now, Func<Provider, string, Group?> findGroup)
     {
         switch (user.Identity.Provider)
         {
@@ -231,7 +231,7 @@ internal sealed class RevokeSessionsAction : LocalAction
         ? $"no sign-in since sessions were revoked at {SnapshotFormat.Timestamp(user.SessionsRevokedAt!.Value)}"
         : "may hold live sessions";
 
-    public override void Apply(LocalUser user, ActionRequest request, DateTimeOffset now, DirectorySnapshot snapshot) =>
+    public override void Apply(LocalUser user, ActionRequest request, DateTimeOffset now, Func<Provider, string, Group?> findGroup) =>
         user.SetText("sessions_revoked_at", SnapshotFormat.Timestamp(now));
 }
 
@@ -248,12 +248,12 @@ internal sealed class RevokeGroupAction : LocalAction
         ? "direct member of " + string.Join(", ", held)
         : "direct member of none of " + string.Join(", ", request.Parameters.Strings("groups"));
 
-    public override void Apply(LocalUser user, ActionRequest request, DateTimeOffset now, DirectorySnapshot snapshot)
+    public override void Apply(LocalUser user, ActionRequest request, DateTimeOffset now, Func<Provider, string, Group?> findGroup)
     {
         var held = Held(user.Identity, request);
         foreach (var name in held)
         {
-            var group = snapshot.FindGroup(user.Identity.Provider, name);
+            var group = findGroup(user.Identity.Provider, name);
             if (group is null) continue;
             if (group.Dynamic) throw new ConnectorException($"Graph Request_BadRequest: the members of dynamic group '{group.Name}' are set by its membership rule and cannot be removed");
             if (group.Synced) throw new ConnectorException($"Graph Request_BadRequest: '{group.Name}' is synced from on-premises; change its membership in AD");
@@ -286,7 +286,7 @@ internal sealed class RemoveRoleAssignmentAction : LocalAction
         ? "holds " + string.Join(", ", held)
         : "holds none of " + string.Join(", ", request.Parameters.Strings("roles"));
 
-    public override void Apply(LocalUser user, ActionRequest request, DateTimeOffset now, DirectorySnapshot snapshot) =>
+    public override void Apply(LocalUser user, ActionRequest request, DateTimeOffset now, Func<Provider, string, Group?> findGroup) =>
         user.RemoveFromList("roles", Held(user.Identity, request));
 
     public override void Restore(LocalUser user, ActionRequest request, JsonElement prior) =>
@@ -318,7 +318,7 @@ internal sealed class EnforceMfaAction : LocalAction
     public override string Describe(Identity user, ActionRequest request) =>
         (Covered(user, request) ? "covered by '" : "not covered by '") + Policy(request) + "'";
 
-    public override void Apply(LocalUser user, ActionRequest request, DateTimeOffset now, DirectorySnapshot snapshot) =>
+    public override void Apply(LocalUser user, ActionRequest request, DateTimeOffset now, Func<Provider, string, Group?> findGroup) =>
         user.AddToList("mfa_policies", [Policy(request)]);
 
     public override void Restore(LocalUser user, ActionRequest request, JsonElement prior)
@@ -344,7 +344,7 @@ internal sealed class MarkCompromisedAction : LocalAction
 
     public override string Describe(Identity user, ActionRequest request) => "risk state " + (user.RiskState ?? RiskStates.None);
 
-    public override void Apply(LocalUser user, ActionRequest request, DateTimeOffset now, DirectorySnapshot snapshot) =>
+    public override void Apply(LocalUser user, ActionRequest request, DateTimeOffset now, Func<Provider, string, Group?> findGroup) =>
         user.SetText("risk_state", RiskStates.ConfirmedCompromised);
 
     public override void Restore(LocalUser user, ActionRequest request, JsonElement prior)
@@ -366,6 +366,6 @@ internal sealed class DeactivateUserAction : LocalAction
 
     public override string Describe(Identity user, ActionRequest request) => "status " + LocalUser.EffectiveOktaStatus(user);
 
-    public override void Apply(LocalUser user, ActionRequest request, DateTimeOffset now, DirectorySnapshot snapshot) =>
+    public override void Apply(LocalUser user, ActionRequest request, DateTimeOffset now, Func<Provider, string, Group?> findGroup) =>
         user.SetOktaStatus(OktaStatuses.Deprovisioned);
 }

@@ -1,4 +1,4 @@
-using System.Runtime.CompilerServices;
+using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using ResponseEngine.Configuration;
@@ -10,16 +10,26 @@ namespace ResponseEngine.Connectors.Local;
 
 /// <summary>
 /// The embedded default directory: a JSON snapshot (schemas/directory.schema.json) that actions really change. The
-/// sample is copied to a working copy on first use and never written; every change re-reads the working copy and
-/// replaces it atomically, one writer at a time across threads and processes.
+/// sample is copied to a working copy on first use and never written. The working copy is read once into an indexed
+/// model (<see cref="LocalModel"/>); each change is checked, appended to a journal next to it (one line per changed
+/// account: its whole entry after the change) and flushed to disk before it counts as done, one writer at a time across
+/// threads and processes. Every operation first reads what other processes appended since; the journal is folded back
+/// into the working copy (compacted) when it grows past the working copy's size and when the directory is disposed.
 /// </summary>
 public sealed class LocalDirectory : IDisposable
 {
-    private static readonly JsonDocumentOptions DocumentOptions = new() { CommentHandling = JsonCommentHandling.Skip };
+    /// <summary>A journal starts with this line and a generation: a compaction starts a new journal, so readers know to read the working copy again.</summary>
+    private const string HeaderStart = "{\"respond_local_journal\": 1, \"generation\": \"";
+    private const string HeaderEnd = "\"}\n";
+    private static readonly int HeaderLength = Encoding.UTF8.GetByteCount(HeaderStart + Guid.Empty.ToString("N") + HeaderEnd);
 
-    private readonly SemaphoreSlim _writer = new(1, 1);
-    private volatile StrongBox<(byte[] Bytes, LoadedDirectory Loaded)>? _lastReadBox;
+    private readonly SemaphoreSlim _gate = new(1, 1);
     private readonly PrivilegedPolicy _policy;
+    private LocalModel? _model;
+    private byte[]? _header;
+    private long _offset;
+    private (long Length, DateTime Written) _loadedFile;
+    private bool _disposed;
 
     private LocalDirectory(string snapshotPath, string workingCopyPath, TimeProvider time, PrivilegedPolicy policy, TimeSpan lockTimeout)
     {
@@ -31,6 +41,7 @@ public sealed class LocalDirectory : IDisposable
         }
 
         LockPath = WorkingCopyPath + ".lock";
+        JournalPath = WorkingCopyPath + ".journal";
         Time = time;
         _policy = policy;
         LockTimeout = lockTimeout;
@@ -39,13 +50,22 @@ public sealed class LocalDirectory : IDisposable
     /// <summary>The sample the working copy starts from; read once, never written.</summary>
     public string SnapshotPath { get; }
 
-    /// <summary>The file actions change.</summary>
+    /// <summary>The working copy: the snapshot every change is folded back into.</summary>
     public string WorkingCopyPath { get; }
 
-    /// <summary>Held with FileShare.None while a process changes the working copy.</summary>
+    /// <summary>Changes made since the working copy was last written: one line per changed account, appended and flushed per change.</summary>
+    public string JournalPath { get; }
+
+    /// <summary>Held with FileShare.None while a process changes the working copy or its journal.</summary>
     public string LockPath { get; }
 
     public TimeSpan LockTimeout { get; }
+
+    /// <summary>
+    /// Called at each durable step of a change or a compaction, by name, before it and after it: crash tests stop the
+    /// process there (tests/ResponseEngine.CrashHost). A journal line is then written in two halves, with a step between.
+    /// </summary>
+    public Action<string>? OnStep { get; set; }
 
     internal TimeProvider Time { get; }
 
@@ -63,7 +83,22 @@ public sealed class LocalDirectory : IDisposable
         return Open(Path.Combine(baseDirectory, options.Snapshot), Path.Combine(baseDirectory, options.WorkingCopy), time, policy);
     }
 
-    public void Dispose() => _writer.Dispose();
+    /// <summary>Folds the journal into the working copy (best effort: a journal left behind is read again next time), then releases the gate.</summary>
+    public void Dispose()
+    {
+        if (_disposed) return;
+        _disposed = true;
+        try
+        {
+            CompactAsync(CancellationToken.None).GetAwaiter().GetResult();
+        }
+        catch (ConnectorException)
+        {
+            // The journal stays; the next process reads it.
+        }
+
+        _gate.Dispose();
+    }
 
     /// <summary>The connector acting for one provider on this directory.</summary>
     public IConnector Connector(Provider provider) => new LocalDirectoryConnector(this, provider);
@@ -71,119 +106,291 @@ public sealed class LocalDirectory : IDisposable
     /// <summary>One connector per provider, all sharing this directory; the shape the executor's run context takes.</summary>
     public IReadOnlyDictionary<Provider, IConnector> Connectors() => Providers.All.ToDictionary(p => p, Connector);
 
-    /// <summary>The working copy as a snapshot: what the directory says now, for resolving identities when planning.</summary>
-    /// <summary>The working copy's bytes as they are now: a valid snapshot file, for `respond snapshot`.</summary>
-    public async Task<byte[]> ExportAsync(CancellationToken cancellationToken)
-    {
-        await EnsureWorkingCopyAsync(cancellationToken);
-        return await ReadWorkingCopyAsync(cancellationToken);
-    }
+    /// <summary>The working copy as snapshot bytes, every change included: a valid snapshot file, for `respond snapshot`.</summary>
+    public Task<byte[]> ExportAsync(CancellationToken cancellationToken) => ReadAsync(model => model.Write(), cancellationToken);
 
-    public async Task<DirectorySnapshot> ReadSnapshotAsync(CancellationToken cancellationToken) =>
-        (await LoadAsync(cancellationToken)).Snapshot;
+    /// <summary>The working copy as a snapshot: what the directory says now.</summary>
+    public Task<DirectorySnapshot> ReadSnapshotAsync(CancellationToken cancellationToken) => ReadAsync(model => model.Snapshot(), cancellationToken);
 
     /// <summary>
-    /// The working copy as it is on disk now, for reading only. The file is read every time (another process may have
-    /// changed it); parsing and validating it again is skipped when its bytes are the ones last parsed.
+    /// Folds the journal into the working copy now: writes the working copy (temporary file, flush, rename), then starts a
+    /// new journal. A crash between the two leaves the old journal, whose lines the new working copy already holds:
+    /// reading them again changes nothing.
     /// </summary>
-    private (byte[] Bytes, LoadedDirectory Loaded)? _lastRead
+    public async Task CompactAsync(CancellationToken cancellationToken)
     {
-        get => _lastReadBox?.Value;
-        set => _lastReadBox = value is { } v ? new StrongBox<(byte[] Bytes, LoadedDirectory Loaded)>(v) : null;
-    }
-
-    internal async Task<LoadedDirectory> LoadAsync(CancellationToken cancellationToken)
-    {
-        await EnsureWorkingCopyAsync(cancellationToken);
-        var bytes = await ReadWorkingCopyAsync(cancellationToken);
-        var cached = _lastRead;
-        if (cached is not null && cached.Value.Bytes.AsSpan().SequenceEqual(bytes))
-        {
-            // The snapshot is immutable and shared; the JSON tree is not thread-safe, so each caller gets its own.
-            return new LoadedDirectory(cached.Value.Loaded.Snapshot, () => ParseRoot(bytes));
-        }
-
-        var loaded = Parse(bytes);
-        _lastRead = (bytes, loaded);
-        return loaded;
-    }
-
-    /// <summary>
-    /// Re-reads the working copy under the writer locks, lets <paramref name="change"/> edit the JSON, and replaces the
-    /// file atomically when it reports a change. The edited file is validated before it is written.
-    /// </summary>
-    internal async Task ChangeAsync(Func<LoadedDirectory, bool> change, CancellationToken cancellationToken)
-    {
-        await EnsureWorkingCopyAsync(cancellationToken);
-        await _writer.WaitAsync(cancellationToken);
+        if (!File.Exists(WorkingCopyPath) && !File.Exists(JournalPath)) return;
+        await _gate.WaitAsync(cancellationToken);
         try
         {
             using var fileLock = await AcquireFileLockAsync(cancellationToken);
-            var current = await ReadWorkingCopyAsync(cancellationToken);
-            var cached = _lastRead;
-            var loaded = cached is not null && cached.Value.Bytes.AsSpan().SequenceEqual(current)
-                ? new LoadedDirectory(cached.Value.Loaded.Snapshot, ParseRoot(current)) // validated when these bytes were last read or written
-                : Parse(current);
-            if (!change(loaded)) return;
-            var bytes = SnapshotFormat.Write(loaded.Root);
-            var check = SnapshotReader.Read(bytes, WorkingCopyPath, _policy);
-            if (check.Snapshot is null)
-            {
-                throw new InvalidOperationException("the local connector produced an invalid snapshot: " + string.Join("; ", check.Diagnostics));
-            }
-
-            await ReplaceAsync(WorkingCopyPath, bytes, cancellationToken);
-
-            // The file now holds exactly these validated bytes: the next read (the executor's verify) finds them here
-            // instead of validating the whole snapshot again. Reads still read the file and compare every byte.
-            _lastRead = (bytes, new LoadedDirectory(check.Snapshot, loaded.Root));
+            if (!File.Exists(JournalPath)) return;
+            var model = await CatchUpAsync(cancellationToken);
+            if (_offset <= HeaderLength && File.Exists(WorkingCopyPath)) return;
+            await CompactLockedAsync(model, cancellationToken);
         }
         finally
         {
-            _writer.Release();
+            _gate.Release();
         }
     }
 
-    private LoadedDirectory Parse(byte[] bytes)
+    /// <summary>Answers from the model after reading what other processes have changed since.</summary>
+    internal async Task<T> ReadAsync<T>(Func<LocalModel, T> read, CancellationToken cancellationToken)
     {
-        var load = SnapshotReader.Read(bytes, WorkingCopyPath, _policy);
-        if (load.Snapshot is null)
+        await EnsureWorkingCopyAsync(cancellationToken);
+        await _gate.WaitAsync(cancellationToken);
+        try
         {
-            var errors = load.Diagnostics.Where(d => d.IsError).Take(3).Select(d => d.ToString());
-            throw new ConnectorException($"the local directory {WorkingCopyPath} cannot be read: {string.Join("; ", errors)}");
+            return read(await CatchUpAsync(cancellationToken));
         }
-
-        return new LoadedDirectory(load.Snapshot, () => ParseRoot(bytes));
+        finally
+        {
+            _gate.Release();
+        }
     }
 
-    private JsonObject ParseRoot(byte[] bytes) =>
-        JsonNode.Parse(bytes, documentOptions: DocumentOptions) as JsonObject
-            ?? throw new ConnectorException($"the local directory {WorkingCopyPath} is not a JSON object");
+    /// <summary>
+    /// Under the writer locks, reads every change made so far, lets <paramref name="change"/> return the edited entry of
+    /// one account (a copy: the model is not touched) or null for no change, checks it, appends it to the journal and
+    /// flushes it to disk, and only then applies it to the model.
+    /// </summary>
+    internal async Task ChangeAsync(Func<LocalModel, JsonObject?> change, CancellationToken cancellationToken)
+    {
+        await EnsureWorkingCopyAsync(cancellationToken);
+        await _gate.WaitAsync(cancellationToken);
+        try
+        {
+            using var fileLock = await AcquireFileLockAsync(cancellationToken);
+            var model = await CatchUpAsync(cancellationToken);
+            if (change(model) is not { } entry) return;
+            PreparedChange prepared;
+            try
+            {
+                prepared = model.Prepare(entry);
+            }
+            catch (InvalidOperationException e)
+            {
+                throw new InvalidOperationException($"the local connector produced an invalid snapshot: {e.Message}", e);
+            }
 
-    private async Task<byte[]> ReadWorkingCopyAsync(CancellationToken cancellationToken)
+            await AppendAsync(Encoding.UTF8.GetBytes(entry.ToJsonString() + "\n"), cancellationToken);
+            model.Commit(prepared);
+            if (_offset > Math.Max(1 << 20, new FileInfo(WorkingCopyPath).Length)) await CompactLockedAsync(model, cancellationToken);
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    /// <summary>
+    /// The model with every change on disk: read whole when there is none yet or when the journal was started again
+    /// (another process compacted it, or the working copy was made anew), otherwise only the journal lines appended since.
+    /// The journal is opened before the working copy is read, so a compaction in between is either wholly seen or its
+    /// old journal is read again over the new working copy, which already holds it.
+    /// </summary>
+    private async Task<LocalModel> CatchUpAsync(CancellationToken cancellationToken)
+    {
+        FileStream? journal = null;
+        try
+        {
+            try
+            {
+                journal = new FileStream(JournalPath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 1 << 16, FileOptions.None);
+            }
+            catch (FileNotFoundException)
+            {
+                journal = null;
+            }
+            catch (DirectoryNotFoundException)
+            {
+                journal = null;
+            }
+
+            var header = journal is null ? null : await ReadHeaderAsync(journal, cancellationToken);
+            // A working copy that is not the file last read or written (a person edited or replaced it) is read again, and the
+            // journal's lines over it: each line is an account's whole entry after a change, so reading one again changes nothing.
+            if (_model is null || !SameHeader(header, _header) || FileStamp(WorkingCopyPath) != _loadedFile)
+            {
+                _model = null;
+                var stamp = FileStamp(WorkingCopyPath);
+                var model = LocalModel.Load(await ReadFileAsync(WorkingCopyPath, cancellationToken), WorkingCopyPath, _policy);
+                _loadedFile = stamp;
+                _header = header;
+                _offset = header is null ? 0 : HeaderLength;
+                _model = model;
+            }
+
+            if (journal is not null && header is not null && journal.Length > _offset) await ReplayAsync(_model, journal, cancellationToken);
+            return _model;
+        }
+        catch (IOException e)
+        {
+            _model = null;
+            throw new ConnectorException($"the local directory {WorkingCopyPath} cannot be read: {e.Message}", transient: true, e);
+        }
+        catch
+        {
+            _model = null;
+            throw;
+        }
+        finally
+        {
+            if (journal is not null) await journal.DisposeAsync();
+        }
+    }
+
+    /// <summary>
+    /// Applies the complete lines after the offset. A last line without its newline is a write that a crash cut short: it
+    /// never counted as done, is not applied, and the next writer cuts it off. A damaged line before the end is an error.
+    /// </summary>
+    private async Task ReplayAsync(LocalModel model, FileStream journal, CancellationToken cancellationToken)
+    {
+        journal.Seek(_offset, SeekOrigin.Begin);
+        var bytes = new byte[journal.Length - _offset];
+        var read = 0;
+        while (read < bytes.Length)
+        {
+            var n = await journal.ReadAsync(bytes.AsMemory(read), cancellationToken);
+            if (n == 0) break;
+            read += n;
+        }
+
+        var span = bytes.AsSpan(0, read);
+        var at = 0;
+        while (at < span.Length)
+        {
+            var newline = span[at..].IndexOf((byte)'\n');
+            if (newline < 0) break; // cut short by a crash; never acknowledged
+            var line = span.Slice(at, newline);
+            try
+            {
+                model.Commit(model.Prepare(LocalModel.ParseEntry(line)));
+            }
+            catch (Exception e) when (e is JsonException or InvalidOperationException or FormatException)
+            {
+                throw new ConnectorException($"the local directory journal {JournalPath} is damaged at byte {_offset + at}: {e.Message}; "
+                    + "move it aside to continue from the working copy without the changes it holds");
+            }
+
+            at += newline + 1;
+        }
+
+        _offset += at;
+    }
+
+    /// <summary>Appends one line and flushes it to disk, after cutting off a line a crashed writer left unfinished.</summary>
+    private async Task AppendAsync(byte[] line, CancellationToken cancellationToken)
+    {
+        try
+        {
+            if (_header is null)
+            {
+                await StartJournalAsync(cancellationToken);
+            }
+
+            await using var stream = new FileStream(JournalPath, FileMode.Open, FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete, 1, FileOptions.None);
+            if (stream.Length != _offset) stream.SetLength(_offset);
+            stream.Seek(_offset, SeekOrigin.Begin);
+            Step("journal.append");
+            if (OnStep is not null)
+            {
+                await stream.WriteAsync(line.AsMemory(0, line.Length / 2), cancellationToken);
+                await stream.FlushAsync(cancellationToken);
+                Step("journal.half");
+                await stream.WriteAsync(line.AsMemory(line.Length / 2), cancellationToken);
+            }
+            else
+            {
+                await stream.WriteAsync(line, cancellationToken);
+            }
+
+            await stream.FlushAsync(cancellationToken);
+            stream.Flush(flushToDisk: true);
+            _offset += line.Length;
+            Step("journal.flushed");
+        }
+        catch (IOException e)
+        {
+            throw new ConnectorException($"cannot write the local directory journal {JournalPath}: {e.Message}", transient: true, e);
+        }
+        catch (UnauthorizedAccessException e)
+        {
+            throw new ConnectorException($"cannot write the local directory journal {JournalPath}: {e.Message}", transient: false, e);
+        }
+    }
+
+    /// <summary>A new, empty journal with a new generation, replacing any other (temporary file, flush, rename).</summary>
+    private async Task StartJournalAsync(CancellationToken cancellationToken)
+    {
+        var header = Encoding.UTF8.GetBytes(HeaderStart + Guid.NewGuid().ToString("N") + HeaderEnd);
+        Step("journal.start");
+        await ReplaceAsync(JournalPath, header, cancellationToken);
+        _header = header;
+        _offset = header.Length;
+        Step("journal.started");
+    }
+
+    private async Task CompactLockedAsync(LocalModel model, CancellationToken cancellationToken)
+    {
+        Step("compact.write");
+        await ReplaceAsync(WorkingCopyPath, model.Write(), cancellationToken);
+        _loadedFile = FileStamp(WorkingCopyPath);
+        Step("compact.written");
+        await StartJournalAsync(cancellationToken);
+    }
+
+    private void Step(string name) => OnStep?.Invoke(name);
+
+    private static async Task<byte[]?> ReadHeaderAsync(FileStream journal, CancellationToken cancellationToken)
+    {
+        var header = new byte[HeaderLength];
+        var read = 0;
+        while (read < header.Length)
+        {
+            var n = await journal.ReadAsync(header.AsMemory(read), cancellationToken);
+            if (n == 0) return null; // a journal cut short before its header was complete holds no change
+            read += n;
+        }
+
+        return header;
+    }
+
+    private static (long Length, DateTime Written) FileStamp(string path)
+    {
+        var info = new FileInfo(path);
+        return info.Exists ? (info.Length, info.LastWriteTimeUtc) : (-1, default);
+    }
+
+    private static bool SameHeader(byte[]? a, byte[]? b) => a is null ? b is null : b is not null && a.AsSpan().SequenceEqual(b);
+
+    private static async Task<byte[]> ReadFileAsync(string path, CancellationToken cancellationToken)
     {
         try
         {
             // FileShare.Delete lets a writer replace the file while it is being read (Windows); readers see the old or the new file, whole.
-            await using var stream = new FileStream(WorkingCopyPath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 1 << 16, useAsync: true);
+            await using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 1 << 16, useAsync: true);
             using var buffer = new MemoryStream();
             await stream.CopyToAsync(buffer, cancellationToken);
             return buffer.ToArray();
         }
         catch (FileNotFoundException e)
         {
-            throw new ConnectorException($"the local directory {WorkingCopyPath} does not exist", e);
+            throw new ConnectorException($"the local directory {path} does not exist", e);
         }
         catch (IOException e)
         {
-            throw new ConnectorException($"the local directory {WorkingCopyPath} cannot be read: {e.Message}", transient: true, e);
+            throw new ConnectorException($"the local directory {path} cannot be read: {e.Message}", transient: true, e);
         }
     }
 
+    /// <summary>Copies the sample to the working copy when there is none, and starts its journal afresh (a journal of another working copy is never read over it).</summary>
     private async Task EnsureWorkingCopyAsync(CancellationToken cancellationToken)
     {
+        ObjectDisposedException.ThrowIf(_disposed, this);
         if (File.Exists(WorkingCopyPath)) return;
-        await _writer.WaitAsync(cancellationToken);
+        await _gate.WaitAsync(cancellationToken);
         try
         {
             using var fileLock = await AcquireFileLockAsync(cancellationToken);
@@ -193,11 +400,14 @@ public sealed class LocalDirectory : IDisposable
                 throw new ConnectorException($"the sample directory snapshot {SnapshotPath} does not exist, so there is no working copy to start from");
             }
 
+            _model = null;
+            TryDelete(JournalPath);
+            _header = null;
             await ReplaceAsync(WorkingCopyPath, await File.ReadAllBytesAsync(SnapshotPath, cancellationToken), cancellationToken);
         }
         finally
         {
-            _writer.Release();
+            _gate.Release();
         }
     }
 
@@ -273,33 +483,4 @@ public sealed class LocalDirectory : IDisposable
             // Same.
         }
     }
-}
-
-/// <summary>
-/// The working copy as read: the snapshot for facts, and the JSON tree to edit, parsed from the same bytes on first use
-/// (resolving an identity or counting a critical group needs only the snapshot).
-/// </summary>
-internal sealed class LoadedDirectory
-{
-    private readonly Lazy<JsonObject> _root;
-
-    public LoadedDirectory(DirectorySnapshot snapshot, JsonObject root)
-        : this(snapshot, new Lazy<JsonObject>(root))
-    {
-    }
-
-    public LoadedDirectory(DirectorySnapshot snapshot, Func<JsonObject> parseRoot)
-        : this(snapshot, new Lazy<JsonObject>(parseRoot, LazyThreadSafetyMode.ExecutionAndPublication))
-    {
-    }
-
-    private LoadedDirectory(DirectorySnapshot snapshot, Lazy<JsonObject> root)
-    {
-        Snapshot = snapshot;
-        _root = root;
-    }
-
-    public DirectorySnapshot Snapshot { get; }
-
-    public JsonObject Root => _root.Value;
 }

@@ -25,7 +25,7 @@ public sealed class LocalDirectoryConnector : IConnector, IDirectoryExport
     /// <summary>This provider's accounts and groups in the working copy, with every change the engine has made.</summary>
     public async Task<DirectoryExport> ExportAsync(CancellationToken cancellationToken)
     {
-        var snapshot = (await _directory.LoadAsync(cancellationToken)).Snapshot;
+        var snapshot = await _directory.ReadSnapshotAsync(cancellationToken);
         return new DirectoryExport(
             Provider,
             [.. snapshot.Users.Where(u => u.Provider == Provider).Select(SnapshotWriter.Entry)],
@@ -40,15 +40,13 @@ public sealed class LocalDirectoryConnector : IConnector, IDirectoryExport
             return SnapshotConnector.Resolve(new DirectorySnapshot([], []), Provider, subject); // refused before the file is read
         }
 
-        var loaded = await _directory.LoadAsync(cancellationToken);
-        return SnapshotConnector.Resolve(loaded.Snapshot, Provider, subject);
+        return await _directory.ReadAsync(model => model.Resolve(Provider, subject), cancellationToken);
     }
 
     public async Task<TargetState> ReadAsync(ActionRequest request, CancellationToken cancellationToken)
     {
         var action = Check(request);
-        var loaded = await _directory.LoadAsync(cancellationToken);
-        return State(action, Find(loaded, request.Target).Identity, request);
+        return await _directory.ReadAsync(model => State(action, Find(model, request.Target), request), cancellationToken);
     }
 
     private static TargetState State(LocalAction action, Identity user, ActionRequest request) =>
@@ -57,11 +55,11 @@ public sealed class LocalDirectoryConnector : IConnector, IDirectoryExport
     public Task ApplyAsync(ActionRequest request, CancellationToken cancellationToken)
     {
         var action = Check(request);
-        return _directory.ChangeAsync(loaded =>
+        return _directory.ChangeAsync(model =>
         {
             // Read again under the writer lock: what changed since the executor's read (another run, a person) is
             // reported as such, with the state found now, and nothing is written.
-            var user = Find(loaded, request.Target);
+            var user = Edit(model, request.Target);
             var now = user.Identity;
             if (action.IsDone(now, request))
             {
@@ -74,16 +72,15 @@ public sealed class LocalDirectoryConnector : IConnector, IDirectoryExport
                 throw new TargetChangedException(State(action, now, request), $"{refusal} (changed since the decision was made); nothing done");
             }
 
-            action.Apply(user, request, _directory.Time.GetUtcNow(), loaded.Snapshot);
-            return true;
+            action.Apply(user, request, _directory.Time.GetUtcNow(), model.FindGroup);
+            return user.Entry;
         }, cancellationToken);
     }
 
     public async Task<bool> VerifyAsync(ActionRequest request, CancellationToken cancellationToken)
     {
         var action = Check(request);
-        var loaded = await _directory.LoadAsync(cancellationToken);
-        return action.IsDone(Find(loaded, request.Target).Identity, request);
+        return await _directory.ReadAsync(model => action.IsDone(Find(model, request.Target), request), cancellationToken);
     }
 
     public Task RestoreAsync(ActionRequest request, string priorState, CancellationToken cancellationToken)
@@ -101,20 +98,19 @@ public sealed class LocalDirectoryConnector : IConnector, IDirectoryExport
         }
 
         if (prior.ValueKind != JsonValueKind.Object) throw new ConnectorException($"the recorded prior state of {action.Name} is not a JSON object");
-        return _directory.ChangeAsync(loaded =>
+        return _directory.ChangeAsync(model =>
         {
-            var user = Find(loaded, request.Target);
+            var user = Edit(model, request.Target);
             var before = user.Entry.ToJsonString();
             action.Restore(user, request, prior);
-            return user.Entry.ToJsonString() != before;
+            return user.Entry.ToJsonString() != before ? user.Entry : null;
         }, cancellationToken);
     }
 
     public async Task<CriticalSet> CountCriticalAsync(string groupOrRole, CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrEmpty(groupOrRole);
-        var loaded = await _directory.LoadAsync(cancellationToken);
-        return SnapshotConnector.CountCritical(loaded.Snapshot, Provider, groupOrRole);
+        return await _directory.ReadAsync(model => model.CountCritical(Provider, groupOrRole), cancellationToken);
     }
 
     private LocalAction Check(ActionRequest request)
@@ -134,17 +130,14 @@ public sealed class LocalDirectoryConnector : IConnector, IDirectoryExport
     }
 
     /// <summary>By id only: the executor acts on the account it resolved, never on a name that might now mean someone else.</summary>
-    private LocalUser Find(LoadedDirectory loaded, TargetRef target)
-    {
-        var identity = loaded.Snapshot.Resolve(new Subject(Provider, target.Id, null)).Identity;
-        if (identity is null || !string.Equals(identity.Id, target.Id, StringComparison.OrdinalIgnoreCase))
-        {
-            throw new ConnectorException($"no {Provider.Name()} account with id '{target.Id}' ({target.Name}) in {_directory.WorkingCopyPath}");
-        }
+    private Identity Find(LocalModel model, TargetRef target) =>
+        model.Find(Provider, target.Id)
+            ?? throw new ConnectorException($"no {Provider.Name()} account with id '{target.Id}' ({target.Name}) in {_directory.WorkingCopyPath}");
 
-        var entry = (loaded.Root["users"] as JsonArray ?? [])
-            .OfType<JsonObject>()
-            .First(u => (string?)u["provider"] == Provider.Name() && string.Equals((string?)u["id"], identity.Id, StringComparison.OrdinalIgnoreCase));
-        return new LocalUser(identity, entry);
+    /// <summary>The account to change, with a copy of its entry to edit: the model changes only once the edit is on disk.</summary>
+    private LocalUser Edit(LocalModel model, TargetRef target)
+    {
+        var identity = Find(model, target);
+        return new LocalUser(identity, (JsonObject)model.Entry(Provider, identity.Id).DeepClone());
     }
 }

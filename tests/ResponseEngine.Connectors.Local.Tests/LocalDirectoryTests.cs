@@ -74,6 +74,7 @@ public class LocalDirectoryTests
         // the group was last in the user's list, so undo gives the sample back exactly.
         var groups = (await directory.ReadSnapshotAsync(Cancel)).Resolve(new Subject(Provider.Okta, user.Id, null)).Identity!.Groups.Select(g => g.Name);
         groups.Should().EndWith("Okta Super Admins");
+        await directory.CompactAsync(Cancel);
         (await File.ReadAllBytesAsync(working, Cancel)).Should().Equal(await File.ReadAllBytesAsync(RepoPaths.SampleDirectory, Cancel));
     }
 
@@ -87,7 +88,7 @@ public class LocalDirectoryTests
         }
 
         Directory.EnumerateFiles(Path.GetDirectoryName(harness.WorkingCopyPath)!).Select(Path.GetFileName)
-            .Should().BeEquivalentTo(["directory.json", "directory.json.lock"]);
+            .Should().BeEquivalentTo(["directory.json", "directory.json.lock", "directory.json.journal"]);
     }
 
     [Fact]
@@ -142,14 +143,14 @@ public class LocalDirectoryTests
         await using var harness = new LocalHarness(Seed.Replace("PASSWORD_EXPIRED", status, StringComparison.Ordinal), Provider.Okta);
         var request = Request(action, Provider.Okta, "o2");
         await harness.Connector.ReadAsync(request, Cancel); // creates the working copy
-        var before = await File.ReadAllBytesAsync(harness.WorkingCopyPath, Cancel);
+        var before = await harness.WorkingCopyBytesAsync(Cancel);
 
         var changed = await harness.Invoking(h => h.Connector.ApplyAsync(request, Cancel)).Should().ThrowExactlyAsync<TargetChangedException>();
 
         changed.Which.Message.Should().Contain($"the Okta user is {status}; {rule}").And.Contain("nothing done");
         changed.Which.Current.AlreadyDone.Should().BeFalse();
         changed.Which.Current.PriorState.Should().Be($$"""{"okta_status":"{{status}}"}""");
-        (await File.ReadAllBytesAsync(harness.WorkingCopyPath, Cancel)).Should().Equal(before);
+        (await harness.WorkingCopyBytesAsync(Cancel)).Should().Equal(before);
     }
 
     [Theory]
@@ -167,14 +168,14 @@ public class LocalDirectoryTests
             await second.Connector(Provider.Okta).ApplyAsync(Request(other, Provider.Okta, "o1"), Cancel);
         }
 
-        var before = await File.ReadAllBytesAsync(harness.WorkingCopyPath, Cancel);
+        var before = await harness.WorkingCopyBytesAsync(Cancel);
 
         var changed = await harness.Invoking(h => h.Connector.ApplyAsync(request, Cancel)).Should().ThrowExactlyAsync<TargetChangedException>();
 
         changed.Which.Current.AlreadyDone.Should().BeTrue();
         changed.Which.Current.PriorState.Should().Be(found, "the state found when acting: undo must not restore the ACTIVE state read before");
         changed.Which.Message.Should().Contain("changed since it was read");
-        (await File.ReadAllBytesAsync(harness.WorkingCopyPath, Cancel)).Should().Equal(before);
+        (await harness.WorkingCopyBytesAsync(Cancel)).Should().Equal(before);
     }
 
     [Fact]
@@ -204,11 +205,11 @@ public class LocalDirectoryTests
 
         await harness.Connector.ApplyAsync(request, Cancel);
 
-        var after = JsonNode.Parse(await File.ReadAllTextAsync(harness.WorkingCopyPath, Cancel))!["users"]![0]!.AsObject();
+        var after = JsonNode.Parse(await harness.WorkingCopyTextAsync(Cancel))!["users"]![0]!.AsObject();
         after.Select(p => p.Key).Except(before.Select(p => p.Key)).Should().BeEquivalentTo(["password_must_change", "random_password_set_at"]);
         ((string?)after["random_password_set_at"]).Should().Be("2026-11-26T08:05:00Z");
         (await harness.Connector.ReadAsync(request, Cancel)).AlreadyDone.Should().BeTrue();
-        Directory.EnumerateFiles(Path.GetDirectoryName(harness.WorkingCopyPath)!).Should().HaveCount(2, "the working copy and its lock file, nothing else");
+        Directory.EnumerateFiles(Path.GetDirectoryName(harness.WorkingCopyPath)!).Should().HaveCount(3, "the working copy, its journal and its lock file, nothing else");
         (await harness.Connector.ReadAsync(request, Cancel)).PriorState.Should().NotContainAny("\"password\"", "secret");
     }
 
@@ -222,7 +223,7 @@ public class LocalDirectoryTests
 
         (await harness.InspectAsync("e2", Cancel))!.SessionsRevokedAt.Should().Be(LocalHarness.Start);
         (await harness.Connector.ReadAsync(request, Cancel)).AlreadyDone.Should().BeTrue("no sign-in since the revocation");
-        var text = await File.ReadAllTextAsync(harness.WorkingCopyPath, Cancel);
+        var text = await harness.WorkingCopyTextAsync(Cancel);
         await File.WriteAllTextAsync(harness.WorkingCopyPath, text.Replace("2026-11-26T07:00:00Z", "2026-11-26T09:00:00Z", StringComparison.Ordinal), Cancel);
         (await harness.Connector.ReadAsync(request, Cancel)).AlreadyDone.Should().BeFalse("the user signed in after the revocation");
     }
@@ -236,11 +237,11 @@ public class LocalDirectoryTests
         var request = Request("revoke_group", provider, id, ActionParameters.Empty.With("groups", ImmutableArray.Create(group, "Okta Admins")));
         var before = await File.ReadAllTextAsync(harness.SeedPath, Cancel);
         await harness.Directory.ReadSnapshotAsync(Cancel);
-        var working = await File.ReadAllTextAsync(harness.WorkingCopyPath, Cancel);
+        var working = await harness.WorkingCopyTextAsync(Cancel);
 
         (await harness.Invoking(h => h.Connector.ApplyAsync(request, Cancel)).Should().ThrowAsync<ConnectorException>()).Which.Message.Should().Contain(reason);
 
-        (await File.ReadAllTextAsync(harness.WorkingCopyPath, Cancel)).Should().Be(working);
+        (await harness.WorkingCopyTextAsync(Cancel)).Should().Be(working);
         before.Should().NotBeEmpty();
     }
 
@@ -269,7 +270,7 @@ public class LocalDirectoryTests
 
         prior.PriorState.Should().Be("""{"policy_name":"Contractors MFA","covered":false}""");
         (await harness.InspectAsync("e1", Cancel))!.MfaPolicies.Should().BeEmpty();
-        (await File.ReadAllTextAsync(harness.WorkingCopyPath, Cancel)).Should().NotContain("mfa_policies", "an empty list is left out, as in the seed");
+        (await harness.WorkingCopyTextAsync(Cancel)).Should().NotContain("mfa_policies", "an empty list is left out, as in the seed");
     }
 
     [Fact]
@@ -319,7 +320,7 @@ public class LocalDirectoryTests
         await harness.Directory.Connector(Provider.Ad).ApplyAsync(
             Request("reset_password", Provider.Ad, "a1", ActionParameters.Empty.With("set_random", true)), Cancel);
 
-        SchemaValidator.Validate("directory", await File.ReadAllTextAsync(harness.WorkingCopyPath, Cancel)).Should().BeEmpty();
+        SchemaValidator.Validate("directory", await harness.WorkingCopyTextAsync(Cancel)).Should().BeEmpty();
     }
 
     [Fact]

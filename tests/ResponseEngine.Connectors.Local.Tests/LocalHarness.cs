@@ -42,10 +42,26 @@ public sealed class LocalHarness : ConnectorHarness
 
     public override Task<Identity?> InspectAsync(string userId, CancellationToken cancellationToken)
     {
-        var load = SnapshotReader.ReadFile(WorkingCopyPath, PrivilegedPolicy.Default);
-        var snapshot = load.Snapshot ?? throw new InvalidOperationException(string.Join("; ", load.Diagnostics));
-        return Task.FromResult(snapshot.Users.FirstOrDefault(u => u.Provider == Connector.Provider && u.Id == userId));
+        return InspectAsync();
+
+        // Another reader of the same files, as another process would be: the working copy and the journal since.
+        async Task<Identity?> InspectAsync()
+        {
+            using var other = LocalDirectory.Open(SeedPath, WorkingCopyPath, Time);
+            var snapshot = await other.ReadSnapshotAsync(cancellationToken);
+            return snapshot.Users.FirstOrDefault(u => u.Provider == Connector.Provider && u.Id == userId);
+        }
     }
+
+    /// <summary>The working copy file once the journal is folded into it.</summary>
+    public async Task<byte[]> WorkingCopyBytesAsync(CancellationToken cancellationToken)
+    {
+        await Directory.CompactAsync(cancellationToken);
+        return await File.ReadAllBytesAsync(WorkingCopyPath, cancellationToken);
+    }
+
+    public async Task<string> WorkingCopyTextAsync(CancellationToken cancellationToken) =>
+        System.Text.Encoding.UTF8.GetString(await WorkingCopyBytesAsync(cancellationToken));
 
     public override async ValueTask DisposeAsync()
     {

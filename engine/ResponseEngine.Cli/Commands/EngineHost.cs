@@ -137,6 +137,10 @@ internal static class EngineHost
     public static IReadOnlyDictionary<Findings.Provider, IConnector> Connectors(EngineOptions options, TimeProvider time)
     {
         var local = LocalDirectory.Open(options.Local, Directory.GetCurrentDirectory(), time, options.Privileged);
+
+        // The journal of changes is folded into the working copy when the command ends (or the service stops); after a
+        // kill it stays and the next command reads it.
+        AppDomain.CurrentDomain.ProcessExit += (_, _) => local.Dispose();
         var connectors = new Dictionary<Findings.Provider, IConnector>();
         foreach (var provider in Findings.Providers.All)
         {
