@@ -5,6 +5,9 @@
 //   crashhost okta DIR URL   what `respond run --once` does (reconcile, then run) with the real Okta connector against the
 //                            org at URL (token in RESPOND_OKTA_API_TOKEN); with CRASH_AT=N it SIGKILLs itself at the
 //                            Nth step (a connector call or an audit append, before or after it) — see Tripwire.cs
+//   crashhost journal DIR    applies DIR/ops.txt ("action user-id" per line, or "compact") to the local directory in
+//                            order, printing "ACK n" once op n returned; with CRASH_AT=N it SIGKILLs itself at the Nth
+//                            durable step of the local directory (journal write, flush, compaction)
 using ResponseEngine.Actions;
 using ResponseEngine.Audit;
 using ResponseEngine.Audit.Sqlite;
@@ -19,6 +22,7 @@ var mode = args[0];
 var dir = args[1];
 var time = TimeProvider.System;
 if (mode == "okta") return await OktaCrashRun.RunAsync(dir, new Uri(args[2]), time);
+if (mode == "journal") return await JournalCrashRun.RunAsync(dir, time);
 var options = new EngineOptions
 {
     Guards = new GuardOptions { Breaker = new BreakerOptions { Threshold = 10_000 }, RateLimits = new RateLimitOptions { GlobalPerHour = null } },
