@@ -28,6 +28,12 @@ if (args.Contains("--measure-floor", StringComparer.Ordinal))
     return ResponseEngine.Benchmarks.Executor.FloorMeasurement.RunAsync(args).GetAwaiter().GetResult();
 }
 
+// `--write-local-run DIR --users N --findings M`: inputs for `respond run --once` on the local directory at scale (bench/local-run.sh).
+if (args.Contains("--write-local-run", StringComparer.Ordinal))
+{
+    return ResponseEngine.Benchmarks.Executor.LocalRunWorkload.Run(args);
+}
+
 // `--peer-export DIR` / `--peer-time DIR`: ResponseEngine's side of the peer comparison (bench/peer/run.sh).
 if (args.Contains("--peer-export", StringComparer.Ordinal) || args.Contains("--peer-time", StringComparer.Ordinal))
 {

@@ -208,7 +208,7 @@ public sealed class LocalDirectory : IDisposable
                 journal = null;
             }
 
-            var header = journal is null ? null : await ReadHeaderAsync(journal, cancellationToken);
+            var header = journal is null ? null : ReadHeader(journal);
             // A working copy that is not the file last read or written (a person edited or replaced it) is read again, and the
             // journal's lines over it: each line is an account's whole entry after a change, so reading one again changes nothing.
             if (_model is null || !SameHeader(header, _header) || FileStamp(WorkingCopyPath) != _loadedFile)
@@ -222,7 +222,7 @@ public sealed class LocalDirectory : IDisposable
                 _model = model;
             }
 
-            if (journal is not null && header is not null && journal.Length > _offset) await ReplayAsync(_model, journal, cancellationToken);
+            if (journal is not null && header is not null && journal.Length > _offset) Replay(_model, journal);
             return _model;
         }
         catch (IOException e)
@@ -237,7 +237,7 @@ public sealed class LocalDirectory : IDisposable
         }
         finally
         {
-            if (journal is not null) await journal.DisposeAsync();
+            journal?.Dispose();
         }
     }
 
@@ -245,14 +245,14 @@ public sealed class LocalDirectory : IDisposable
     /// Applies the complete lines after the offset. A last line without its newline is a write that a crash cut short: it
     /// never counted as done, is not applied, and the next writer cuts it off. A damaged line before the end is an error.
     /// </summary>
-    private async Task ReplayAsync(LocalModel model, FileStream journal, CancellationToken cancellationToken)
+    private void Replay(LocalModel model, FileStream journal)
     {
         journal.Seek(_offset, SeekOrigin.Begin);
         var bytes = new byte[journal.Length - _offset];
         var read = 0;
         while (read < bytes.Length)
         {
-            var n = await journal.ReadAsync(bytes.AsMemory(read), cancellationToken);
+            var n = journal.Read(bytes.AsSpan(read));
             if (n == 0) break;
             read += n;
         }
@@ -290,23 +290,23 @@ public sealed class LocalDirectory : IDisposable
                 await StartJournalAsync(cancellationToken);
             }
 
-            await using var stream = new FileStream(JournalPath, FileMode.Open, FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete, 1, FileOptions.None);
+            // Small synchronous writes: no thread-pool hop per change.
+            using var stream = new FileStream(JournalPath, FileMode.Open, FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete, 1, FileOptions.None);
             if (stream.Length != _offset) stream.SetLength(_offset);
             stream.Seek(_offset, SeekOrigin.Begin);
             Step("journal.append");
             if (OnStep is not null)
             {
-                await stream.WriteAsync(line.AsMemory(0, line.Length / 2), cancellationToken);
-                await stream.FlushAsync(cancellationToken);
+                stream.Write(line.AsSpan(0, line.Length / 2));
+                stream.Flush();
                 Step("journal.half");
-                await stream.WriteAsync(line.AsMemory(line.Length / 2), cancellationToken);
+                stream.Write(line.AsSpan(line.Length / 2));
             }
             else
             {
-                await stream.WriteAsync(line, cancellationToken);
+                stream.Write(line);
             }
 
-            await stream.FlushAsync(cancellationToken);
             stream.Flush(flushToDisk: true);
             _offset += line.Length;
             Step("journal.flushed");
@@ -343,13 +343,13 @@ public sealed class LocalDirectory : IDisposable
 
     private void Step(string name) => OnStep?.Invoke(name);
 
-    private static async Task<byte[]?> ReadHeaderAsync(FileStream journal, CancellationToken cancellationToken)
+    private static byte[]? ReadHeader(FileStream journal)
     {
         var header = new byte[HeaderLength];
         var read = 0;
         while (read < header.Length)
         {
-            var n = await journal.ReadAsync(header.AsMemory(read), cancellationToken);
+            var n = journal.Read(header.AsSpan(read));
             if (n == 0) return null; // a journal cut short before its header was complete holds no change
             read += n;
         }

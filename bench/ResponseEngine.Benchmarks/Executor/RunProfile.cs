@@ -11,6 +11,7 @@ using ResponseEngine.Findings;
 using ResponseEngine.Guards;
 using ResponseEngine.Identities;
 using ResponseEngine.Planning;
+using ResponseEngine.Policy.Configuration;
 using ResponseEngine.Policy.Rules;
 
 namespace ResponseEngine.Benchmarks.Executor;
@@ -30,6 +31,15 @@ public static class RunProfile
     {
         var at = Array.IndexOf(args, "--profile-run");
         var repo = Path.GetFullPath(at + 1 < args.Length && !args[at + 1].StartsWith("--", StringComparison.Ordinal) ? args[at + 1] : ".");
+        if (args.Contains("--in-place", StringComparer.Ordinal))
+        {
+            // A folder with its own respond.yaml (e.g. one `--write-local-run` wrote): one run there, nothing copied.
+            Directory.SetCurrentDirectory(repo);
+            await ProfileRunAsync("run in " + repo);
+            SqliteConnection.ClearAllPools();
+            return 0;
+        }
+
         var scratch = Directory.CreateTempSubdirectory("respond-profile-").FullName;
         CopyDirectory(Path.Combine(repo, "rules"), Path.Combine(scratch, "rules"));
         CopyDirectory(Path.Combine(repo, "samples"), Path.Combine(scratch, "samples"));
@@ -65,7 +75,7 @@ public static class RunProfile
             return ms;
         }
 
-        var options = new EngineOptions();
+        var options = File.Exists("respond.yaml") ? ConfigLoader.Load("respond.yaml").Options ?? new EngineOptions() : new EngineOptions();
         var load = RuleLoader.Default(time).LoadDirectory(options.Rules);
         phases.Add(("load rules (" + load.Rules.Length + ")", Lap()));
         var read = FindingReader.ReadPaths(options.Findings);
