@@ -4,6 +4,8 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.Data.Sqlite;
 using ResponseEngine.Audit;
+using ResponseEngine.Connectors.Local;
+using ResponseEngine.Execution;
 
 namespace ResponseEngine.Service.Tests;
 
@@ -26,21 +28,26 @@ public sealed class ServeEndToEndTests
     private static async Task<JsonObject> JsonAsync(HttpResponseMessage response) =>
         (JsonNode.Parse(await response.Content.ReadAsStringAsync()) as JsonObject)!;
 
+    /// <summary>
+    /// Whether the account is disabled in the local directory now, read as another process reads it: the working copy and
+    /// the journal of changes the service has not folded into it yet.
+    /// </summary>
     private static bool Disabled(ServeWorkspace workspace, string upn)
     {
         var path = Path.Combine(workspace.Path, "state", "directory.json");
         if (!File.Exists(path)) return false;
-        string text;
+        byte[] bytes;
         try
         {
-            text = File.ReadAllText(path);
+            using var reader = LocalDirectory.Open(Path.Combine(workspace.Path, "directory.json"), path, TimeProvider.System);
+            bytes = reader.ExportAsync(Ct).GetAwaiter().GetResult();
         }
-        catch (IOException)
+        catch (ConnectorException)
         {
             return false;
         }
 
-        var users = JsonNode.Parse(text)!["users"]!.AsArray();
+        var users = JsonNode.Parse(bytes)!["users"]!.AsArray();
         return users.Any(u => (string?)u!["provider"] == "okta" && (string?)u["upn"] == upn && ((string?)u["okta_status"] == "SUSPENDED" || (bool?)u["enabled"] == false));
     }
 
