@@ -22,6 +22,12 @@ if (args.Contains("--measure-audit", StringComparer.Ordinal))
     return ResponseEngine.Benchmarks.Audit.AuditMeasurement.RunAsync(args).GetAwaiter().GetResult();
 }
 
+// `--measure-search [--rows N]`: the console's activity search, filtered first pages over a 1M-row SQLite trail (Search/SearchMeasurement.cs).
+if (args.Contains("--measure-search", StringComparer.Ordinal))
+{
+    return ResponseEngine.Benchmarks.Search.SearchMeasurement.RunAsync(args).GetAwaiter().GetResult();
+}
+
 // `--measure-floor`: the executor with the Entra connector against the Graph emulator's write limit (Executor/FloorMeasurement.cs).
 if (args.Contains("--measure-floor", StringComparer.Ordinal))
 {

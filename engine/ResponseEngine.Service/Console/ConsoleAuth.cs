@@ -121,6 +121,11 @@ public static class ConsoleAuth
                 o.SignInScheme = CookieScheme;
                 o.CallbackPath = CallbackPath;
                 o.RequireHttpsMetadata = !new Uri(oidc.Authority).IsLoopback;
+
+                // Secure-only when the console is served over https; a plain-http listener (loopback, behind a TLS proxy
+                // that does not forward the scheme) would otherwise never get its correlation and nonce cookies back.
+                o.CorrelationCookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
+                o.NonceCookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
                 o.Scope.Clear();
                 o.Scope.Add("openid");
                 o.Scope.Add("profile");
