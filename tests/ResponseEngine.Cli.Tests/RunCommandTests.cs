@@ -63,6 +63,32 @@ public sealed class RunCommandTests : IDisposable
         File.ReadAllText(RepoPaths.SampleDirectory).Should().NotContain("password_must_change\": true", "the sample itself is never changed");
     }
 
+    /// <summary>
+    /// An unreadable local directory is bad input, said once with its position, and nothing is decided: it used to be read
+    /// per lookup, so the run recorded one `identity` skip per decision ("directory lookup failed") and exited 0.
+    /// </summary>
+    [Theory]
+    [InlineData("not json", "{\"users\": [ {\"id\": \u00ff")]
+    [InlineData("wrong shape", "{\"users\": 42}")]
+    public void Run_LocalSnapshotUnreadable_SaysWhereAndExits2WithoutDecidingAnything(string what, string content)
+    {
+        var snapshot = _temp.Write($"broken-{what.Replace(' ', '-')}.json", content);
+        var config = _temp.Write($"broken-{what.Replace(' ', '-')}.yaml", $"""
+            rules: {RepoPaths.Rules}
+            findings: [{RepoPaths.SampleFindings}]
+            audit: {"{"} connection: {Db} {"}"}
+            local: {"{"} snapshot: {snapshot}, working_copy: {Path.Combine(_temp.Path, "state", "directory.json")} {"}"}
+            """);
+
+        var (exit, output, error) = Run("run", "--once", "--config", config);
+
+        exit.Should().Be(2, output + error);
+        error.Should().Contain("respond: nothing done: the local directory").And.MatchRegex(@"directory\.json:\d+:\d+: error RE02\d\d")
+            .And.Contain(snapshot, "the snapshot the working copy came from is named, the file a user edits");
+        output.Should().NotContain("decisions");
+        Run("audit", "list", "--config", config).Out.Should().NotContain("identity", "nothing was decided, so nothing is recorded");
+    }
+
     [Fact]
     public void Run_AuditStoreCannotBeOpened_DoesNothingAndExits1()
     {

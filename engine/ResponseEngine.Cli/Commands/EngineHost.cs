@@ -7,6 +7,7 @@ using ResponseEngine.Configuration;
 using ResponseEngine.Connectors.Local;
 using ResponseEngine.Execution;
 using ResponseEngine.Findings;
+using ResponseEngine.Identities;
 using ResponseEngine.Notifications;
 using ResponseEngine.Policy.Configuration;
 using ResponseEngine.Service.Notifications;
@@ -157,6 +158,28 @@ internal static class EngineHost
         }
 
         return connectors;
+    }
+
+    /// <summary>
+    /// When a provider uses the local directory, reads it once before anything is decided: a snapshot or working copy that
+    /// cannot be read is said once with its position (exit 2), instead of one `identity` skip per decision. Null when it
+    /// reads, or when no provider uses it.
+    /// </summary>
+    public static async Task<(string Problem, bool Transient)?> LocalDirectoryProblemAsync(EngineOptions options,
+        IReadOnlyDictionary<Findings.Provider, IConnector> connectors, CancellationToken cancellationToken)
+    {
+        var local = connectors.Where(c => options.Connectors.GetValueOrDefault(c.Key) is null or { Kind: "local" })
+            .Select(c => c.Value).OfType<IDirectoryExport>().FirstOrDefault();
+        if (local is null) return null;
+        try
+        {
+            await local.ExportAsync(cancellationToken);
+            return null;
+        }
+        catch (ConnectorException e)
+        {
+            return ($"{e.Message} (working copy of {options.Local.Snapshot}: fix the snapshot, or delete the working copy to start again from it)", e.Transient);
+        }
     }
 
     /// <summary>The connectors respond.yaml configures (not the local directory), which must answer before anything is decided.</summary>

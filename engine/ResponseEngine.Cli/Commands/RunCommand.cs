@@ -92,6 +92,12 @@ internal static class RunCommand
             {
                 var connectors = EngineHost.Connectors(options, context.Time);
                 if (!await EngineHost.CheckConnectorsAsync(context, options, connectors, "nothing done", cancellationToken, notifications)) return ExitCodes.Failed;
+                if (await EngineHost.LocalDirectoryProblemAsync(options, connectors, cancellationToken) is { } local)
+                {
+                    context.Error.WriteLine(Rendering.TerminalText.Escape($"respond: nothing done: {local.Problem}"));
+                    return local.Transient ? ExitCodes.Failed : ExitCodes.BadInput;
+                }
+
                 var run = EngineHost.Run(options, store, connectors, context.Time, dryRun, notifications);
                 var reconciled = await new Reconciler(run, ActionCatalogue.Default).ReconcileAsync(options.ReconcileAfter, cancellationToken);
                 foreach (var item in reconciled)
