@@ -24,13 +24,19 @@ internal sealed record AdUser(
     /// <summary>objectSid; its prefix is the domain SID the primary group's RID is relative to.</summary>
     public byte[]? Sid { get; init; }
 
+    /// <summary>employeeID: matched to an Okta account's employeeNumber when linking is configured to.</summary>
+    public string? EmployeeId { get; init; }
+
+    /// <summary>mS-DS-ConsistencyGuid, where Entra Connect uses it as the source anchor (Entra onPremisesImmutableId is its base64).</summary>
+    public Guid? ConsistencyGuid { get; init; }
+
     /// <summary>The primary group's SID: the account's own SID with its last sub-authority replaced by primaryGroupID.</summary>
     public byte[]? PrimaryGroupSid => Sid is { Length: >= 12 } sid && PrimaryGroupId is { } rid ? AdGroup.WithRid(sid, rid) : null;
 
     public const int AccountDisable = 0x2;
 
     public static readonly string[] Attributes =
-        ["objectGUID", "sAMAccountName", "userPrincipalName", "mail", "displayName", "cn", "userAccountControl", "pwdLastSet", "memberOf", "replPropertyMetaData", "primaryGroupID", "objectSid"];
+        ["objectGUID", "sAMAccountName", "userPrincipalName", "mail", "displayName", "cn", "userAccountControl", "pwdLastSet", "memberOf", "replPropertyMetaData", "primaryGroupID", "objectSid", "employeeID", "mS-DS-ConsistencyGuid"];
 
     public string Id => ObjectGuid.ToString("D");
 
@@ -73,6 +79,8 @@ internal sealed record AdUser(
     {
         PrimaryGroupId = uint.TryParse(Text(entry, "primaryGroupID"), NumberStyles.Integer, CultureInfo.InvariantCulture, out var primary) ? primary : null,
         Sid = Bytes(entry, "objectSid"),
+        EmployeeId = Text(entry, "employeeID"),
+        ConsistencyGuid = Bytes(entry, "mS-DS-ConsistencyGuid") is { Length: 16 } anchor ? new Guid(anchor) : null,
     };
 
     public static string? Text(SearchResultEntry entry, string name) =>

@@ -25,7 +25,8 @@ public sealed partial class EntraConnector : IConnector, IGrantedPermissions, ID
 {
     /// <summary>The properties every lookup selects (Graph returns accountEnabled, userType and the rest only on $select).</summary>
     internal static readonly string[] UserProperties =
-        ["id", "userPrincipalName", "mail", "mailNickname", "displayName", "accountEnabled", "userType", "onPremisesSyncEnabled", "passwordProfile", "signInSessionsValidFromDateTime"];
+        ["id", "userPrincipalName", "mail", "mailNickname", "displayName", "accountEnabled", "userType", "onPremisesSyncEnabled", "passwordProfile", "signInSessionsValidFromDateTime",
+         "onPremisesSecurityIdentifier", "onPremisesImmutableId", "employeeId"];
 
     private static readonly string[] GroupProperties = ["id", "displayName", "groupTypes", "onPremisesSyncEnabled", "isAssignableToRole"];
 
@@ -225,6 +226,9 @@ public sealed partial class EntraConnector : IConnector, IGrantedPermissions, ID
         {
             Upn = user.UserPrincipalName,
             Email = user.Mail,
+            OnPremisesSid = user.OnPremisesSecurityIdentifier,
+            OnPremisesImmutableId = user.OnPremisesImmutableId,
+            EmployeeId = user.EmployeeId,
             DisplayName = user.DisplayName ?? user.UserPrincipalName ?? id,
             Enabled = user.AccountEnabled == true,
             Guest = string.Equals(user.UserType, "Guest", StringComparison.OrdinalIgnoreCase),

@@ -72,6 +72,9 @@ public sealed partial class EntraConnector : IDirectoryExport
         {
             Upn = user.UserPrincipalName,
             Email = user.Mail,
+            OnPremisesSid = user.OnPremisesSecurityIdentifier,
+            OnPremisesImmutableId = user.OnPremisesImmutableId,
+            EmployeeId = user.EmployeeId,
             DisplayName = user.DisplayName,
             Enabled = user.AccountEnabled == true,
             Guest = string.Equals(user.UserType, "Guest", StringComparison.OrdinalIgnoreCase),

@@ -534,6 +534,7 @@ public sealed partial class OktaConnector : IConnector, IDirectoryExport, IGrant
     {
         Upn = user.Profile.Login,
         Email = user.Profile.Email,
+        EmployeeId = user.Profile.EmployeeNumber,
         DisplayName = user.Profile.DisplayName ?? NullIfEmpty($"{user.Profile.FirstName} {user.Profile.LastName}".Trim()),
         Enabled = OktaStatuses.IsEnabled(user.Status),
         Groups = [.. membership.Direct.Select(g => g.Profile.Name)],

@@ -20,6 +20,9 @@ internal sealed record OktaUserProfile(string Login)
     public string? LastName { get; init; }
 
     public string? DisplayName { get; init; }
+
+    /// <summary>The base profile's employeeNumber: matched to AD employeeID / Entra employeeId when linking is configured to.</summary>
+    public string? EmployeeNumber { get; init; }
 }
 
 /// <summary>An Okta group; only OKTA_GROUP membership can be changed through the groups API.</summary>

@@ -143,6 +143,9 @@ public sealed record EngineOptions
     /// <summary>The policy `respond lint` checks rules against (lint: in respond.yaml).</summary>
     public LintOptions Lint { get; init; } = LintOptions.None;
 
+    /// <summary>How accounts link across providers (<c>linking:</c>): the attributes an Okta account is matched on.</summary>
+    public LinkOptions Linking { get; init; } = LinkOptions.Default;
+
     /// <summary>Per provider; a provider not listed uses the local directory.</summary>
     public ImmutableDictionary<Findings.Provider, ConnectorSettings> Connectors { get; init; } = ImmutableDictionary<Findings.Provider, ConnectorSettings>.Empty;
 

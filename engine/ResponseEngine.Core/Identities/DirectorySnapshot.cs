@@ -124,6 +124,10 @@ public sealed class DirectorySnapshot : IIdentityResolver
                 Upn = user.Upn,
                 Sid = user.Sid,
                 Email = user.Email,
+                ConsistencyGuid = user.ConsistencyGuid,
+                OnPremisesSid = user.OnPremisesSid,
+                OnPremisesImmutableId = user.OnPremisesImmutableId,
+                EmployeeId = user.EmployeeId,
                 DisplayName = user.DisplayName ?? user.Name,
                 Enabled = user.Enabled,
                 Guest = user.Guest,
@@ -161,6 +165,17 @@ public sealed record UserEntry(Provider Provider, string Id, string Name)
     public string? Sid { get; init; }
 
     public string? Email { get; init; }
+
+    /// <summary>AD ms-DS-ConsistencyGuid (a GUID), the sync anchor where configured.</summary>
+    public string? ConsistencyGuid { get; init; }
+
+    /// <summary>Entra onPremisesSecurityIdentifier.</summary>
+    public string? OnPremisesSid { get; init; }
+
+    /// <summary>Entra onPremisesImmutableId (base64).</summary>
+    public string? OnPremisesImmutableId { get; init; }
+
+    public string? EmployeeId { get; init; }
 
     public string? DisplayName { get; init; }
 

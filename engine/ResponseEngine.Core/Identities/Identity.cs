@@ -38,6 +38,18 @@ public sealed record Identity(Provider Provider, string Id, string Name)
 
     public string? Email { get; init; }
 
+    /// <summary>AD ms-DS-ConsistencyGuid as a GUID, where Entra Connect uses it as the sync anchor instead of objectGUID.</summary>
+    public string? ConsistencyGuid { get; init; }
+
+    /// <summary>Entra onPremisesSecurityIdentifier: the objectSid of the AD account the user is synced from.</summary>
+    public string? OnPremisesSid { get; init; }
+
+    /// <summary>Entra onPremisesImmutableId: base64 of the synced AD account's anchor (objectGUID or ms-DS-ConsistencyGuid).</summary>
+    public string? OnPremisesImmutableId { get; init; }
+
+    /// <summary>AD employeeID, Entra employeeId, Okta employeeNumber: matched only when linking is configured to.</summary>
+    public string? EmployeeId { get; init; }
+
     public string DisplayName { get; init; } = "";
 
     public bool Enabled { get; init; } = true;

@@ -13,7 +13,8 @@ public static class SnapshotReader
 {
     private static readonly string[] RootFields = ["$schema", "version", "generated_at", "users", "groups"];
     private static readonly string[] UserFields = ["provider", "id", "name", "upn", "sid", "email", "display_name", "enabled", "guest", "groups", "roles", "tags",
-        "password_must_change", "random_password_set_at", "sessions_revoked_at", "last_sign_in_at", "risk_state", "okta_status", "mfa_policies", "primary_group", "eligible_roles"];
+        "password_must_change", "random_password_set_at", "sessions_revoked_at", "last_sign_in_at", "risk_state", "okta_status", "mfa_policies", "primary_group", "eligible_roles",
+        "consistency_guid", "on_premises_sid", "on_premises_immutable_id", "employee_id"];
     private static readonly string[] GroupFields = ["provider", "id", "name", "dynamic", "synced", "okta_type", "member_of", "roles", "role_assignable"];
 
     public static SnapshotLoad ReadFile(string path, PrivilegedPolicy policy)
@@ -113,6 +114,7 @@ public static class SnapshotReader
             var users = new List<UserEntry>();
             var ids = new HashSet<(Provider, string)>();
             var sids = new HashSet<string>(StringComparer.Ordinal);
+            var anchors = new HashSet<string>(StringComparer.Ordinal);
             foreach (var (element, path) in Items(root, "users", locator, bag))
             {
                 CheckFields(element, path, UserFields, locator, bag);
@@ -158,6 +160,7 @@ public static class SnapshotReader
                     bag.Error(DiagnosticCodes.DirectoryInvalid, locator.Locate(path + "/sid"), $"duplicate AD user sid '{sid}'");
                 }
 
+                var (consistencyGuid, onPremisesSid, immutableId) = ReadAnchors(element, provider.Value, path, locator, bag, anchors);
                 var eligibleRoles = ReadStrings(element, "eligible_roles", path, locator, bag);
                 if (eligibleRoles.Count > 0 && provider != Provider.Entra)
                 {
@@ -172,6 +175,10 @@ public static class SnapshotReader
                     Upn = ReadString(element, "upn", path, locator, bag, required: false),
                     Sid = normalized,
                     Email = ReadString(element, "email", path, locator, bag, required: false),
+                    ConsistencyGuid = consistencyGuid,
+                    OnPremisesSid = onPremisesSid,
+                    OnPremisesImmutableId = immutableId,
+                    EmployeeId = ReadString(element, "employee_id", path, locator, bag, required: false),
                     DisplayName = ReadString(element, "display_name", path, locator, bag, required: false),
                     Enabled = enabled,
                     Guest = ReadBool(element, "guest", false, path, locator, bag),
@@ -191,6 +198,65 @@ public static class SnapshotReader
             if (bag.HasErrors) return new SnapshotLoad(null, bag.Items);
             return new SnapshotLoad(DirectorySnapshot.Build(users, groups, policy, generatedAt), bag.Items);
         }
+    }
+
+    /// <summary>
+    /// The link anchors (AD consistency_guid; Entra on_premises_sid and on_premises_immutable_id): each only on its
+    /// provider, well-formed, and not shared by two accounts (an anchor names one account, or links would be guesses).
+    /// </summary>
+    private static (string? ConsistencyGuid, string? OnPremisesSid, string? ImmutableId) ReadAnchors(JsonElement element, Provider provider, string path,
+        JsonLocator locator, DiagnosticBag bag, HashSet<string> seen)
+    {
+        string? Field(string name, Provider owner, string what)
+        {
+            var text = ReadString(element, name, path, locator, bag, required: false);
+            if (text is null || provider == owner) return text;
+            bag.Error(DiagnosticCodes.DirectoryInvalid, locator.Locate(path + "/" + name),
+                $"'{name}' is an {(owner == Provider.Ad ? "AD" : "Entra ID")} property ({what}); this user is {provider.Name()}", $"leave '{name}' out");
+            return null;
+        }
+
+        bool Unique(string name, string key)
+        {
+            if (seen.Add(name + ":" + key)) return true;
+            bag.Error(DiagnosticCodes.DirectoryInvalid, locator.Locate(path + "/" + name), $"duplicate {name} '{key}': an anchor names one account",
+                "two accounts with one anchor cannot both be linked; correct the snapshot");
+            return false;
+        }
+
+        var consistency = Field("consistency_guid", Provider.Ad, "ms-DS-ConsistencyGuid");
+        if (consistency is not null && !Guid.TryParse(consistency, out _))
+        {
+            bag.Error(DiagnosticCodes.DirectoryInvalid, locator.Locate(path + "/consistency_guid"), $"field 'consistency_guid' is '{consistency}', not a GUID",
+                "write it like 3f2504e0-4f89-11d3-9a0c-0305e82c3301");
+            consistency = null;
+        }
+
+        var sid = Field("on_premises_sid", Provider.Entra, "onPremisesSecurityIdentifier");
+        var normalized = Sids.Normalize(sid);
+        if (sid is not null && normalized is null)
+        {
+            bag.Error(DiagnosticCodes.DirectoryInvalid, locator.Locate(path + "/on_premises_sid"), $"field 'on_premises_sid' is '{sid}', not a SID",
+                "write it like S-1-5-21-1004336348-1177238915-682003330-1104");
+        }
+        else if (normalized is not null && !Unique("on_premises_sid", normalized))
+        {
+            normalized = null;
+        }
+
+        var immutable = Field("on_premises_immutable_id", Provider.Entra, "onPremisesImmutableId");
+        if (immutable is not null && ImmutableIds.ToGuid(immutable) is null)
+        {
+            bag.Error(DiagnosticCodes.DirectoryInvalid, locator.Locate(path + "/on_premises_immutable_id"),
+                $"field 'on_premises_immutable_id' is '{immutable}', not the base64 of 16 bytes (an objectGUID)", "write it as Entra reports it, like 4CUFP4lP0xGaDAMF6CwzAQ==");
+            immutable = null;
+        }
+        else if (immutable is not null && !Unique("on_premises_immutable_id", ImmutableIds.ToGuid(immutable)!.Value.ToString("D")))
+        {
+            immutable = null;
+        }
+
+        return (consistency, normalized, immutable);
     }
 
     /// <summary>A JSON pointer as the locator's path: no leading slash, segments unescaped.</summary>

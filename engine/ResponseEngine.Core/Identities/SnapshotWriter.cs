@@ -55,6 +55,10 @@ public static class SnapshotWriter
         Text(entry, "upn", user.Upn);
         Text(entry, "sid", user.Sid);
         Text(entry, "email", user.Email);
+        Text(entry, "consistency_guid", user.ConsistencyGuid);
+        Text(entry, "on_premises_sid", user.OnPremisesSid);
+        Text(entry, "on_premises_immutable_id", user.OnPremisesImmutableId);
+        Text(entry, "employee_id", user.EmployeeId);
         if (user.DisplayName is { } display && !string.Equals(display, user.Name, StringComparison.Ordinal)) entry["display_name"] = display;
 
         // An Okta account's status decides whether it can sign in; the reader derives 'enabled' from it.
@@ -100,6 +104,10 @@ public static class SnapshotWriter
             Upn = identity.Upn,
             Sid = identity.Sid,
             Email = identity.Email,
+            ConsistencyGuid = identity.ConsistencyGuid,
+            OnPremisesSid = identity.OnPremisesSid,
+            OnPremisesImmutableId = identity.OnPremisesImmutableId,
+            EmployeeId = identity.EmployeeId,
             DisplayName = identity.DisplayName,
             Enabled = identity.Enabled,
             Guest = identity.Guest,

@@ -27,8 +27,9 @@ public static class ConfigLoader
     public const string EnvironmentPrefix = "RESPOND__";
     private const string EnvironmentFile = "environment";
 
-    private static readonly string[] RootKeys = ["rules", "findings", "privileged", "guards", "audit", "local", "execution", "connectors", "serve", "lint", "notifications", "console"];
+    private static readonly string[] RootKeys = ["rules", "findings", "privileged", "guards", "audit", "local", "execution", "connectors", "serve", "lint", "notifications", "console", "linking"];
     private static readonly string[] LintKeys = ["require_expiry", "owners"];
+    private static readonly string[] LinkingKeys = ["okta_match"];
     private static readonly string[] ConnectorKinds = ["local", "ldap", "graph", "entra", "okta"];
     private static readonly string[] PrivilegedProviderKeys = ["groups", "roles"];
     private static readonly string[] GuardKeys = ["protected", "lockout", "rate_limits", "breaker", "approval", "dedupe"];
@@ -275,6 +276,19 @@ public static class ConfigLoader
             }
 
             options = options with { Lint = new LintOptions(modes.ToImmutable(), List(lint, "owners") ?? []) };
+        }
+
+        if (MappingReader.Open(reader.Node("linking", false), "'linking'", LinkingKeys, bag) is { } linking)
+        {
+            var attributes = ImmutableArray.CreateBuilder<LinkAttribute>();
+            foreach (var (name, location) in linking.Strings("okta_match", required: false, allowEmpty: true) ?? [])
+            {
+                if (LinkAttributes.TryParse(name, out var attribute)) attributes.Add(attribute);
+                else bag.Error(DiagnosticCodes.InvalidValue, location, $"linking.okta_match names '{name}', which is not an attribute accounts are matched on",
+                    Suggest.Closest(name, LinkAttributes.Names) is { } close ? $"did you mean '{close}'? (login, email, employee_id)" : "use login, email and/or employee_id");
+            }
+
+            options = options with { Linking = new LinkOptions(attributes.ToImmutable()) };
         }
 
         if (MappingReader.Open(reader.Node("notifications", false), "'notifications'", NotificationKeys, bag) is { } notifications)
