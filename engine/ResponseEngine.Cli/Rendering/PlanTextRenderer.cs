@@ -28,6 +28,12 @@ internal static class PlanTextRenderer
                 identity.Enabled ? null : "disabled",
             }.Where(f => f is not null));
             writer.WriteLine(TerminalText.Escape($"{target.Key.Name} ({target.Key.Provider.Name()}{(facts.Length > 0 ? ", " + facts : "")})"));
+            if (target.Select(d => d.Person).FirstOrDefault(p => p is { Linked.Length: > 0 } || p is { Refusals.Length: > 0 }) is { } person)
+            {
+                // The person this account belongs to, as the linked actions saw it: each account with its evidence.
+                writer.WriteLine(TerminalText.Escape($"  person of {person.Subject.Display} ({person.Subject.Provider.Name()}): {person.Describe()}"));
+            }
+
             foreach (var decision in target)
             {
                 var verdict = decision.Verdict.Name().PadRight(7);
@@ -38,6 +44,7 @@ internal static class PlanTextRenderer
                 var why = decision.Reason is null ? "" : $"  [{decision.Guard}] {decision.Reason}";
                 var note = decision.Note is null ? "" : $"  ({decision.Note})";
                 if (decision.CountedOnSnapshot is { } counted) note += $"  ({counted})";
+                if (decision.Link is { } link) note += $"  (linked to {decision.Finding.Subject.Display} ({decision.Finding.Subject.Provider.Name()}) by {link.Evidence})";
                 // Only the verdict's colour is ours; everything after it comes from data and is escaped as one piece.
                 writer.WriteLine($"  {verdict} " + TerminalText.Escape($"{action,-52} {decision.Rule.Id}  ← {decision.Finding.Type}/{decision.Finding.Severity.Name()} {decision.Finding.Id}{why}{note}"));
             }

@@ -18,7 +18,8 @@ public static class ResponseRun
         using var activity = EngineTelemetry.Source.StartActivity("respond.run");
         activity?.SetTag("respond.run.id", run.RunId).SetTag("respond.findings", findings.Count).SetTag("respond.dry_run", run.DryRun);
         var resolver = await ResolveAsync(findings, run, cancellationToken);
-        var plan = new Planner(rules, resolver, run.Time).Plan(findings);
+        var linker = await LinkAsync(rules, findings, resolver, run, cancellationToken);
+        var plan = new Planner(rules, resolver, run.Time, linker).Plan(findings);
         using var executor = new Executor(run);
         var summary = await executor.ExecuteAsync(plan.Decisions, progress, cancellationToken);
         return (plan, summary);
@@ -53,6 +54,81 @@ public static class ResponseRun
         }
 
         return new ResolvedIdentities(resolved);
+    }
+
+    /// <summary>
+    /// The people of the findings' subjects, for rules with actions <c>on: linked</c> or on a provider list (null when no
+    /// rule has one): every account of each configured directory that can export is read once, linked by exact anchors
+    /// (<see cref="IdentityLinker"/>), and each linked account is then looked up again through its connector, so the
+    /// guards decide on what the directory says now. A directory that cannot be read, or a linked account that no longer
+    /// resolves, refuses that provider with the reason (never an action on a guess).
+    /// </summary>
+    public static async Task<IAccountLinker?> LinkAsync(RuleSet rules, IEnumerable<Finding> findings, IIdentityResolver resolver, RunContext run,
+        CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(rules);
+        ArgumentNullException.ThrowIfNull(resolver);
+        ArgumentNullException.ThrowIfNull(run);
+        if (rules.Rules.All(r => r.Actions.All(a => a.Scope.IsSelf))) return null;
+        var exports = new List<DirectoryExport>();
+        var unreadable = new Dictionary<Provider, string>();
+        foreach (var (provider, connector) in run.Connectors)
+        {
+            if (connector is not IDirectoryExport export)
+            {
+                unreadable[provider] = $"the {provider.Name()} connector cannot list its accounts to link them";
+                continue;
+            }
+
+            try
+            {
+                exports.Add(await export.ExportAsync(cancellationToken));
+            }
+            catch (ConnectorException e)
+            {
+                unreadable[provider] = $"the {provider.Name()} accounts could not be read to link them: {e.Message}";
+            }
+        }
+
+        var directory = DirectorySnapshot.Build(exports.SelectMany(e => e.Users), exports.SelectMany(e => e.Groups), run.Options.Privileged);
+        var linker = new IdentityLinker(directory.Users, run.Options.Linking);
+        var people = new Dictionary<(Provider, string), Person>();
+        foreach (var subject in findings.Select(f => f.Subject).Distinct())
+        {
+            if (resolver.Resolve(subject).Identity is not { } identity || people.ContainsKey((identity.Provider, identity.Id))) continue;
+            var person = linker.Link(identity);
+            var linked = new List<AccountLink>();
+            var refusals = person.Refusals.ToList();
+            foreach (var link in person.Linked)
+            {
+                var account = link.Account;
+                IdentityLookup lookup;
+                try
+                {
+                    lookup = run.Connectors.TryGetValue(account.Provider, out var connector)
+                        ? await connector.ResolveAsync(new Subject(account.Provider, account.Id, account.Name), cancellationToken)
+                        : IdentityLookup.NotFound($"no connector is configured for {account.Provider.Name()}");
+                }
+                catch (ConnectorException e)
+                {
+                    lookup = IdentityLookup.NotFound($"directory lookup failed: {e.Message}");
+                }
+
+                if (lookup.Identity is { } live) linked.Add(link with { Account = live });
+                else refusals.Add(new LinkRefusal(account.Provider, $"the linked account {account.Display} did not resolve again: {lookup.Problem}"));
+            }
+
+            refusals.AddRange(unreadable.Where(u => u.Key != identity.Provider && refusals.All(r => r.Provider != u.Key)).Select(u => new LinkRefusal(u.Key, u.Value)));
+            people[(identity.Provider, identity.Id)] = new Person(identity, [.. linked], [.. refusals.OrderBy(r => r.Provider)]);
+        }
+
+        return new KnownPeople(people);
+    }
+
+    private sealed class KnownPeople(Dictionary<(Provider, string), Person> people) : IAccountLinker
+    {
+        public Person Link(Identity subject) =>
+            people.TryGetValue((subject.Provider, subject.Id), out var person) ? person : Person.Alone(subject);
     }
 
     private sealed class ResolvedIdentities(Dictionary<Subject, IdentityLookup> resolved) : IIdentityResolver

@@ -125,6 +125,16 @@ public static class IdempotencyKey
                 writer.WriteEndArray();
             }
 
+            if (decision.Link is { } link)
+            {
+                // The account acted on is linked to the finding's subject: which subject, and the equal values that say so.
+                writer.WriteStartObject("linked_from");
+                writer.WriteString("provider", decision.Finding.Subject.Provider.Name());
+                writer.WriteString("account", decision.Person?.Subject.Display ?? decision.Finding.Subject.Display);
+                writer.WriteString("evidence", link.Evidence);
+                writer.WriteEndObject();
+            }
+
             writer.WriteStartObject("attributes");
             foreach (var (key, value) in decision.Finding.Attributes.OrderBy(a => a.Key, StringComparer.Ordinal))
             {

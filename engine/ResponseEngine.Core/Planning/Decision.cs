@@ -49,6 +49,15 @@ public sealed record Decision(Finding Finding, Rule Rule, Identity? Identity, Ac
     /// </summary>
     public string? CountedOnSnapshot { get; init; }
 
+    /// <summary>
+    /// For an action with <c>on: linked</c> or a provider list: the person the finding's subject belongs to; the decision
+    /// acts on <see cref="Identity"/>, one of the person's accounts. Null for an action on the subject alone.
+    /// </summary>
+    public Person? Person { get; init; }
+
+    /// <summary>When the decision acts on an account linked to the finding's subject: the link and its evidence.</summary>
+    public AccountLink? Link { get; init; }
+
     public string ActionName => Action?.Name ?? "(none)";
 
     public string TargetDisplay => Identity?.Display ?? Finding.Subject.Display;

@@ -101,6 +101,35 @@ public static class PlanJsonWriter
         WriteNullable(writer, "reason", decision.Reason);
         WriteNullable(writer, "note", decision.Note);
         WriteNullable(writer, "counted_on_snapshot", decision.CountedOnSnapshot);
+        if (decision.Person is { } person)
+        {
+            // The action's scope is the person's accounts: whose person, each account with the evidence, refused providers.
+            writer.WriteStartObject("person");
+            writer.WriteStartArray("accounts");
+            foreach (var account in person.Accounts)
+            {
+                writer.WriteStartObject();
+                writer.WriteString("provider", account.Provider.Name());
+                writer.WriteString("id", account.Id);
+                writer.WriteString("name", account.Display);
+                WriteNullable(writer, "evidence", person.In(account.Provider) is { } link && link.Account == account ? link.Evidence : null);
+                writer.WriteEndObject();
+            }
+
+            writer.WriteEndArray();
+            writer.WriteStartArray("refused");
+            foreach (var refusal in person.Refusals)
+            {
+                writer.WriteStartObject();
+                writer.WriteString("provider", refusal.Provider.Name());
+                writer.WriteString("reason", refusal.Reason);
+                writer.WriteEndObject();
+            }
+
+            writer.WriteEndArray();
+            writer.WriteEndObject();
+        }
+
         writer.WriteEndObject();
     }
 

@@ -70,7 +70,7 @@ public static class PlanRun
         var basis = new PlanBasis(settings.DirectorySource, snapshot.GeneratedAt, history, settings.Budgets, []);
 
         var resolver = await ResponseRun.ResolveAsync(findings, run, cancellationToken);
-        var proposed = new Planner(rules, resolver, time).Plan(findings);
+        var proposed = new Planner(rules, resolver, time, new IdentityLinker(snapshot.Users, options.Linking)).Plan(findings);
         var guards = Executor.DefaultGuards(options, settings.Budgets);
         using var executor = new Executor(run, guards)
         {

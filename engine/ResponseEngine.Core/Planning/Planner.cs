@@ -16,12 +16,15 @@ public sealed class Planner
     private readonly RuleSet _rules;
     private readonly IIdentityResolver _directory;
     private readonly TimeProvider _time;
+    private readonly IAccountLinker? _linker;
 
-    public Planner(RuleSet rules, IIdentityResolver directory, TimeProvider time)
+    /// <param name="linker">Finds the person of a subject for actions with <c>on: linked</c> or a provider list; without one they act on the subject's own account only when its provider is listed.</param>
+    public Planner(RuleSet rules, IIdentityResolver directory, TimeProvider time, IAccountLinker? linker = null)
     {
         _rules = rules;
         _directory = directory;
         _time = time;
+        _linker = linker;
     }
 
     /// <summary>The proposals for these findings, in finding order, with identity and condition failures already settled.</summary>
@@ -63,7 +66,8 @@ public sealed class Planner
                 continue;
             }
 
-            Evaluate(rule, finding, lookup.Identity, now, output);
+            var person = rule.Actions.Any(a => !a.Scope.IsSelf) ? _linker?.Link(lookup.Identity) : null;
+            Evaluate(rule, finding, lookup.Identity, now, output, person);
         }
     }
 
@@ -71,7 +75,8 @@ public sealed class Planner
     /// Evaluates one rule against one finding and identity: the actions it proposes, or one error decision when the
     /// condition fails at run time. Guards are not applied here.
     /// </summary>
-    public static void Evaluate(Rule rule, Finding finding, Identity identity, DateTimeOffset now, ICollection<Decision> output)
+    /// <param name="person">The subject's person (its linked accounts), for actions whose <c>on:</c> is not self.</param>
+    public static void Evaluate(Rule rule, Finding finding, Identity identity, DateTimeOffset now, ICollection<Decision> output, Person? person = null)
     {
         if (!rule.Matches(finding)) return;
         if (rule.When is not null)
@@ -93,7 +98,25 @@ public sealed class Planner
 
         foreach (var invocation in rule.Actions)
         {
-            output.Add(new Decision(finding, rule, identity, invocation.Action, invocation.Parameters));
+            if (invocation.Scope.IsSelf)
+            {
+                output.Add(new Decision(finding, rule, identity, invocation.Action, invocation.Parameters));
+                continue;
+            }
+
+            // One decision per account of the person the action's scope takes in, each guarded in its own provider later.
+            var who = person ?? Person.Alone(identity);
+            foreach (var account in who.Accounts.Where(a => invocation.Scope.Includes(identity, a)))
+            {
+                output.Add(new Decision(finding, rule, account, invocation.Action, invocation.Parameters) { Person = who, Link = who.In(account.Provider) is { } link && link.Account == account ? link : null });
+            }
+
+            // A provider where the link was refused (two candidates, conflicting anchors): no action there, and the reason on record.
+            foreach (var refusal in who.Refusals.Where(r => invocation.Scope.Linked || invocation.Scope.Providers.Contains(r.Provider)))
+            {
+                output.Add(new Decision(finding, rule, null, invocation.Action, invocation.Parameters) { Person = who }
+                    .Refuse(Verdict.Skip, "link", $"no {refusal.Provider.Name()} account of {identity.Display} is acted on: {refusal.Reason}"));
+            }
         }
     }
 }

@@ -29,7 +29,42 @@ public sealed record RuleLimits(int? MaxPerHour, TimeSpan? Cooldown)
 }
 
 /// <summary>One action of a rule, with bound parameters and where it was written.</summary>
-public sealed record ActionInvocation(ActionDefinition Action, ActionParameters Parameters, SourceLocation Location);
+public sealed record ActionInvocation(ActionDefinition Action, ActionParameters Parameters, SourceLocation Location)
+{
+    /// <summary>Which of the person's accounts the action applies to (<c>on:</c>); the subject's own by default.</summary>
+    public ActionScope Scope { get; init; } = ActionScope.Self;
+}
+
+/// <summary>
+/// An action's <c>on:</c>: <c>self</c> (the account the finding names, the default), <c>linked</c> (the subject's linked
+/// accounts in other providers), or a list of providers (the person's accounts there, the subject's own included when its
+/// provider is listed). Each account becomes its own decision, guarded in its own provider.
+/// </summary>
+public sealed record ActionScope(bool Linked, ImmutableArray<Provider> Providers)
+{
+    public static ActionScope Self { get; } = new(false, []);
+
+    public static ActionScope AllLinked { get; } = new(true, []);
+
+    public bool IsSelf => !Linked && Providers.IsEmpty;
+
+    public string Text => Linked ? "linked" : Providers.IsEmpty ? "self" : "[" + string.Join(", ", Providers.Select(p => p.Name())) + "]";
+
+    /// <summary>The providers an action with this scope can land in, for a rule matching findings about <paramref name="subjects"/>.</summary>
+    public IEnumerable<Provider> LandsIn(IReadOnlyCollection<Provider> subjects) =>
+        Linked ? ResponseEngine.Findings.Providers.All.Where(p => subjects.Any(s => s != p))
+        : Providers.IsEmpty ? subjects
+        : Providers;
+
+    /// <summary>Whether the action applies to <paramref name="account"/> of the person whose finding names <paramref name="subject"/>.</summary>
+    public bool Includes(Identity subject, Identity account)
+    {
+        ArgumentNullException.ThrowIfNull(subject);
+        ArgumentNullException.ThrowIfNull(account);
+        var own = ReferenceEquals(subject, account) || (subject.Provider == account.Provider && subject.Id == account.Id);
+        return Linked ? !own : Providers.IsEmpty ? own : Providers.Contains(account.Provider);
+    }
+}
 
 /// <summary>Where a rule came from: the provenance every decision and audit row carries.</summary>
 public sealed record RuleSource(string File, string ContentHash, string? GitCommit)
@@ -68,10 +103,18 @@ public sealed class ConditionException : Exception
 }
 
 /// <summary>An inline test: a finding and an identity, and the actions the rule is expected to take.</summary>
-public sealed record RuleTest(string Name, Finding Finding, Identity Identity, ImmutableArray<ExpectedAction> Expected, SourceLocation Location);
+public sealed record RuleTest(string Name, Finding Finding, Identity Identity, ImmutableArray<ExpectedAction> Expected, SourceLocation Location)
+{
+    /// <summary>Accounts the test states are linked to the identity (one per other provider): what actions <c>on: linked</c> act on.</summary>
+    public ImmutableArray<Identity> Linked { get; init; } = [];
+}
 
 /// <summary>An expected action; only the parameters written in the test are compared.</summary>
-public sealed record ExpectedAction(string Action, ActionParameters Parameters);
+public sealed record ExpectedAction(string Action, ActionParameters Parameters)
+{
+    /// <summary>The provider of the account the action is expected on (<c>on:</c> in the expectation); null: the test identity's.</summary>
+    public Provider? On { get; init; }
+}
 
 /// <summary>A loaded, validated rule.</summary>
 public sealed record Rule(

@@ -50,9 +50,9 @@ public sealed partial class RuleLoader
 {
     public static readonly IReadOnlyList<string> RuleKeys = ["id", "title", "description", "owner", "mode", "expires", "match", "when", "actions", "limits", "approval", "tests"];
     private static readonly string[] MatchKeys = ["types", "providers", "min_severity"];
-    private static readonly string[] ActionKeys = ["action", "with"];
+    private static readonly string[] ActionKeys = ["action", "with", "on"];
     private static readonly string[] LimitKeys = ["max_per_hour", "cooldown"];
-    private static readonly string[] TestKeys = ["name", "finding", "identity", "expect"];
+    private static readonly string[] TestKeys = ["name", "finding", "identity", "linked", "expect"];
     private static readonly string[] TestFindingKeys = ["id", "source", "kind", "type", "severity", "observed_at", "subject", "title", "attributes"];
     private static readonly string[] TestIdentityKeys = ["provider", "id", "name", "upn", "email", "display_name", "enabled", "guest", "privileged", "groups", "roles", "tags"];
     private static readonly string[] TestGroupKeys = ["name", "dynamic", "synced", "okta_type"];
@@ -336,22 +336,86 @@ public sealed partial class RuleLoader
 
             var nameNode = reader.Scalar("action", required: true, "add action: <name> (see `respond actions`)");
             if (nameNode is not null) names.Add(nameNode.Value);
-            var action = ResolveAction(nameNode, providers, bag);
+            var scope = ReadScope(reader, bag);
+            if (scope is null)
+            {
+                usable = false;
+                continue;
+            }
+
+            var lands = scope.Value.Scope.LandsIn(providers).ToImmutableArray();
+            var action = ResolveAction(nameNode, lands, scope.Value.Scope.IsSelf ? null : scope.Value.Location, bag);
             if (action is null)
             {
                 usable = false;
                 continue;
             }
 
-            var parameters = ParameterBinder.Bind(action, reader.Node("with", required: false), providers, requireAll: true, bag, reader.Location);
-            if (parameters is not null) invocations.Add(new ActionInvocation(action, parameters, reader.Location));
+            var parameters = ParameterBinder.Bind(action, reader.Node("with", required: false), lands, requireAll: true, bag, reader.Location);
+            if (parameters is not null) invocations.Add(new ActionInvocation(action, parameters, reader.Location) { Scope = scope.Value.Scope });
         }
 
         if (usable) declared = names;
         return bag.Items.Count(d => d.IsError) > errors ? null : invocations.ToImmutable();
     }
 
-    private ActionDefinition? ResolveAction(YScalar? name, ImmutableArray<Provider> providers, DiagnosticBag bag)
+    /// <summary>
+    /// An action's <c>on:</c>: self (default), linked, or a non-empty list of distinct providers; null after an error.
+    /// </summary>
+    private static (ActionScope Scope, SourceLocation? Location)? ReadScope(MappingReader action, DiagnosticBag bag)
+    {
+        const string Hint = "write on: self (the account the finding names), on: linked (its linked accounts in other providers) or on: [ad, entra, okta]";
+        switch (action.Node("on", required: false))
+        {
+            case null:
+                return (ActionScope.Self, null);
+            case YScalar { IsNull: false, Value: "self" } self:
+                return (ActionScope.Self, self.Location);
+            case YScalar { IsNull: false, Value: "linked" } linked:
+                return (ActionScope.AllLinked, linked.Location);
+            case YScalar { IsNull: false } other when Providers.TryParse(other.Value, out var one):
+                return (new ActionScope(false, [one]), other.Location);
+            case YScalar other:
+                bag.Error(DiagnosticCodes.InvalidValue, other.Location, $"'on' is '{other.Value}', not self, linked or a list of providers",
+                    Suggest.Closest(other.Value, ["self", "linked", .. Providers.Names]) is { } close ? $"did you mean '{close}'? {Hint}" : Hint);
+                return null;
+            case YSequence { Items.IsEmpty: true } empty:
+                bag.Error(DiagnosticCodes.EmptyList, empty.Location, "'on' lists no provider", Hint);
+                return null;
+            case YSequence list:
+                var providers = ImmutableArray.CreateBuilder<Provider>();
+                var ok = true;
+                foreach (var item in list.Items)
+                {
+                    if (item is YScalar { IsNull: false } scalar && Providers.TryParse(scalar.Value, out var provider))
+                    {
+                        if (providers.Contains(provider))
+                        {
+                            bag.Error(DiagnosticCodes.InvalidValue, item.Location, $"provider '{scalar.Value}' is listed twice in 'on'", "list each provider once");
+                            ok = false;
+                        }
+                        else
+                        {
+                            providers.Add(provider);
+                        }
+
+                        continue;
+                    }
+
+                    var text = item is YScalar s ? s.Value : item.KindName;
+                    bag.Error(DiagnosticCodes.UnknownProvider, item.Location, $"unknown provider '{text}' in 'on'",
+                        Suggest.Closest(text, [.. Providers.Names]) is { } nearest ? $"did you mean '{nearest}'? (ad, entra, okta)" : "the providers are ad, entra and okta");
+                    ok = false;
+                }
+
+                return ok ? (new ActionScope(false, providers.ToImmutable()), list.Location) : null;
+            case var node:
+                bag.Error(DiagnosticCodes.WrongType, node.Location, $"'on' must be self, linked or a list of providers, found {node.KindName}", Hint);
+                return null;
+        }
+    }
+
+    private ActionDefinition? ResolveAction(YScalar? name, ImmutableArray<Provider> providers, SourceLocation? scopeAt, DiagnosticBag bag)
     {
         if (name is null) return null;
         var action = _catalogue.Find(name.Value);
@@ -363,6 +427,15 @@ public sealed partial class RuleLoader
         }
 
         var unsupported = providers.Where(p => !action.Supports(p)).ToList();
+        if (unsupported.Count > 0 && scopeAt is { } at)
+        {
+            // With on: linked or a list, the action lands in other providers than the rule matches: each must support it.
+            bag.Error(DiagnosticCodes.ActionProviderUnsupported, at,
+                $"action '{action.Name}' can land in {string.Join(", ", unsupported.Select(p => $"'{p.Name()}'"))} through 'on', which it does not support (it supports {string.Join(", ", action.Providers.Select(p => p.Name()))})",
+                $"write on: [{string.Join(", ", providers.Where(action.Supports).Select(p => p.Name()))}] to act only where it can, or split the action");
+            return null;
+        }
+
         if (unsupported.Count > 0)
         {
             bag.Error(DiagnosticCodes.ActionProviderUnsupported, name.Location,
@@ -425,10 +498,11 @@ public sealed partial class RuleLoader
             var name = reader.String("name", required: true, "name the test after the behaviour it pins") ?? $"test {index}";
             var finding = ReadTestFinding(reader, match, index, bag);
             var identity = ReadTestIdentity(reader, finding, match, bag);
+            var linked = ReadLinked(reader, identity, bag);
             var expected = ReadExpectations(reader, actions, declared, match.Providers, bag);
-            if (!checkOnly && finding is not null && identity is not null && expected is not null)
+            if (!checkOnly && finding is not null && identity is not null && expected is not null && linked is not null)
             {
-                tests.Add(new RuleTest(name, finding, identity, expected.Value, reader.Location));
+                tests.Add(new RuleTest(name, finding, identity, expected.Value, reader.Location) { Linked = linked.Value });
             }
         }
 
@@ -469,19 +543,62 @@ public sealed partial class RuleLoader
         return finding;
     }
 
-    private Identity? ReadTestIdentity(MappingReader test, Finding? finding, RuleMatch match, DiagnosticBag bag)
+    private Identity? ReadTestIdentity(MappingReader test, Finding? finding, RuleMatch match, DiagnosticBag bag) =>
+        ReadIdentity(test.Node("identity", required: false), "the test identity", finding?.Subject.Provider ?? match.Providers[0],
+            finding?.Subject.Name ?? finding?.Subject.Id ?? "test-user", finding?.Subject.Id, bag);
+
+    /// <summary>
+    /// A test's <c>linked:</c> accounts, each written like the test identity with its provider: one per provider other
+    /// than the identity's. Null after an error.
+    /// </summary>
+    private ImmutableArray<Identity>? ReadLinked(MappingReader test, Identity? identity, DiagnosticBag bag)
     {
-        var node = test.Node("identity", required: false);
-        var reader = node is null ? null : MappingReader.Open(node, "the test identity", TestIdentityKeys, bag);
+        var node = test.Node("linked", required: false);
+        if (node is null) return [];
+        if (node is not YSequence sequence)
+        {
+            bag.Error(DiagnosticCodes.WrongType, node.Location, $"'linked' must be a list of accounts, found {node.KindName}",
+                "write linked: [ { provider: entra, name: alice@corp.example.com } ]");
+            return null;
+        }
+
+        var errors = bag.Items.Count(d => d.IsError);
+        var accounts = ImmutableArray.CreateBuilder<Identity>();
+        foreach (var item in sequence.Items)
+        {
+            if (item is YMapping mapping && mapping["provider"] is null)
+            {
+                bag.Error(DiagnosticCodes.MissingField, item.Location, "a linked account needs its provider", "add provider: ad, entra or okta");
+                continue;
+            }
+
+            var account = ReadIdentity(item, "a linked account", Provider.Ad, "linked-user", null, bag);
+            if (account is null) continue;
+            if (account.Provider == identity?.Provider || accounts.Any(a => a.Provider == account.Provider))
+            {
+                bag.Error(DiagnosticCodes.BadTest, item.Location, $"a person has one {account.Provider.Name()} account here: the test already states one",
+                    "link one account per provider other than the test identity's");
+                continue;
+            }
+
+            accounts.Add(account);
+        }
+
+        return bag.Items.Count(d => d.IsError) > errors ? null : accounts.ToImmutable();
+    }
+
+    private Identity? ReadIdentity(YNode? node, string context, Provider defaultProvider, string defaultName, string? defaultId, DiagnosticBag bag)
+    {
+        var reader = node is null ? null : MappingReader.Open(node, context, TestIdentityKeys, bag);
         if (node is not null && reader is null) return null;
         var errors = bag.Items.Count(d => d.IsError);
-        var provider = finding?.Subject.Provider ?? match.Providers[0];
+        var provider = defaultProvider;
         if (reader?.Choice("provider", required: false, [.. Providers.Names], DiagnosticCodes.UnknownProvider) is { } providerText)
         {
             _ = Providers.TryParse(providerText, out provider);
         }
 
-        var name = reader?.String("name", required: false) ?? finding?.Subject.Name ?? finding?.Subject.Id ?? "test-user";
+        var name = reader?.String("name", required: false) ?? defaultName;
         var groups = new List<Group>();
         if (reader?.Node("groups", required: false) is { } groupsNode)
         {
@@ -514,7 +631,7 @@ public sealed partial class RuleLoader
 
         var roles = reader?.Strings("roles", required: false, allowEmpty: true)?.Select(r => r.Value).ToList() ?? [];
         var tags = reader?.Strings("tags", required: false, allowEmpty: true)?.Select(t => t.Value).ToList() ?? [];
-        var entry = new UserEntry(provider, reader?.String("id", required: false) ?? finding?.Subject.Id ?? name, name)
+        var entry = new UserEntry(provider, reader?.String("id", required: false) ?? defaultId ?? name, name)
         {
             Upn = reader?.String("upn", required: false),
             Email = reader?.String("email", required: false),
@@ -591,8 +708,24 @@ public sealed partial class RuleLoader
                 continue;
             }
 
-            var parameters = ParameterBinder.Bind(action, with, providers, requireAll: false, bag, nameNode.Location);
-            if (parameters is not null) expected.Add(new ExpectedAction(action.Name, parameters));
+            // on: names the provider of the account the action is expected on (a linked one); it is no parameter of the action.
+            Provider? on = null;
+            if (with is YMapping withMap && withMap["on"] is { } onNode)
+            {
+                if (onNode is YScalar { IsNull: false } onScalar && Providers.TryParse(onScalar.Value, out var onProvider)) on = onProvider;
+                else
+                {
+                    bag.Error(DiagnosticCodes.UnknownProvider, onNode.Location, "'on' in an expectation names the provider of the account the action is expected on",
+                        "write on: ad, on: entra or on: okta");
+                    failed = true;
+                    continue;
+                }
+
+                with = withMap with { Entries = [.. withMap.Entries.Where(e => e.Key.Value != "on")] };
+            }
+
+            var parameters = ParameterBinder.Bind(action, with, on is { } p ? [p] : providers, requireAll: false, bag, nameNode.Location);
+            if (parameters is not null) expected.Add(new ExpectedAction(action.Name, parameters) { On = on });
         }
 
         return failed || bag.Items.Count(d => d.IsError) > errors ? null : expected.ToImmutable();

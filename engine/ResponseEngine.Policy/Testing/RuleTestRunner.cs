@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using ResponseEngine.Actions;
+using ResponseEngine.Findings;
 using ResponseEngine.Guards;
 using ResponseEngine.Identities;
 using ResponseEngine.Planning;
@@ -25,7 +26,8 @@ public sealed class RuleTestRunner(PrivilegedPolicy policy)
     public RuleTestResult Run(Rule rule, RuleTest test)
     {
         var decisions = new List<Decision>();
-        Planner.Evaluate(rule, test.Finding, test.Identity, test.Finding.ObservedAt, decisions);
+        var person = new Person(test.Identity, [.. test.Linked.Select(a => new AccountLink(a, "stated in the test"))], []);
+        Planner.Evaluate(rule, test.Finding, test.Identity, test.Finding.ObservedAt, decisions, person);
         var context = new GuardContext(test.Finding.ObservedAt, policy);
         var expected = test.Expected.Select(Describe).ToImmutableArray();
         var error = decisions.FirstOrDefault(d => d.Verdict == Verdict.Error);
@@ -39,22 +41,30 @@ public sealed class RuleTestRunner(PrivilegedPolicy policy)
         var missing = new List<ExpectedAction>();
         foreach (var expectation in test.Expected)
         {
-            var hit = unmatched.FindIndex(d => d.ActionName == expectation.Action && Satisfies(d.Parameters, expectation.Parameters));
+            var on = expectation.On ?? test.Identity.Provider;
+            var hit = unmatched.FindIndex(d => d.ActionName == expectation.Action && d.Identity?.Provider == on && Satisfies(d.Parameters, expectation.Parameters));
             if (hit < 0) missing.Add(expectation);
             else unmatched.RemoveAt(hit);
         }
 
         var passed = missing.Count == 0 && unmatched.Count == 0;
-        var actualText = actual.Select(d => Describe(d.ActionName, d.Parameters)).ToImmutableArray();
-        return new RuleTestResult(rule, test, passed, expected, actualText, passed ? null : Explain(missing, unmatched));
+        var actualText = actual.Select(d => Describe(d, test.Identity)).ToImmutableArray();
+        return new RuleTestResult(rule, test, passed, expected, actualText, passed ? null : Explain(missing, unmatched, test.Identity));
     }
 
-    private static string Explain(List<ExpectedAction> missing, List<Decision> extra)
+    private static string Explain(List<ExpectedAction> missing, List<Decision> extra, Identity subject)
     {
         var parts = new List<string>();
         if (missing.Count > 0) parts.Add("missing " + string.Join(", ", missing.Select(Describe)));
-        if (extra.Count > 0) parts.Add("unexpected " + string.Join(", ", extra.Select(d => Describe(d.ActionName, d.Parameters))));
+        if (extra.Count > 0) parts.Add("unexpected " + string.Join(", ", extra.Select(d => Describe(d, subject))));
         return string.Join("; ", parts);
+    }
+
+    /// <summary>An action, with "on PROVIDER" when it acts on a linked account rather than the test identity.</summary>
+    private static string Describe(Decision decision, Identity subject)
+    {
+        var text = Describe(decision.ActionName, decision.Parameters);
+        return decision.Identity is { } account && account.Provider != subject.Provider ? $"{text} on {account.Provider.Name()}" : text;
     }
 
     /// <summary>Every parameter the test names must equal the actual one; lists compare as sets, ignoring case.</summary>
@@ -76,7 +86,8 @@ public sealed class RuleTestRunner(PrivilegedPolicy policy)
         return true;
     }
 
-    private static string Describe(ExpectedAction expected) => Describe(expected.Action, expected.Parameters);
+    private static string Describe(ExpectedAction expected) =>
+        Describe(expected.Action, expected.Parameters) + (expected.On is { } on ? $" on {on.Name()}" : "");
 
     private static string Describe(string action, ActionParameters parameters) =>
         parameters.IsEmpty ? action : $"{action} {{ {parameters.Describe()} }}";
