@@ -64,6 +64,13 @@ public sealed class SambaOu : IDisposable
         return entry.Attributes[attribute] is { } values ? [.. values.GetValues(typeof(string)).Cast<string>()] : [];
     }
 
+    /// <summary>A binary attribute as the DC stores it (objectSid, objectGUID).</summary>
+    public byte[] Bytes(string dn, string attribute)
+    {
+        var entry = ((SearchResponse)_admin.SendRequest(new SearchRequest(dn, "(objectClass=*)", SearchScope.Base, attribute))).Entries[0];
+        return (byte[])entry.Attributes[attribute].GetValues(typeof(byte[]))[0];
+    }
+
     public bool Disabled(string userDn) => (int.Parse(Values(userDn, "userAccountControl")[0], CultureInfo.InvariantCulture) & 2) != 0;
 
     public void Dispose()

@@ -69,7 +69,10 @@ public static class ResponseRun
         ArgumentNullException.ThrowIfNull(rules);
         ArgumentNullException.ThrowIfNull(resolver);
         ArgumentNullException.ThrowIfNull(run);
-        if (rules.Rules.All(r => r.Actions.All(a => a.Scope.IsSelf))) return null;
+        // Only when some finding meets a rule acting on linked accounts: reading every directory is not free.
+        var subjects = findings.Where(f => ActsOnLinked(rules, f))
+            .Select(f => f.Subject).Distinct().ToList();
+        if (subjects.Count == 0) return null;
         var exports = new List<DirectoryExport>();
         var unreadable = new Dictionary<Provider, string>();
         foreach (var (provider, connector) in run.Connectors)
@@ -84,8 +87,9 @@ public static class ResponseRun
             {
                 exports.Add(await export.ExportAsync(cancellationToken));
             }
-            catch (ConnectorException e)
+            catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
             {
+                // No links in a directory that cannot be read: its accounts are refused with the reason, the run goes on.
                 unreadable[provider] = $"the {provider.Name()} accounts could not be read to link them: {e.Message}";
             }
         }
@@ -93,7 +97,7 @@ public static class ResponseRun
         var directory = DirectorySnapshot.Build(exports.SelectMany(e => e.Users), exports.SelectMany(e => e.Groups), run.Options.Privileged);
         var linker = new IdentityLinker(directory.Users, run.Options.Linking);
         var people = new Dictionary<(Provider, string), Person>();
-        foreach (var subject in findings.Select(f => f.Subject).Distinct())
+        foreach (var subject in subjects)
         {
             if (resolver.Resolve(subject).Identity is not { } identity || people.ContainsKey((identity.Provider, identity.Id))) continue;
             var person = linker.Link(identity);
@@ -109,7 +113,7 @@ public static class ResponseRun
                         ? await connector.ResolveAsync(new Subject(account.Provider, account.Id, account.Name), cancellationToken)
                         : IdentityLookup.NotFound($"no connector is configured for {account.Provider.Name()}");
                 }
-                catch (ConnectorException e)
+                catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
                 {
                     lookup = IdentityLookup.NotFound($"directory lookup failed: {e.Message}");
                 }
@@ -123,6 +127,16 @@ public static class ResponseRun
         }
 
         return new KnownPeople(people);
+    }
+
+    private static bool ActsOnLinked(RuleSet rules, Finding finding)
+    {
+        foreach (var rule in rules.Candidates(finding.Type, finding.Subject.Provider))
+        {
+            if (rule.Actions.Any(a => !a.Scope.IsSelf)) return true;
+        }
+
+        return false;
     }
 
     private sealed class KnownPeople(Dictionary<(Provider, string), Person> people) : IAccountLinker

@@ -129,7 +129,8 @@ public static class IdempotencyKey
             {
                 // The account acted on is linked to the finding's subject: which subject, and the equal values that say so.
                 writer.WriteStartObject("linked_from");
-                writer.WriteString("provider", decision.Finding.Subject.Provider.Name());
+                writer.WriteString("provider", decision.Person?.Subject.Provider.Name() ?? decision.Finding.Subject.Provider.Name());
+                writer.WriteString("id", decision.Person?.Subject.Id ?? decision.Finding.Subject.Id);
                 writer.WriteString("account", decision.Person?.Subject.Display ?? decision.Finding.Subject.Display);
                 writer.WriteString("evidence", link.Evidence);
                 writer.WriteEndObject();

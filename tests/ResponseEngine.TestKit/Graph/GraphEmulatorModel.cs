@@ -28,6 +28,14 @@ public sealed class GraphUser(string id, string userPrincipalName)
     /// <summary>True for accounts synced from on-premises AD.</summary>
     public bool? OnPremisesSyncEnabled { get; set; }
 
+    /// <summary>onPremisesSecurityIdentifier: the objectSid of the AD account a synced user comes from (returned only on $select).</summary>
+    public string? OnPremisesSecurityIdentifier { get; set; }
+
+    /// <summary>onPremisesImmutableId: base64 of the synced AD account's objectGUID (or ms-DS-ConsistencyGuid); returned only on $select.</summary>
+    public string? OnPremisesImmutableId { get; set; }
+
+    public string? EmployeeId { get; set; }
+
     /// <summary>passwordProfile.forceChangePasswordNextSignIn (Graph returns it only on $select).</summary>
     public bool ForceChangePasswordNextSignIn { get; set; }
 

@@ -424,6 +424,9 @@ public sealed partial class GraphEmulator
         ["accountEnabled"] = user.AccountEnabled,
         ["userType"] = user.UserType,
         ["onPremisesSyncEnabled"] = user.OnPremisesSyncEnabled,
+        ["onPremisesSecurityIdentifier"] = user.OnPremisesSecurityIdentifier,
+        ["onPremisesImmutableId"] = user.OnPremisesImmutableId,
+        ["employeeId"] = user.EmployeeId,
         ["passwordProfile"] = new JsonObject
         {
             ["forceChangePasswordNextSignIn"] = user.ForceChangePasswordNextSignIn,
