@@ -61,7 +61,7 @@ public class LinkedAccountsCliTests
     }
 
     [Fact]
-    public void Run_ActsOnThePersonsAccounts_AndAuditListPerson_ShowsThemTogether()
+    public async Task Run_ActsOnThePersonsAccounts_AndAuditListPerson_ShowsThemTogether()
     {
         var (temp, config) = Workspace();
         using var _ = temp;
@@ -70,7 +70,9 @@ public class LinkedAccountsCliTests
 
         CliApp.Run(["run", "--once", "--config", config], output, error).Should().Be(0, output + error.ToString());
 
-        var working = SnapshotReader.ReadFile(Path.Combine(temp.Path, "state", "directory.json"), PrivilegedPolicy.Default).Snapshot!;
+        // The local directory as another process reads it: the working copy and any journal of changes not folded into it yet.
+        using var reader = Connectors.Local.LocalDirectory.Open(Path.Combine(temp.Path, "directory.json"), Path.Combine(temp.Path, "state", "directory.json"), TimeProvider.System);
+        var working = SnapshotReader.Read(await reader.ExportAsync(TestContext.Current.CancellationToken), "working copy", PrivilegedPolicy.Default).Snapshot!;
         working.Users.Single(u => u.Id == AdId.ToString("D")).Enabled.Should().BeFalse();
         working.Users.Single(u => u.Id == "e-alice").SessionsRevokedAt.Should().NotBeNull("the linked Entra account's sessions were revoked");
         working.Users.Single(u => u.Id == "00u-alice").SessionsRevokedAt.Should().NotBeNull("the linked Okta account's sessions were cleared");
