@@ -125,6 +125,9 @@ public sealed class LocalDirectory : IDisposable
         {
             using var fileLock = await AcquireFileLockAsync(cancellationToken);
             if (!File.Exists(JournalPath)) return;
+
+            // A process that never read the directory (a command on real connectors) does not load it only to find nothing to fold.
+            if (_model is null && new FileInfo(JournalPath).Length <= HeaderLength) return;
             var model = await CatchUpAsync(cancellationToken);
             if (_offset <= HeaderLength && File.Exists(WorkingCopyPath)) return;
             await CompactLockedAsync(model, cancellationToken);
