@@ -32,8 +32,7 @@ public sealed partial class ConsoleSignInTests
     /// <summary>Signs <paramref name="subject"/> in through the console's /console/signin; returns a client holding the sign-in cookie.</summary>
     private static async Task<HttpClient> SignInAsync(ServeProcess serve, OidcEmulator oidc, string subject)
     {
-        var cookies = new CookieContainer();
-        var client = new HttpClient(new HttpClientHandler { CookieContainer = cookies, AllowAutoRedirect = false });
+        var client = new HttpClient(new LoopbackCookies(new HttpClientHandler { UseCookies = false, AllowAutoRedirect = false }));
         using var oidcClient = new HttpClient();
         using var challenge = await client.GetAsync(new Uri(serve.Url, "/console/signin?returnUrl=/v1/session"), Ct);
         challenge.StatusCode.Should().Be(HttpStatusCode.Found, serve.Log);
@@ -139,5 +138,41 @@ public sealed partial class ConsoleSignInTests
         }
 
         serve.Log.Should().NotContain(ClientSecret).And.NotContain(token);
+    }
+
+    /// <summary>
+    /// Cookies as a browser keeps them for http://127.0.0.1, which it treats as a secure context: Secure cookies (the OIDC
+    /// handler's correlation and nonce cookies are Secure and SameSite=None) are sent back over plain http, which .NET's
+    /// CookieContainer does not do. One host, no paths or expiry beyond deletion: enough for a sign-in on loopback.
+    /// </summary>
+    private sealed class LoopbackCookies(HttpMessageHandler inner) : DelegatingHandler(inner)
+    {
+        private readonly Dictionary<string, string> _cookies = new(StringComparer.Ordinal);
+
+        protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            lock (_cookies)
+            {
+                if (_cookies.Count > 0) request.Headers.Add("Cookie", string.Join("; ", _cookies.Select(c => $"{c.Key}={c.Value}")));
+            }
+
+            var response = await base.SendAsync(request, cancellationToken);
+            if (response.Headers.TryGetValues("Set-Cookie", out var setCookies))
+            {
+                lock (_cookies)
+                {
+                    foreach (var header in setCookies)
+                    {
+                        var pair = header.Split(';', 2)[0];
+                        var at = pair.IndexOf('=', StringComparison.Ordinal);
+                        var (name, value) = (pair[..at].Trim(), pair[(at + 1)..].Trim());
+                        if (value.Length == 0 || header.Contains("expires=Thu, 01 Jan 1970", StringComparison.OrdinalIgnoreCase)) _cookies.Remove(name);
+                        else _cookies[name] = value;
+                    }
+                }
+            }
+
+            return response;
+        }
     }
 }

@@ -122,10 +122,9 @@ public static class ConsoleAuth
                 o.CallbackPath = CallbackPath;
                 o.RequireHttpsMetadata = !new Uri(oidc.Authority).IsLoopback;
 
-                // Secure-only when the console is served over https; a plain-http listener (loopback, behind a TLS proxy
-                // that does not forward the scheme) would otherwise never get its correlation and nonce cookies back.
-                o.CorrelationCookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
-                o.NonceCookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
+                // The correlation and nonce cookies stay Secure and SameSite=None (the handler's defaults): the provider's
+                // form_post comes back cross-site, and a browser drops a SameSite=None cookie that is not Secure
+                // (browsers treat http://127.0.0.1 as secure, so a loopback console signs in too).
                 o.Scope.Clear();
                 o.Scope.Add("openid");
                 o.Scope.Add("profile");
