@@ -47,15 +47,19 @@ public sealed partial class PlanStreamingTests : IDisposable
 
     /// <summary>
     /// Rules for every finding type used, a directory of <paramref name="users"/> AD users (some privileged, some
-    /// disabled) and <paramref name="findingCount"/> NDJSON findings on them (a few on nobody).
+    /// disabled) and <paramref name="findingCount"/> NDJSON findings on them (a few on nobody); only every
+    /// <paramref name="matchedEvery"/>th finding is of a type a rule matches.
     /// </summary>
-    private static (string Rules, string Snapshot, string Findings) WriteWorkload(string root, int users, int findingCount)
+    private static (string Rules, string Snapshot, string Findings) WriteWorkload(string root, int users, int findingCount, int matchedEvery = 1)
     {
         var rules = Path.Combine(root, "rules");
         Directory.CreateDirectory(rules);
         File.WriteAllText(Path.Combine(rules, "reset.yaml"), RuleFiles.Rule("stream-reset", actions: "  - action: reset_password", types: "[compromised]", extra: "limits: { cooldown: 1h }"));
-        File.WriteAllText(Path.Combine(rules, "disable.yaml"), RuleFiles.Rule("stream-disable", when: "finding.severity == 'critical'", actions: "  - action: disable_user", types: "[compromised]"));
-        File.WriteAllText(Path.Combine(rules, "weak.yaml"), RuleFiles.Rule("stream-weak", actions: "  - action: reset_password", types: "[weak_password]"));
+        // Observed (planned, skipped by the rule_mode guard): a million decisions without a million lockout counts.
+        File.WriteAllText(Path.Combine(rules, "disable.yaml"), RuleFiles.Rule("stream-disable", when: "finding.severity == 'critical'", actions: "  - action: disable_user", types: "[compromised]")
+            .Replace("mode: enforce", "mode: observe", StringComparison.Ordinal));
+        File.WriteAllText(Path.Combine(rules, "weak.yaml"), RuleFiles.Rule("stream-weak", actions: "  - action: reset_password", types: "[weak_password]")
+            .Replace("mode: enforce", "mode: observe", StringComparison.Ordinal));
 
         var directory = new
         {
@@ -82,7 +86,7 @@ public sealed partial class PlanStreamingTests : IDisposable
             for (var i = 0; i < findingCount; i++)
             {
                 var user = i % 97 == 0 ? $"nobody{i}" : $"user{i * 7919 % users:D6}";
-                var type = i % 3 == 0 ? "weak_password" : "compromised";
+                var type = i % matchedEvery != 0 ? "stale_account" : i % 3 == 0 ? "weak_password" : "compromised";
                 writer.Write(string.Create(CultureInfo.InvariantCulture,
                     $$$"""{"id":"f{{{i}}}","source":"gen","type":"{{{type}}}","severity":"{{{severities[i % 4]}}}","observed_at":"2026-03-01T11:{{{i % 60:D2}}}:00Z","subject":{"provider":"ad","name":"{{{user}}}"}}"""));
                 writer.Write('\n');

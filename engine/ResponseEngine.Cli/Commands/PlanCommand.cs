@@ -104,11 +104,16 @@ internal static class PlanCommand
             return ExitCodes.BadInput;
         }
 
-        var read = InboxFindings.Read(findingPaths, options, time, CancellationToken.None);
-        CommonOptions.Print(context.Error, read.Diagnostics, context.Color);
         var settings = new PlanSettings { Budgets = baseRef is null, DirectorySource = directorySource };
         await using var trail = withHistory ? await EngineHost.OpenHistoryAsync(options, time, cancellationToken) : null;
         if (trail is not null) settings = settings with { History = trail.Store, HistorySource = trail.Name };
+        if (format == "json" && baseRef is null && !findingPaths.Any(p => p.StartsWith(InboxFindings.Prefix, StringComparison.Ordinal)))
+        {
+            return await StreamJsonAsync(context, load.RuleSet, findingPaths, snapshot.Snapshot, options, settings, time, outFile, skipInvalid, cancellationToken);
+        }
+
+        var read = InboxFindings.Read(findingPaths, options, time, CancellationToken.None);
+        CommonOptions.Print(context.Error, read.Diagnostics, context.Color);
         var plan = await PlanAsync(context, load.RuleSet, read, snapshot.Snapshot, options, settings, time, baseRef is null ? "findings" : "findings (this revision)", cancellationToken);
 
         if (baseRef is not null)
@@ -127,6 +132,49 @@ internal static class PlanCommand
 
         if (outFile is not null) context.Error.WriteLine($"plan written to {outFile}: {PlanTextRenderer.SummaryLine(plan)}");
         var rejected = read.Diagnostics.Count(d => d.IsError);
+        if (rejected > 0)
+        {
+            context.Error.WriteLine($"{CommonOptions.Plural(rejected, "finding error")}: those records were not planned");
+            return skipInvalid ? ExitCodes.Ok : ExitCodes.BadInput;
+        }
+
+        return ExitCodes.Ok;
+    }
+
+    /// <summary>
+    /// The JSON plan as a stream: findings read a line at a time, decided window by window and written as they are
+    /// decided, so memory is bounded by the directory and the rules, not by the number of findings. Diagnostics are
+    /// printed as their records are read.
+    /// </summary>
+    private static async Task<int> StreamJsonAsync(CliContext context, Rules.RuleSet rules, string[] findingPaths, DirectorySnapshot snapshot,
+        Configuration.EngineOptions options, PlanSettings settings, TimeProvider time, string? outFile, bool skipInvalid, CancellationToken cancellationToken)
+    {
+        var rejected = 0;
+        var findings = FindingReader.Stream(findingPaths, diagnostic =>
+        {
+            CommonOptions.Print(context.Error, [diagnostic], context.Color);
+            if (diagnostic.IsError) rejected++;
+        });
+        var summary = "";
+        async Task WriteAsync(Stream target)
+        {
+            using var json = new PlanJsonWriter(target);
+            var plan = await PlanRun.StreamAsync(rules, findings, snapshot, options, settings, time, json, cancellationToken);
+            json.End(plan);
+            summary = PlanTextRenderer.SummaryLine(json.DecisionCount, json.CountByVerdict());
+        }
+
+        if (outFile is not null)
+        {
+            await OutFile.WriteAsync(outFile, WriteAsync);
+            context.Error.WriteLine($"plan written to {outFile}: {summary}");
+        }
+        else
+        {
+            await using (var output = new TextWriterStream(context.Output)) await WriteAsync(output);
+            context.Output.WriteLine();
+        }
+
         if (rejected > 0)
         {
             context.Error.WriteLine($"{CommonOptions.Plural(rejected, "finding error")}: those records were not planned");

@@ -6,8 +6,10 @@ namespace ResponseEngine.Cli.Rendering;
 /// <summary>The plan for a terminal: per identity, each decision on one line with its verdict, rule and reason.</summary>
 internal static class PlanTextRenderer
 {
-    public static string SummaryLine(Plan plan) =>
-        $"{plan.Decisions.Length} decisions (" + string.Join(", ", plan.CountByVerdict().Select(v => $"{v.Verdict.Name()} {v.Count}")) + ")";
+    public static string SummaryLine(Plan plan) => SummaryLine(plan.Decisions.Length, plan.CountByVerdict());
+
+    public static string SummaryLine(int decisions, IEnumerable<(Verdict Verdict, int Count)> byVerdict) =>
+        $"{decisions} decisions (" + string.Join(", ", byVerdict.Select(v => $"{v.Verdict.Name()} {v.Count}")) + ")";
 
     public static void Render(Plan plan, TextWriter writer, bool color)
     {

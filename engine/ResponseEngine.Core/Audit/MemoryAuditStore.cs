@@ -10,8 +10,18 @@ public sealed class MemoryAuditStore(TimeProvider time) : IAuditStore
     private readonly List<AuditRecord> _rows = [];
     private readonly SemaphoreSlim _lock = new(1, 1);
 
+    private long _lastSequence;
+    private string _lastHash = AuditRecord.GenesisHash;
+
     /// <summary>When set, every append fails as a read-only database would.</summary>
     public bool ReadOnly { get; set; }
+
+    /// <summary>
+    /// False for a plan's scratch store: its own dry-run rows are linked and returned (sequence, hash) but not kept, since no
+    /// guard reads a dry-run row (every guard query asks for DryRun = false); the store then holds only the history it was
+    /// seeded with, so a plan's memory and each guard query do not grow with the number of decisions.
+    /// </summary>
+    public bool KeepDryRunRows { get; init; } = true;
 
     public IReadOnlyList<AuditRecord> Rows
     {
@@ -30,8 +40,9 @@ public sealed class MemoryAuditStore(TimeProvider time) : IAuditStore
         ArgumentNullException.ThrowIfNull(rows);
         lock (_rows)
         {
-            if (_rows.Count > 0) throw new InvalidOperationException("a store is seeded before anything is appended to it");
+            if (_rows.Count > 0 || _lastSequence > 0) throw new InvalidOperationException("a store is seeded before anything is appended to it");
             _rows.AddRange(rows.OrderBy(r => r.Sequence));
+            if (_rows.Count > 0) (_lastSequence, _lastHash) = (_rows[^1].Sequence, _rows[^1].Hash);
         }
     }
 
@@ -109,11 +120,12 @@ public sealed class MemoryAuditStore(TimeProvider time) : IAuditStore
 
     private AuditRecord Link(AuditEntry entry)
     {
-        var sequence = _rows.Count == 0 ? 1L : _rows[^1].Sequence + 1;
-        var previous = _rows.Count == 0 ? AuditRecord.GenesisHash : _rows[^1].Hash;
+        var sequence = _lastSequence + 1;
+        var previous = _lastHash;
         var now = time.GetUtcNow();
         var record = new AuditRecord(sequence, now, entry, previous, AuditRecord.ComputeHash(sequence, now, entry, previous));
-        _rows.Add(record);
+        (_lastSequence, _lastHash) = (sequence, record.Hash);
+        if (KeepDryRunRows || !entry.DryRun) _rows.Add(record);
         return record;
     }
 

@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using ResponseEngine.Findings;
 using ResponseEngine.Identities;
 using ResponseEngine.Planning;
@@ -6,23 +7,95 @@ using ResponseEngine.Rules;
 namespace ResponseEngine.Execution;
 
 /// <summary>
-/// The whole pipeline for a batch of findings: resolve every subject through its provider's connector (a failed
-/// lookup means no action), propose, then guard and execute in the <see cref="Executor"/>. A plan is this same run, in
-/// dry-run over a directory snapshot (<see cref="PlanRun"/>).
+/// The whole pipeline for findings, in windows of <see cref="WindowSize"/> findings: resolve every subject of the window
+/// through its provider's connector (a failed lookup means no action), propose, then guard and execute in the
+/// <see cref="Executor"/>, whose in-run state (what this run passed, what it did to each account) carries over from window
+/// to window. A plan is this same run, in dry-run over a directory snapshot (<see cref="PlanRun"/>), window for window,
+/// so that findings are read, decided and written as a stream and the guards meet the same decisions in the same order.
 /// </summary>
 public static class ResponseRun
 {
+    /// <summary>
+    /// Findings decided together: resolved together, proposed together and guarded in one provider-fair order (one
+    /// decision of each provider in turn). Bounds a run's and a plan's memory by the window, not by the input.
+    /// </summary>
+    public const int WindowSize = 4096;
+
     public static async Task<(Plan Plan, RunSummary Summary)> RunAsync(RuleSet rules, IReadOnlyList<Finding> findings, RunContext run,
         IProgress<int>? progress, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(rules);
+        ArgumentNullException.ThrowIfNull(findings);
+        ArgumentNullException.ThrowIfNull(run);
         using var activity = EngineTelemetry.Source.StartActivity("respond.run");
         activity?.SetTag("respond.run.id", run.RunId).SetTag("respond.findings", findings.Count).SetTag("respond.dry_run", run.DryRun);
-        var resolver = await ResolveAsync(findings, run, cancellationToken);
-        var linker = await LinkAsync(rules, findings, resolver, run, cancellationToken);
-        var plan = new Planner(rules, resolver, run.Time, linker).Plan(findings);
         using var executor = new Executor(run);
-        var summary = await executor.ExecuteAsync(plan.Decisions, progress, cancellationToken);
-        return (plan, summary);
+        var decisions = ImmutableArray.CreateBuilder<Decision>();
+        var results = ImmutableArray.CreateBuilder<DecisionResult>();
+        var done = 0;
+        var (createdAt, total, matched) = await DecideAsync(rules, findings, run, executor, (proposed, summary) =>
+        {
+            decisions.AddRange(proposed.Decisions);
+            results.AddRange(summary.Results);
+
+            done += summary.Results.Length;
+            return ValueTask.CompletedTask;
+        }, progress is null ? null : new Offset(progress, () => done), cancellationToken);
+        var plan = new Plan(createdAt, decisions.ToImmutable(), total, matched, rules.Rules.Length, rules.GitCommit) { RulesUncommitted = rules.UncommittedFiles };
+        return (plan, new RunSummary(run.RunId, run.DryRun, results.ToImmutable()));
+    }
+
+    /// <summary>
+    /// The one decision pipeline of runs and plans: <paramref name="findings"/> (read lazily) window by window, each
+    /// resolved, proposed as of the run's start and guarded and acted on by <paramref name="executor"/>; each window's
+    /// proposals and results go to <paramref name="decided"/> before the next window is read. Returns when the run was
+    /// decided as of, and how many findings there were and how many of them a rule matched.
+    /// </summary>
+    /// <param name="link">How a window's linked accounts are found (a plan: the snapshot's); null: <see cref="LinkAsync"/> through the connectors.</param>
+    public static async Task<(DateTimeOffset CreatedAt, int Findings, int Matched)> DecideAsync(RuleSet rules, IEnumerable<Finding> findings, RunContext run,
+        Executor executor, Func<Plan, RunSummary, ValueTask> decided, IProgress<int>? progress, CancellationToken cancellationToken,
+        Func<IReadOnlyList<Finding>, IIdentityResolver, Task<IAccountLinker?>>? link = null)
+    {
+        ArgumentNullException.ThrowIfNull(rules);
+        ArgumentNullException.ThrowIfNull(findings);
+        ArgumentNullException.ThrowIfNull(run);
+        ArgumentNullException.ThrowIfNull(executor);
+        ArgumentNullException.ThrowIfNull(decided);
+        var now = run.Time.GetUtcNow();
+        var total = 0;
+        var matched = 0;
+        var window = new List<Finding>(WindowSize);
+        async Task DecideWindowAsync()
+        {
+            var resolver = await ResolveAsync(window, run, cancellationToken);
+            var linker = link is null ? await LinkAsync(rules, window, resolver, run, cancellationToken) : await link(window, resolver);
+            var proposed = new Planner(rules, resolver, run.Time, linker).Plan(window, now);
+            var summary = await executor.ExecuteAsync(proposed.Decisions, progress, cancellationToken);
+            if (summary.Results.Length != proposed.Decisions.Length)
+            {
+                throw new InvalidOperationException($"the run decided {summary.Results.Length} of {proposed.Decisions.Length} proposals");
+            }
+
+            total += window.Count;
+            matched += proposed.MatchedFindingCount;
+            await decided(proposed, summary);
+            window.Clear();
+        }
+
+        foreach (var finding in findings)
+        {
+            window.Add(finding);
+            if (window.Count == WindowSize) await DecideWindowAsync();
+        }
+
+        if (window.Count > 0) await DecideWindowAsync();
+        return (now, total, matched);
+    }
+
+    /// <summary>Progress within a window, reported on top of what earlier windows did.</summary>
+    private sealed class Offset(IProgress<int> progress, Func<int> before) : IProgress<int>
+    {
+        public void Report(int value) => progress.Report(before() + value);
     }
 
     /// <summary>Looks up each distinct subject once, within the action timeout; connector faults and timeouts become "not resolved", never an action.</summary>

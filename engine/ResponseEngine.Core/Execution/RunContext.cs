@@ -50,11 +50,65 @@ public sealed class RunContext
     /// <summary>Idempotency keys of <see cref="Passed"/>, for the dedupe guard.</summary>
     public ConcurrentDictionary<string, bool> PassedKeys { get; } = new(StringComparer.Ordinal);
 
+    private readonly Dictionary<(Provider, string, string), List<Decision>> _passedOn = [];
+    private readonly Dictionary<string, int> _passedByRule = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, int> _passedByAction = new(StringComparer.Ordinal);
+    private readonly Dictionary<Provider, int> _passedByProvider = [];
+    private int _passedDestructive;
+
     /// <summary>Records a decision the guards let through.</summary>
     public void Pass(Decision decision)
     {
+        ArgumentNullException.ThrowIfNull(decision);
         Passed.Enqueue(decision);
         PassedKeys.TryAdd(IdempotencyKey.For(decision), true);
+
+        // Indexed as the guards ask (a plan of a million findings passes thousands; a scan of all of them per decision is quadratic).
+        var provider = decision.Identity?.Provider ?? decision.Finding.Subject.Provider;
+        lock (_passedOn)
+        {
+            if (decision.Identity is { } identity)
+            {
+                var key = (identity.Provider, identity.Id, decision.ActionName);
+                if (!_passedOn.TryGetValue(key, out var list)) _passedOn[key] = list = [];
+                list.Add(decision);
+            }
+
+            _passedByRule[decision.Rule.Id] = _passedByRule.GetValueOrDefault(decision.Rule.Id) + 1;
+            _passedByAction[decision.ActionName] = _passedByAction.GetValueOrDefault(decision.ActionName) + 1;
+            _passedByProvider[provider] = _passedByProvider.GetValueOrDefault(provider) + 1;
+            if (decision.Action?.Destructive == true) _passedDestructive++;
+        }
+    }
+
+    /// <summary>The decisions this run passed for <paramref name="action"/> on this account, in the order passed.</summary>
+    public IReadOnlyList<Decision> PassedOn(Provider provider, string identityId, string action)
+    {
+        lock (_passedOn) return _passedOn.TryGetValue((provider, identityId, action), out var list) ? [.. list] : [];
+    }
+
+    /// <summary><see cref="NotInStore"/> for <paramref name="action"/> on this account (indexed in a dry run).</summary>
+    public IEnumerable<Decision> NotInStoreOn(Provider provider, string identityId, string action) => DryRun
+        ? PassedOn(provider, identityId, action)
+        : StagedIntents.Where(d => d.ActionName == action && d.Identity is { } other && other.Provider == provider && string.Equals(other.Id, identityId, StringComparison.Ordinal));
+
+    /// <summary>How many of <see cref="NotInStore"/> are of this rule, action, provider, destructive, or all (null: any).</summary>
+    public int NotInStoreCount(string? ruleId = null, string? action = null, Provider? provider = null, bool destructiveOnly = false)
+    {
+        var given = (ruleId is null ? 0 : 1) + (action is null ? 0 : 1) + (provider is null ? 0 : 1) + (destructiveOnly ? 1 : 0);
+        if (!DryRun || given > 1)
+        {
+            return NotInStore.Count(d => (ruleId is null || d.Rule.Id == ruleId) && (action is null || d.ActionName == action)
+                && (provider is null || (d.Identity?.Provider ?? d.Finding.Subject.Provider) == provider) && (!destructiveOnly || d.Action?.Destructive == true));
+        }
+
+        lock (_passedOn)
+        {
+            if (ruleId is not null) return _passedByRule.GetValueOrDefault(ruleId);
+            if (action is not null) return _passedByAction.GetValueOrDefault(action);
+            if (provider is { } p) return _passedByProvider.GetValueOrDefault(p);
+            return destructiveOnly ? _passedDestructive : Passed.Count;
+        }
     }
 
     /// <summary>The rows of the guard phase under way, not yet written (set by the executor while it holds the guard lock).</summary>

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Collections.Immutable;
 using System.Globalization;
 using System.Text;
@@ -46,11 +47,42 @@ public static partial class FindingReader
         {
             foreach (var file in ExpandPath(path, load.Bag))
             {
-                ReadFile(file, load);
+                foreach (var _ in ReadFile(file, load))
+                {
+                    // Everything read is collected in the load.
+                }
             }
         }
 
         return load.ToResult();
+    }
+
+    /// <summary>
+    /// The findings of <paramref name="paths"/> read lazily, as a stream: NDJSON files a line at a time through a pooled
+    /// buffer (so they have no size limit, only each line's), JSON files whole. Each diagnostic goes to
+    /// <paramref name="report"/> as soon as its record is read; rejected records are not kept. The same findings and
+    /// diagnostics as <see cref="ReadPaths"/>, in the same order.
+    /// </summary>
+    public static IEnumerable<Finding> Stream(IEnumerable<string> paths, Action<Diagnostic> report)
+    {
+        ArgumentNullException.ThrowIfNull(paths);
+        ArgumentNullException.ThrowIfNull(report);
+        var load = new Load { KeepRejected = false };
+        var reported = 0;
+        foreach (var path in paths)
+        {
+            var files = ExpandPath(path, load.Bag);
+            for (; reported < load.Bag.Items.Count; reported++) report(load.Bag.Items[reported]);
+            foreach (var file in files)
+            {
+                foreach (var _ in ReadFile(file, load))
+                {
+                    for (; reported < load.Bag.Items.Count; reported++) report(load.Bag.Items[reported]);
+                    foreach (var finding in load.Findings) yield return finding;
+                    load.Findings.Clear();
+                }
+            }
+        }
     }
 
     public static FindingLoad ReadText(string text, string fileName)
@@ -98,7 +130,15 @@ public static partial class FindingReader
         return extension.Equals(".ndjson", StringComparison.OrdinalIgnoreCase) || extension.Equals(".jsonl", StringComparison.OrdinalIgnoreCase);
     }
 
-    private static void ReadFile(string file, Load load)
+    /// <summary>Reads one file into <paramref name="load"/>, yielding whenever findings or diagnostics were added (after each NDJSON line).</summary>
+    private static IEnumerable<bool> ReadFile(string file, Load load)
+    {
+        if (IsLineDelimited(file)) return ReadLines(file, load);
+        ReadWholeFile(file, load);
+        return [true];
+    }
+
+    private static void ReadWholeFile(string file, Load load)
     {
         byte[] bytes;
         try
@@ -107,7 +147,7 @@ public static partial class FindingReader
             if (length > MaxFileBytes)
             {
                 load.Bag.Error(DiagnosticCodes.FileUnreadable, SourceLocation.FileOnly(file),
-                    $"the findings file is {length / (1024 * 1024)} MiB, over the {MaxFileBytes / (1024 * 1024)} MiB limit", "split it into several files");
+                    $"the findings file is {length / (1024 * 1024)} MiB, over the {MaxFileBytes / (1024 * 1024)} MiB limit", "split it into several files, or write it as NDJSON (.ndjson), which has no size limit");
                 return;
             }
 
@@ -119,14 +159,23 @@ public static partial class FindingReader
             return;
         }
 
-        ReadContent(bytes, file, IsLineDelimited(file), load);
+        ReadJson(bytes, file, new LineIndex(bytes), load);
     }
 
     private static void ReadContent(byte[] bytes, string file, bool lineDelimited, Load load)
     {
         if (lineDelimited)
         {
-            ReadLines(bytes, file, load);
+            var start = 0;
+            var lineNumber = 1;
+            while (start < bytes.Length)
+            {
+                var end = Array.IndexOf(bytes, (byte)'\n', start);
+                if (end < 0) end = bytes.Length;
+                ReadLine(bytes.AsMemory(start, end - start), file, lineNumber, load);
+                start = end + 1;
+                lineNumber++;
+            }
         }
         else
         {
@@ -134,35 +183,129 @@ public static partial class FindingReader
         }
     }
 
-    private static void ReadLines(byte[] bytes, string file, Load load)
+    /// <summary>
+    /// An NDJSON file a line at a time through a pooled buffer that grows only to the longest line (at most
+    /// <see cref="MaxFileBytes"/>; a longer line is a diagnostic and skipped), yielding after each line.
+    /// </summary>
+    private static IEnumerable<bool> ReadLines(string file, Load load)
     {
-        var start = 0;
-        var lineNumber = 1;
-        while (start < bytes.Length)
+        FileStream stream;
+        try
         {
-            var end = Array.IndexOf(bytes, (byte)'\n', start);
-            if (end < 0) end = bytes.Length;
-            var raw = bytes.AsMemory(start, end - start);
-            var line = raw.Span.Trim("\r\t "u8);
-            if (!line.IsEmpty)
-            {
-                var lead = raw.Span.Length - raw.Span.TrimStart("\r\t "u8).Length;
-                var record = raw.Slice(lead, line.Length);
-                var at = new SourceLocation(file, lineNumber, lead + 1);
-                try
-                {
-                    using var document = JsonDocument.Parse(record);
-                    Accept(document.RootElement, record, at, file, load);
-                }
-                catch (JsonException e)
-                {
-                    var where = new SourceLocation(file, lineNumber, (int)(e.BytePositionInLine ?? 0) + lead + 1);
-                    load.Reject(record, where, DiagnosticCodes.FindingMalformed, $"not valid JSON: {FirstSentence(e.Message)}", "each line of an NDJSON file holds one finding object");
-                }
-            }
+            stream = new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1, FileOptions.SequentialScan);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            load.Bag.Error(DiagnosticCodes.FileUnreadable, SourceLocation.FileOnly(file), $"cannot read findings file: {e.Message}");
+            yield break;
+        }
 
-            start = end + 1;
-            lineNumber++;
+        var buffer = ArrayPool<byte>.Shared.Rent(1 << 16);
+        try
+        {
+            var filled = 0;
+            var lineNumber = 1;
+            var skipping = false;
+            var end = false;
+            while (true)
+            {
+                var start = 0;
+                while (true)
+                {
+                    var newline = buffer.AsSpan(start, filled - start).IndexOf((byte)'\n');
+                    if (newline < 0) break;
+                    if (!skipping) ReadLine(buffer.AsMemory(start, newline), file, lineNumber, load);
+                    skipping = false;
+                    start += newline + 1;
+                    lineNumber++;
+                    yield return true;
+                }
+
+                Array.Copy(buffer, start, buffer, 0, filled - start);
+                filled -= start;
+                if (end)
+                {
+                    if (filled > 0 && !skipping)
+                    {
+                        ReadLine(buffer.AsMemory(0, filled), file, lineNumber, load);
+                        yield return true;
+                    }
+
+                    break;
+                }
+
+                if (filled == buffer.Length)
+                {
+                    if (buffer.Length >= MaxFileBytes)
+                    {
+                        if (!skipping)
+                        {
+                            load.Bag.Error(DiagnosticCodes.FileUnreadable, new SourceLocation(file, lineNumber, 1),
+                                $"line {lineNumber} is over {MaxFileBytes / (1024 * 1024)} MiB long; it was skipped", "write one finding per line");
+                            yield return true;
+                        }
+
+                        skipping = true;
+                        filled = 0;
+                    }
+                    else
+                    {
+                        var larger = ArrayPool<byte>.Shared.Rent((int)Math.Min(MaxFileBytes, 2L * buffer.Length));
+                        Array.Copy(buffer, larger, filled);
+                        ArrayPool<byte>.Shared.Return(buffer);
+                        buffer = larger;
+                    }
+                }
+
+                var read = Read(stream, buffer.AsSpan(filled), file, load);
+                if (read < 0)
+                {
+                    yield return true;
+                    break;
+                }
+
+                if (read == 0) end = true;
+                filled += read;
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+            stream.Dispose();
+        }
+    }
+
+    /// <summary>Bytes read into <paramref name="into"/>; 0 at the end; -1 (with a diagnostic) when the file cannot be read further.</summary>
+    private static int Read(FileStream stream, Span<byte> into, string file, Load load)
+    {
+        try
+        {
+            return stream.Read(into);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            load.Bag.Error(DiagnosticCodes.FileUnreadable, SourceLocation.FileOnly(file), $"cannot read findings file: {e.Message}");
+            return -1;
+        }
+    }
+
+    /// <summary>One NDJSON line (without its newline): blank lines are skipped; anything else is one finding or a diagnostic.</summary>
+    private static void ReadLine(ReadOnlyMemory<byte> raw, string file, int lineNumber, Load load)
+    {
+        var line = raw.Span.Trim("\r\t "u8);
+        if (line.IsEmpty) return;
+        var lead = raw.Span.Length - raw.Span.TrimStart("\r\t "u8).Length;
+        var record = raw.Slice(lead, line.Length);
+        var at = new SourceLocation(file, lineNumber, lead + 1);
+        try
+        {
+            using var document = JsonDocument.Parse(record);
+            Accept(document.RootElement, record, at, file, load);
+        }
+        catch (JsonException e)
+        {
+            var where = new SourceLocation(file, lineNumber, (int)(e.BytePositionInLine ?? 0) + lead + 1);
+            load.Reject(record, where, DiagnosticCodes.FindingMalformed, $"not valid JSON: {FirstSentence(e.Message)}", "each line of an NDJSON file holds one finding object");
         }
     }
 
@@ -469,8 +612,12 @@ public static partial class FindingReader
             Keep(record, location, bag);
         }
 
+        /// <summary>False for a stream: a rejected record's diagnostic is reported, its text is not kept.</summary>
+        public bool KeepRejected { get; init; } = true;
+
         public void Keep(ReadOnlyMemory<byte> record, SourceLocation location, DiagnosticBag bag)
         {
+            if (!KeepRejected) return;
             var text = record.Length > MaxRecordText ? record[..MaxRecordText] : record;
             var reason = string.Join("; ", bag.Items.Where(d => d.IsError).Select(d => $"{d.Location}: {d.Code} {(d.Hint is null ? d.Message : $"{d.Message}; {d.Hint}")}"));
             Rejected.Add(new FindingRejection(location, Encoding.UTF8.GetString(text.Span), reason));

@@ -29,7 +29,7 @@ public sealed class BreakerGuard : IExecutionGuard
         var since = run.Now - options.Window;
         if (state.Event is { } rearmed && rearmed.RecordedAt > since) since = rearmed.RecordedAt;
         var count = await CountDestructiveAsync(run, since, cancellationToken);
-        count += run.NotInStore.Count(d => d.Action?.Destructive == true); // this run's intents not written yet (all of them in a dry run)
+        count += run.NotInStoreCount(destructiveOnly: true); // this run's intents not written yet (all of them in a dry run)
         if (count < options.Threshold) return decision;
 
         var reason = $"{count} destructive actions within {DurationText.Format(options.Window)} reached the threshold of {options.Threshold}";

@@ -65,9 +65,8 @@ public sealed class DedupeGuard : IExecutionGuard
         // The same, for a decision this run passed earlier, staged, written or done, in this guard batch or an earlier one: the
         // run acts once per account and action whatever the batch boundaries (and a dry run or a plan sees the same). The
         // rule's own earlier one is its cooldown's to refuse, when it has one.
-        var staged = run.Passed.FirstOrDefault(d => d.ActionName == decision.ActionName && d.Identity is { } other
-            && other.Provider == identity.Provider && string.Equals(other.Id, identity.Id, StringComparison.Ordinal)
-            && !(d.Rule.Id == decision.Rule.Id && decision.Rule.Limits.Cooldown is not null));
+        var staged = run.PassedOn(identity.Provider, identity.Id, decision.ActionName)
+            .FirstOrDefault(d => !(d.Rule.Id == decision.Rule.Id && decision.Rule.Limits.Cooldown is not null));
         if (staged is not null)
         {
             return decision.Refuse(Verdict.Skip, "pending_remediation",
@@ -78,7 +77,7 @@ public sealed class DedupeGuard : IExecutionGuard
         {
             // Only attempts that took effect (or may still): a failed or timed-out attempt is the one the retry is for.
             var recent = await EffectsAsync(run.Store, onTarget with { Since = run.Now - cooldown, RuleId = decision.Rule.Id }, cancellationToken);
-            var inRun = run.NotInStore.Any(d => d.Rule.Id == decision.Rule.Id && d.Identity?.Id == identity.Id && d.ActionName == decision.ActionName);
+            var inRun = run.NotInStoreOn(identity.Provider, identity.Id, decision.ActionName).Any(d => d.Rule.Id == decision.Rule.Id);
             if (recent.Count > 0 || inRun)
             {
                 return decision.Refuse(Verdict.Skip, "cooldown", $"rule acted on this account within its {DurationText.Format(cooldown)} cooldown");
@@ -98,8 +97,7 @@ public sealed class DedupeGuard : IExecutionGuard
                     $"(audit #{done[^1].Sequence}, rule {e.RuleId}, finding {e.FindingSource}/{e.FindingId})");
             }
 
-            var earlier = run.NotInStore.FirstOrDefault(d => d.ActionName == decision.ActionName && d.Parameters.Canonical == parameters
-                && d.Identity is { } other && other.Provider == identity.Provider && string.Equals(other.Id, identity.Id, StringComparison.Ordinal));
+            var earlier = run.NotInStoreOn(identity.Provider, identity.Id, decision.ActionName).FirstOrDefault(d => d.Parameters.Canonical == parameters);
             if (earlier is not null)
             {
                 return decision.Refuse(Verdict.Skip, Name,

@@ -19,20 +19,20 @@ public sealed class RateLimitGuard : IExecutionGuard
         var provider = (decision.Identity?.Provider ?? decision.Finding.Subject.Provider).Name();
         var since = run.Now - TimeSpan.FromHours(1);
         var limits = run.Options.Guards.RateLimits;
-        var checks = new List<(string Scope, int Limit, AuditQuery Query, Func<Decision, bool> InRun)>();
+        var checks = new List<(string Scope, int Limit, AuditQuery Query, Func<int> InRun)>();
         if (decision.Rule.Limits.MaxPerHour is { } perRule)
-            checks.Add(($"rule {decision.Rule.Id}", perRule, new AuditQuery { RuleId = decision.Rule.Id }, d => d.Rule.Id == decision.Rule.Id));
+            checks.Add(($"rule {decision.Rule.Id}", perRule, new AuditQuery { RuleId = decision.Rule.Id }, () => run.NotInStoreCount(ruleId: decision.Rule.Id)));
         if (limits.PerActionPerHour.TryGetValue(decision.Action.Name, out var perAction))
-            checks.Add(($"action {decision.Action.Name}", perAction, new AuditQuery { Action = decision.Action.Name }, d => d.ActionName == decision.ActionName));
+            checks.Add(($"action {decision.Action.Name}", perAction, new AuditQuery { Action = decision.Action.Name }, () => run.NotInStoreCount(action: decision.ActionName)));
         if (Providers.TryParse(provider, out var p) && limits.PerProviderPerHour.TryGetValue(p, out var perProvider))
-            checks.Add(($"provider {provider}", perProvider, new AuditQuery { Provider = provider }, d => (d.Identity?.Provider ?? d.Finding.Subject.Provider) == p));
+            checks.Add(($"provider {provider}", perProvider, new AuditQuery { Provider = provider }, () => run.NotInStoreCount(provider: p)));
         if (limits.GlobalPerHour is { } global)
-            checks.Add(("all rules", global, new AuditQuery(), _ => true));
+            checks.Add(("all rules", global, new AuditQuery(), () => run.NotInStoreCount()));
 
         foreach (var (scope, limit, query, inRun) in checks)
         {
             var used = await run.Store.CountAsync(query with { Since = since, Statuses = [AuditStatus.Intended], DryRun = false }, cancellationToken);
-            used += run.NotInStore.Count(inRun); // this run's intents not written yet (all of them in a dry run)
+            used += inRun(); // this run's intents not written yet (all of them in a dry run)
             if (used >= limit)
             {
                 return decision.Refuse(Verdict.Skip, Name, $"{scope}: limit of {limit} per hour reached");

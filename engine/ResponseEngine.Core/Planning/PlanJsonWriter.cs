@@ -4,50 +4,101 @@ using ResponseEngine.Findings;
 
 namespace ResponseEngine.Planning;
 
-/// <summary>Writes a plan as JSON in the shape of schemas/plan.schema.json: what machines and CI gates read.</summary>
-public static class PlanJsonWriter
+/// <summary>
+/// Writes a plan as JSON in the shape of schemas/plan.schema.json: what machines and CI gates read. Streamed: the header,
+/// then each window's decisions as they are decided (flushed to the stream as it goes), then the counts and the summary,
+/// which are only known at the end (so they follow the decisions).
+/// </summary>
+public sealed class PlanJsonWriter : IPlanSink, IDisposable
 {
     public const int FormatVersion = 1;
 
+    /// <summary>Written to the stream whenever this much is buffered.</summary>
+    private const int FlushBytes = 1 << 16;
+
+    private readonly Utf8JsonWriter _writer;
+    private readonly SortedDictionary<string, int> _executedByAction = new(StringComparer.Ordinal);
+    private readonly int[] _byVerdict = new int[Enum.GetValues<Verdict>().Length];
+    private int _decisions;
+
+    public PlanJsonWriter(Stream stream, bool indented = true)
+    {
+        _writer = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = indented });
+    }
+
+    /// <summary>A whole plan held in memory, at once.</summary>
     public static void Write(Plan plan, Stream stream, bool indented = true)
     {
-        using var writer = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = indented });
+        ArgumentNullException.ThrowIfNull(plan);
+        using var writer = new PlanJsonWriter(stream, indented);
+        writer.Begin(plan);
+        writer.Write(plan.Decisions);
+        writer.End(plan);
+    }
+
+    /// <summary>Decisions written so far.</summary>
+    public int DecisionCount => _decisions;
+
+    /// <summary>Decisions written so far by verdict, in the order of <see cref="Plan.CountByVerdict"/>.</summary>
+    public IEnumerable<(Verdict Verdict, int Count)> CountByVerdict() => Enum.GetValues<Verdict>().Select(v => (v, _byVerdict[(int)v]));
+
+    public void Begin(Plan header)
+    {
+        ArgumentNullException.ThrowIfNull(header);
+        var writer = _writer;
         writer.WriteStartObject();
         writer.WriteNumber("plan_version", FormatVersion);
-        writer.WriteString("created_at", plan.CreatedAt.ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture));
+        writer.WriteString("created_at", header.CreatedAt.ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture));
         writer.WriteStartObject("rules");
-        writer.WriteNumber("count", plan.RuleCount);
-        WriteNullable(writer, "git_commit", plan.RulesGitCommit);
+        writer.WriteNumber("count", header.RuleCount);
+        WriteNullable(writer, "git_commit", header.RulesGitCommit);
         writer.WriteStartArray("uncommitted");
-        foreach (var file in plan.RulesUncommitted) writer.WriteStringValue(file);
+        foreach (var file in header.RulesUncommitted) writer.WriteStringValue(file);
         writer.WriteEndArray();
-        WriteNullable(writer, "provenance", plan.RulesProvenance);
+        WriteNullable(writer, "provenance", header.RulesProvenance);
         writer.WriteEndObject();
-        WriteBasis(writer, plan.Basis);
+        WriteBasis(writer, header.Basis);
+        writer.WriteStartArray("decisions");
+    }
+
+    public void Write(IReadOnlyList<Decision> decisions)
+    {
+        ArgumentNullException.ThrowIfNull(decisions);
+        foreach (var decision in decisions)
+        {
+            WriteDecision(_writer, decision);
+            _decisions++;
+            _byVerdict[(int)decision.Verdict]++;
+            if (decision.Verdict == Verdict.Execute) _executedByAction[decision.ActionName] = _executedByAction.GetValueOrDefault(decision.ActionName) + 1;
+            if (_writer.BytesPending >= FlushBytes) _writer.Flush();
+        }
+    }
+
+    /// <summary>Closes the plan with its counts (from <paramref name="plan"/>) and the summary of the decisions written.</summary>
+    public void End(Plan plan)
+    {
+        ArgumentNullException.ThrowIfNull(plan);
+        var writer = _writer;
+        writer.WriteEndArray();
         writer.WriteStartObject("findings");
         writer.WriteNumber("total", plan.FindingCount);
         writer.WriteNumber("matched", plan.MatchedFindingCount);
         writer.WriteEndObject();
 
         writer.WriteStartObject("summary");
-        writer.WriteNumber("decisions", plan.Decisions.Length);
+        writer.WriteNumber("decisions", _decisions);
         writer.WriteStartObject("by_verdict");
-        foreach (var (verdict, count) in plan.CountByVerdict()) writer.WriteNumber(verdict.Name(), count);
+        foreach (var verdict in Enum.GetValues<Verdict>()) writer.WriteNumber(verdict.Name(), _byVerdict[(int)verdict]);
         writer.WriteEndObject();
         writer.WriteStartObject("by_action");
-        foreach (var group in plan.Decisions.Where(d => d.Verdict == Verdict.Execute).GroupBy(d => d.ActionName).OrderBy(g => g.Key, StringComparer.Ordinal))
-        {
-            writer.WriteNumber(group.Key, group.Count());
-        }
-
+        foreach (var (action, count) in _executedByAction) writer.WriteNumber(action, count);
         writer.WriteEndObject();
         writer.WriteEndObject();
-
-        writer.WriteStartArray("decisions");
-        foreach (var decision in plan.Decisions) WriteDecision(writer, decision);
-        writer.WriteEndArray();
         writer.WriteEndObject();
+        writer.Flush();
     }
+
+    public void Dispose() => _writer.Dispose();
 
     private static void WriteDecision(Utf8JsonWriter writer, Decision decision)
     {

@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using ResponseEngine.Audit;
 using ResponseEngine.Configuration;
 using ResponseEngine.Execution;
@@ -34,18 +35,44 @@ public sealed record PlanSettings
     public string RunId { get; init; } = "plan";
 }
 
+/// <summary>Where a streamed plan goes: its header first, then its decisions window by window, in plan order.</summary>
+public interface IPlanSink
+{
+    /// <summary>The plan before any decision: when, on what rules and basis (its counts are not known yet).</summary>
+    void Begin(Plan header);
+
+    /// <summary>The decided decisions of one window of findings.</summary>
+    void Write(IReadOnlyList<Decision> decisions);
+}
+
 /// <summary>
 /// The one way to make a plan: the run itself, in dry-run, over the snapshot. Findings are resolved and proposed as a
-/// run does (<see cref="ResponseRun"/>), then the <see cref="Executor"/> guards them in its order (provider-fair, in
-/// batches) with its guards, over connectors that read the snapshot and never act (<see cref="SnapshotConnector"/>)
-/// and a scratch audit store that is empty or a copy of the real trail. Nothing is written anywhere else. What a run
-/// counts live and the plan counted on the snapshot is named on each decision (<see cref="Decision.CountedOnSnapshot"/>).
+/// run does, window by window (<see cref="ResponseRun.DecideAsync"/>), and the <see cref="Executor"/> guards them in its
+/// order (provider-fair, in batches) with its guards, over connectors that read the snapshot and never act
+/// (<see cref="SnapshotConnector"/>) and a scratch audit store that is empty or a copy of the real trail (it keeps no
+/// row of the plan's own: no guard reads a dry-run row). Nothing is written anywhere else. What a run counts live and
+/// the plan counted on the snapshot is named on each decision (<see cref="Decision.CountedOnSnapshot"/>). Streamed
+/// (<see cref="StreamAsync"/>), a plan holds one window of findings and decisions at a time.
 /// </summary>
 public static class PlanRun
 {
-    /// <summary>Plans <paramref name="findings"/>; <paramref name="progress"/> hears how many findings' worth of decisions are decided.</summary>
+    /// <summary>Plans <paramref name="findings"/> into one <see cref="Plan"/>; <paramref name="progress"/> hears how many findings are decided.</summary>
     public static async Task<Plan> PlanAsync(RuleSet rules, IReadOnlyList<Finding> findings, DirectorySnapshot snapshot, EngineOptions options,
         PlanSettings settings, TimeProvider time, CancellationToken cancellationToken, IProgress<int>? progress = null)
+    {
+        ArgumentNullException.ThrowIfNull(findings);
+        var sink = new Collect();
+        var plan = await StreamAsync(rules, findings, snapshot, options, settings, time, sink, cancellationToken, progress);
+        progress?.Report(findings.Count);
+        return plan with { Decisions = sink.Decisions.ToImmutable() };
+    }
+
+    /// <summary>
+    /// Plans <paramref name="findings"/>, read lazily, into <paramref name="sink"/> window by window; returns the plan's
+    /// header with its counts and no decisions. <paramref name="progress"/> hears how many findings are decided.
+    /// </summary>
+    public static async Task<Plan> StreamAsync(RuleSet rules, IEnumerable<Finding> findings, DirectorySnapshot snapshot, EngineOptions options,
+        PlanSettings settings, TimeProvider time, IPlanSink sink, CancellationToken cancellationToken, IProgress<int>? progress = null)
     {
         ArgumentNullException.ThrowIfNull(rules);
         ArgumentNullException.ThrowIfNull(findings);
@@ -53,8 +80,9 @@ public static class PlanRun
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(settings);
         ArgumentNullException.ThrowIfNull(time);
+        ArgumentNullException.ThrowIfNull(sink);
 
-        await using var scratch = new MemoryAuditStore(time);
+        await using var scratch = new MemoryAuditStore(time) { KeepDryRunRows = false };
         var history = PlanHistory.Empty;
         if (settings.History is { } trail)
         {
@@ -67,35 +95,46 @@ public static class PlanRun
         var reads = new SnapshotReads();
         var run = new RunContext(settings.RunId, options, scratch, SnapshotConnector.For(snapshot, reads), time, dryRun: true,
             actor: "plan", host: "plan", engineVersion: "plan");
-        var basis = new PlanBasis(settings.DirectorySource, snapshot.GeneratedAt, history, settings.Budgets, []);
-
-        var resolver = await ResponseRun.ResolveAsync(findings, run, cancellationToken);
-        var proposed = new Planner(rules, resolver, time, new IdentityLinker(snapshot.Users, options.Linking)).Plan(findings);
         var guards = Executor.DefaultGuards(options, settings.Budgets);
+        var basis = new PlanBasis(settings.DirectorySource, snapshot.GeneratedAt, history, settings.Budgets, [.. guards.Select(g => g.Name)]);
         using var executor = new Executor(run, guards)
         {
             AfterGuards = decision => reads.Take() is { Count: > 0 } sets
                 ? decision with { CountedOnSnapshot = $"{Names(sets)} counted on {basis.SnapshotText}; a run counts them live" }
                 : decision,
         };
-        var decided = progress is null ? null : new Scaled(progress, findings.Count, proposed.Decisions.Length);
-        var summary = await executor.ExecuteAsync(proposed.Decisions, decided, cancellationToken);
-        if (summary.Results.Length != proposed.Decisions.Length)
-        {
-            throw new InvalidOperationException($"the plan's dry run decided {summary.Results.Length} of {proposed.Decisions.Length} proposals");
-        }
 
-        return proposed with
+        var linker = new IdentityLinker(snapshot.Users, options.Linking);
+        var header = new Plan(time.GetUtcNow(), [], 0, 0, rules.Rules.Length, rules.GitCommit) { RulesUncommitted = rules.UncommittedFiles, Basis = basis };
+        var begun = false;
+        var findingsDone = 0;
+        var (createdAt, total, matched) = await ResponseRun.DecideAsync(rules, findings, run, executor, (proposed, summary) =>
         {
-            Decisions = [.. summary.Results.Select(r => r.Decision)],
-            Basis = basis with { Guards = [.. guards.Select(g => g.Name)] },
-        };
+            if (!begun)
+            {
+                sink.Begin(header with { CreatedAt = proposed.CreatedAt });
+                begun = true;
+            }
+
+            sink.Write([.. summary.Results.Select(r => r.Decision)]);
+            findingsDone += proposed.FindingCount;
+            progress?.Report(findingsDone);
+            return ValueTask.CompletedTask;
+        }, null, cancellationToken, (_, _) => Task.FromResult<IAccountLinker?>(linker));
+        header = header with { CreatedAt = createdAt, FindingCount = total, MatchedFindingCount = matched };
+        if (!begun) sink.Begin(header);
+        return header;
     }
 
-    /// <summary>Reports decisions decided as the share of findings done, so a bar sized by findings fills up.</summary>
-    private sealed class Scaled(IProgress<int> progress, int findings, int decisions) : IProgress<int>
+    private sealed class Collect : IPlanSink
     {
-        public void Report(int value) => progress.Report(decisions == 0 ? findings : (int)((long)value * findings / decisions));
+        public ImmutableArray<Decision>.Builder Decisions { get; } = ImmutableArray.CreateBuilder<Decision>();
+
+        public void Begin(Plan header)
+        {
+        }
+
+        public void Write(IReadOnlyList<Decision> decisions) => Decisions.AddRange(decisions);
     }
 
     private static string Names(IReadOnlyList<string> sets) =>

@@ -28,10 +28,15 @@ public sealed class Planner
     }
 
     /// <summary>The proposals for these findings, in finding order, with identity and condition failures already settled.</summary>
-    public Plan Plan(IReadOnlyList<Finding> findings, IProgress<int>? progress = null)
+    public Plan Plan(IReadOnlyList<Finding> findings, IProgress<int>? progress = null) => Plan(findings, _time.GetUtcNow(), progress);
+
+    /// <summary>
+    /// The proposals for these findings as of <paramref name="now"/>: a run decided window by window evaluates every
+    /// window as of its start, as when it was decided at once.
+    /// </summary>
+    public Plan Plan(IReadOnlyList<Finding> findings, DateTimeOffset now, IProgress<int>? progress = null)
     {
         ArgumentNullException.ThrowIfNull(findings);
-        var now = _time.GetUtcNow();
         var decisions = ImmutableArray.CreateBuilder<Decision>();
         var matched = 0;
         for (var i = 0; i < findings.Count; i++)
