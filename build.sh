@@ -2,7 +2,7 @@
 # Builds what users install, into dist/ (see docs/deploy.md):
 #   ./build.sh tool [VERSION]        dist/tool/respond.<version>.nupkg, a .NET tool:
 #                                    dotnet tool install --global --add-source dist/tool respond
-#   ./build.sh publish [RID]         dist/<rid>/respond, one self-contained file (default RID linux-x64): no .NET install needed
+#   ./build.sh publish [RID]         dist/<rid>/respond, one self-contained ReadyToRun file (default RID linux-x64): no .NET install needed
 set -euo pipefail
 cd "$(dirname "$0")"
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
@@ -16,7 +16,7 @@ case "${1:-}" in
     ;;
   publish)
     rid=${2:-linux-x64}
-    dotnet publish "$project" -c Release -r "$rid" --self-contained -p:PublishSingleFile=true \
+    dotnet publish "$project" -c Release -r "$rid" --self-contained -p:PublishSingleFile=true -p:PublishReadyToRun=true \
       -p:IncludeNativeLibrariesForSelfExtract=true -p:PackAsTool=false -o "dist/$rid" --nologo -v quiet
     ls -l "dist/$rid/respond"*
     ;;

@@ -4,6 +4,12 @@ using ResponseEngine.Benchmarks;
 // `--measure-plan`: one plan of 100k findings x 200 rules outside BenchmarkDotNet, printing elapsed time and peak
 // working set (run it under /usr/bin/time -v for the kernel's view). Anything else goes to BenchmarkDotNet:
 //   dotnet run -c Release --project bench/ResponseEngine.Benchmarks -- --filter '*' --job short
+// `--write-cli-workload DIR [--findings N] [--rules R] [--users U]`: the workload as files for the real CLI (bench/plan-scaling.sh).
+if (args.Contains("--write-cli-workload", StringComparer.Ordinal))
+{
+    return CliWorkload.Run(args);
+}
+
 if (args.Contains("--measure-plan", StringComparer.Ordinal))
 {
     return PlanMeasurement.Run(args);
