@@ -25,7 +25,7 @@ public sealed class ConsoleApprovalBrowserTests(ApprovalConsoleServe serve) : IC
         var card = page.GetByTestId("pending").Filter(new LocatorFilterOptions { HasText = user });
         await ConsoleBrowser.ReloadUntilVisibleAsync(page, card, $"a decision about {user} waits for approval");
         await Expect(card).ToContainTextAsync("deactivate_user");
-        await Expect(card).ToContainTextAsync("okta-exfiltration-approve-deactivate");
+        await Expect(card).ToContainTextAsync("okta-approve-deactivate");
         await Expect(card).ToContainTextAsync("exfil-approve-1");
         await ConsoleBrowser.ScreenshotAsync(page, "pending");
 

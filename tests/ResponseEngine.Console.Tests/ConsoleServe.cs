@@ -19,25 +19,8 @@ public abstract class ConsoleServe : IAsyncLifetime
     public static readonly OidcUser Vic = new("u-vic", "Vic Viewer", "vic@corp.example.com", Groups: ["sg-soc-readers"]);
     public static readonly OidcUser Olga = new("u-olga", "Olga Operator", "olga@corp.example.com", Roles: ["Respond.Operator"]);
 
-    /// <summary>Held for a person: an Okta account deactivated only after approval.</summary>
-    public const string ApprovalRule =
-        """
-        id: okta-exfiltration-approve-deactivate
-        title: Deactivate an Okta account seen exfiltrating, once a person approves
-        owner: soc
-        mode: enforce
-        approval: required
-        match:
-          types: [insider_exfiltration]
-          providers: [okta]
-        actions:
-          - action: deactivate_user
-        tests:
-          - name: exfiltration proposes a deactivation
-            finding: { type: insider_exfiltration, severity: high, subject: { provider: okta, name: alice } }
-            identity: { privileged: false }
-            expect: [deactivate_user]
-        """;
+    /// <summary>The rule that holds for a person: an Okta account seen exfiltrating is deactivated only after approval.</summary>
+    public const string ApprovalRule = ServeWorkspace.ApprovalRule;
 
     private IPlaywright? _playwright;
 
@@ -71,7 +54,7 @@ public abstract class ConsoleServe : IAsyncLifetime
                 approver: [sg-soc-analysts]
                 operator: [Respond.Operator]
             """);
-        Workspace.Write("rules/okta/okta-exfiltration-approve-deactivate.yaml", ApprovalRule);
+        Workspace.Write("rules/okta/okta-approve-deactivate.yaml", ApprovalRule);
         var environment = new Dictionary<string, string>(Environment) { ["T_CONSOLE_OIDC_SECRET"] = ClientSecret };
         Serve = await ServeProcess.StartAsync(Workspace.Path, environment);
 

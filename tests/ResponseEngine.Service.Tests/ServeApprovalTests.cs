@@ -20,24 +20,7 @@ public sealed class ServeApprovalTests
     private static DateTimeOffset Now => TimeProvider.System.GetUtcNow();
 
     /// <summary>A rule whose decision waits for `respond approve`: deactivate an Okta account on insider_exfiltration.</summary>
-    internal const string ApprovalRule =
-        """
-        id: okta-approve-deactivate
-        title: Deactivate an Okta account after a person approves
-        owner: tests
-        mode: enforce
-        approval: required
-        match:
-          types: [insider_exfiltration]
-          providers: [okta]
-        actions:
-          - action: deactivate_user
-        tests:
-          - name: exfiltration proposes a deactivation
-            finding: { type: insider_exfiltration, severity: high, subject: { provider: okta, name: alice } }
-            identity: { privileged: false }
-            expect: [deactivate_user]
-        """;
+    internal const string ApprovalRule = ServeWorkspace.ApprovalRule;
 
     [Fact]
     public async Task Approve_WhileServeRuns_TheHeldDecisionIsExecutedAndAuditedWithoutARun()

@@ -48,6 +48,26 @@ public sealed class ServeWorkspace : IDisposable
             expect: [disable_user]
         """;
 
+    /// <summary>Held for a person: an Okta account seen exfiltrating is deactivated only after approval.</summary>
+    public const string ApprovalRule =
+        """
+        id: okta-approve-deactivate
+        title: Deactivate an Okta account after a person approves
+        owner: tests
+        mode: enforce
+        approval: required
+        match:
+          types: [insider_exfiltration]
+          providers: [okta]
+        actions:
+          - action: deactivate_user
+        tests:
+          - name: exfiltration proposes a deactivation
+            finding: { type: insider_exfiltration, severity: high, subject: { provider: okta, name: alice } }
+            identity: { privileged: false }
+            expect: [deactivate_user]
+        """;
+
     private readonly TempDirectory _dir = new();
 
     public ServeWorkspace(string? extraConfig = null)
