@@ -161,15 +161,15 @@ internal static class EngineHost
     }
 
     /// <summary>
-    /// When a provider uses the local directory, reads it once before anything is decided: a snapshot or working copy that
-    /// cannot be read is said once with its position (exit 2), instead of one `identity` skip per decision. Null when it
-    /// reads, or when no provider uses it.
+    /// When a finding names an account in a provider the local directory serves, reads it once before anything is decided:
+    /// a snapshot or working copy that cannot be read is said once with its position (exit 2), instead of one `identity`
+    /// skip per decision. Null when it reads, or when no finding needs it (a run on a real AD alone needs no sample).
     /// </summary>
     public static async Task<(string Problem, bool Transient)?> LocalDirectoryProblemAsync(EngineOptions options,
-        IReadOnlyDictionary<Findings.Provider, IConnector> connectors, CancellationToken cancellationToken)
+        IReadOnlyDictionary<Findings.Provider, IConnector> connectors, IEnumerable<Finding> findings, CancellationToken cancellationToken)
     {
-        var local = connectors.Where(c => options.Connectors.GetValueOrDefault(c.Key) is null or { Kind: "local" })
-            .Select(c => c.Value).OfType<IDirectoryExport>().FirstOrDefault();
+        var served = connectors.Keys.Where(p => options.Connectors.GetValueOrDefault(p) is null or { Kind: "local" }).ToHashSet();
+        var local = findings.Select(f => f.Subject.Provider).Where(served.Contains).Select(p => connectors[p]).OfType<IDirectoryExport>().FirstOrDefault();
         if (local is null) return null;
         try
         {

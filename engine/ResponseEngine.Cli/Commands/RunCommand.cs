@@ -92,7 +92,7 @@ internal static class RunCommand
             {
                 var connectors = EngineHost.Connectors(options, context.Time);
                 if (!await EngineHost.CheckConnectorsAsync(context, options, connectors, "nothing done", cancellationToken, notifications)) return ExitCodes.Failed;
-                if (await EngineHost.LocalDirectoryProblemAsync(options, connectors, cancellationToken) is { } local)
+                if (await EngineHost.LocalDirectoryProblemAsync(options, connectors, read.Findings, cancellationToken) is { } local)
                 {
                     context.Error.WriteLine(Rendering.TerminalText.Escape($"respond: nothing done: {local.Problem}"));
                     return local.Transient ? ExitCodes.Failed : ExitCodes.BadInput;

@@ -110,10 +110,12 @@ public sealed class CliHostileInputTests : IDisposable
 
         var config = Path.Combine(_dir.Path, "run.yaml");
         File.WriteAllText(config, $"rules: {RepoPaths.Rules}\naudit: {{ connection: {Path.Combine(_dir.Path, "run.db")} }}\nlocal: {{ snapshot: {Path.Combine(_dir.Path, "dir-lone-high.json")}, working_copy: {Path.Combine(_dir.Path, "state", "directory.json")} }}\n");
-        // The local connector reads its snapshot when an identity is first resolved: the run goes on, and nothing is
-        // done to an account it cannot read (its decisions are skipped by the identity stage).
+        // The local directory is read before anything is decided: it cannot be read, so nothing is decided (exit 2), and the
+        // error names the position.
         var run = await RespondAsync("run", "--once", "--config", config, "--findings", findings);
-        run.Output.Should().NotContain("succeeded", run.ToString()).And.Contain("identity");
+        run.ExitCode.Should().Be(2, run.ToString());
+        run.Output.Should().NotContain("succeeded", run.ToString());
+        run.Error.Should().Contain("respond: nothing done: the local directory").And.Contain("error RE020");
         RecordRuns("directory snapshot (plan --directory, run --once local.snapshot)");
     }
 
