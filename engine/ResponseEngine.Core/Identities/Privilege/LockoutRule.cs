@@ -39,5 +39,5 @@ public static class LockoutRule
     }
 
     private static bool Cut(PrivilegePath path, PrivilegeGraph after) =>
-        path.Edges.Any(e => !after.Edges.Contains(e)) || after.Principal(path.Edges[0].From) is { Enabled: false };
+        path.Edges.Any(e => !after.Contains(e)) || after.Principal(path.Edges[0].From) is { Enabled: false };
 }
