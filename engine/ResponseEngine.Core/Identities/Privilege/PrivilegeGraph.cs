@@ -249,9 +249,10 @@ public sealed class PrivilegeGraph
                     break;
                 case GraphEdit.RemoveEdge r:
                     // The edge from the user of that kind to the node named, by id or by a group's name.
+                    var node = Node(r.To);
                     foreach (var edge in _outOf.GetValueOrDefault(r.From, []))
                     {
-                        if (edge.Kind == r.Kind && (Ids.Equals(r.To, edge.To) || Ids.Equals(Node(r.To), edge.To))) cut.Add(edge);
+                        if (edge.Kind == r.Kind && (Ids.Equals(r.To, edge.To) || Ids.Equals(node, edge.To))) cut.Add(edge);
                     }
 
                     break;
