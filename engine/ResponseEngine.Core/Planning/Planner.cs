@@ -52,7 +52,7 @@ public sealed class Planner
 
     private void Decide(Finding finding, DateTimeOffset now, ImmutableArray<Decision>.Builder output)
     {
-        var candidates = _rules.Candidates(finding.Type, finding.Subject.Provider);
+        var candidates = _rules.Candidates(finding.Type, finding.Subject.Provider, finding.Severity);
         if (candidates.IsEmpty) return;
         IdentityLookup? lookup = null;
         foreach (var rule in candidates)

@@ -84,6 +84,18 @@ public interface ICondition
     bool Evaluate(in EvaluationContext context);
 }
 
+/// <summary>
+/// A condition that can say, before it runs, which findings it can be true for: the exact equalities and <c>in</c> lists
+/// on the finding's type, subject provider and severity among its top-level <c>and</c> conjuncts. The rule set index
+/// uses them as if the rule had declared them in <c>match:</c> (<see cref="Rule.IndexMatch"/>); the condition itself is
+/// still evaluated whole.
+/// </summary>
+public interface IIndexedCondition
+{
+    /// <summary><paramref name="declared"/> narrowed by what the condition requires of every finding it is true for.</summary>
+    RuleMatch Narrow(RuleMatch declared);
+}
+
 /// <summary>A condition that could not be evaluated for one finding; recorded on that decision, the others go on.</summary>
 public sealed class ConditionException : Exception
 {
@@ -140,6 +152,12 @@ public sealed record Rule(
     public ImmutableArray<RuleTest> Tests { get; init; } = [];
 
     public bool IsExpired(DateTimeOffset now) => Expires is { } date && DateOnly.FromDateTime(now.UtcDateTime) > date;
+
+    /// <summary>
+    /// What the rule set index files the rule under: <see cref="Match"/> narrowed by the type, provider and severity
+    /// tests of the condition's top-level conjuncts (<see cref="IIndexedCondition"/>); <see cref="Match"/> itself without them.
+    /// </summary>
+    public RuleMatch IndexMatch => When is IIndexedCondition indexed ? indexed.Narrow(Match) : Match;
 
     /// <summary>Type, provider and severity match; the condition is evaluated separately.</summary>
     public bool Matches(Finding finding) =>

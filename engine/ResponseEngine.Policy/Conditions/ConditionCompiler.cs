@@ -11,11 +11,15 @@ using ResponseEngine.Rules;
 namespace ResponseEngine.Policy.Conditions;
 
 /// <summary>A condition parsed by NCalc once at load and compiled to a tree of typed nodes.</summary>
-internal sealed class CompiledCondition(string text, Node root) : ICondition
+internal sealed class CompiledCondition(string text, Node root) : ICondition, IIndexedCondition
 {
+    private readonly IndexHints _hints = IndexHints.Of(root);
+
     public string Text { get; } = text;
 
     public bool Evaluate(in EvaluationContext context) => root.EvalBool(context);
+
+    public RuleMatch Narrow(RuleMatch declared) => _hints.Narrow(declared);
 }
 
 /// <summary>

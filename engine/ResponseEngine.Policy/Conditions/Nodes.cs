@@ -33,11 +33,17 @@ internal sealed class ConstNode(Value value, string anchor) : Node(value.Type, a
 
 internal sealed class VariableNode(VariableInfo variable) : Node(variable.Type, variable.Name)
 {
+    public string Name => variable.Name;
+
     public override Value Eval(in EvaluationContext context) => variable.Get(context);
 }
 
 internal sealed class AndNode(Node left, Node right) : Node(VType.Bool, left.Anchor)
 {
+    public Node Left => left;
+
+    public Node Right => right;
+
     public override Value Eval(in EvaluationContext context) => Value.Of(EvalBool(context));
 
     public override bool EvalBool(in EvaluationContext context) => left.EvalBool(context) && right.EvalBool(context);
@@ -70,6 +76,12 @@ internal enum CompareOp
 /// <summary>Comparison with the rule language's semantics: strings ignore case, severities are ordered, missing values never match.</summary>
 internal sealed class CompareNode(CompareOp op, Node left, Node right) : Node(VType.Bool, left.Anchor)
 {
+    public CompareOp Op => op;
+
+    public Node Left => left;
+
+    public Node Right => right;
+
     public override Value Eval(in EvaluationContext context) => Value.Of(EvalBool(context));
 
     public override bool EvalBool(in EvaluationContext context) => Compare(op, left.Eval(context), right.Eval(context), Anchor);
@@ -130,6 +142,13 @@ internal sealed class CompareNode(CompareOp op, Node left, Node right) : Node(VT
 /// <summary><c>x in ('a', 'b')</c> against constants, precomputed into a set.</summary>
 internal sealed class InSetNode(Node item, FrozenSet<string> strings, FrozenSet<double> numbers, bool negate) : Node(VType.Bool, item.Anchor)
 {
+    public Node Item => item;
+
+    /// <summary>The constant strings, compared ignoring case (severity names in lower case).</summary>
+    public FrozenSet<string> Strings => strings;
+
+    public bool Negate => negate;
+
     public override Value Eval(in EvaluationContext context) => Value.Of(EvalBool(context));
 
     public override bool EvalBool(in EvaluationContext context)
