@@ -212,20 +212,38 @@ public sealed partial class SqliteAuditStore : IAuditStore, ResponseEngine.Inbox
         return rows.ToDictionary(r => (int)r.Version, r => r.Checksum);
     }
 
-    private static (string Where, DynamicParameters Parameters) Filter(AuditQuery query)
+    /// <summary>Whether a time-range search bounds the sequence first (<see cref="SqliteStatements.Filters.SequenceWithinTimeRange"/>); off only in the test that compares it with the plain query.</summary>
+    internal bool BoundSequenceByTime { get; init; } = true;
+
+    private (string Where, DynamicParameters Parameters) Filter(AuditQuery query)
+    {
+        var (where, values) = FilterSql(query, BoundSequenceByTime);
+        var parameters = new DynamicParameters();
+        foreach (var (name, value) in values) parameters.Add(name, value);
+        return (where, parameters);
+    }
+
+    /// <summary>The WHERE clause of a query (composed of fixed fragments, each only when its filter is set) and its parameters.</summary>
+    internal static (string Where, List<KeyValuePair<string, object?>> Parameters) FilterSql(AuditQuery query, bool boundByTime)
     {
         var clauses = new List<string>();
-        var parameters = new DynamicParameters();
+        var parameters = new List<KeyValuePair<string, object?>>();
         void Add(string clause, string name, object? value)
         {
             clauses.Add(clause);
-            parameters.Add(name, value);
+            parameters.Add(new(name, value));
         }
 
         if (query.AfterSequence is { } after) Add(SqliteStatements.Filters.AfterSequence, "AfterSequence", after);
         if (query.BeforeSequence is { } before) Add(SqliteStatements.Filters.BeforeSequence, "BeforeSequence", before);
         if (query.Since is { } since) Add(SqliteStatements.Filters.Since, "Since", SqliteAuditRow.FormatTimestamp(since));
         if (query.Until is { } until) Add(SqliteStatements.Filters.Until, "Until", SqliteAuditRow.FormatTimestamp(until));
+        if (boundByTime && (query.Since is not null || query.Until is not null))
+        {
+            var range = string.Join(" AND ", clauses.Where(c => c is SqliteStatements.Filters.Since or SqliteStatements.Filters.Until));
+            clauses.Add(SqliteStatements.Filters.SequenceWithinTimeRange.Replace("{0}", range, StringComparison.Ordinal));
+        }
+
         if (query.Identity is { } identity) Add(SqliteStatements.Filters.Identity, "Identity", identity);
         if (query.Guard is { } guard) Add(SqliteStatements.Filters.Guard, "Guard", guard);
         if (query.RunId is { } runId) Add(SqliteStatements.Filters.RunId, "RunId", runId);

@@ -80,6 +80,17 @@ internal static class SqliteStatements
         public const string DryRun = "dry_run = @DryRun";
 
         public const string Destructive = "destructive = @Destructive";
+
+        /// <summary>
+        /// With a time range, the sequence is bounded first: between the smallest and the largest sequence whose recorded_at
+        /// is in the range ({0}: the range's own clauses), each read off the recorded_at index (which carries the sequence as
+        /// its rowid: an index-only scan of the range's entries). Exact whatever the order of the times, since every row in
+        /// the range lies between those two; the page then walks that sequence range only, never the trail after or before
+        /// it (a day in the middle of a year's trail reads the day, not the months since).
+        /// </summary>
+        public const string SequenceWithinTimeRange =
+            "sequence >= (SELECT MIN(sequence) FROM audit_log INDEXED BY ix_audit_log_recorded_at WHERE {0})"
+            + " AND sequence <= (SELECT MAX(sequence) FROM audit_log INDEXED BY ix_audit_log_recorded_at WHERE {0})";
     }
 
     public const string OrderAscending = " ORDER BY sequence ASC";
@@ -107,7 +118,7 @@ internal static class SqliteStatements
     [
         Pragmas, JournalMode, EnableWal, CreateMigrationsTable, SelectMigrations, InsertMigration, SelectLast, Insert,
         SelectRows, CountRows, Filters.AfterSequence, Filters.BeforeSequence, Filters.Since, Filters.Until, Filters.Identity, Filters.Guard, Filters.RunId, Filters.Statuses, Filters.Status, Filters.RuleId,
-        Filters.Action, Filters.Provider, Filters.IdentityId, Filters.IdempotencyKey, Filters.Parameters, Filters.DryRun, Filters.Destructive, OrderAscending,
+        Filters.Action, Filters.Provider, Filters.IdentityId, Filters.IdempotencyKey, Filters.Parameters, Filters.DryRun, Filters.Destructive, Filters.SequenceWithinTimeRange, OrderAscending,
         OrderDescending, LimitClause, SelectOpenIntents, SelectChainPage,
     ];
 }

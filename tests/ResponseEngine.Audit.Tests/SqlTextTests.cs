@@ -191,6 +191,42 @@ public partial class SqlTextTests
             delete => delete.Should().Contain("BEFORE DELETE ON audit_log").And.Contain("RAISE(ABORT"));
     }
 
+    [Theory]
+    [InlineData(nameof(SqlServerStatements.SelectDescending))]
+    [InlineData(nameof(SqlServerStatements.SelectAscending))]
+    [InlineData(nameof(SqlServerStatements.Count))]
+    public void SqlServerSearch_ATimeRangeBoundsTheSequenceOffTheRecordedAtIndex(string statement)
+    {
+        var text = (string)typeof(SqlServerStatements).GetField(statement)!.GetValue(null)!;
+        Parse(text, out var fragment).Should().BeEmpty();
+        var visitor = new SequenceBoundFinder();
+        fragment.Accept(visitor);
+
+        // sequence >= (SELECT MIN(b.sequence) ... WITH (INDEX (ix_audit_log_recorded_at)) WHERE the range) and <= the MAX likewise.
+        visitor.Bounds.Should().BeEquivalentTo([("GreaterThanOrEqualTo", "MIN"), ("LessThanOrEqualTo", "MAX")]);
+        visitor.IndexHints.Should().Equal("ix_audit_log_recorded_at", "ix_audit_log_recorded_at");
+    }
+
+    private sealed class SequenceBoundFinder : TSqlFragmentVisitor
+    {
+        public List<(string Comparison, string Aggregate)> Bounds { get; } = [];
+
+        public List<string> IndexHints { get; } = [];
+
+        public override void Visit(BooleanComparisonExpression node)
+        {
+            if (node.FirstExpression is ColumnReferenceExpression { MultiPartIdentifier.Identifiers: [{ Value: "sequence" }] }
+                && node.SecondExpression is ScalarSubquery { QueryExpression: QuerySpecification query }
+                && query.SelectElements is [SelectScalarExpression { Expression: FunctionCall call }]
+                && query.WhereClause?.ToString() is not null)
+            {
+                Bounds.Add((node.ComparisonType.ToString(), call.FunctionName.Value.ToUpperInvariant()));
+            }
+        }
+
+        public override void Visit(IndexTableHint node) => IndexHints.AddRange(node.IndexValues.Select(v => v.Value));
+    }
+
     internal static IList<ParseError> Parse(string sql, out TSqlFragment fragment)
     {
         var parser = new TSql160Parser(initialQuotedIdentifiers: true);
