@@ -107,108 +107,97 @@ internal static class PlanCommand
         var settings = new PlanSettings { Budgets = baseRef is null, DirectorySource = directorySource };
         await using var trail = withHistory ? await EngineHost.OpenHistoryAsync(options, time, cancellationToken) : null;
         if (trail is not null) settings = settings with { History = trail.Store, HistorySource = trail.Name };
-        if (format == "json" && baseRef is null && !findingPaths.Any(p => p.StartsWith(InboxFindings.Prefix, StringComparison.Ordinal)))
+        if (baseRef is null)
         {
-            return await StreamJsonAsync(context, load.RuleSet, findingPaths, snapshot.Snapshot, options, settings, time, outFile, skipInvalid, cancellationToken);
+            if (!findingPaths.Any(p => p.StartsWith(InboxFindings.Prefix, StringComparison.Ordinal)))
+            {
+                var rejected = 0;
+                var stream = FindingReader.Stream(findingPaths, diagnostic =>
+                {
+                    CommonOptions.Print(context.Error, [diagnostic], context.Color);
+                    if (diagnostic.IsError) rejected++;
+                });
+                await StreamPlanAsync(context, format, load.RuleSet, stream, null, snapshot.Snapshot, options, settings, time, outFile, cancellationToken);
+                return Rejected(context, rejected, skipInvalid);
+            }
+
+            var inbox = InboxFindings.Read(findingPaths, options, time, CancellationToken.None);
+            CommonOptions.Print(context.Error, inbox.Diagnostics, context.Color);
+            await StreamPlanAsync(context, format, load.RuleSet, inbox.Findings, inbox.Findings.Length, snapshot.Snapshot, options, settings, time, outFile, cancellationToken);
+            return Rejected(context, inbox.Diagnostics.Count(d => d.IsError), skipInvalid);
         }
 
         var read = InboxFindings.Read(findingPaths, options, time, CancellationToken.None);
         CommonOptions.Print(context.Error, read.Diagnostics, context.Color);
-        var plan = await PlanAsync(context, load.RuleSet, read, snapshot.Snapshot, options, settings, time, baseRef is null ? "findings" : "findings (this revision)", cancellationToken);
+        var plan = await PlanAsync(context, load.RuleSet, read, snapshot.Snapshot, options, settings, time, "findings (this revision)", cancellationToken);
+        return await DiffAsync(context, load, rulesDirectory, baseRef, snapshot.Snapshot, read, options, settings, time, plan, format, outFile, failOnIncrease, skipInvalid, cancellationToken);
+    }
 
-        if (baseRef is not null)
-        {
-            return await DiffAsync(context, load, rulesDirectory, baseRef, snapshot.Snapshot, read, options, settings, time, plan, format, outFile, failOnIncrease, skipInvalid, cancellationToken);
-        }
-
-        if (outFile is not null)
-        {
-            await OutFile.WriteAsync(outFile, target => WritePlanAsync(context, plan, format, target));
-        }
-        else
-        {
-            await WritePlanAsync(context, plan, format, null);
-        }
-
-        if (outFile is not null) context.Error.WriteLine($"plan written to {outFile}: {PlanTextRenderer.SummaryLine(plan)}");
-        var rejected = read.Diagnostics.Count(d => d.IsError);
-        if (rejected > 0)
-        {
-            context.Error.WriteLine($"{CommonOptions.Plural(rejected, "finding error")}: those records were not planned");
-            return skipInvalid ? ExitCodes.Ok : ExitCodes.BadInput;
-        }
-
-        return ExitCodes.Ok;
+    private static int Rejected(CliContext context, int rejected, bool skipInvalid)
+    {
+        if (rejected == 0) return ExitCodes.Ok;
+        context.Error.WriteLine($"{CommonOptions.Plural(rejected, "finding error")}: those records were not planned");
+        return skipInvalid ? ExitCodes.Ok : ExitCodes.BadInput;
     }
 
     /// <summary>
-    /// The JSON plan as a stream: findings read a line at a time, decided window by window and written as they are
-    /// decided, so memory is bounded by the directory and the rules, not by the number of findings. Diagnostics are
-    /// printed as their records are read.
+    /// The plan as a stream, in every format: findings read as they come (a line at a time from NDJSON), decided window
+    /// by window and handed to the format as they are decided, so memory is bounded by the directory and the rules, not
+    /// by the number of findings. JSON is written as it is decided (its summary after the decisions); text, Markdown and
+    /// HTML put their decisions in a reader's order through a spill file and write the summary first. <paramref name="total"/>:
+    /// the number of findings when known (for the progress bar).
     /// </summary>
-    private static async Task<int> StreamJsonAsync(CliContext context, Rules.RuleSet rules, string[] findingPaths, DirectorySnapshot snapshot,
-        Configuration.EngineOptions options, PlanSettings settings, TimeProvider time, string? outFile, bool skipInvalid, CancellationToken cancellationToken)
+    private static async Task StreamPlanAsync(CliContext context, string format, Rules.RuleSet rules, IEnumerable<Finding> findings, int? total,
+        DirectorySnapshot snapshot, Configuration.EngineOptions options, PlanSettings settings, TimeProvider time, string? outFile, CancellationToken cancellationToken)
     {
-        var rejected = 0;
-        var findings = FindingReader.Stream(findingPaths, diagnostic =>
-        {
-            CommonOptions.Print(context.Error, [diagnostic], context.Color);
-            if (diagnostic.IsError) rejected++;
-        });
         var summary = "";
-        async Task WriteAsync(Stream target)
-        {
-            using var json = new PlanJsonWriter(target);
-            var plan = await PlanRun.StreamAsync(rules, findings, snapshot, options, settings, time, json, cancellationToken);
-            json.End(plan);
-            summary = PlanTextRenderer.SummaryLine(json.DecisionCount, json.CountByVerdict());
-        }
-
-        if (outFile is not null)
-        {
-            await OutFile.WriteAsync(outFile, WriteAsync);
-            context.Error.WriteLine($"plan written to {outFile}: {summary}");
-        }
-        else
-        {
-            await using (var output = new TextWriterStream(context.Output)) await WriteAsync(output);
-            context.Output.WriteLine();
-        }
-
-        if (rejected > 0)
-        {
-            context.Error.WriteLine($"{CommonOptions.Plural(rejected, "finding error")}: those records were not planned");
-            return skipInvalid ? ExitCodes.Ok : ExitCodes.BadInput;
-        }
-
-        return ExitCodes.Ok;
-    }
-
-    /// <summary>The plan in <paramref name="format"/> to <paramref name="target"/>, or to standard output when null.</summary>
-    private static async Task WritePlanAsync(CliContext context, Plan plan, string format, Stream? target)
-    {
         if (format == "json")
         {
-            if (target is not null)
+            async Task WriteAsync(Stream target)
             {
-                PlanJsonWriter.Write(plan, target);
+                using var progress = ProgressBar.For(context, total, "findings");
+                using var json = new PlanJsonWriter(target);
+                var plan = await PlanRun.StreamAsync(rules, findings, snapshot, options, settings, time, json, cancellationToken, progress);
+                json.End(plan);
+                summary = PlanTextRenderer.SummaryLine(json.DecisionCount, json.CountByVerdict());
+            }
+
+            if (outFile is not null)
+            {
+                await OutFile.WriteAsync(outFile, WriteAsync);
             }
             else
             {
-                using var buffer = new MemoryStream();
-                PlanJsonWriter.Write(plan, buffer);
-                context.Output.WriteLine(System.Text.Encoding.UTF8.GetString(buffer.ToArray()));
+                await using (var output = new TextWriterStream(context.Output)) await WriteAsync(output);
+                context.Output.WriteLine();
+            }
+        }
+        else
+        {
+            using var renderer = PlanRenderers.For(format, context.Color && outFile is null);
+            Plan plan;
+            using (var progress = ProgressBar.For(context, total, "findings"))
+            {
+                plan = await PlanRun.StreamAsync(rules, findings, snapshot, options, settings, time, renderer, cancellationToken, progress);
             }
 
-            return;
+            summary = renderer.Totals.SummaryLine();
+            if (outFile is not null)
+            {
+                await OutFile.WriteAsync(outFile, async target =>
+                {
+                    await using var writer = new StreamWriter(target, leaveOpen: true);
+                    renderer.WriteTo(plan, writer);
+                });
+            }
+            else
+            {
+                renderer.WriteTo(plan, context.Output);
+                await context.Output.FlushAsync(cancellationToken);
+            }
         }
 
-        var writer = target is null ? context.Output : new StreamWriter(target, leaveOpen: true);
-        if (format == "markdown") PlanMarkdownRenderer.Render(plan, writer);
-        else if (format == "html") await writer.WriteAsync(PlanHtmlRenderer.Build(plan));
-        else PlanTextRenderer.Render(plan, writer, context.Color && target is null);
-        await writer.FlushAsync();
-        if (target is not null) await writer.DisposeAsync();
+        if (outFile is not null) context.Error.WriteLine($"plan written to {outFile}: {summary}");
     }
 
     /// <summary>

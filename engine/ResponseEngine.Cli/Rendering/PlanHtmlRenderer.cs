@@ -7,9 +7,12 @@ namespace ResponseEngine.Cli.Rendering;
 
 /// <summary>
 /// The plan as one self-contained HTML page (no external assets): a summary, filters by rule, action and verdict,
-/// and the decisions per identity. For people who review a change outside a terminal.
+/// and the decisions per identity. For people who review a change outside a terminal. Streamed: each decision's row is
+/// rendered as it is decided and put in identity order by a <see cref="SortedSpill"/> (the order of the text plan); the
+/// summary and the filters' values (rules, actions, verdicts: bounded by the rule set) come first. Past
+/// <see cref="DefaultDetailCap"/> decisions the page says how many it leaves out and how to get them all.
 /// </summary>
-internal static class PlanHtmlRenderer
+internal sealed class PlanHtmlRenderer(long? spillBudget = null, int detailCap = PlanHtmlRenderer.DefaultDetailCap) : IPlanRenderer
 {
     /// <summary>The pages' one stylesheet, inline so a page works offline as a CI artifact.</summary>
     internal const string Style = """
@@ -29,10 +32,52 @@ internal static class PlanHtmlRenderer
         </style>
         """;
 
-    public static string Build(Plan plan)
+    /// <summary>At most this many decisions are shown in detail; the page says how many more there are and where to get them.</summary>
+    public const int DefaultDetailCap = 20_000;
+
+    private readonly SortedSpill _spill = new(StringComparer.OrdinalIgnoreCase, spillBudget);
+    private readonly SortedSet<string> _rules = new(StringComparer.Ordinal);
+    private readonly SortedSet<string> _actions = new(StringComparer.Ordinal);
+    private readonly SortedSet<string> _verdicts = new(StringComparer.Ordinal);
+
+    public PlanTotals Totals { get; } = new();
+
+    /// <summary>A plan held in memory.</summary>
+    public static string Build(Plan plan) => PlanRenderers.Render("html", plan);
+
+    public void Begin(Plan header)
     {
-        var html = new StringBuilder(64 * 1024);
-        string E(string? text) => WebUtility.HtmlEncode(text ?? "");
+    }
+
+    public void Write(IReadOnlyList<Decision> decisions)
+    {
+        ArgumentNullException.ThrowIfNull(decisions);
+        foreach (var d in decisions)
+        {
+            Totals.Add(d);
+            _rules.Add(d.Rule.Id);
+            _actions.Add(d.ActionName);
+            _verdicts.Add(d.Verdict.Name());
+            var provider = d.Identity?.Provider ?? d.Finding.Subject.Provider;
+            var identity = d.Identity;
+            var summary = $"{E(d.TargetDisplay)}<span class=\"tag\">{provider.Name()}</span>"
+                + (identity?.Privileged == true ? "<span class=\"tag\">privileged</span>" : "")
+                + (identity is null ? "<span class=\"tag\">unresolved</span>" : "");
+            var action = d.Parameters.IsEmpty ? d.ActionName : $"{d.ActionName} {d.Parameters.Describe()}";
+            var why = d.Reason is null ? d.Note : $"[{d.Guard}] {d.Reason}";
+            if (d.CountedOnSnapshot is { } counted) why = why is null ? counted : $"{why} ({counted})";
+            var row = $"<tr class=\"decision\" data-rule=\"{E(d.Rule.Id)}\" data-action=\"{E(d.ActionName)}\" data-verdict=\"{d.Verdict.Name()}\">"
+                + $"<td class=\"v-{d.Verdict.Name()}\">{d.Verdict.Name()}</td><td>{E(action)}</td><td>{E(d.Rule.Id)}</td>"
+                + $"<td>{E(d.Finding.Type)}/{d.Finding.Severity.Name()} {E(d.Finding.Id)}</td><td>{E(why)}</td></tr>";
+            _spill.Add((int)provider, d.TargetDisplay, summary, row);
+        }
+    }
+
+    public void WriteTo(Plan plan, TextWriter writer)
+    {
+        ArgumentNullException.ThrowIfNull(plan);
+        ArgumentNullException.ThrowIfNull(writer);
+        var html = new StringBuilder(16 * 1024);
         html.Append($"""
             <!DOCTYPE html>
             <html lang="en"><head><meta charset="utf-8"><title>ResponseEngine plan</title>
@@ -43,40 +88,45 @@ internal static class PlanHtmlRenderer
         if (plan.RulesProvenance is { } provenance) html.Append($" · rules {E(provenance)}");
         if (plan.Basis is { } basis) html.Append($"<br>{E(char.ToUpperInvariant(basis.Text[0]) + basis.Text[1..])}.");
         html.Append("</div><div class=\"cards\" id=\"summary\">");
-        html.Append($"<div class=\"card\"><b>{plan.Decisions.Length}</b>decisions</div>");
-        foreach (var (verdict, count) in plan.CountByVerdict())
+        html.Append($"<div class=\"card\"><b>{Totals.Decisions}</b>decisions</div>");
+        foreach (var (verdict, count) in Totals.CountByVerdict())
         {
             html.Append($"<div class=\"card {verdict.Name()}\"><b>{count}</b>{verdict.Name()}</div>");
         }
 
-        html.Append("</div><div class=\"filters\">");
-        Select(html, "rule", "all rules", plan.Decisions.Select(d => d.Rule.Id));
-        Select(html, "action", "all actions", plan.Decisions.Select(d => d.ActionName));
-        Select(html, "verdict", "all verdicts", plan.Decisions.Select(d => d.Verdict.Name()));
-        html.Append("<span id=\"shown\"></span></div><div id=\"identities\">");
-
-        foreach (var target in plan.Decisions.GroupBy(d => (Provider: d.Identity?.Provider ?? d.Finding.Subject.Provider, Name: d.TargetDisplay))
-                     .OrderBy(g => g.Key.Provider).ThenBy(g => g.Key.Name, StringComparer.OrdinalIgnoreCase))
+        html.Append("</div>");
+        if (Totals.Decisions > detailCap)
         {
-            var identity = target.First().Identity;
-            html.Append($"<details class=\"identity\"><summary>{E(target.Key.Name)}<span class=\"tag\">{target.Key.Provider.Name()}</span>");
-            if (identity?.Privileged == true) html.Append("<span class=\"tag\">privileged</span>");
-            if (identity is null) html.Append("<span class=\"tag\">unresolved</span>");
-            html.Append("</summary><table><tr><th>verdict</th><th>action</th><th>rule</th><th>finding</th><th>why</th></tr>");
-            foreach (var d in target)
-            {
-                var action = d.Parameters.IsEmpty ? d.ActionName : $"{d.ActionName} {d.Parameters.Describe()}";
-                var why = d.Reason is null ? d.Note : $"[{d.Guard}] {d.Reason}";
-                if (d.CountedOnSnapshot is { } counted) why = why is null ? counted : $"{why} ({counted})";
-                html.Append($"<tr class=\"decision\" data-rule=\"{E(d.Rule.Id)}\" data-action=\"{E(d.ActionName)}\" data-verdict=\"{d.Verdict.Name()}\">");
-                html.Append($"<td class=\"v-{d.Verdict.Name()}\">{d.Verdict.Name()}</td><td>{E(action)}</td><td>{E(d.Rule.Id)}</td>");
-                html.Append($"<td>{E(d.Finding.Type)}/{d.Finding.Severity.Name()} {E(d.Finding.Id)}</td><td>{E(why)}</td></tr>");
-            }
-
-            html.Append("</table></details>");
+            html.Append($"<p class=\"note\" id=\"left-out\">The first {detailCap:N0} of {Totals.Decisions:N0} decisions are shown in detail; " +
+                $"{Totals.Decisions - detailCap:N0} are left out of this page (the counts above include them). " +
+                "<code>respond plan --format json</code> or <code>--format text</code> has every decision.</p>");
         }
 
-        html.Append("""
+        html.Append("<div class=\"filters\">");
+        Select(html, "rule", "all rules", _rules);
+        Select(html, "action", "all actions", _actions);
+        Select(html, "verdict", "all verdicts", _verdicts);
+        html.Append("<span id=\"shown\"></span></div><div id=\"identities\">");
+        writer.Write(html);
+
+        var shown = 0;
+        SpillRecord? previous = null;
+        foreach (var record in _spill.Drain())
+        {
+            if (shown == detailCap) break;
+            if (previous is null || previous.Group != record.Group || !string.Equals(previous.Key, record.Key, StringComparison.Ordinal))
+            {
+                if (previous is not null) writer.Write("</table></details>");
+                writer.Write($"<details class=\"identity\"><summary>{record.Fields[0]}</summary><table><tr><th>verdict</th><th>action</th><th>rule</th><th>finding</th><th>why</th></tr>");
+            }
+
+            writer.Write(record.Fields[1]);
+            shown++;
+            previous = record;
+        }
+
+        if (previous is not null) writer.Write("</table></details>");
+        writer.Write("""
             </div>
             <script>
             const filters=[...document.querySelectorAll('select')];
@@ -96,8 +146,11 @@ internal static class PlanHtmlRenderer
             filters.forEach(f=>f.addEventListener('change',apply)); apply();
             </script></body></html>
             """);
-        return html.ToString();
     }
+
+    public void Dispose() => _spill.Dispose();
+
+    private static string E(string? text) => WebUtility.HtmlEncode(text ?? "");
 
     private static void Select(StringBuilder html, string name, string all, IEnumerable<string> values)
     {

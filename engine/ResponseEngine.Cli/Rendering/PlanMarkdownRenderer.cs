@@ -1,19 +1,61 @@
 using System.Text;
 using ResponseEngine.Findings;
 using ResponseEngine.Planning;
+using ResponseEngine.Rules;
 
 namespace ResponseEngine.Cli.Rendering;
 
-/// <summary>The plan as a pull-request comment: a summary table, then one collapsible section per rule, kept under GitHub's comment limit.</summary>
-internal static class PlanMarkdownRenderer
+/// <summary>
+/// The plan as a pull-request comment: a summary table, then one collapsible section per rule, kept under GitHub's
+/// comment limit. Streamed: each decision's table row is rendered as it is decided and put in rule order by a
+/// <see cref="SortedSpill"/>; per rule only its counts are held, and a section is built up to the limit at most.
+/// </summary>
+internal sealed class PlanMarkdownRenderer(long? spillBudget = null) : IPlanRenderer
 {
     public const int MaxLength = 65_536;
     private const int Reserve = 600;
 
-    public static void Render(Plan plan, TextWriter writer) => writer.Write(Build(plan));
+    private readonly SortedSpill _spill = new(StringComparer.Ordinal, spillBudget);
 
-    public static string Build(Plan plan)
+    /// <summary>Per rule with decisions: the rule and its decisions by verdict (bounded by the rule set).</summary>
+    private readonly Dictionary<string, (Rule Rule, int[] ByVerdict)> _rules = new(StringComparer.Ordinal);
+
+    public PlanTotals Totals { get; } = new();
+
+    /// <summary>A plan held in memory.</summary>
+    public static void Render(Plan plan, TextWriter writer)
     {
+        ArgumentNullException.ThrowIfNull(writer);
+        writer.Write(Build(plan));
+    }
+
+    public static string Build(Plan plan) => PlanRenderers.Render("markdown", plan);
+
+    public void Begin(Plan header)
+    {
+    }
+
+    public void Write(IReadOnlyList<Decision> decisions)
+    {
+        ArgumentNullException.ThrowIfNull(decisions);
+        foreach (var decision in decisions)
+        {
+            Totals.Add(decision);
+            if (!_rules.TryGetValue(decision.Rule.Id, out var rule)) _rules[decision.Rule.Id] = rule = (decision.Rule, new int[Enum.GetValues<Verdict>().Length]);
+            rule.ByVerdict[(int)decision.Verdict]++;
+
+            var action = decision.Parameters.IsEmpty ? $"`{decision.ActionName}`" : $"`{decision.ActionName}` {Escape(decision.Parameters.Describe())}";
+            var why = decision.Reason is null ? "" : $"{decision.Guard}: {Escape(decision.Reason)}";
+            if (decision.CountedOnSnapshot is { } counted) why += (why.Length > 0 ? "; " : "") + Escape(counted);
+            _spill.Add(0, decision.Rule.Id,
+                $"| {Escape(decision.TargetDisplay)} ({(decision.Identity?.Provider ?? decision.Finding.Subject.Provider).Name()}) | {action} | {decision.Verdict.Name()} | {why} | {Escape(decision.Finding.Id)} ({decision.Finding.Type}) |");
+        }
+    }
+
+    public void WriteTo(Plan plan, TextWriter writer)
+    {
+        ArgumentNullException.ThrowIfNull(plan);
+        ArgumentNullException.ThrowIfNull(writer);
         var head = new StringBuilder();
         head.AppendLine("## ResponseEngine plan (dry-run)");
         head.AppendLine();
@@ -23,60 +65,73 @@ internal static class PlanMarkdownRenderer
         head.AppendLine();
         head.AppendLine("| verdict | decisions |");
         head.AppendLine("|---|---:|");
-        foreach (var (verdict, count) in plan.CountByVerdict()) head.AppendLine($"| {verdict.Name()} | {count} |");
+        foreach (var (verdict, count) in Totals.CountByVerdict()) head.AppendLine($"| {verdict.Name()} | {count} |");
         head.AppendLine();
 
-        var byAction = plan.Decisions.Where(d => d.Verdict == Verdict.Execute).GroupBy(d => d.ActionName).OrderBy(g => g.Key, StringComparer.Ordinal).ToList();
-        if (byAction.Count > 0)
+        if (Totals.ExecutedByAction.Count > 0)
         {
             head.AppendLine("| action (execute) | count |");
             head.AppendLine("|---|---:|");
-            foreach (var group in byAction) head.AppendLine($"| `{group.Key}` | {group.Count()} |");
+            foreach (var (action, count) in Totals.ExecutedByAction) head.AppendLine($"| `{action}` | {count} |");
             head.AppendLine();
         }
 
+        // Sections in rule order, each built from its rows as they are merged; one that cannot fit any more stops growing.
         var body = new StringBuilder();
         var omitted = 0;
-        var rules = plan.Decisions.GroupBy(d => d.Rule.Id).OrderBy(g => g.Key, StringComparer.Ordinal).ToList();
-        foreach (var rule in rules)
+        StringBuilder? section = null;
+        var fits = true;
+        void Close()
         {
-            var section = new StringBuilder();
-            var first = rule.First().Rule;
-            var counts = string.Join(", ", rule.GroupBy(d => d.Verdict).OrderBy(g => g.Key).Select(g => $"{g.Key.Name()} {g.Count()}"));
-            section.AppendLine($"<details><summary><code>{first.Id}</code> — {Escape(first.Title)} ({counts})</summary>");
-            section.AppendLine();
-            section.AppendLine($"Rule file `{first.Source.File.Replace('\\', '/')}` (sha256 `{first.Source.ShortHash}`), mode `{first.Mode.ToString().ToLowerInvariant()}`.");
-            section.AppendLine();
-            section.AppendLine("| identity | action | verdict | why | finding |");
-            section.AppendLine("|---|---|---|---|---|");
-            foreach (var decision in rule)
-            {
-                var action = decision.Parameters.IsEmpty ? $"`{decision.ActionName}`" : $"`{decision.ActionName}` {Escape(decision.Parameters.Describe())}";
-                var why = decision.Reason is null ? "" : $"{decision.Guard}: {Escape(decision.Reason)}";
-                if (decision.CountedOnSnapshot is { } counted) why += (why.Length > 0 ? "; " : "") + Escape(counted);
-                section.AppendLine($"| {Escape(decision.TargetDisplay)} ({(decision.Identity?.Provider ?? decision.Finding.Subject.Provider).Name()}) | {action} | {decision.Verdict.Name()} | {why} | {Escape(decision.Finding.Id)} ({decision.Finding.Type}) |");
-            }
-
+            if (section is null) return;
             section.AppendLine();
             section.AppendLine("</details>");
             section.AppendLine();
-            if (head.Length + body.Length + section.Length > MaxLength - Reserve)
-            {
-                omitted++;
-                continue;
-            }
-
-            body.Append(section);
+            if (!fits || head.Length + body.Length + section.Length > MaxLength - Reserve) omitted++;
+            else body.Append(section);
+            section = null;
         }
 
+        string? current = null;
+        foreach (var record in _spill.Drain())
+        {
+            if (!string.Equals(current, record.Key, StringComparison.Ordinal))
+            {
+                Close();
+                current = record.Key;
+                var (first, byVerdict) = _rules[record.Key];
+                var counts = string.Join(", ", Enum.GetValues<Verdict>().Where(v => byVerdict[(int)v] > 0).Select(v => $"{v.Name()} {byVerdict[(int)v]}"));
+                section = new StringBuilder();
+                fits = true;
+                section.AppendLine($"<details><summary><code>{first.Id}</code> — {Escape(first.Title)} ({counts})</summary>");
+                section.AppendLine();
+                section.AppendLine($"Rule file `{first.Source.File.Replace('\\', '/')}` (sha256 `{first.Source.ShortHash}`), mode `{first.Mode.ToString().ToLowerInvariant()}`.");
+                section.AppendLine();
+                section.AppendLine("| identity | action | verdict | why | finding |");
+                section.AppendLine("|---|---|---|---|---|");
+            }
+
+            if (!fits) continue;
+            section!.AppendLine(record.Fields[0]);
+            if (head.Length + body.Length + section.Length > MaxLength - Reserve)
+            {
+                // Already too long: the whole section will be left out, so its remaining rows are not kept.
+                fits = false;
+                section.Clear();
+            }
+        }
+
+        Close();
         if (omitted > 0)
         {
-            body.AppendLine($"> **Truncated:** details of {omitted} of {rules.Count} rules were left out to stay under {MaxLength:N0} characters. " +
+            body.AppendLine($"> **Truncated:** details of {omitted} of {_rules.Count} rules were left out to stay under {MaxLength:N0} characters. " +
                 "Run `respond plan --format json` or `--format text` for the whole plan.");
         }
 
-        return head.Append(body).ToString();
+        writer.Write(head.Append(body));
     }
+
+    public void Dispose() => _spill.Dispose();
 
     private static string Escape(string text) => text.Replace("|", "\\|", StringComparison.Ordinal).Replace("<", "&lt;", StringComparison.Ordinal).Replace("\n", " ", StringComparison.Ordinal);
 }

@@ -19,6 +19,7 @@ internal sealed class ProgressBar : IProgress<int>, IDisposable
     private readonly string _label;
     private int _percent = -1;
     private int _length;
+    private bool _unknown;
 
     public ProgressBar(TextWriter writer, int total, string label)
     {
@@ -31,15 +32,35 @@ internal sealed class ProgressBar : IProgress<int>, IDisposable
     public static ProgressBar? For(CliContext context, int total, string label) =>
         total >= Threshold && context.Interactive ? new ProgressBar(context.Error, total, label) : null;
 
+    /// <summary>
+    /// A bar for a number of findings known (as <see cref="For(CliContext, int, string)"/>) or not (null: findings read
+    /// as a stream), which then counts them from <see cref="Threshold"/> on, redrawn every <see cref="Threshold"/>.
+    /// </summary>
+    public static ProgressBar? For(CliContext context, int? total, string label) =>
+        total is { } known ? For(context, known, label) : context.Interactive ? new ProgressBar(context.Error, 0, label) { _unknown = true } : null;
+
     public void Report(int value)
     {
+        if (_unknown)
+        {
+            // No total to measure against: the count so far, from the threshold on.
+            if (value < Threshold || value / Threshold == _percent) return;
+            _percent = value / Threshold;
+            Draw(string.Create(CultureInfo.InvariantCulture, $"{value:N0} {_label} decided"));
+            return;
+        }
+
         var done = Math.Clamp(value, 0, _total);
         var percent = (int)(done * 100L / _total);
         if (percent == _percent) return;
         _percent = percent;
         var filled = percent * Width / 100;
-        var line = string.Create(CultureInfo.InvariantCulture,
-            $"[{new string('#', filled)}{new string('-', Width - filled)}] {percent,3}% {done:N0}/{_total:N0} {_label}");
+        Draw(string.Create(CultureInfo.InvariantCulture,
+            $"[{new string('#', filled)}{new string('-', Width - filled)}] {percent,3}% {done:N0}/{_total:N0} {_label}"));
+    }
+
+    private void Draw(string line)
+    {
         _writer.Write('\r' + line.PadRight(_length));
         _length = line.Length;
         _writer.Flush();
