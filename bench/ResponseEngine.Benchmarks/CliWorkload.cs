@@ -45,28 +45,7 @@ public static class CliWorkload
             {
                 using (var writer = new Utf8JsonWriter(stream))
                 {
-                    writer.WriteStartObject();
-                    writer.WriteString("id", finding.Id);
-                    writer.WriteString("source", finding.Source);
-                    writer.WriteString("kind", finding.Kind == FindingKind.Posture ? "posture" : "detection");
-                    writer.WriteString("type", finding.Type);
-                    writer.WriteString("severity", finding.Severity.Name());
-                    writer.WriteString("observed_at", finding.ObservedAt.ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture));
-                    writer.WriteStartObject("subject");
-                    writer.WriteString("provider", finding.Subject.Provider.Name());
-                    if (finding.Subject.Id is { } id) writer.WriteString("id", id);
-                    if (finding.Subject.Name is { } name) writer.WriteString("name", name);
-                    writer.WriteEndObject();
-                    writer.WriteString("title", finding.Title);
-                    writer.WriteStartObject("attributes");
-                    foreach (var (key, value) in finding.Attributes)
-                    {
-                        writer.WritePropertyName(key);
-                        value.WriteTo(writer);
-                    }
-
-                    writer.WriteEndObject();
-                    writer.WriteEndObject();
+                    WriteFinding(writer, finding);
                 }
 
                 stream.WriteByte((byte)'\n');
@@ -75,5 +54,34 @@ public static class CliWorkload
 
         Console.WriteLine($"{folder}: {ruleCount} rules, {userCount} users, {findingCount} findings");
         return 0;
+    }
+
+    /// <summary>One finding as the canonical JSON object (schemas/finding.schema.json).</summary>
+    public static void WriteFinding(Utf8JsonWriter writer, Finding finding)
+    {
+        ArgumentNullException.ThrowIfNull(writer);
+        ArgumentNullException.ThrowIfNull(finding);
+        writer.WriteStartObject();
+        writer.WriteString("id", finding.Id);
+        writer.WriteString("source", finding.Source);
+        writer.WriteString("kind", finding.Kind == FindingKind.Posture ? "posture" : "detection");
+        writer.WriteString("type", finding.Type);
+        writer.WriteString("severity", finding.Severity.Name());
+        writer.WriteString("observed_at", finding.ObservedAt.ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture));
+        writer.WriteStartObject("subject");
+        writer.WriteString("provider", finding.Subject.Provider.Name());
+        if (finding.Subject.Id is { } id) writer.WriteString("id", id);
+        if (finding.Subject.Name is { } name) writer.WriteString("name", name);
+        writer.WriteEndObject();
+        writer.WriteString("title", finding.Title);
+        writer.WriteStartObject("attributes");
+        foreach (var (key, value) in finding.Attributes)
+        {
+            writer.WritePropertyName(key);
+            value.WriteTo(writer);
+        }
+
+        writer.WriteEndObject();
+        writer.WriteEndObject();
     }
 }

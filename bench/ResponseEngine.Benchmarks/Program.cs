@@ -10,6 +10,12 @@ if (args.Contains("--write-cli-workload", StringComparer.Ordinal))
     return CliWorkload.Run(args);
 }
 
+// `--measure-reader [--findings N] [--passes P]`: the finding reader's fast path against the checked path, findings/s per core (ReaderMeasurement.cs).
+if (args.Contains("--measure-reader", StringComparer.Ordinal))
+{
+    return ReaderMeasurement.Run(args);
+}
+
 if (args.Contains("--measure-plan", StringComparer.Ordinal))
 {
     return PlanMeasurement.Run(args);

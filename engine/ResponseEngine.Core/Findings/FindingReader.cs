@@ -92,10 +92,13 @@ public static partial class FindingReader
     }
 
     /// <summary>Reads one file's bytes as its name says (NDJSON for .ndjson/.jsonl, else JSON); the bytes must be UTF-8.</summary>
-    public static FindingLoad ReadBytes(byte[] bytes, string fileName)
+    public static FindingLoad ReadBytes(byte[] bytes, string fileName) => ReadBytes(bytes, fileName, fast: true);
+
+    /// <summary>As <see cref="ReadBytes(byte[], string)"/>; <paramref name="fast"/> false reads every record through the checked path only (the reader before #23, kept as the oracle of tests and benchmarks).</summary>
+    internal static FindingLoad ReadBytes(byte[] bytes, string fileName, bool fast)
     {
         ArgumentNullException.ThrowIfNull(bytes);
-        var load = new Load();
+        var load = new Load { Fast = fast };
         ReadContent(bytes, fileName, IsLineDelimited(fileName), load);
         return load.ToResult();
     }
@@ -297,6 +300,7 @@ public static partial class FindingReader
         var lead = raw.Span.Length - raw.Span.TrimStart("\r\t "u8).Length;
         var record = raw.Slice(lead, line.Length);
         var at = new SourceLocation(file, lineNumber, lead + 1);
+        if (load.Fast && TryReadFast(record.Span, at, load)) return;
         try
         {
             using var document = JsonDocument.Parse(record);
@@ -306,6 +310,31 @@ public static partial class FindingReader
         {
             var where = new SourceLocation(file, lineNumber, (int)(e.BytePositionInLine ?? 0) + lead + 1);
             load.Reject(record, where, DiagnosticCodes.FindingMalformed, $"not valid JSON: {FirstSentence(e.Message)}", "each line of an NDJSON file holds one finding object");
+        }
+    }
+
+    /// <summary>One NDJSON record through the fast path; false when the checked path must read it (nothing was added).</summary>
+    private static bool TryReadFast(ReadOnlySpan<byte> record, SourceLocation at, Load load)
+    {
+        if (ReadFastLine(record, at.ToString()) is not { } finding) return false;
+        Admit(finding, at, load);
+        return true;
+    }
+
+    /// <summary>One NDJSON record as a finding through the fast path alone; null when the checked path must read it.</summary>
+    internal static Finding? ReadFastLine(ReadOnlySpan<byte> record, string origin)
+    {
+        // The options JsonDocument.Parse reads a line with: no comments, no trailing commas, depth 64.
+        var reader = new Utf8JsonReader(record);
+        try
+        {
+            if (!reader.Read()) return null;
+            var finding = ReadFast(ref reader, origin);
+            return finding is null || reader.Read() ? null : finding;
+        }
+        catch (Exception e) when (e is JsonException or InvalidOperationException)
+        {
+            return null;
         }
     }
 
@@ -343,6 +372,27 @@ public static partial class FindingReader
     {
         var start = (int)reader.TokenStartIndex;
         var location = lines.Locate(file, start);
+        if (load.Fast)
+        {
+            var probe = reader;
+            Finding? finding = null;
+            try
+            {
+                finding = ReadFast(ref probe, location.ToString());
+            }
+            catch (Exception e) when (e is JsonException or InvalidOperationException)
+            {
+                // The checked path reads it again from where it started, and reports what is wrong with it.
+            }
+
+            if (finding is not null)
+            {
+                reader = probe;
+                Admit(finding, location, load);
+                return;
+            }
+        }
+
         using var document = JsonDocument.ParseValue(ref reader);
         Accept(document.RootElement, bytes.AsMemory(start, (int)reader.BytesConsumed - start), location, file, load);
     }
@@ -369,6 +419,12 @@ public static partial class FindingReader
             return;
         }
 
+        Admit(finding with { Origin = location.ToString() }, location, load);
+    }
+
+    /// <summary>A finding that passed every check: kept, unless the same source already sent the same id in this read.</summary>
+    private static void Admit(Finding finding, SourceLocation location, Load load)
+    {
         if (!load.Seen.Add((finding.Source, finding.Id)))
         {
             load.Bag.Warning(DiagnosticCodes.FindingDuplicate, location,
@@ -376,7 +432,7 @@ public static partial class FindingReader
             return;
         }
 
-        load.Findings.Add(finding with { Origin = location.ToString() });
+        load.Findings.Add(finding);
     }
 
     /// <summary>A JSON pointer as <see cref="JsonLocator"/> spells paths (segments joined by '/', no leading one).</summary>
@@ -612,6 +668,9 @@ public static partial class FindingReader
             Keep(record, location, bag);
         }
 
+        /// <summary>Valid records through the fast path (<c>FindingReader.Fast.cs</c>); false: every record through the checked path.</summary>
+        public bool Fast { get; init; } = true;
+
         /// <summary>False for a stream: a rejected record's diagnostic is reported, its text is not kept.</summary>
         public bool KeepRejected { get; init; } = true;
 
@@ -627,7 +686,7 @@ public static partial class FindingReader
     }
 
     /// <summary>Maps byte offsets to line and column for diagnostics.</summary>
-    private sealed class LineIndex
+    internal sealed class LineIndex
     {
         private readonly byte[] _bytes;
         private readonly List<int> _starts = [0];
@@ -641,11 +700,20 @@ public static partial class FindingReader
             }
         }
 
+        // The last offset located, its line and column: records come in file order, so the column of the next one on the
+        // same line is counted on from there. Counting from the line's start each time made a JSON array written on one
+        // line quadratic in its length (#23). Offsets are token starts, ASCII bytes, so counting in pieces is exact.
+        private int _lastOffset = -1;
+        private int _lastLine;
+        private int _lastColumn;
+
         public SourceLocation Locate(string file, long offset)
         {
             var index = _starts.BinarySearch((int)offset);
             if (index < 0) index = ~index - 1;
-            var column = Encoding.UTF8.GetCharCount(_bytes, _starts[index], (int)offset - _starts[index]) + 1;
+            var from = index == _lastLine && _lastOffset >= _starts[index] && _lastOffset <= offset ? _lastOffset : _starts[index];
+            var column = Encoding.UTF8.GetCharCount(_bytes, from, (int)offset - from) + (from == _lastOffset ? _lastColumn : 1);
+            (_lastOffset, _lastLine, _lastColumn) = ((int)offset, index, column);
             return new SourceLocation(file, index + 1, column);
         }
     }
