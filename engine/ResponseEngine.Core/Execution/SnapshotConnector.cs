@@ -34,10 +34,13 @@ public sealed class SnapshotConnector(DirectorySnapshot snapshot, Provider provi
         return snapshot.Resolve(subject);
     }
 
+    // The snapshot never changes: each set is counted once (a plan counts every critical set per destructive decision).
+    private readonly ConcurrentDictionary<string, CriticalSet> _counts = new(StringComparer.Ordinal);
+
     public Task<CriticalSet> CountCriticalAsync(string groupOrRole, CancellationToken cancellationToken)
     {
         reads?.Counted(Provider, groupOrRole);
-        return Task.FromResult(CountCritical(snapshot, Provider, groupOrRole));
+        return Task.FromResult(_counts.GetOrAdd(groupOrRole, set => CountCritical(snapshot, Provider, set)));
     }
 
     /// <summary>The enabled holders of a critical group or role of one provider in a snapshot.</summary>

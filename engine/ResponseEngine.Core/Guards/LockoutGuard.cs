@@ -34,11 +34,21 @@ public sealed class LockoutGuard : IExecutionGuard
 
         // Open intents first, then the counts: an intent cannot open while this lock is held, and one that closes in
         // between is either in the count already (applied) or still among the pending edits (applying it twice is harmless).
-        var pending = await PendingEditsAsync(run, identity.Provider, cancellationToken);
+        var open = await run.Store.OpenIntentsAsync(cancellationToken);
+        List<GraphEdit>? pending = null;
         foreach (var set in critical)
         {
             var (live, failure) = await CountAsync(connector, set, run, cancellationToken);
             if (live is null) return decision.Refuse(Verdict.Skip, Name, failure!);
+
+            // What the rule would allow without applying the edits (LockoutRule.CannotRemoveHolder, KeepsMinimum; the same
+            // verdict, proven against the rule in LockoutShortcutPropertyTests): an account with no path to the set, whatever
+            // is pending; a set whose holders, less every holder the edits could take out, still meet the minimum.
+            var graph = live.Graph;
+            var setNode = live.SetNode ?? live.Name;
+            if (graph is not null && LockoutRule.CannotRemoveHolder(graph, setNode, proposed)) continue;
+            pending ??= [.. Pending(open, run.Passed, identity.Provider)];
+            if (graph is not null && LockoutRule.KeepsMinimum(graph, setNode, pending, proposed, options.Minimum, options.CountBreakGlass)) continue;
             var verdict = Evaluate(live, identity, pending, proposed, options);
             if (!verdict.Allowed) return decision.Refuse(Verdict.Skip, Name, verdict.Reason!);
         }
@@ -98,12 +108,6 @@ public sealed class LockoutGuard : IExecutionGuard
         {
             return [new GraphEdit.Disable(entry.IdentityId!)];
         }
-    }
-
-    private static async Task<List<GraphEdit>> PendingEditsAsync(RunContext run, Provider provider, CancellationToken cancellationToken)
-    {
-        var open = await run.Store.OpenIntentsAsync(cancellationToken);
-        return [.. Pending(open, run.Passed, provider)];
     }
 
     /// <summary>The live count of one set; a lookup that fails or hangs refuses within the action timeout, never ends the run.</summary>

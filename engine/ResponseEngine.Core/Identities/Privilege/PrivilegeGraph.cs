@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Collections.Frozen;
 using System.Collections.Immutable;
 
@@ -71,6 +72,11 @@ public sealed class PrivilegeGraph
     private readonly IReadOnlyCollection<PrivilegeEdge> _baseEdges;
     private IReadOnlyCollection<PrivilegePrincipal>? _principalsAfter;
     private IReadOnlyCollection<PrivilegeEdge>? _edgesAfter;
+
+    // Every node with a path to a node, by node, computed on first use and kept (the graph never changes): lockout
+    // protection asks, per destructive decision and critical set, whether the target has a path to the set at all.
+    private readonly ConcurrentDictionary<string, HashSet<string>> _reaching = new(Ids);
+    private readonly ConcurrentDictionary<(string Node, bool BreakGlass), int> _holderCounts = new();
 
     private PrivilegeGraph(IEnumerable<PrivilegePrincipal> principals, IEnumerable<PrivilegeEdge> edges)
     {
@@ -182,6 +188,35 @@ public sealed class PrivilegeGraph
         }
 
         return eligible;
+    }
+
+    /// <summary>
+    /// Whether the principal (a user or a group) has a conferring path, not cut, to the group or role: whether an edit of
+    /// it can change who holds the set. Unlike <see cref="Holds"/>, the set's own node has no path to itself. The nodes
+    /// with a path to each set are computed once per graph and kept.
+    /// </summary>
+    public bool Reaches(string principalId, string groupOrRole)
+    {
+        ArgumentNullException.ThrowIfNull(principalId);
+        ArgumentNullException.ThrowIfNull(groupOrRole);
+        return _reaching.GetOrAdd(Node(groupOrRole), Reaching).Contains(principalId);
+    }
+
+    /// <summary>
+    /// How many nodes (users or groups, enabled or not) have a conferring path, not cut, to the principal: at most how many
+    /// holders an edit of the principal can take out of any set besides itself. Computed once per node and kept.
+    /// </summary>
+    public int ReachingCount(string principalId)
+    {
+        ArgumentNullException.ThrowIfNull(principalId);
+        return _reaching.GetOrAdd(principalId, Reaching).Count;
+    }
+
+    /// <summary>The number of <see cref="EffectiveHolders"/> of the set, counted once per graph and kept.</summary>
+    public int EffectiveHolderCount(string setNode, bool countBreakGlass = false)
+    {
+        ArgumentNullException.ThrowIfNull(setNode);
+        return _holderCounts.GetOrAdd((Node(setNode), countBreakGlass), key => EffectiveHolders(key.Node, key.BreakGlass).Count);
     }
 
     /// <summary>Whether the principal holds the group or role through any conferring path (its own enabled state aside).</summary>
