@@ -58,6 +58,12 @@ public sealed class Executor : IDisposable
     /// </summary>
     internal Func<Decision, Decision>? AfterGuards { get; init; }
 
+    /// <summary>
+    /// Set by a plan, whose scratch store keeps no dry-run row and whose guards read none: each decision's row is staged
+    /// with the run's provenance and its status only (it still takes its sequence), not hashed keys and facts nobody reads.
+    /// </summary>
+    internal bool RowsUnread { get; init; }
+
     /// <summary>The guards in their fixed order, for runs and plans alike; the first refusal wins and names itself.</summary>
     /// <param name="options">The configuration the guards read.</param>
     /// <param name="budgets">False leaves out the rate limits and the breaker: only for comparing two rule sets' own effect.</param>
@@ -165,7 +171,8 @@ public sealed class Executor : IDisposable
                         status = _run.DryRun ? AuditStatus.DryRun : AuditStatus.Intended;
                     }
 
-                    rows.Add((index, decision, status, batch.Stage(Describe(decision, status), status == AuditStatus.Intended ? decision : null)));
+                    var row = RowsUnread && _run.DryRun ? _run.Entry(status) : Describe(decision, status);
+                    rows.Add((index, decision, status, batch.Stage(row, status == AuditStatus.Intended ? decision : null)));
                 }
 
                 // No audit, no action: every intent of the batch is durable before the lock is released and any connector is called.

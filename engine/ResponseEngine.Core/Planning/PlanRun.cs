@@ -99,6 +99,8 @@ public static class PlanRun
         var basis = new PlanBasis(settings.DirectorySource, snapshot.GeneratedAt, history, settings.Budgets, [.. guards.Select(g => g.Name)]);
         using var executor = new Executor(run, guards)
         {
+            // The scratch store keeps no dry-run row (KeepDryRunRows = false) and no guard reads one.
+            RowsUnread = true,
             AfterGuards = decision => reads.Take() is { Count: > 0 } sets
                 ? decision with { CountedOnSnapshot = $"{Names(sets)} counted on {basis.SnapshotText}; a run counts them live" }
                 : decision,
