@@ -136,6 +136,16 @@ public sealed partial class SqlServerAuditStore : IAuditStore, ResponseEngine.In
                 sequence++;
                 var record = new AuditRecord(sequence, recordedAt, entries[i], previousHash, AuditRecord.ComputeHash(sequence, recordedAt, entries[i], previousHash));
                 await connection.ExecuteAsync(new CommandDefinition(SqlServerStatements.Insert, SqlServerAuditRow.InsertParameters(record), transaction, CommandTimeoutSeconds, cancellationToken: cancellationToken));
+                if (AuditPersons.Of(record.Entry) is { } person)
+                {
+                    var index = new DynamicParameters();
+                    index.Add("Sequence", sequence, DbType.Int64);
+                    index.Add("Person", person.Person, DbType.String, size: 470);
+                    index.Add("PersonName", person.PersonName, DbType.String, size: 400);
+                    index.Add("Account", person.Account, DbType.String, size: 470);
+                    index.Add("AccountName", record.Entry.IdentityName, DbType.String, size: 400);
+                    await connection.ExecuteAsync(new CommandDefinition(SqlServerStatements.InsertPerson, index, transaction, CommandTimeoutSeconds, cancellationToken: cancellationToken));
+                }
                 records[i] = record;
                 previousHash = record.Hash;
             }
@@ -218,6 +228,20 @@ public sealed partial class SqlServerAuditStore : IAuditStore, ResponseEngine.In
         }
     }
 
+    /// <inheritdoc />
+    /// <remarks>Reads the V007 table audit_person through its indexes: the rows of the accounts and persons asked for, not the trail.</remarks>
+    public async Task<IReadOnlyList<AuditPersonLink>> ReadPersonLinksAsync(AuditPersonQuery query, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        if (query.Keys is not { Count: > 0 } && query.Name is null) return [];
+        var parameters = new DynamicParameters();
+        parameters.Add("Keys", query.Keys is { Count: > 0 } keys ? JsonSerializer.Serialize(keys.ToArray(), StatusJson.Default.StringArray) : null, DbType.String, size: -1);
+        parameters.Add("Name", query.Name, DbType.String, size: 400);
+        await using var connection = await OpenAsync(cancellationToken);
+        var rows = await connection.QueryAsync<PersonLinkRow>(new CommandDefinition(SqlServerStatements.SelectPersonLinks, parameters, cancellationToken: cancellationToken));
+        return [.. rows.Select(r => new AuditPersonLink(r.Person, r.PersonName, r.Account, r.Provider, r.IdentityId, r.IdentityName, r.Sequence))];
+    }
+
     /// <summary>Nothing to release: connections are pooled by SqlClient and closed after each operation.</summary>
     public ValueTask DisposeAsync() => ValueTask.CompletedTask;
 
@@ -295,6 +319,7 @@ public sealed partial class SqlServerAuditStore : IAuditStore, ResponseEngine.In
         p.Add("Since", query.Since?.UtcDateTime, DbType.DateTime2);
         p.Add("Until", query.Until?.UtcDateTime, DbType.DateTime2);
         p.Add("Identity", query.Identity, DbType.String);
+        p.Add("Accounts", query.Accounts is { } accounts ? JsonSerializer.Serialize(accounts.ToArray(), StatusJson.Default.StringArray) : null, DbType.String, size: -1);
         p.Add("Guard", query.Guard, DbType.String);
         p.Add("RunId", query.RunId, DbType.String);
         p.Add("Statuses", query.Statuses is { } statuses ? JsonSerializer.Serialize(statuses.Select(s => s.Name()).ToArray(), StatusJson.Default.StringArray) : null, DbType.String, size: -1);
@@ -314,6 +339,8 @@ public sealed partial class SqlServerAuditStore : IAuditStore, ResponseEngine.In
     private sealed record ChainTail(long Sequence, string Hash);
 
     private sealed record AppliedMigration(int Version, string Name, string Checksum);
+
+    private sealed record PersonLinkRow(string Person, string? PersonName, string Account, string Provider, string IdentityId, string? IdentityName, long Sequence);
 
     private sealed class SessionLock(SqlConnection connection, string resource) : IAsyncDisposable
     {

@@ -61,6 +61,35 @@ internal static class SqlServerStatements
             @Action, @Parameters, @Destructive, @Verdict, @Guard, @Reason, @Error, @PriorState, @Facts, @PreviousHash, @Hash);
         """;
 
+    /// <summary>The person index entry of a row (V007), in the row's transaction.</summary>
+    public const string InsertPerson =
+        "INSERT INTO dbo.audit_person (sequence, person, person_name, account, account_name) VALUES (@Sequence, @Person, @PersonName, @Account, @AccountName);";
+
+    /// <summary>
+    /// Per person and account among the index entries whose person or account is one of @Keys (a JSON array) or whose
+    /// person or account name is @Name, the newest row: its keys, and the provider, id and name it recorded.
+    /// </summary>
+    public const string SelectPersonLinks =
+        """
+        SELECT p.person AS Person, p.person_name AS PersonName, p.account AS Account, l.provider AS Provider,
+               l.identity_id AS IdentityId, l.identity_name AS IdentityName, p.sequence AS Sequence
+          FROM (SELECT MAX(h.sequence) AS sequence
+                  FROM (SELECT sequence, person, account FROM dbo.audit_person
+                         WHERE @Keys IS NOT NULL AND person IN (SELECT CAST(value AS nvarchar(470)) FROM OPENJSON(@Keys))
+                        UNION
+                        SELECT sequence, person, account FROM dbo.audit_person
+                         WHERE @Keys IS NOT NULL AND account IN (SELECT CAST(value AS nvarchar(470)) FROM OPENJSON(@Keys))
+                        UNION
+                        SELECT sequence, person, account FROM dbo.audit_person WHERE @Name IS NOT NULL AND person_name = @Name
+                        UNION
+                        SELECT sequence, person, account FROM dbo.audit_person WHERE @Name IS NOT NULL AND account_name = @Name) AS h
+                 GROUP BY h.person, h.account) AS g
+          JOIN dbo.audit_person AS p ON p.sequence = g.sequence
+          JOIN dbo.audit_log AS l ON l.sequence = g.sequence
+         ORDER BY p.person, p.account
+        OPTION (RECOMPILE);
+        """;
+
     private const string Columns =
         """
         sequence AS Sequence, recorded_at AS RecordedAt, run_id AS RunId, host AS Host, engine_version AS EngineVersion,
@@ -91,6 +120,8 @@ internal static class SqlServerStatements
               SELECT MAX(b.sequence) FROM dbo.audit_log AS b WITH (INDEX (ix_audit_log_recorded_at))
                WHERE (@Since IS NULL OR b.recorded_at >= @Since) AND (@Until IS NULL OR b.recorded_at < @Until)))
           AND (@Identity IS NULL OR identity_id = @Identity OR identity_name = @Identity)
+          AND (@Accounts IS NULL OR sequence IN (SELECT p.sequence FROM dbo.audit_person AS p
+                                                  WHERE p.account IN (SELECT CAST(value AS nvarchar(470)) FROM OPENJSON(@Accounts))))
           AND (@Guard IS NULL OR guard = @Guard)
           AND (@RunId IS NULL OR run_id = @RunId)
           AND (@Statuses IS NULL OR status IN (SELECT CAST(value AS nvarchar(32)) FROM OPENJSON(@Statuses)))
@@ -128,6 +159,6 @@ internal static class SqlServerStatements
     public static IReadOnlyList<string> All { get; } =
     [
         CreateMigrationsTable, SelectMigrations, InsertMigration, AcquireSessionLock, ReleaseSessionLock, LockAndSelectLast,
-        Insert, SelectAscending, SelectDescending, Count, SelectOpenIntents, SelectChainPage,
+        Insert, SelectAscending, SelectDescending, Count, SelectOpenIntents, SelectChainPage, InsertPerson, SelectPersonLinks,
     ];
 }

@@ -149,7 +149,7 @@ public sealed partial class SqliteAuditStore
                 {
                     sequence++;
                     var record = new AuditRecord(sequence, recordedAt, entries[i], previousHash, AuditRecord.ComputeHash(sequence, recordedAt, entries[i], previousHash));
-                    await insert.ExecuteAsync(SqliteAuditRow.From(record)).ConfigureAwait(false);
+                    await insert.ExecuteAsync(SqliteAuditRow.From(record), AuditPersons.Of(record.Entry)).ConfigureAwait(false);
                     records[i] = record;
                     previousHash = record.Hash;
                 }
@@ -217,8 +217,9 @@ public sealed partial class SqliteAuditStore
         ];
 
         private readonly SqliteCommand _command;
+        private readonly SqliteCommand _person;
 
-        private PreparedInsert(SqliteCommand command) => _command = command;
+        private PreparedInsert(SqliteCommand command, SqliteCommand person) => (_command, _person) = (command, person);
 
         public static PreparedInsert Create(SqliteConnection connection, SqliteTransaction transaction)
         {
@@ -227,15 +228,32 @@ public sealed partial class SqliteAuditStore
             command.CommandText = SqliteStatements.Insert;
             foreach (var (name, _) in Columns) command.Parameters.Add(new SqliteParameter(name, DBNull.Value));
             command.Prepare();
-            return new PreparedInsert(command);
+            var person = connection.CreateCommand();
+            person.Transaction = transaction;
+            person.CommandText = SqliteStatements.InsertPerson;
+            foreach (var name in (string[])["@Sequence", "@Person", "@PersonName", "@Account", "@AccountName"]) person.Parameters.Add(new SqliteParameter(name, DBNull.Value));
+            person.Prepare();
+            return new PreparedInsert(command, person);
         }
 
-        public async Task ExecuteAsync(SqliteAuditRow row)
+        /// <summary>The row, and its person-index entry (V006) when it is about an account.</summary>
+        public async Task ExecuteAsync(SqliteAuditRow row, AuditPersonKey? person)
         {
             for (var i = 0; i < Columns.Length; i++) _command.Parameters[i].Value = Columns[i].Get(row) ?? DBNull.Value;
             await _command.ExecuteNonQueryAsync().ConfigureAwait(false);
+            if (person is null) return;
+            _person.Parameters[0].Value = row.Sequence;
+            _person.Parameters[1].Value = person.Person;
+            _person.Parameters[2].Value = (object?)person.PersonName ?? DBNull.Value;
+            _person.Parameters[3].Value = person.Account;
+            _person.Parameters[4].Value = (object?)row.IdentityName ?? DBNull.Value;
+            await _person.ExecuteNonQueryAsync().ConfigureAwait(false);
         }
 
-        public void Dispose() => _command.Dispose();
+        public void Dispose()
+        {
+            _command.Dispose();
+            _person.Dispose();
+        }
     }
 }

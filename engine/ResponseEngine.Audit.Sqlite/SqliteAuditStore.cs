@@ -181,6 +181,34 @@ public sealed partial class SqliteAuditStore : IAuditStore, ResponseEngine.Inbox
         }
     }
 
+    /// <inheritdoc />
+    /// <remarks>Reads the V006 table audit_person through its indexes: the rows of the accounts and persons asked for, not the trail.</remarks>
+    public async Task<IReadOnlyList<AuditPersonLink>> ReadPersonLinksAsync(AuditPersonQuery query, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        var clauses = new List<string>();
+        var parameters = new DynamicParameters();
+        if (query.Keys is { Count: > 0 } keys)
+        {
+            clauses.Add(SqliteStatements.PersonFilters.Person);
+            clauses.Add(SqliteStatements.PersonFilters.Account);
+            parameters.Add("Keys", JsonSerializer.Serialize(keys.ToArray(), StatusJson.Default.StringArray));
+        }
+
+        if (query.Name is { } name)
+        {
+            clauses.Add(SqliteStatements.PersonFilters.PersonName);
+            clauses.Add(SqliteStatements.PersonFilters.AccountName);
+            parameters.Add("Name", name);
+        }
+
+        if (clauses.Count == 0) return [];
+        var sql = SqliteStatements.SelectPersonLinks.Replace("{0}", string.Join(" UNION ", clauses), StringComparison.Ordinal);
+        await using var connection = await OpenAsync(cancellationToken);
+        var rows = await connection.QueryAsync<PersonLinkRow>(new CommandDefinition(sql, parameters, cancellationToken: cancellationToken));
+        return [.. rows.Select(r => r.ToLink())];
+    }
+
     /// <summary>Closes the pooled connections to the file, so it can be moved, copied or deleted.</summary>
     public async ValueTask DisposeAsync()
     {
@@ -245,6 +273,7 @@ public sealed partial class SqliteAuditStore : IAuditStore, ResponseEngine.Inbox
         }
 
         if (query.Identity is { } identity) Add(SqliteStatements.Filters.Identity, "Identity", identity);
+        if (query.Accounts is { } accounts) Add(SqliteStatements.Filters.Accounts, "Accounts", JsonSerializer.Serialize(accounts.ToArray(), StatusJson.Default.StringArray));
         if (query.Guard is { } guard) Add(SqliteStatements.Filters.Guard, "Guard", guard);
         if (query.RunId is { } runId) Add(SqliteStatements.Filters.RunId, "RunId", runId);
         if (query.Statuses is { Count: 1 } one) Add(SqliteStatements.Filters.Status, "Status", one.First().Name());
@@ -267,6 +296,11 @@ public sealed partial class SqliteAuditStore : IAuditStore, ResponseEngine.Inbox
     private sealed record ChainTail(long Sequence, string Hash);
 
     private sealed record AppliedMigration(long Version, string Name, string Checksum);
+
+    private sealed record PersonLinkRow(string Person, string? PersonName, string Account, string Provider, string IdentityId, string? IdentityName, long Sequence)
+    {
+        public AuditPersonLink ToLink() => new(Person, PersonName, Account, Provider, IdentityId, IdentityName, Sequence);
+    }
 }
 
 [System.Text.Json.Serialization.JsonSerializable(typeof(string[]))]

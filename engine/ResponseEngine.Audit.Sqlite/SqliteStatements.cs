@@ -40,6 +40,34 @@ internal static class SqliteStatements
             @Action, @Parameters, @Destructive, @Verdict, @Guard, @Reason, @Error, @PriorState, @Facts, @PreviousHash, @Hash);
         """;
 
+    /// <summary>The person index entry of a row (V006), in the row's transaction.</summary>
+    public const string InsertPerson =
+        "INSERT INTO audit_person (sequence, person, person_name, account, account_name) VALUES (@Sequence, @Person, @PersonName, @Account, @AccountName);";
+
+    /// <summary>
+    /// Per person and account among the index entries that the searches (<see cref="PersonFilters"/>, joined by UNION, each
+    /// an index search) find, the newest row: its keys, and the provider, id and name it recorded. The searches are a
+    /// compound subquery, so SQLite runs each on its index and groups only what they found.
+    /// </summary>
+    public const string SelectPersonLinks =
+        """
+        SELECT p.person AS Person, p.person_name AS PersonName, p.account AS Account, l.provider AS Provider,
+               l.identity_id AS IdentityId, l.identity_name AS IdentityName, p.sequence AS Sequence
+          FROM (SELECT MAX(sequence) AS sequence FROM ({0}) GROUP BY person, account) AS g
+          JOIN audit_person AS p ON p.sequence = g.sequence
+          JOIN audit_log AS l ON l.sequence = g.sequence
+         ORDER BY p.person, p.account;
+        """;
+
+    /// <summary>The person-index searches, UNION'd; each added only when set, so each uses its own index.</summary>
+    public static class PersonFilters
+    {
+        public const string Person = "SELECT sequence, person, account FROM audit_person WHERE person IN (SELECT value FROM json_each(@Keys))";
+        public const string Account = "SELECT sequence, person, account FROM audit_person WHERE account IN (SELECT value FROM json_each(@Keys))";
+        public const string PersonName = "SELECT sequence, person, account FROM audit_person WHERE person_name = @Name COLLATE NOCASE";
+        public const string AccountName = "SELECT sequence, person, account FROM audit_person WHERE account_name = @Name COLLATE NOCASE";
+    }
+
     public const string Columns =
         """
         sequence AS Sequence, recorded_at AS RecordedAt, run_id AS RunId, host AS Host, engine_version AS EngineVersion,
@@ -65,6 +93,9 @@ internal static class SqliteStatements
         public const string Since = "recorded_at >= @Since";
         public const string Until = "recorded_at < @Until";
         public const string Identity = "(identity_id = @Identity OR identity_name = @Identity)";
+
+        /// <summary>Rows about these accounts (person-index keys), found through the account index of audit_person.</summary>
+        public const string Accounts = "sequence IN (SELECT sequence FROM audit_person WHERE account IN (SELECT value FROM json_each(@Accounts)))";
         public const string Guard = "guard = @Guard";
         public const string RunId = "run_id = @RunId";
         public const string Statuses = "status IN (SELECT value FROM json_each(@Statuses))";
@@ -117,6 +148,7 @@ internal static class SqliteStatements
     public static IReadOnlyList<string> All { get; } =
     [
         Pragmas, JournalMode, EnableWal, CreateMigrationsTable, SelectMigrations, InsertMigration, SelectLast, Insert,
+        InsertPerson, SelectPersonLinks, PersonFilters.Person, PersonFilters.Account, PersonFilters.PersonName, PersonFilters.AccountName, Filters.Accounts,
         SelectRows, CountRows, Filters.AfterSequence, Filters.BeforeSequence, Filters.Since, Filters.Until, Filters.Identity, Filters.Guard, Filters.RunId, Filters.Statuses, Filters.Status, Filters.RuleId,
         Filters.Action, Filters.Provider, Filters.IdentityId, Filters.IdempotencyKey, Filters.Parameters, Filters.DryRun, Filters.Destructive, Filters.SequenceWithinTimeRange, OrderAscending,
         OrderDescending, LimitClause, SelectOpenIntents, SelectChainPage,

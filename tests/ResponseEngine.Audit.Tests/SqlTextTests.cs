@@ -140,6 +140,7 @@ public partial class SqlTextTests
         mentions.Should().AllSatisfy(t => t.Should().Match(s =>
             s.Contains("CREATE TRIGGER dbo.audit_log_append_only", StringComparison.Ordinal) || s.Contains("CREATE TRIGGER dbo.inbox_record_is_immutable", StringComparison.Ordinal)
             || s.Contains("CREATE TRIGGER dbo.inbox_rejected_is_immutable", StringComparison.Ordinal)
+            || s.Contains("CREATE TRIGGER dbo.audit_person_append_only", StringComparison.Ordinal)
             || s.StartsWith("GRANT", StringComparison.Ordinal)
             || (s.Contains("CREATE TABLE dbo.QRTZ_", StringComparison.Ordinal) && UpdateOrDelete().Matches(s).All(m => s.Contains("ON DELETE CASCADE", StringComparison.Ordinal)))));
         mentions.Should().Contain(t => t.Contains("INSTEAD OF UPDATE, DELETE", StringComparison.Ordinal));
@@ -171,6 +172,8 @@ public partial class SqlTextTests
         grants.Where(g => g.Verb == "DENY" && g.Target == "dbo.inbox").Select(g => g.Permission).Should().Contain(["DELETE", "ALTER"], "a received finding is never removed");
         grants.Where(g => g.Verb == "DENY" && g.Target == "dbo.inbox_rejected").Select(g => g.Permission).Should().Contain(["DELETE", "ALTER"], "a quarantined record is never removed");
         grants.Where(g => g.Verb == "DENY" && g.Target == "dbo.audit_log").Select(g => g.Permission).Should().Contain(["UPDATE", "DELETE", "ALTER"]);
+        grants.Where(g => g.Verb == "GRANT" && g.Target == "dbo.audit_person").Select(g => g.Permission).Should().BeEquivalentTo(["INSERT", "SELECT"]);
+        grants.Where(g => g.Verb == "DENY" && g.Target == "dbo.audit_person").Select(g => g.Permission).Should().Contain(["UPDATE", "DELETE", "ALTER"]);
     }
 
     [Fact]

@@ -157,6 +157,48 @@ public sealed class SqliteAuditStoreTests : AuditStoreContract
     }
 
     [Fact]
+    public async Task PersonIndex_ATrailWrittenBeforeV006_IsBackfilledByTheMigration_AndFoundAsBefore()
+    {
+        // A trail as V001-V005 and the engine before the person index left it: rows in audit_log only. (Written by this
+        // store, then its V006 table and migration record removed: the earlier engine inserted into audit_log alone.)
+        var store = await StoreAsync();
+        var rows = new List<AuditEntry>();
+        rows.Add(Entry(AuditStatus.Succeeded) with { Provider = "ad", IdentityId = "3f2504e0-4f89-11d3-9a0c-0305e82c3301", IdentityName = "alice", Facts = """{"finding_type":"x"}""" });
+        rows.Add(Entry(AuditStatus.Succeeded) with
+        {
+            Provider = "entra", IdentityId = "e-alice", IdentityName = "alice@corp.example.com",
+            Facts = """{"finding_type":"x","linked_from":{"provider":"ad","id":"3f2504e0-4f89-11d3-9a0c-0305e82c3301","account":"alice","evidence":"objectSid S-1-5-21-1 = onPremisesSecurityIdentifier"}}""",
+        });
+        rows.Add(Entry(AuditStatus.Succeeded) with
+        {
+            Provider = "okta", IdentityId = "00u-alice", IdentityName = "alice@corp.example.com",
+            Facts = """{"linked_from":{"provider":"entra","id":"E-ALICE","account":"alice@corp.example.com","evidence":"Okta login alice@corp.example.com = Entra userPrincipalName"}}""",
+        });
+        rows.Add(Entry(AuditStatus.Succeeded) with { Provider = "okta", IdentityId = "00u-bob", IdentityName = "bob", Facts = "not json, \"linked_from\"" });
+        rows.Add(Entry(AuditStatus.BreakerOpened));
+        await store.AppendManyAsync(rows, Ct);
+        await ExecuteRawAsync("DROP TABLE audit_person");
+        await ExecuteRawAsync("DELETE FROM schema_migrations WHERE version = 6");
+        (await ExecuteRawAsync("SELECT count(*) FROM sqlite_master WHERE name = 'audit_person'")).Should().Be(0L);
+
+        var upgraded = await StoreAsync();
+
+        (await ExecuteRawAsync("SELECT count(*) FROM audit_person")).Should().Be(4L);
+        var all = await upgraded.ReadAsync(new AuditQuery(), Ct);
+        var everything = new AuditPersonQuery { Keys = all.Where(r => r.Entry.Provider is not null).Select(r => AuditPersons.Key(r.Entry.Provider!, r.Entry.IdentityId!)).ToList() };
+        (await upgraded.ReadPersonLinksAsync(everything, Ct)).Should().BeEquivalentTo(AuditPersons.Scan(all, everything), o => o.WithoutStrictOrdering());
+        var person = await PersonLookup.FindAsync(upgraded, "alice", Ct);
+        person.Select(a => a.Id).Should().Equal("3f2504e0-4f89-11d3-9a0c-0305e82c3301", "e-alice", "00u-alice");
+        person[2].Evidence.Should().Be("Okta login alice@corp.example.com = Entra userPrincipalName");
+        (await upgraded.ReadAsync(new AuditQuery { Accounts = [.. person.Select(a => a.Key)] }, Ct)).Select(r => r.Sequence).Should().Equal(1, 2, 3);
+        (await upgraded.VerifyAsync(Ct)).Intact.Should().BeTrue();
+
+        // New rows after the upgrade are indexed as they are written.
+        await upgraded.AppendAsync(Entry(AuditStatus.Succeeded) with { Provider = "ad", IdentityId = "3F2504E0-4F89-11D3-9A0C-0305E82C3301", IdentityName = "alice" }, Ct);
+        (await upgraded.ReadAsync(new AuditQuery { Accounts = [.. person.Select(a => a.Key)] }, Ct)).Select(r => r.Sequence).Should().Equal(1, 2, 3, 6);
+    }
+
+    [Fact]
     public async Task Migration_AppliedScriptChangedLater_IsRefused()
     {
         await StoreAsync();

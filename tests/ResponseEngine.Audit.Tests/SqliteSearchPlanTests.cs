@@ -59,16 +59,39 @@ public sealed class SqliteSearchPlanTests : IAsyncLifetime
         plan.Should().NotMatchRegex(@"SCAN audit_log(?! USING)");
     }
 
-    private async Task<string> PlanAsync(string filter, (string Name, object Value) parameter)
+    [Fact]
+    public async Task APersonsRows_AreFoundThroughThePersonIndex_NeverByScanningTheTrail()
+    {
+        // `respond audit list --person` and the console's person timeline (#21): rows about the person's accounts (V006).
+        var plan = await PlanAsync(SqliteStatements.Filters.Accounts, ("Accounts", """["ad:A1","entra:E-ALICE"]"""));
+
+        plan.Should().Contain("ix_audit_person_account");
+        plan.Should().NotMatchRegex(@"SCAN audit_log(?! USING)").And.NotMatchRegex(@"SCAN audit_person(?! USING)");
+    }
+
+    [Fact]
+    public async Task APersonsAccounts_AreFoundThroughThePersonIndex_NeverByScanningTheTrail()
+    {
+        var filter = string.Join(" UNION ", SqliteStatements.PersonFilters.Person, SqliteStatements.PersonFilters.Account,
+            SqliteStatements.PersonFilters.PersonName, SqliteStatements.PersonFilters.AccountName);
+        var plan = await ExplainAsync(SqliteStatements.SelectPersonLinks.Replace("{0}", filter, StringComparison.Ordinal),
+            ("Keys", """["ad:A1"]"""), ("Name", "alice"));
+
+        plan.Should().Contain("ix_audit_person_person").And.Contain("ix_audit_person_account").And.Contain("ix_audit_person_person_name").And.Contain("ix_audit_person_account_name");
+        plan.Should().NotMatchRegex(@"SCAN audit_log(?! USING)").And.NotMatchRegex(@"SCAN (p|audit_person)(?! USING)");
+    }
+
+    private Task<string> PlanAsync(string filter, (string Name, object Value) parameter) =>
+        ExplainAsync(SqliteStatements.SelectRows + " WHERE " + filter + " AND " + SqliteStatements.Filters.BeforeSequence
+            + SqliteStatements.OrderDescending + SqliteStatements.LimitClause, parameter, ("BeforeSequence", 1_000_000L), ("Limit", 51));
+
+    private async Task<string> ExplainAsync(string sql, params (string Name, object Value)[] parameters)
     {
         await using var connection = new SqliteConnection($"Data Source={DatabasePath};Mode=ReadOnly");
         await connection.OpenAsync(TestContext.Current.CancellationToken);
         await using var command = connection.CreateCommand();
-        command.CommandText = "EXPLAIN QUERY PLAN " + SqliteStatements.SelectRows + " WHERE " + filter + " AND " + SqliteStatements.Filters.BeforeSequence
-            + SqliteStatements.OrderDescending + SqliteStatements.LimitClause;
-        command.Parameters.AddWithValue("@" + parameter.Name, parameter.Value);
-        command.Parameters.AddWithValue("@BeforeSequence", 1_000_000L);
-        command.Parameters.AddWithValue("@Limit", 51);
+        command.CommandText = "EXPLAIN QUERY PLAN " + sql;
+        foreach (var (name, value) in parameters) command.Parameters.AddWithValue("@" + name, value);
         var lines = new List<string>();
         await using var reader = await command.ExecuteReaderAsync(TestContext.Current.CancellationToken);
         while (await reader.ReadAsync(TestContext.Current.CancellationToken)) lines.Add(reader.GetString(3));

@@ -46,7 +46,7 @@ internal static class AuditCommand
         var identity = new Option<string?>("--identity") { Description = "Only rows about this account: its id or its name, exactly", HelpName = "ID|NAME" };
         var person = new Option<string?>("--person")
         {
-            Description = "Only rows about the person this account belongs to: its rows and those of the accounts the trail links to it (linked_from), by id or name, exactly",
+            Description = "Only rows about the person this account belongs to: its rows and those of the accounts the trail links to it (linked_from), by id or name (ASCII case ignored)",
             HelpName = "ID|NAME",
         };
         var guard = new Option<string?>("--guard") { Description = "Only rows refused or closed by this guard (breaker, rate_limited, lockout_protection, approval, …)" };
@@ -78,8 +78,8 @@ internal static class AuditCommand
                 List<AuditRecord> rows;
                 if (parse.GetValue(person) is { } who)
                 {
-                    // The person's accounts as the trail links them; then every row about any of them, newest last.
-                    var accounts = await PersonAccounts.FindAsync(store, who, token);
+                    // The person's accounts as the trail links them (the person index); then the newest rows about any of them.
+                    var accounts = await PersonLookup.FindAsync(store, who, token);
                     if (accounts.Count == 0)
                     {
                         context.Error.WriteLine(TerminalText.Escape($"no audit row is about an account with id or name '{who}'"));
@@ -87,8 +87,7 @@ internal static class AuditCommand
                     }
 
                     context.Output.WriteLine(TerminalText.Escape("person: " + string.Join(", ", accounts.Select(a => $"{a.Name ?? a.Id} ({a.Provider})"))));
-                    var all = await store.ReadAsync(query with { Limit = null, Descending = false }, token);
-                    rows = [.. all.Where(r => accounts.Any(a => a.Is(r.Entry))).TakeLast(parse.GetValue(limit))];
+                    rows = [.. (await store.ReadAsync(query with { Accounts = [.. accounts.Select(a => a.Key)] }, token)).Reverse()];
                 }
                 else
                 {
@@ -221,63 +220,4 @@ internal static class AuditCommand
     }
 
     private static string Truncate(string text, int length) => text.Length <= length ? text : text[..(length - 1)] + "…";
-}
-
-/// <summary>
-/// The accounts of one person as the audit trail links them: a row that acted on a linked account records, in its facts,
-/// the account the finding named (<c>linked_from</c>); following those links from any account of the person finds them all.
-/// </summary>
-internal static class PersonAccounts
-{
-    internal sealed record Account(string Provider, string Id, string? Name)
-    {
-        public bool Is(AuditEntry entry) =>
-            string.Equals(entry.Provider, Provider, StringComparison.Ordinal) && string.Equals(entry.IdentityId, Id, StringComparison.OrdinalIgnoreCase);
-    }
-
-    public static async Task<List<Account>> FindAsync(IAuditStore store, string who, CancellationToken cancellationToken)
-    {
-        var rows = await store.ReadAsync(new AuditQuery(), cancellationToken);
-        var names = new Dictionary<(string, string), string?>();
-        var edges = new Dictionary<(string, string), HashSet<(string, string)>>();
-        void Edge((string, string) a, (string, string) b)
-        {
-            if (!edges.TryGetValue(a, out var set)) edges[a] = set = [];
-            set.Add(b);
-        }
-
-        foreach (var row in rows)
-        {
-            var e = row.Entry;
-            if (e.Provider is null || e.IdentityId is null) continue;
-            var key = (e.Provider, e.IdentityId.ToUpperInvariant());
-            names[key] = e.IdentityName ?? names.GetValueOrDefault(key);
-            if (e.Facts is null || !e.Facts.Contains("\"linked_from\"", StringComparison.Ordinal)) continue;
-            using var facts = JsonDocument.Parse(e.Facts);
-            if (!facts.RootElement.TryGetProperty("linked_from", out var from) || from.TryGetProperty("id", out var id) is false
-                || id.GetString() is not { } fromId || from.GetProperty("provider").GetString() is not { } fromProvider)
-            {
-                continue;
-            }
-
-            var other = (fromProvider, fromId.ToUpperInvariant());
-            names.TryAdd(other, from.TryGetProperty("account", out var account) ? account.GetString() : null);
-            Edge(key, other);
-            Edge(other, key);
-        }
-
-        var start = names.Where(n => string.Equals(n.Key.Item2, who, StringComparison.OrdinalIgnoreCase) || string.Equals(n.Value, who, StringComparison.OrdinalIgnoreCase))
-            .Select(n => n.Key).ToList();
-        var seen = new HashSet<(string, string)>(start);
-        var queue = new Queue<(string, string)>(start);
-        while (queue.Count > 0)
-        {
-            foreach (var next in edges.GetValueOrDefault(queue.Dequeue()) ?? [])
-            {
-                if (seen.Add(next)) queue.Enqueue(next);
-            }
-        }
-
-        return [.. seen.OrderBy(k => k.Item1, StringComparer.Ordinal).Select(k => new Account(k.Item1, k.Item2, names.GetValueOrDefault(k)))];
-    }
 }

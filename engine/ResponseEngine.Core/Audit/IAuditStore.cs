@@ -28,6 +28,12 @@ public sealed record AuditQuery
     /// <summary>Rows whose identity id or name is exactly this: an operator knows an account by either.</summary>
     public string? Identity { get; init; }
 
+    /// <summary>
+    /// Only rows about one of these accounts, each a person-index key (<see cref="AuditPersons.Key"/>: provider and id
+    /// without case): a person's rows, read through the person index instead of the whole trail.
+    /// </summary>
+    public IReadOnlyCollection<string>? Accounts { get; init; }
+
     /// <summary>Only rows refused or closed by this guard (skipped, held, reconciled).</summary>
     public string? Guard { get; init; }
 
@@ -85,6 +91,17 @@ public interface IAuditStore : IAsyncDisposable
 
     /// <summary>Walks the whole chain and reports the first row whose hash does not match.</summary>
     Task<ChainVerification> VerifyAsync(CancellationToken cancellationToken);
+
+    /// <summary>
+    /// The person index (<see cref="AuditPersonKey"/>): per person and account matching <paramref name="query"/>, the newest
+    /// row. The SQL stores read their indexed <c>audit_person</c> table; this default scans the trail, for stores that keep
+    /// no index (in memory, test doubles).
+    /// </summary>
+    async Task<IReadOnlyList<AuditPersonLink>> ReadPersonLinksAsync(AuditPersonQuery query, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        return AuditPersons.Scan(await ReadAsync(new AuditQuery(), cancellationToken).ConfigureAwait(false), query);
+    }
 }
 
 /// <summary>The audit trail could not be written: the action it was for must not run.</summary>

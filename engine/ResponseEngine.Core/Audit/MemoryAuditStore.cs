@@ -140,6 +140,7 @@ public sealed class MemoryAuditStore(TimeProvider time) : IAuditStore
                 (q.Since is null || r.RecordedAt >= q.Since) &&
                 (q.Until is null || r.RecordedAt < q.Until) &&
                 (q.Identity is null || r.Entry.IdentityId == q.Identity || r.Entry.IdentityName == q.Identity) &&
+                (q.Accounts is null || (AuditPersons.Of(r.Entry) is { } person && q.Accounts.Contains(person.Account))) &&
                 (q.Guard is null || r.Entry.Guard == q.Guard) &&
                 (q.RunId is null || r.Entry.RunId == q.RunId) &&
                 (q.Statuses is null || q.Statuses.Contains(r.Entry.Status)) &&

@@ -37,6 +37,9 @@ public sealed class NotifyingAuditStore(IAuditStore inner, INotificationSink sin
 
     public Task<ChainVerification> VerifyAsync(CancellationToken cancellationToken) => inner.VerifyAsync(cancellationToken);
 
+    public Task<IReadOnlyList<AuditPersonLink>> ReadPersonLinksAsync(AuditPersonQuery query, CancellationToken cancellationToken) =>
+        inner.ReadPersonLinksAsync(query, cancellationToken);
+
     /// <summary>The store belongs to whoever opened it; the run's view does not close it.</summary>
     public ValueTask DisposeAsync() => ValueTask.CompletedTask;
 

@@ -33,5 +33,8 @@ public sealed class InMemoryAuditStore(TimeProvider time) : IAuditStore
 
     public Task<ChainVerification> VerifyAsync(CancellationToken cancellationToken) => _store.VerifyAsync(cancellationToken);
 
+    public Task<IReadOnlyList<AuditPersonLink>> ReadPersonLinksAsync(AuditPersonQuery query, CancellationToken cancellationToken) =>
+        ((IAuditStore)_store).ReadPersonLinksAsync(query, cancellationToken);
+
     public ValueTask DisposeAsync() => _store.DisposeAsync();
 }
