@@ -1,4 +1,3 @@
-using System.Net;
 using System.Text;
 using ResponseEngine.Findings;
 using ResponseEngine.Planning;
@@ -28,6 +27,7 @@ internal sealed class PlanHtmlRenderer(long? spillBudget = null, int detailCap =
         summary{cursor:pointer;font-weight:600}
         table{border-collapse:collapse;width:100%;margin-top:6px} td,th{border-top:1px solid #eaeef2;padding:4px 6px;text-align:left;vertical-align:top}
         .v-execute{color:#1a7f37;font-weight:600}.v-skip{color:#57606a}.v-hold{color:#9a6700;font-weight:600}.v-error{color:#cf222e;font-weight:600}
+        .person{margin:4px 0;color:#57606a}
         .tag{font-size:12px;border:1px solid #d0d7de;border-radius:10px;padding:0 6px;margin-left:6px;color:#57606a}
         </style>
         """;
@@ -39,6 +39,9 @@ internal sealed class PlanHtmlRenderer(long? spillBudget = null, int detailCap =
     private readonly SortedSet<string> _rules = new(StringComparer.Ordinal);
     private readonly SortedSet<string> _actions = new(StringComparer.Ordinal);
     private readonly SortedSet<string> _verdicts = new(StringComparer.Ordinal);
+
+    /// <summary>Per identity shown, the first person its decisions' linked actions saw (as the text plan shows it): bounded by the directory.</summary>
+    private readonly Dictionary<(Provider, string), string> _persons = [];
 
     public PlanTotals Totals { get; } = new();
 
@@ -66,6 +69,17 @@ internal sealed class PlanHtmlRenderer(long? spillBudget = null, int detailCap =
             var action = d.Parameters.IsEmpty ? d.ActionName : $"{d.ActionName} {d.Parameters.Describe()}";
             var why = d.Reason is null ? d.Note : $"[{d.Guard}] {d.Reason}";
             if (d.CountedOnSnapshot is { } counted) why = why is null ? counted : $"{why} ({counted})";
+            if (d.Link is { } link)
+            {
+                var linked = $"linked to {d.Finding.Subject.Display} ({d.Finding.Subject.Provider.Name()}) by {link.Evidence}";
+                why = why is null ? linked : $"{why} ({linked})";
+            }
+
+            if (d.Person is { } person && (person.Linked.Length > 0 || person.Refusals.Length > 0))
+            {
+                _persons.TryAdd((provider, d.TargetDisplay), $"<p class=\"person\">person of {E(person.Subject.Display)} ({person.Subject.Provider.Name()}): {E(person.Describe())}</p>");
+            }
+
             var row = $"<tr class=\"decision\" data-rule=\"{E(d.Rule.Id)}\" data-action=\"{E(d.ActionName)}\" data-verdict=\"{d.Verdict.Name()}\">"
                 + $"<td class=\"v-{d.Verdict.Name()}\">{d.Verdict.Name()}</td><td>{E(action)}</td><td>{E(d.Rule.Id)}</td>"
                 + $"<td>{E(d.Finding.Type)}/{d.Finding.Severity.Name()} {E(d.Finding.Id)}</td><td>{E(why)}</td></tr>";
@@ -117,7 +131,9 @@ internal sealed class PlanHtmlRenderer(long? spillBudget = null, int detailCap =
             if (previous is null || previous.Group != record.Group || !string.Equals(previous.Key, record.Key, StringComparison.Ordinal))
             {
                 if (previous is not null) writer.Write("</table></details>");
-                writer.Write($"<details class=\"identity\"><summary>{record.Fields[0]}</summary><table><tr><th>verdict</th><th>action</th><th>rule</th><th>finding</th><th>why</th></tr>");
+                writer.Write($"<details class=\"identity\"><summary>{record.Fields[0]}</summary>");
+                if (_persons.TryGetValue(((Provider)record.Group, record.Key), out var person)) writer.Write(person);
+                writer.Write("<table><tr><th>verdict</th><th>action</th><th>rule</th><th>finding</th><th>why</th></tr>");
             }
 
             writer.Write(record.Fields[1]);
@@ -150,12 +166,13 @@ internal sealed class PlanHtmlRenderer(long? spillBudget = null, int detailCap =
 
     public void Dispose() => _spill.Dispose();
 
-    private static string E(string? text) => WebUtility.HtmlEncode(text ?? "");
+    /// <summary>Data in the page: HTML-encoded with control characters escaped (<see cref="DisplayText.Html"/>).</summary>
+    private static string E(string? text) => DisplayText.Html(text);
 
     private static void Select(StringBuilder html, string name, string all, IEnumerable<string> values)
     {
         html.Append($"<label>{name} <select name=\"{name}\" id=\"filter-{name}\"><option value=\"\">{all}</option>");
-        foreach (var value in values.Distinct().Order(StringComparer.Ordinal)) html.Append($"<option>{WebUtility.HtmlEncode(value)}</option>");
+        foreach (var value in values.Distinct().Order(StringComparer.Ordinal)) html.Append($"<option>{E(value)}</option>");
         html.Append("</select></label>");
     }
 }

@@ -48,7 +48,7 @@ internal sealed class PlanMarkdownRenderer(long? spillBudget = null) : IPlanRend
             var why = decision.Reason is null ? "" : $"{decision.Guard}: {Escape(decision.Reason)}";
             if (decision.CountedOnSnapshot is { } counted) why += (why.Length > 0 ? "; " : "") + Escape(counted);
             _spill.Add(0, decision.Rule.Id,
-                $"| {Escape(decision.TargetDisplay)} ({(decision.Identity?.Provider ?? decision.Finding.Subject.Provider).Name()}) | {action} | {decision.Verdict.Name()} | {why} | {Escape(decision.Finding.Id)} ({decision.Finding.Type}) |");
+                $"| {Who(decision)} | {action} | {decision.Verdict.Name()} | {why} | {Escape(decision.Finding.Id)} ({Escape(decision.Finding.Type)}) |");
         }
     }
 
@@ -105,7 +105,7 @@ internal sealed class PlanMarkdownRenderer(long? spillBudget = null) : IPlanRend
                 fits = true;
                 section.AppendLine($"<details><summary><code>{first.Id}</code> — {Escape(first.Title)} ({counts})</summary>");
                 section.AppendLine();
-                section.AppendLine($"Rule file `{first.Source.File.Replace('\\', '/')}` (sha256 `{first.Source.ShortHash}`), mode `{first.Mode.ToString().ToLowerInvariant()}`.");
+                section.AppendLine($"Rule file `{Code(first.Source.File.Replace('\\', '/'))}` (sha256 `{first.Source.ShortHash}`), mode `{first.Mode.ToString().ToLowerInvariant()}`.");
                 section.AppendLine();
                 section.AppendLine("| identity | action | verdict | why | finding |");
                 section.AppendLine("|---|---|---|---|---|");
@@ -133,5 +133,24 @@ internal sealed class PlanMarkdownRenderer(long? spillBudget = null) : IPlanRend
 
     public void Dispose() => _spill.Dispose();
 
-    private static string Escape(string text) => text.Replace("|", "\\|", StringComparison.Ordinal).Replace("<", "&lt;", StringComparison.Ordinal).Replace("\n", " ", StringComparison.Ordinal);
+    /// <summary>
+    /// The account a decision acts on, and when it acts for a person (an action <c>on:</c> linked accounts, #21) the
+    /// person: the finding's subject and each linked account with the evidence of its link, and any refused provider.
+    /// </summary>
+    internal static string Who(Decision decision)
+    {
+        var who = $"{Escape(decision.TargetDisplay)} ({(decision.Identity?.Provider ?? decision.Finding.Subject.Provider).Name()})";
+        if (decision.Person is { } person && (person.Linked.Length > 0 || person.Refusals.Length > 0))
+        {
+            who += $"<br>person of {Escape(person.Subject.Display)} ({person.Subject.Provider.Name()}): {Escape(person.Describe())}";
+        }
+
+        return who;
+    }
+
+    /// <summary>Data in Markdown: control characters escaped, no markup, link, mention or table cell of its own (<see cref="DisplayText.Markdown"/>).</summary>
+    private static string Escape(string text) => DisplayText.Markdown(text);
+
+    /// <summary>Data inside a code span: control characters escaped and no backtick to close it.</summary>
+    private static string Code(string text) => TerminalText.Escape(text).Replace('`', '\'');
 }

@@ -1,4 +1,3 @@
-using System.Net;
 using System.Text;
 using ResponseEngine.Cli.Rendering;
 using ResponseEngine.Findings;
@@ -7,8 +6,9 @@ using ResponseEngine.Planning;
 namespace ResponseEngine.Cli.Tests.PlanRendering;
 
 // The plan renderers as they were before the text, Markdown and HTML plans streamed (#23): each holds the whole plan
-// and groups it with LINQ. Kept as the simple reference the streamed renderers are compared with (PlanRenderingEquivalenceTests);
-// a change to what a format shows is made here and in the renderer.
+// and groups it with LINQ. Kept as the simple reference the streamed renderers are compared with (PlanRenderingEquivalenceTests,
+// PlanPersonTests, HostilePlanDataTests); a change to what a format shows is made here and in the renderer. Changed since:
+// Markdown and HTML escape data with DisplayText (control characters, links, mentions) and show the person (#21).
 
 /// <summary>The plan for a terminal: per identity, each decision on one line with its verdict, rule and reason.</summary>
 internal static class ReferencePlanText
@@ -116,7 +116,7 @@ internal static class ReferencePlanMarkdown
             var counts = string.Join(", ", rule.GroupBy(d => d.Verdict).OrderBy(g => g.Key).Select(g => $"{g.Key.Name()} {g.Count()}"));
             section.AppendLine($"<details><summary><code>{first.Id}</code> — {Escape(first.Title)} ({counts})</summary>");
             section.AppendLine();
-            section.AppendLine($"Rule file `{first.Source.File.Replace('\\', '/')}` (sha256 `{first.Source.ShortHash}`), mode `{first.Mode.ToString().ToLowerInvariant()}`.");
+            section.AppendLine($"Rule file `{TerminalText.Escape(first.Source.File.Replace('\\', '/')).Replace('`', '\'')}` (sha256 `{first.Source.ShortHash}`), mode `{first.Mode.ToString().ToLowerInvariant()}`.");
             section.AppendLine();
             section.AppendLine("| identity | action | verdict | why | finding |");
             section.AppendLine("|---|---|---|---|---|");
@@ -125,7 +125,13 @@ internal static class ReferencePlanMarkdown
                 var action = decision.Parameters.IsEmpty ? $"`{decision.ActionName}`" : $"`{decision.ActionName}` {Escape(decision.Parameters.Describe())}";
                 var why = decision.Reason is null ? "" : $"{decision.Guard}: {Escape(decision.Reason)}";
                 if (decision.CountedOnSnapshot is { } counted) why += (why.Length > 0 ? "; " : "") + Escape(counted);
-                section.AppendLine($"| {Escape(decision.TargetDisplay)} ({(decision.Identity?.Provider ?? decision.Finding.Subject.Provider).Name()}) | {action} | {decision.Verdict.Name()} | {why} | {Escape(decision.Finding.Id)} ({decision.Finding.Type}) |");
+                var who = $"{Escape(decision.TargetDisplay)} ({(decision.Identity?.Provider ?? decision.Finding.Subject.Provider).Name()})";
+                if (decision.Person is { } person && (person.Linked.Length > 0 || person.Refusals.Length > 0))
+                {
+                    who += $"<br>person of {Escape(person.Subject.Display)} ({person.Subject.Provider.Name()}): {Escape(person.Describe())}";
+                }
+
+                section.AppendLine($"| {who} | {action} | {decision.Verdict.Name()} | {why} | {Escape(decision.Finding.Id)} ({Escape(decision.Finding.Type)}) |");
             }
 
             section.AppendLine();
@@ -149,7 +155,7 @@ internal static class ReferencePlanMarkdown
         return head.Append(body).ToString();
     }
 
-    private static string Escape(string text) => text.Replace("|", "\\|", StringComparison.Ordinal).Replace("<", "&lt;", StringComparison.Ordinal).Replace("\n", " ", StringComparison.Ordinal);
+    private static string Escape(string text) => DisplayText.Markdown(text);
 }
 
 /// <summary>
@@ -163,7 +169,7 @@ internal static class ReferencePlanHtml
     public static string Build(Plan plan)
     {
         var html = new StringBuilder(64 * 1024);
-        string E(string? text) => WebUtility.HtmlEncode(text ?? "");
+        string E(string? text) => DisplayText.Html(text);
         html.Append($"""
             <!DOCTYPE html>
             <html lang="en"><head><meta charset="utf-8"><title>ResponseEngine plan</title>
@@ -193,12 +199,24 @@ internal static class ReferencePlanHtml
             html.Append($"<details class=\"identity\"><summary>{E(target.Key.Name)}<span class=\"tag\">{target.Key.Provider.Name()}</span>");
             if (identity?.Privileged == true) html.Append("<span class=\"tag\">privileged</span>");
             if (identity is null) html.Append("<span class=\"tag\">unresolved</span>");
-            html.Append("</summary><table><tr><th>verdict</th><th>action</th><th>rule</th><th>finding</th><th>why</th></tr>");
+            html.Append("</summary>");
+            if (target.Select(d => d.Person).FirstOrDefault(p => p is { Linked.Length: > 0 } || p is { Refusals.Length: > 0 }) is { } person)
+            {
+                html.Append($"<p class=\"person\">person of {E(person.Subject.Display)} ({person.Subject.Provider.Name()}): {E(person.Describe())}</p>");
+            }
+
+            html.Append("<table><tr><th>verdict</th><th>action</th><th>rule</th><th>finding</th><th>why</th></tr>");
             foreach (var d in target)
             {
                 var action = d.Parameters.IsEmpty ? d.ActionName : $"{d.ActionName} {d.Parameters.Describe()}";
                 var why = d.Reason is null ? d.Note : $"[{d.Guard}] {d.Reason}";
                 if (d.CountedOnSnapshot is { } counted) why = why is null ? counted : $"{why} ({counted})";
+                if (d.Link is { } link)
+                {
+                    var linked = $"linked to {d.Finding.Subject.Display} ({d.Finding.Subject.Provider.Name()}) by {link.Evidence}";
+                    why = why is null ? linked : $"{why} ({linked})";
+                }
+
                 html.Append($"<tr class=\"decision\" data-rule=\"{E(d.Rule.Id)}\" data-action=\"{E(d.ActionName)}\" data-verdict=\"{d.Verdict.Name()}\">");
                 html.Append($"<td class=\"v-{d.Verdict.Name()}\">{d.Verdict.Name()}</td><td>{E(action)}</td><td>{E(d.Rule.Id)}</td>");
                 html.Append($"<td>{E(d.Finding.Type)}/{d.Finding.Severity.Name()} {E(d.Finding.Id)}</td><td>{E(why)}</td></tr>");
@@ -233,7 +251,7 @@ internal static class ReferencePlanHtml
     private static void Select(StringBuilder html, string name, string all, IEnumerable<string> values)
     {
         html.Append($"<label>{name} <select name=\"{name}\" id=\"filter-{name}\"><option value=\"\">{all}</option>");
-        foreach (var value in values.Distinct().Order(StringComparer.Ordinal)) html.Append($"<option>{WebUtility.HtmlEncode(value)}</option>");
+        foreach (var value in values.Distinct().Order(StringComparer.Ordinal)) html.Append($"<option>{DisplayText.Html(value)}</option>");
         html.Append("</select></label>");
     }
 }

@@ -14,11 +14,11 @@ namespace ResponseEngine.Cli.Tests.PlanRendering;
 /// A plan made in process as `respond plan` makes it (the same rules, findings, snapshot, options and settings), held in
 /// memory for the reference renderers, or streamed into a format's renderer.
 /// </summary>
-internal sealed class StreamedPlanFormats(string rules, string findings, string directory, EngineOptions? options = null)
+internal sealed class StreamedPlanFormats(string rules, string findings, string directory, string? config = null)
 {
     private readonly FakeTimeProvider _time = new(Build.Now);
 
-    public EngineOptions Options { get; } = options ?? ConfigLoader.Load(null).Options!;
+    public EngineOptions Options { get; } = ConfigLoader.Load(config).Options!;
 
     /// <summary>The whole plan at once (<see cref="PlanRun.PlanAsync"/>), as the renderers took it before they streamed.</summary>
     public async Task<Plan> InMemoryAsync()
@@ -44,7 +44,8 @@ internal sealed class StreamedPlanFormats(string rules, string findings, string 
     {
         var output = new StringWriter();
         var error = new StringWriter();
-        CliApp.Run(["plan", "--rules", rules, "--findings", findings, "--directory", directory, "--format", format, .. extra], output, error, new FakeTimeProvider(Build.Now))
+        string[] configuration = config is null ? [] : ["--config", config];
+        CliApp.Run(["plan", "--rules", rules, "--findings", findings, "--directory", directory, "--format", format, .. configuration, .. extra], output, error, new FakeTimeProvider(Build.Now))
             .Should().Be(0, error.ToString());
         return output.ToString();
     }
