@@ -272,6 +272,36 @@ public sealed class ConsoleApiTests(ConsoleServeFixture fixture) : IClassFixture
     }
 
     [Fact]
+    public async Task Person_ListsEveryLinkedAccountWithItsEvidence_AndTheirRowsNewestFirstAcrossThem()
+    {
+        var seeded = await PersonTrail.SeedAsync(Workspace.Database, "pat-api", Ct);
+
+        foreach (var who in new[] { "pat-api", "e-pat-api", "00U-PAT-API" })
+        {
+            using var response = await SendAsync(HttpMethod.Get, "/v1/identities/" + Uri.EscapeDataString(who) + "/person?limit=2", ConsoleServeFixture.ViewerToken);
+            response.StatusCode.Should().Be(HttpStatusCode.OK, who);
+            var person = await JsonAsync(response);
+            var accounts = person.GetProperty("accounts").EnumerateArray().ToList();
+            accounts.Select(a => (a.GetProperty("provider").GetString(), a.GetProperty("id").GetString())).Should().Equal(("ad", "ad-pat-api"), ("entra", "e-pat-api"), ("okta", "00u-pat-api"));
+            accounts[0].GetProperty("evidence").ValueKind.Should().Be(JsonValueKind.Null, "the AD account is the one the finding named");
+            accounts[1].GetProperty("evidence").GetString().Should().Be(PersonTrail.EntraEvidence);
+            accounts[2].GetProperty("linked_from").GetString().Should().Be("ad:AD-PAT-API");
+
+            // Newest first across the accounts, a page at a time; the other person's row is not among them.
+            var first = person.GetProperty("rows").EnumerateArray().Select(r => r.GetProperty("row").GetProperty("sequence").GetInt64()).ToList();
+            first.Should().Equal(seeded[2].Sequence, seeded[1].Sequence);
+            using var older = await SendAsync(HttpMethod.Get, $"/v1/identities/{Uri.EscapeDataString(who)}/person?limit=2&before={Invariant(person.GetProperty("next").GetInt64())}", ConsoleServeFixture.ViewerToken);
+            var rest = (await JsonAsync(older)).GetProperty("rows").EnumerateArray().Select(r => r.GetProperty("row").GetProperty("sequence").GetInt64());
+            rest.Should().Equal(seeded[0].Sequence);
+        }
+
+        using var nobody = await SendAsync(HttpMethod.Get, "/v1/identities/nobody-at-all/person", ConsoleServeFixture.ViewerToken);
+        (await JsonAsync(nobody)).GetProperty("accounts").GetArrayLength().Should().Be(0);
+        using var anonymous = await SendAsync(HttpMethod.Get, "/v1/identities/pat-api/person", null);
+        anonymous.StatusCode.Should().Be(HttpStatusCode.Unauthorized);
+    }
+
+    [Fact]
     public async Task Reads_LimitsRunsRulesHealthAndTheTimeline_AnswerForAViewer()
     {
         var user = ServeWorkspace.OktaUsers[7];
@@ -342,7 +372,7 @@ public sealed class ConsoleApiTests(ConsoleServeFixture fixture) : IClassFixture
 
         response.StatusCode.Should().Be(HttpStatusCode.OK);
         var paths = (await JsonAsync(response)).GetProperty("paths").EnumerateObject().Select(p => p.Name).ToList();
-        paths.Should().Contain(["/v1/limits", "/v1/identities/{identity}/timeline", "/v1/runs", "/v1/rules", "/v1/health", "/v1/audit/export", "/v1/session", "/v1/approvals", "/v1/approvals/{sequence}/approve", "/v1/approvals/{sequence}/reject", "/v1/breaker", "/v1/breaker/rearm", "/v1/audit", "/v1/audit/{sequence}", "/v1/audit/{sequence}/undo"]);
+        paths.Should().Contain(["/v1/limits", "/v1/identities/{identity}/timeline", "/v1/identities/{identity}/person", "/v1/runs", "/v1/rules", "/v1/health", "/v1/audit/export", "/v1/session", "/v1/approvals", "/v1/approvals/{sequence}/approve", "/v1/approvals/{sequence}/reject", "/v1/breaker", "/v1/breaker/rearm", "/v1/audit", "/v1/audit/{sequence}", "/v1/audit/{sequence}/undo"]);
         paths.Should().NotContain("/v1/findings", "the webhook is not the console's API");
     }
 

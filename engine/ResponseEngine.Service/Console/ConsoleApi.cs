@@ -136,6 +136,9 @@ public static class ConsoleApi
         v1.MapGet("/identities/{identity}/timeline", async (string identity, long? before, int? limit, IConsoleQueries queries, CancellationToken ct) =>
             TypedResults.Ok(await queries.TimelineAsync(identity, before, limit ?? 50, ct)))
             .WithSummary("Every finding and decision about one identity (id or name), newest first, with which rows can be undone (POST /v1/audit/{sequence}/undo)");
+        v1.MapGet("/identities/{identity}/person", async (string identity, long? before, int? limit, IConsoleQueries queries, CancellationToken ct) =>
+            TypedResults.Ok(await queries.PersonTimelineAsync(identity, before, limit ?? 50, ct)))
+            .WithSummary("The person an account (id or name) belongs to: each of their accounts (AD, Entra, Okta) with the link evidence the trail recorded, and every decision about any of them, newest first");
         v1.MapGet("/runs", async (int? limit, IConsoleQueries queries, CancellationToken ct) => TypedResults.Ok(await queries.RunsAsync(limit ?? 20, ct)))
             .WithSummary("Recent runs and batches, newest first, with rows by status");
         v1.MapGet("/rules", (IConsoleQueries queries) => TypedResults.Ok(queries.Rules()))

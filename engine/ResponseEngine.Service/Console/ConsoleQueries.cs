@@ -89,6 +89,15 @@ public sealed record TimelineEntryView(AuditRowView Row, bool Undoable);
 /// <summary>A page of an identity's timeline, newest first.</summary>
 public sealed record TimelinePage(string Identity, IReadOnlyList<TimelineEntryView> Rows, long? Next);
 
+/// <summary>
+/// One account of a person (#21): provider, id and name as the trail recorded them, and, when a rule acted on it as a
+/// linked account, the account the finding named (its person-index key) and the equal values that linked them.
+/// </summary>
+public sealed record PersonAccountView(string Provider, string Id, string? Name, string? LinkedFrom, string? Evidence);
+
+/// <summary>A person's accounts and a page of the rows about any of them, newest first across them (#21).</summary>
+public sealed record PersonTimelinePage(string Identity, IReadOnlyList<PersonAccountView> Accounts, IReadOnlyList<TimelineEntryView> Rows, long? Next);
+
 /// <summary>A run (or an operator's action, or a serve batch) seen in the latest rows: when, who, rows by status.</summary>
 public sealed record RunView(string RunId, string Actor, string Host, DateTimeOffset First, DateTimeOffset Last, long FirstSequence, long LastSequence,
     IReadOnlyDictionary<string, int> Statuses, bool DryRun);
@@ -119,6 +128,12 @@ public interface IConsoleQueries
 
     /// <summary>Every finding and decision about one identity (its id or name), newest first, a page at a time, with which rows can be undone.</summary>
     Task<TimelinePage> TimelineAsync(string identity, long? before, int limit, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// The person an account (id or name) belongs to, as the trail's person index links them: every account with its link
+    /// evidence, and every row about any of them, newest first, a page at a time (keyset, like the timeline).
+    /// </summary>
+    Task<PersonTimelinePage> PersonTimelineAsync(string identity, long? before, int limit, CancellationToken cancellationToken);
 
     /// <summary>The latest runs, newest first, from the latest <see cref="ConsoleQueries.RunWindow"/> rows.</summary>
     Task<IReadOnlyList<RunView>> RunsAsync(int limit, CancellationToken cancellationToken);
@@ -224,8 +239,29 @@ public sealed class ConsoleQueries(ServeSetup setup, OperatorActions actions, Ru
     public async Task<TimelinePage> TimelineAsync(string identity, long? before, int limit, CancellationToken cancellationToken)
     {
         var page = await SearchAuditAsync(new AuditSearch { Identity = identity }, before, limit, cancellationToken);
-        var rows = new List<TimelineEntryView>(page.Rows.Count);
-        foreach (var row in page.Rows)
+        return new TimelinePage(identity, await UndoableAsync(page.Rows, cancellationToken), page.Next);
+    }
+
+    public async Task<PersonTimelinePage> PersonTimelineAsync(string identity, long? before, int limit, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(identity);
+        var accounts = await PersonLookup.FindAsync(Store, identity, cancellationToken);
+        if (accounts.Count == 0) return new PersonTimelinePage(identity, [], [], null);
+        limit = Math.Clamp(limit, 1, MaxPage);
+        var found = await Store.ReadAsync(new AuditQuery { Accounts = [.. accounts.Select(a => a.Key)], BeforeSequence = before, Descending = true, Limit = limit + 1 }, cancellationToken);
+        var page = found.Take(limit).Select(AuditRowView.From).ToList();
+        return new PersonTimelinePage(
+            identity,
+            [.. accounts.Select(a => new PersonAccountView(a.Provider, a.Id, a.Name, a.LinkedFrom, a.Evidence))],
+            await UndoableAsync(page, cancellationToken),
+            found.Count > limit ? page[^1].Sequence : null);
+    }
+
+    /// <summary>The rows with whether each can still be undone (a succeeded, reversible action not undone yet).</summary>
+    private async Task<List<TimelineEntryView>> UndoableAsync(IReadOnlyList<AuditRowView> page, CancellationToken cancellationToken)
+    {
+        var rows = new List<TimelineEntryView>(page.Count);
+        foreach (var row in page)
         {
             var undoable = false;
             if (row.Status == "succeeded" && row.Action is { } action && !action.StartsWith(OperatorActions.UndoPrefix, StringComparison.Ordinal)
@@ -237,7 +273,7 @@ public sealed class ConsoleQueries(ServeSetup setup, OperatorActions actions, Ru
             rows.Add(new TimelineEntryView(row, undoable));
         }
 
-        return new TimelinePage(identity, rows, page.Next);
+        return rows;
     }
 
     public async Task<IReadOnlyList<RunView>> RunsAsync(int limit, CancellationToken cancellationToken)

@@ -36,6 +36,7 @@ public static class ConsolePages
         pages.MapGet("/activity", ActivityAsync);
         pages.MapGet("/activity/{sequence:long}", RowAsync);
         pages.MapGet("/identity", IdentityAsync);
+        pages.MapGet("/person", PersonAsync);
         pages.MapGet("/runs", RunsAsync);
         pages.MapGet("/health", HealthAsync);
     }
@@ -203,6 +204,7 @@ public static class ConsolePages
 
         var page = await queries.TimelineAsync(id, before, PageSize, ct);
         html.Add($"<p class=\"lede\">Every decision about <strong>{E(id)}</strong> across providers, newest first, with the finding behind it. A succeeded action that can still be reversed can be undone here (operator), guarded as <code>respond undo</code>.</p>");
+        html.Add($"<p><a href=\"{Root}/person?id={Q(id)}\" data-testid=\"person-link\">This person's accounts together (AD, Entra, Okta) →</a></p>");
         html.Add("<ol class=\"timeline\" data-testid=\"timeline\">");
         foreach (var (r, undoable) in page.Rows)
         {
@@ -225,6 +227,54 @@ public static class ConsolePages
         if (page.Rows.Count == 0) html.Add("<p>No audit rows name this identity (by id or name, exactly).</p>");
         if (page.Next is { } next) html.Add($"<nav class=\"pager\" aria-label=\"Pages\"><a href=\"{Root}/identity?id={Q(id)}&amp;before={N(next)}\" rel=\"next\">Older →</a></nav>");
         return ConsolePage.Render(http, $"Identity timeline: {id}", Root + "/activity", html.ToString());
+    }
+
+    /// <summary>
+    /// One person's accounts together (#21): each account with the evidence that links it (as the trail recorded it when a
+    /// rule acted on it through <c>on:</c>), and every decision about any of them, newest first across them.
+    /// </summary>
+    private static async Task<IResult> PersonAsync(HttpContext http, IConsoleQueries queries, CancellationToken ct)
+    {
+        var user = ConsoleUser.From(http.User)!;
+        var id = http.Request.Query["id"].ToString().Trim();
+        var before = long.TryParse(http.Request.Query["before"], NumberStyles.None, CultureInfo.InvariantCulture, out var b) ? b : (long?)null;
+        var html = new StringBuilder();
+        html.Add($"<form class=\"filters\" method=\"get\" action=\"{Root}/person\" role=\"search\"><div class=\"field\"><label for=\"f-person\">Any account of the person (id or name)</label><input type=\"search\" id=\"f-person\" name=\"id\" value=\"{E(id)}\"></div><button type=\"submit\">Show the person</button></form>");
+        if (id.Length == 0) return ConsolePage.Render(http, "Person", Root + "/activity", html.Add("<p>Name any account of a person to see all their accounts and every decision about them, newest first.</p>").ToString());
+
+        var page = await queries.PersonTimelineAsync(id, before, PageSize, ct);
+        if (page.Accounts.Count == 0)
+        {
+            html.Add("<p>No audit row is about an account with this id or name.</p>");
+            return ConsolePage.Render(http, $"Person: {id}", Root + "/activity", html.ToString());
+        }
+
+        html.Add("<p class=\"lede\">The accounts the audit trail links to this one: a rule acting on a person's accounts (<code>on:</code>) records, with each action on a linked account, the account the finding named and the equal values that link them.</p>");
+        html.Add("<ul class=\"accounts\" data-testid=\"person-accounts\">");
+        foreach (var a in page.Accounts)
+        {
+            var evidence = a.Evidence is null ? "" : $" <span class=\"muted\">linked: {E(a.Evidence)}</span>";
+            html.Add($"<li data-provider=\"{E(a.Provider)}\"><strong>{E(a.Provider)}</strong> {IdentityLink(a.Id, a.Name)} <span class=\"muted\">{E(a.Id)}</span>{evidence}</li>");
+        }
+
+        html.Add("</ul>");
+        html.Add("<ol class=\"timeline\" data-testid=\"person-timeline\">");
+        foreach (var (r, undoable) in page.Rows)
+        {
+            var seq = N(r.Sequence);
+            html.Add($"<li class=\"card\" data-sequence=\"{seq}\" data-provider=\"{E(r.Provider)}\"><p>{TimeTag(r.RecordedAt)} {Status(r.Status)} <code>{E(r.Action)}</code> {Inline(r.Parameters)} on <strong>{E(r.Provider)}</strong> {IdentityLink(r.IdentityId, r.IdentityName)} <a href=\"{Root}/activity/{seq}\">#{seq} in full</a></p>")
+                .Add($"<p>rule <code>{E(r.RuleId)}</code> ← finding {E(r.FindingSource)} <code>{E(r.FindingId)}</code>{(r.Guard is null ? "" : $" · guard <code>{E(r.Guard)}</code>")} · {E(r.Actor)}{(r.Reason is null ? "" : ": " + E(r.Reason))}</p>");
+            if (undoable && user.Can(ConsoleRole.Operator))
+            {
+                html.Add(ConsolePage.ActionForm("u" + seq, $"Undo audit #{seq}", [("Undo", $"/v1/audit/{seq}/undo", "danger", null)]));
+            }
+
+            html.Add("</li>");
+        }
+
+        html.Add("</ol>");
+        if (page.Next is { } next) html.Add($"<nav class=\"pager\" aria-label=\"Pages\"><a href=\"{Root}/person?id={Q(id)}&amp;before={N(next)}\" rel=\"next\">Older →</a></nav>");
+        return ConsolePage.Render(http, $"Person: {id}", Root + "/activity", html.ToString());
     }
 
     private static async Task<IResult> RunsAsync(HttpContext http, IConsoleQueries queries, CancellationToken ct)
