@@ -2,7 +2,7 @@
 // The peers' side of the comparison (see bench/README.md, "Peer comparison"); run through ./run.sh.
 //   node peer.js check DIR [--jre-findings N]   every engine picks the same rules as ResponseEngine (expected.txt), or exit 1
 //   node peer.js time DIR [--jre-findings N]    warm timings, one JSON object per engine on stdout
-//   node peer.js report DIR                     the table: DIR/responseengine.json against DIR/peers.jsonl
+//   node peer.js report DIR                     the tables: DIR/responseengine.jsonl and DIR/cli.jsonl against DIR/peers.jsonl
 // The work is the same for every engine: for each finding, which of the converted rules pick it.
 // No I/O in the timed region: facts and rules are parsed and the engines built before the clock starts.
 const fs = require('fs');
@@ -183,23 +183,43 @@ async function time() {
 });
 
 // ---------------------------------------------------------------- the table printed by run.sh
+// DIR/responseengine.jsonl: ResponseEngine's rows (evaluator + index, evaluator without index, Planner.Plan);
+// DIR/cli.jsonl (when run.sh timed it): the whole CLI, a process reading the findings file and writing the plan;
+// DIR/peers.jsonl: the peers, given their facts in memory.
 function report(dir) {
-  const ours = JSON.parse(fs.readFileSync(path.join(dir, 'responseengine.json'), 'utf8'));
-  const peers = fs.readFileSync(path.join(dir, 'peers.jsonl'), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
-  const rows = [ours, ...peers];
+  const lines = (file) => (fs.existsSync(path.join(dir, file)) ? fs.readFileSync(path.join(dir, file), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l)) : []);
+  const ours = lines('responseengine.jsonl');
+  const cli = lines('cli.jsonl');
+  const peers = lines('peers.jsonl');
+  const rows = [...ours, ...cli, ...peers];
+  const row = (name) => rows.find((r) => r.engine.startsWith(name));
   const fmt = (n, d = 0) => n.toLocaleString('en', { minimumFractionDigits: d, maximumFractionDigits: d });
+  const logic = row('json-logic-js');
+  const logicIndexed = row('json-logic-js+index');
+  const ratio = (a, b, key) => (a && b ? `**${fmt(a[key] / b[key], a[key] / b[key] < 1 ? 2 : 1)}x**` : 'n/a');
   console.log('');
-  console.log(`Peer comparison: ${ours.rules} rules; throughput = (finding, rule) pairs decided per second = findings x rules / median warm pass`);
+  console.log(`Peer comparison: ${ours[0].rules} rules; throughput = (finding, rule) pairs decided per second = findings x rules / median warm pass`);
   console.log('(wall clock, and process CPU time per pass, which a machine busy with other work disturbs much less)');
-  console.log(`node ${process.version}, ${ours.runtime}`);
+  console.log(`node ${process.version}, ${ours[0].runtime}`);
   console.log('');
-  console.log('| Engine | findings timed | median pass (wall) | pairs/s (wall) | ratio (wall) | median pass (CPU) | pairs/s (CPU) | ratio (CPU) |');
+  console.log('Headline, evaluator to evaluator (CPU time; wall in brackets):');
+  console.log('');
+  console.log('| comparison | ratio (CPU) | ratio (wall) |');
+  console.log('|---|---:|---:|');
+  const headline = [
+    ['ResponseEngine evaluator, no index vs json-logic-js (every rule on every finding)', row('ResponseEngine evaluator, no index'), logic],
+    ['ResponseEngine evaluator + index vs json-logic-js + the same index', row('ResponseEngine evaluator + index'), logicIndexed],
+    ['ResponseEngine Planner.Plan (decisions built) vs json-logic-js', row('ResponseEngine Planner.Plan'), logic],
+    ['whole CLI (`respond plan`, file in, plan out) vs json-logic-js (facts in memory)', row('respond plan'), logic],
+  ];
+  for (const [name, a, b] of headline) console.log(`| ${name} | ${ratio(a, b, 'cpu_pairs_per_second')} | ${ratio(a, b, 'pairs_per_second')} |`);
+  console.log('');
+  console.log('| Engine | findings timed | median pass (wall) | pairs/s (wall) | vs json-logic-js (wall) | median pass (CPU) [min-max] | pairs/s (CPU) | vs json-logic-js (CPU) |');
   console.log('|---|---:|---:|---:|---:|---:|---:|---:|');
   for (const r of rows) {
-    const ratio = r === ours ? '1x' : `**${fmt(ours.pairs_per_second / r.pairs_per_second, 1)}x**`;
-    const cpuRatio = r === ours ? '1x' : `**${fmt(ours.cpu_pairs_per_second / r.cpu_pairs_per_second, 1)}x**`;
-    console.log(`| ${r.engine} | ${fmt(r.findings)} | ${fmt(r.median_ms, 1)} ms | ${fmt(r.pairs_per_second / 1e6, 2)} M | ${ratio} | ` +
-      `${fmt(r.cpu_median_ms, 1)} ms | ${fmt(r.cpu_pairs_per_second / 1e6, 2)} M | ${cpuRatio} |`);
+    const range = r.cpu_min_ms !== undefined ? ` [${fmt(r.cpu_min_ms, 0)}-${fmt(r.cpu_max_ms, 0)}]` : '';
+    console.log(`| ${r.engine} | ${fmt(r.findings)} | ${fmt(r.median_ms, 1)} ms | ${fmt(r.pairs_per_second / 1e6, 2)} M | ${r === logic ? '1x' : ratio(r, logic, 'pairs_per_second')} | ` +
+      `${fmt(r.cpu_median_ms, 1)} ms${range} | ${fmt(r.cpu_pairs_per_second / 1e6, 2)} M | ${r === logic ? '1x' : ratio(r, logic, 'cpu_pairs_per_second')} |`);
   }
   console.log('');
 }

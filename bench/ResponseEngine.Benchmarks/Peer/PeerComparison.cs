@@ -4,6 +4,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using ResponseEngine.Findings;
 using ResponseEngine.Identities;
+using ResponseEngine.Planning;
 using ResponseEngine.Rules;
 
 namespace ResponseEngine.Benchmarks.Peer;
@@ -14,7 +15,10 @@ namespace ResponseEngine.Benchmarks.Peer;
 /// <item><c>--peer-export DIR</c> converts the benchmark's enabled generated rules into json-logic-js and json-rules-engine
 /// form, exports the findings with the identity facts the peers need, and writes which rules ResponseEngine picks for
 /// each finding (<c>expected.txt</c>, one line per finding: rule indexes) for the Node side to check against.</item>
-/// <item><c>--peer-time DIR</c> times ResponseEngine on the same work, warm, and writes <c>responseengine.json</c>.</item>
+/// <item><c>--peer-time DIR</c> times ResponseEngine on the same work, warm, and writes <c>responseengine.jsonl</c>: the
+/// evaluator with the index, the evaluator with no index (every rule against every finding, as json-logic-js is driven),
+/// and the real <see cref="Planner.Plan(IReadOnlyList{Finding}, DateTimeOffset, IProgress{int}?)"/>, which also builds
+/// the decisions.</item>
 /// </list>
 /// "The work" is the same for every engine: for each of the 100,000 findings, decide which of the converted rules pick
 /// it (type, provider, minimum severity, resolved identity, <c>when:</c>). Throughput is findings x rules / second.
@@ -141,7 +145,7 @@ public static class PeerComparison
     /// </summary>
     private static int Match(RuleSet rules, DirectorySnapshot snapshot, Finding finding, DateTimeOffset now, Action<Rule>? onPick)
     {
-        var candidates = rules.Candidates(finding.Type, finding.Subject.Provider);
+        var candidates = rules.Candidates(finding.Type, finding.Subject.Provider, finding.Severity);
         if (candidates.IsEmpty) return 0;
         Identity? identity = null;
         var resolved = false;
@@ -175,23 +179,101 @@ public static class PeerComparison
         return picked;
     }
 
+    /// <summary>
+    /// The same decision with no index: every rule, in id order, tested against every finding — type, provider and
+    /// minimum severity first, then the condition — the way json-logic-js is driven (its converted rules test type,
+    /// provider and severity themselves). The identity is resolved once per finding, at the first rule that matches.
+    /// </summary>
+    private static int MatchWithoutIndex(Rule[] rules, DirectorySnapshot snapshot, Finding finding, DateTimeOffset now)
+    {
+        Identity? identity = null;
+        var resolved = false;
+        var picked = 0;
+        foreach (var rule in rules)
+        {
+            if (!rule.Matches(finding)) continue;
+            if (!resolved)
+            {
+                identity = snapshot.Resolve(finding.Subject).Identity;
+                resolved = true;
+            }
+
+            if (identity is null) return picked;
+            if (rule.When is not null)
+            {
+                try
+                {
+                    if (!rule.When.Evaluate(new EvaluationContext(finding, identity, now))) continue;
+                }
+                catch (ConditionException)
+                {
+                    continue;
+                }
+            }
+
+            picked++;
+        }
+
+        return picked;
+    }
+
+    /// <summary>The (finding, rule) pairs a plan proposes an action for (decisions with an identity, not condition errors).</summary>
+    private static long PlannedPairs(Plan plan)
+    {
+        var pairs = new HashSet<(string, string)>();
+        foreach (var decision in plan.Decisions)
+        {
+            if (decision.Identity is not null && decision.Verdict != Verdict.Error) pairs.Add((decision.Finding.Id, decision.Rule.Id));
+        }
+
+        return pairs.Count;
+    }
+
     private static void Time(string directory, Workload workload, List<(Rule Rule, JsonNode Logic, JsonNode RulesEngine)> rules, int passes)
     {
         var set = new RuleSet(rules.Select(r => r.Rule));
+        var all = set.Rules.ToArray();
         var findings = workload.Findings;
         var snapshot = workload.Snapshot;
         var now = WorkloadGenerator.Now;
-        long Pass()
+        var planner = new Planner(set, snapshot, Workload.Time);
+        var rows = new List<JsonObject>();
+
+        long WithIndex()
         {
             long picked = 0;
             foreach (var finding in findings) picked += Match(set, snapshot, finding, now, null);
             return picked;
         }
 
-        // Warm-up: tiered JIT reaches the optimised code well within a few passes over 100k findings.
+        long WithoutIndex()
+        {
+            long picked = 0;
+            foreach (var finding in findings) picked += MatchWithoutIndex(all, snapshot, finding, now);
+            return picked;
+        }
+
+        long RealPlanner() => PlannedPairs(planner.Plan(findings, now));
+
+        var expected = WithIndex();
+        var withoutIndex = WithoutIndex();
+        if (withoutIndex != expected) throw new InvalidOperationException($"without the index {withoutIndex} picks, with it {expected}");
+        var planned = RealPlanner();
+        Console.Error.WriteLine($"Planner.Plan proposes actions for {planned:N0} (finding, rule) pairs of the {expected:N0} picked (a rule whose actions all act on linked accounts proposes none without a linker)");
+
+        rows.Add(TimeRow("ResponseEngine evaluator + index", findings.Length, rules.Count, passes, expected, WithIndex));
+        rows.Add(TimeRow("ResponseEngine evaluator, no index", findings.Length, rules.Count, passes, expected, WithoutIndex));
+        rows.Add(TimeRow("ResponseEngine Planner.Plan", findings.Length, rules.Count, passes, planned, RealPlanner));
+
+        Directory.CreateDirectory(directory);
+        File.WriteAllLines(Path.Combine(directory, "responseengine.jsonl"), rows.Select(r => r.ToJsonString(Compact)));
+    }
+
+    /// <summary>One engine row: warm (≥ 4 passes and ≥ 2 s, tiered JIT), then <paramref name="passes"/> timed passes, wall and process CPU.</summary>
+    private static JsonObject TimeRow(string engine, int findings, int rules, int passes, long expected, Func<long> pass)
+    {
         var warm = Stopwatch.StartNew();
-        var expected = Pass();
-        for (var i = 0; i < 4 || warm.Elapsed < TimeSpan.FromSeconds(2); i++) Pass();
+        for (var i = 0; i < 4 || warm.Elapsed < TimeSpan.FromSeconds(2); i++) pass();
 
         var times = new List<double>(passes);
         var cpuTimes = new List<double>(passes);
@@ -201,38 +283,38 @@ public static class PeerComparison
             process.Refresh();
             var cpu = process.TotalProcessorTime;
             var clock = Stopwatch.StartNew();
-            var picked = Pass();
+            var picked = pass();
             times.Add(clock.Elapsed.TotalMilliseconds);
             process.Refresh();
             cpuTimes.Add((process.TotalProcessorTime - cpu).TotalMilliseconds);
-            if (picked != expected) throw new InvalidOperationException($"pass {i} picked {picked}, the first pass {expected}");
+            if (picked != expected) throw new InvalidOperationException($"{engine}: pass {i} picked {picked}, expected {expected}");
         }
 
         times.Sort();
         cpuTimes.Sort();
         var median = times[times.Count / 2];
         var cpuMedian = cpuTimes[cpuTimes.Count / 2];
-        var pairs = (long)findings.Length * rules.Count;
-        var result = new JsonObject
+        var pairs = (long)findings * rules;
+        Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"{engine}: {findings:N0} findings x {rules} rules in {median:F1} ms median of {passes} (best {times[0]:F1}; process CPU {cpuMedian:F1} ms median, min {cpuTimes[0]:F1}, max {cpuTimes[^1]:F1}), {pairs / (median / 1000.0) / 1e6:F1} M pairs/s, picked {expected:N0}"));
+        return new JsonObject
         {
-            ["engine"] = "ResponseEngine",
+            ["engine"] = engine,
             ["version"] = typeof(Rule).Assembly.GetName().Version?.ToString(),
             ["runtime"] = System.Runtime.InteropServices.RuntimeInformation.FrameworkDescription,
-            ["findings"] = findings.Length,
-            ["rules"] = rules.Count,
+            ["findings"] = findings,
+            ["rules"] = rules,
             ["picked"] = expected,
             ["passes"] = passes,
             ["median_ms"] = Math.Round(median, 3),
             ["best_ms"] = Math.Round(times[0], 3),
             ["pairs_per_second"] = Math.Round(pairs / (median / 1000.0)),
             ["cpu_median_ms"] = Math.Round(cpuMedian, 3),
+            ["cpu_min_ms"] = Math.Round(cpuTimes[0], 3),
+            ["cpu_max_ms"] = Math.Round(cpuTimes[^1], 3),
             ["cpu_pairs_per_second"] = Math.Round(pairs / (Math.Max(cpuMedian, 0.001) / 1000.0)),
-            ["findings_per_second"] = Math.Round(findings.Length / (median / 1000.0)),
+            ["findings_per_second"] = Math.Round(findings / (median / 1000.0)),
         };
-        Directory.CreateDirectory(directory);
-        File.WriteAllText(Path.Combine(directory, "responseengine.json"), result.ToJsonString(Compact));
-        Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"ResponseEngine: {findings.Length:N0} findings x {rules.Count} rules in {median:F1} ms median of {passes} (best {times[0]:F1}; process CPU {cpuMedian:F1} ms median), {pairs / (median / 1000.0) / 1e6:F1} M pairs/s, picked {expected:N0}"));
     }
 
     private static string? Value(string[] args, string name)
