@@ -147,6 +147,22 @@ public sealed partial class SqliteAuditStore : IAuditStore, ResponseEngine.Inbox
     }
 
     /// <inheritdoc />
+    /// <remarks>SQLite compares TEXT with the BINARY collation unless a column says otherwise, and none of audit_log's does.</remarks>
+    public bool ComparesTextOrdinally => true;
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<AuditRecord>> ReadTargetsAsync(IReadOnlyCollection<AuditTarget> targets, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(targets);
+        if (targets.Count == 0) return [];
+        var set = targets.ToHashSet();
+        var ids = JsonSerializer.Serialize(set.Select(t => t.IdentityId).Distinct(StringComparer.Ordinal).ToArray(), StatusJson.Default.StringArray);
+        await using var connection = await OpenAsync(cancellationToken);
+        var rows = await connection.QueryAsync<SqliteAuditRow>(new CommandDefinition(SqliteStatements.SelectTargetRows, new { IdentityIds = ids }, cancellationToken: cancellationToken));
+        return [.. rows.Select(r => r.ToRecord()).Where(r => AuditTargets.Matches(r, set))];
+    }
+
+    /// <inheritdoc />
     /// <remarks>The lock is a file beside the database (<c>respond.db.NAME.lock</c>); it does not hold the database's write lock, so the holder's appends proceed.</remarks>
     public Task<IAsyncDisposable> LockAsync(string name, TimeSpan timeout, CancellationToken cancellationToken)
     {

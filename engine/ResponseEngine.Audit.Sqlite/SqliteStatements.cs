@@ -141,6 +141,19 @@ internal static class SqliteStatements
         ORDER BY i.sequence;
         """;
 
+    /// <summary>
+    /// The rows of a guard batch's accounts (<see cref="IAuditStore.ReadTargetsAsync"/>): by the identity id index, the
+    /// provider and action checked in memory on the few rows it finds.
+    /// </summary>
+    public const string SelectTargetRows =
+        "SELECT " + Columns + """
+         FROM audit_log
+        WHERE identity_id IN (SELECT value FROM json_each(@IdentityIds))
+          AND dry_run = 0
+          AND status IN ('intended', 'succeeded', 'noop', 'failed', 'timed_out')
+        ORDER BY sequence;
+        """;
+
     public const string SelectChainPage =
         "SELECT " + Columns + " FROM audit_log WHERE sequence > @AfterSequence ORDER BY sequence ASC LIMIT @Limit;";
 
@@ -151,6 +164,6 @@ internal static class SqliteStatements
         InsertPerson, SelectPersonLinks, PersonFilters.Person, PersonFilters.Account, PersonFilters.PersonName, PersonFilters.AccountName, Filters.Accounts,
         SelectRows, CountRows, Filters.AfterSequence, Filters.BeforeSequence, Filters.Since, Filters.Until, Filters.Identity, Filters.Guard, Filters.RunId, Filters.Statuses, Filters.Status, Filters.RuleId,
         Filters.Action, Filters.Provider, Filters.IdentityId, Filters.IdempotencyKey, Filters.Parameters, Filters.DryRun, Filters.Destructive, Filters.SequenceWithinTimeRange, OrderAscending,
-        OrderDescending, LimitClause, SelectOpenIntents, SelectChainPage,
+        OrderDescending, LimitClause, SelectOpenIntents, SelectTargetRows, SelectChainPage,
     ];
 }

@@ -68,6 +68,11 @@ public sealed class TimedAuditStore(IAuditStore inner, Timings timings) : IAudit
     public Task<IReadOnlyList<AuditRecord>> OpenIntentsAsync(CancellationToken cancellationToken) =>
         timings.TimeAsync("store.OpenIntents", () => inner.OpenIntentsAsync(cancellationToken));
 
+    public bool ComparesTextOrdinally => inner.ComparesTextOrdinally;
+
+    public Task<IReadOnlyList<AuditRecord>> ReadTargetsAsync(IReadOnlyCollection<AuditTarget> targets, CancellationToken cancellationToken) =>
+        timings.TimeAsync("store.ReadTargets", () => inner.ReadTargetsAsync(targets, cancellationToken));
+
     public Task<IAsyncDisposable> LockAsync(string name, TimeSpan timeout, CancellationToken cancellationToken) =>
         timings.TimeAsync("store.Lock (acquire)", () => inner.LockAsync(name, timeout, cancellationToken));
 

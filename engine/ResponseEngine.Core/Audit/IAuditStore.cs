@@ -53,6 +53,9 @@ public sealed record AuditQuery
     public int? Limit { get; init; }
 }
 
+/// <summary>An account and an action on it, as the trail names them (provider name, identity id, action name).</summary>
+public sealed record AuditTarget(string Provider, string IdentityId, string Action);
+
 /// <summary>The result of walking the hash chain.</summary>
 public sealed record ChainVerification(bool Intact, long RowsChecked, long? FirstBadSequence, string? Problem);
 
@@ -101,6 +104,51 @@ public interface IAuditStore : IAsyncDisposable
     {
         ArgumentNullException.ThrowIfNull(query);
         return AuditPersons.Scan(await ReadAsync(new AuditQuery(), cancellationToken).ConfigureAwait(false), query);
+    }
+
+    /// <summary>
+    /// True when every text filter of this store compares exactly as .NET's ordinal string equality does (SQLite's
+    /// BINARY collation, the memory store), so that rows read once can be filtered again in memory with the same result
+    /// as a query: the executor then reads what a guard batch needs once (<see cref="ReadTargetsAsync"/>) instead of per
+    /// decision. False (the default, and SQL Server, whose collation decides) keeps the per-decision queries.
+    /// </summary>
+    bool ComparesTextOrdinally => false;
+
+    /// <summary>
+    /// The rows the dedupe guard reads for these accounts and actions, in one call: every non-dry-run intent and outcome
+    /// (<c>intended</c>, <c>succeeded</c>, <c>noop</c>, <c>failed</c>, <c>timed_out</c>) whose provider, identity id and
+    /// action equal one of <paramref name="targets"/>, in sequence order. The default asks <see cref="ReadAsync"/> once per
+    /// target; a store overrides it with one query.
+    /// </summary>
+    async Task<IReadOnlyList<AuditRecord>> ReadTargetsAsync(IReadOnlyCollection<AuditTarget> targets, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(targets);
+        var rows = new Dictionary<long, AuditRecord>();
+        foreach (var target in targets.Distinct())
+        {
+            var query = new AuditQuery { Provider = target.Provider, IdentityId = target.IdentityId, Action = target.Action, DryRun = false, Statuses = AuditTargets.Statuses };
+            foreach (var row in await ReadAsync(query, cancellationToken).ConfigureAwait(false)) rows.TryAdd(row.Sequence, row);
+        }
+
+        return [.. rows.Values.OrderBy(r => r.Sequence)];
+    }
+}
+
+/// <summary>What <see cref="IAuditStore.ReadTargetsAsync"/> returns, for the stores that implement it.</summary>
+public static class AuditTargets
+{
+    /// <summary>The statuses of the rows read per target: an intent and every outcome that closes one.</summary>
+    public static IReadOnlyCollection<AuditStatus> Statuses { get; } =
+        [AuditStatus.Intended, AuditStatus.Succeeded, AuditStatus.Noop, AuditStatus.Failed, AuditStatus.TimedOut];
+
+    /// <summary>Whether a row is one <see cref="IAuditStore.ReadTargetsAsync"/> returns for one of the targets (ordinal, as the stores that say so compare).</summary>
+    public static bool Matches(AuditRecord row, IReadOnlySet<AuditTarget> targets)
+    {
+        ArgumentNullException.ThrowIfNull(row);
+        ArgumentNullException.ThrowIfNull(targets);
+        var e = row.Entry;
+        return !e.DryRun && Statuses.Contains(e.Status) && e.Provider is not null && e.IdentityId is not null && e.Action is not null
+            && targets.Contains(new AuditTarget(e.Provider, e.IdentityId, e.Action));
     }
 }
 

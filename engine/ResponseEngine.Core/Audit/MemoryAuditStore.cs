@@ -89,6 +89,17 @@ public sealed class MemoryAuditStore(TimeProvider time) : IAuditStore
         return Task.FromResult<IReadOnlyList<AuditRecord>>([.. rows.Where(r => r.Entry.Status == AuditStatus.Intended && !closed.Contains(r.Sequence))]);
     }
 
+    /// <inheritdoc />
+    public bool ComparesTextOrdinally => true;
+
+    /// <inheritdoc />
+    public Task<IReadOnlyList<AuditRecord>> ReadTargetsAsync(IReadOnlyCollection<AuditTarget> targets, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(targets);
+        var set = targets.ToHashSet();
+        lock (_rows) return Task.FromResult<IReadOnlyList<AuditRecord>>([.. _rows.Where(r => AuditTargets.Matches(r, set))]);
+    }
+
     public async Task<IAsyncDisposable> LockAsync(string name, TimeSpan timeout, CancellationToken cancellationToken)
     {
         if (!await _lock.WaitAsync(timeout, cancellationToken)) throw new TimeoutException($"lock {name} not acquired within {timeout.TotalSeconds:0.#} s");

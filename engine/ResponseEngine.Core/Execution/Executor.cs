@@ -144,6 +144,8 @@ public sealed class Executor : IDisposable
         {
             await using var storeLock = await _run.Store.LockAsync(LockoutGuard.LockName, LockTimeout, cancellationToken);
             _run.Staging = batch;
+            // What the guards read from the trail is read once for the batch where the store's filters can be repeated in memory.
+            _run.View = _run.Store.ComparesTextOrdinally ? new GuardView(_run.Store, Targets(decisions, batchIndices)) : null;
             try
             {
                 foreach (var index in batchIndices)
@@ -181,6 +183,7 @@ public sealed class Executor : IDisposable
             finally
             {
                 _run.Staging = null;
+                _run.View = null;
             }
         }
         finally
@@ -198,6 +201,11 @@ public sealed class Executor : IDisposable
 
         return passed;
     }
+
+    /// <summary>The accounts and actions of a batch's decisions, as the trail names them, for the batch's one read of their rows.</summary>
+    private static List<AuditTarget> Targets(IReadOnlyList<Decision> decisions, List<int> batchIndices) =>
+        [.. batchIndices.Select(i => decisions[i]).Where(d => d.Identity is not null && d.Action is not null)
+            .Select(d => new AuditTarget(d.Identity!.Provider.Name(), d.Identity.Id, d.Action!.Name)).Distinct()];
 
     /// <summary>
     /// Acts on the passed decisions of a batch: one worker per provider, at most its concurrency in flight; each action's

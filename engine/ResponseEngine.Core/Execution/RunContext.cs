@@ -114,6 +114,9 @@ public sealed class RunContext
     /// <summary>The rows of the guard phase under way, not yet written (set by the executor while it holds the guard lock).</summary>
     internal GuardBatch? Staging { get; set; }
 
+    /// <summary>What the guards of the guard phase under way read from the trail, read once per batch (null: each guard queries the store).</summary>
+    internal GuardView? View { get; set; }
+
     /// <summary>Decisions passed in the guard phase under way whose intent rows are staged but not yet in the store.</summary>
     public IReadOnlyList<Decision> StagedIntents => Staging?.Intents ?? [];
 
@@ -127,8 +130,18 @@ public sealed class RunContext
     /// Appends a row a guard must write at once (the breaker opening): after the rows staged so far in the guard phase,
     /// in the same transaction, so the trail keeps the order in which decisions were made.
     /// </summary>
-    public Task<AuditRecord> AppendAsync(AuditEntry entry, CancellationToken cancellationToken) =>
-        Staging is { } staging ? staging.AppendAfterStagedAsync(entry, cancellationToken) : Store.AppendAsync(entry, cancellationToken);
+    public async Task<AuditRecord> AppendAsync(AuditEntry entry, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return Staging is { } staging ? await staging.AppendAfterStagedAsync(entry, cancellationToken) : await Store.AppendAsync(entry, cancellationToken);
+        }
+        finally
+        {
+            // The trail changed under the batch's view (the staged intents and this row are in the store now): read again.
+            View?.Invalidate();
+        }
+    }
 
     public DateTimeOffset Now => Time.GetUtcNow();
 

@@ -19,7 +19,16 @@ public sealed class BreakerGuard : IExecutionGuard
     public async Task<Decision> CheckAsync(Decision decision, RunContext run, CancellationToken cancellationToken)
     {
         if (decision.Action is not { Destructive: true }) return decision;
-        var state = await StateAsync(run.Store, cancellationToken);
+        (bool Open, AuditRecord? Event) state;
+        if (run.View is { } view)
+        {
+            var last = await view.LastBreakerEventAsync(cancellationToken);
+            state = (last?.Entry.Status == AuditStatus.BreakerOpened, last);
+        }
+        else
+        {
+            state = await StateAsync(run.Store, cancellationToken);
+        }
         if (state.Open)
         {
             return decision.Refuse(Verdict.Hold, Name, $"breaker is open since audit #{state.Event!.Sequence}: {state.Event.Entry.Reason}; `respond breaker rearm` after review");
@@ -43,7 +52,9 @@ public sealed class BreakerGuard : IExecutionGuard
 
     private static async Task<long> CountDestructiveAsync(RunContext run, DateTimeOffset since, CancellationToken cancellationToken)
     {
-        return await run.Store.CountAsync(new AuditQuery { Since = since, Statuses = [AuditStatus.Intended], DryRun = false, Destructive = true }, cancellationToken);
+        return run.View is { } view
+            ? await view.CountIntentsAsync(null, null, null, true, since, cancellationToken)
+            : await run.Store.CountAsync(new AuditQuery { Since = since, Statuses = [AuditStatus.Intended], DryRun = false, Destructive = true }, cancellationToken);
     }
 
     /// <summary>The latest breaker event decides: opened and not re-armed since means open.</summary>

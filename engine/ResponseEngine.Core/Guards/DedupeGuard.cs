@@ -36,10 +36,21 @@ public sealed class DedupeGuard : IExecutionGuard
             return decision.Refuse(Verdict.Skip, Name, "the same decision is already in this run");
         }
 
-        var intents = await run.Store.ReadAsync(new AuditQuery { IdempotencyKey = key, Statuses = [AuditStatus.Intended], DryRun = false }, cancellationToken);
+        // Every row on this account and action, read once for the whole guard batch when the executor keeps a view (null:
+        // query the store for each question). A row with this decision's idempotency key names the same provider, account
+        // and action (the key is a hash of them), so the key's rows are among these.
+        var rows = run.View is { } view
+            ? await view.OnTargetAsync(new AuditTarget(identity.Provider.Name(), identity.Id, decision.Action.Name), cancellationToken)
+            : null;
+
+        var intents = rows is not null
+            ? [.. rows.Where(r => r.Entry.Status == AuditStatus.Intended && r.Entry.IdempotencyKey == key)]
+            : await run.Store.ReadAsync(new AuditQuery { IdempotencyKey = key, Statuses = [AuditStatus.Intended], DryRun = false }, cancellationToken);
         if (intents.Count > 0)
         {
-            var outcomes = await run.Store.ReadAsync(new AuditQuery { IdempotencyKey = key, Statuses = Done, DryRun = false, Limit = 1 }, cancellationToken);
+            var outcomes = rows is not null
+                ? [.. rows.Where(r => Done.Contains(r.Entry.Status) && r.Entry.IdempotencyKey == key).Take(1)]
+                : await run.Store.ReadAsync(new AuditQuery { IdempotencyKey = key, Statuses = Done, DryRun = false, Limit = 1 }, cancellationToken);
             if (outcomes.Count > 0)
             {
                 return decision.Refuse(Verdict.Skip, Name, $"already done (audit #{outcomes[0].Entry.IntentSequence ?? outcomes[0].Sequence})");
@@ -48,11 +59,16 @@ public sealed class DedupeGuard : IExecutionGuard
 
         // Intents on this account and action without an outcome: read by identity (indexed), not by scanning every open intent.
         var onTarget = new AuditQuery { IdentityId = identity.Id, Provider = identity.Provider.Name(), Action = decision.Action.Name, DryRun = false };
-        var targetIntents = await run.Store.ReadAsync(onTarget with { Statuses = [AuditStatus.Intended] }, cancellationToken);
+        var targetIntents = rows is not null
+            ? [.. rows.Where(r => r.Entry.Status == AuditStatus.Intended)]
+            : await run.Store.ReadAsync(onTarget with { Statuses = [AuditStatus.Intended] }, cancellationToken);
         AuditRecord? inFlight = null;
         if (targetIntents.Count > 0)
         {
-            var closed = (await run.Store.ReadAsync(onTarget with { Statuses = Closing }, cancellationToken)).Select(r => r.Entry.IntentSequence).ToHashSet();
+            var closed = (rows is not null
+                    ? [.. rows.Where(r => Closing.Contains(r.Entry.Status))]
+                    : await run.Store.ReadAsync(onTarget with { Statuses = Closing }, cancellationToken))
+                .Select(r => r.Entry.IntentSequence).ToHashSet();
             // This run's own intents are the in-run check's below (written early when the breaker opened mid-batch, they
             // would otherwise decide by where the batch was cut, and differently from a dry run or a plan).
             inFlight = targetIntents.FirstOrDefault(r => !closed.Contains(r.Sequence) && r.Entry.RunId != run.RunId);
@@ -76,7 +92,9 @@ public sealed class DedupeGuard : IExecutionGuard
         if (decision.Rule.Limits.Cooldown is { } cooldown)
         {
             // Only attempts that took effect (or may still): a failed or timed-out attempt is the one the retry is for.
-            var recent = await EffectsAsync(run.Store, onTarget with { Since = run.Now - cooldown, RuleId = decision.Rule.Id }, cancellationToken);
+            var recent = rows is not null
+                ? Effects(rows, run.Now - cooldown, decision.Rule.Id, null)
+                : await EffectsAsync(run.Store, onTarget with { Since = run.Now - cooldown, RuleId = decision.Rule.Id }, cancellationToken);
             var inRun = run.NotInStoreOn(identity.Provider, identity.Id, decision.ActionName).Any(d => d.Rule.Id == decision.Rule.Id);
             if (recent.Count > 0 || inRun)
             {
@@ -88,7 +106,9 @@ public sealed class DedupeGuard : IExecutionGuard
         {
             // Whatever the source, finding or rule: the same action with the same parameters on this account, done within the window.
             var parameters = decision.Parameters.Canonical;
-            var done = await EffectsAsync(run.Store, onTarget with { Since = run.Now - window, Parameters = parameters }, cancellationToken);
+            var done = rows is not null
+                ? Effects(rows, run.Now - window, null, parameters)
+                : await EffectsAsync(run.Store, onTarget with { Since = run.Now - window, Parameters = parameters }, cancellationToken);
             if (done.Count > 0)
             {
                 var e = done[^1].Entry;
@@ -124,6 +144,24 @@ public sealed class DedupeGuard : IExecutionGuard
                 Since = null, RuleId = null, Parameters = null, AfterSequence = intents.Min(r => r.Sequence), Statuses = NoEffect,
             }, cancellationToken))
             .Select(r => r.Entry.IntentSequence).ToHashSet();
+        return [.. intents.Where(r => !withoutEffect.Contains(r.Sequence))];
+    }
+
+    /// <summary>
+    /// <see cref="EffectsAsync"/> on the rows of one account and action (every non-dry-run intent and outcome on it, in
+    /// sequence order), filtered in memory exactly as the store's queries filter: intents recorded at or after
+    /// <paramref name="since"/>, of the rule and with the parameters when given, minus those a later failed or timed-out row closed.
+    /// </summary>
+    internal static IReadOnlyList<AuditRecord> Effects(IReadOnlyList<AuditRecord> onTarget, DateTimeOffset since, string? ruleId, string? parameters)
+    {
+        ArgumentNullException.ThrowIfNull(onTarget);
+        var intents = onTarget.Where(r => r.Entry.Status == AuditStatus.Intended && r.RecordedAt >= since
+                && (ruleId is null || r.Entry.RuleId == ruleId) && (parameters is null || r.Entry.Parameters == parameters)
+                && r.Entry.IdempotencyKey?.StartsWith(UndoKeyPrefix, StringComparison.Ordinal) != true)
+            .ToList();
+        if (intents.Count == 0) return intents;
+        var first = intents.Min(r => r.Sequence);
+        var withoutEffect = onTarget.Where(r => r.Sequence > first && NoEffect.Contains(r.Entry.Status)).Select(r => r.Entry.IntentSequence).ToHashSet();
         return [.. intents.Where(r => !withoutEffect.Contains(r.Sequence))];
     }
 }

@@ -34,7 +34,8 @@ public sealed class LockoutGuard : IExecutionGuard
 
         // Open intents first, then the counts: an intent cannot open while this lock is held, and one that closes in
         // between is either in the count already (applied) or still among the pending edits (applying it twice is harmless).
-        var open = await run.Store.OpenIntentsAsync(cancellationToken);
+        // Read once per guard batch when the executor keeps a view (no intent can open while the batch holds the lock).
+        var open = run.View is { } view ? await view.OpenIntentsAsync(cancellationToken) : await run.Store.OpenIntentsAsync(cancellationToken);
         List<GraphEdit>? pending = null;
         foreach (var set in critical)
         {

@@ -31,7 +31,9 @@ public sealed class RateLimitGuard : IExecutionGuard
 
         foreach (var (scope, limit, query, inRun) in checks)
         {
-            var used = await run.Store.CountAsync(query with { Since = since, Statuses = [AuditStatus.Intended], DryRun = false }, cancellationToken);
+            var used = run.View is { } view
+                ? await view.CountIntentsAsync(query.RuleId, query.Action, query.Provider, null, since, cancellationToken)
+                : await run.Store.CountAsync(query with { Since = since, Statuses = [AuditStatus.Intended], DryRun = false }, cancellationToken);
             used += inRun(); // this run's intents not written yet (all of them in a dry run)
             if (used >= limit)
             {

@@ -33,6 +33,11 @@ public sealed class NotifyingAuditStore(IAuditStore inner, INotificationSink sin
 
     public Task<IReadOnlyList<AuditRecord>> OpenIntentsAsync(CancellationToken cancellationToken) => inner.OpenIntentsAsync(cancellationToken);
 
+    public bool ComparesTextOrdinally => inner.ComparesTextOrdinally;
+
+    public Task<IReadOnlyList<AuditRecord>> ReadTargetsAsync(IReadOnlyCollection<AuditTarget> targets, CancellationToken cancellationToken) =>
+        inner.ReadTargetsAsync(targets, cancellationToken);
+
     public Task<IAsyncDisposable> LockAsync(string name, TimeSpan timeout, CancellationToken cancellationToken) => inner.LockAsync(name, timeout, cancellationToken);
 
     public Task<ChainVerification> VerifyAsync(CancellationToken cancellationToken) => inner.VerifyAsync(cancellationToken);

@@ -29,6 +29,11 @@ public sealed class InMemoryAuditStore(TimeProvider time) : IAuditStore
 
     public Task<IReadOnlyList<AuditRecord>> OpenIntentsAsync(CancellationToken cancellationToken) => _store.OpenIntentsAsync(cancellationToken);
 
+    public bool ComparesTextOrdinally => _store.ComparesTextOrdinally;
+
+    public Task<IReadOnlyList<AuditRecord>> ReadTargetsAsync(IReadOnlyCollection<AuditTarget> targets, CancellationToken cancellationToken) =>
+        _store.ReadTargetsAsync(targets, cancellationToken);
+
     public Task<IAsyncDisposable> LockAsync(string name, TimeSpan timeout, CancellationToken cancellationToken) => _store.LockAsync(name, timeout, cancellationToken);
 
     public Task<ChainVerification> VerifyAsync(CancellationToken cancellationToken) => _store.VerifyAsync(cancellationToken);
