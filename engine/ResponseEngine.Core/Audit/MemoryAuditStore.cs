@@ -12,14 +12,17 @@ public sealed class MemoryAuditStore(TimeProvider time) : IAuditStore
 
     private long _lastSequence;
     private string _lastHash = AuditRecord.GenesisHash;
+    private volatile int _kept;
 
     /// <summary>When set, every append fails as a read-only database would.</summary>
     public bool ReadOnly { get; set; }
 
     /// <summary>
-    /// False for a plan's scratch store: its own dry-run rows are linked and returned (sequence, hash) but not kept, since no
-    /// guard reads a dry-run row (every guard query asks for DryRun = false); the store then holds only the history it was
-    /// seeded with, so a plan's memory and each guard query do not grow with the number of decisions.
+    /// False for a plan's scratch store: its own dry-run rows are returned with their sequence but neither kept nor hashed
+    /// into the chain (the chain runs through the rows kept; a row not kept carries the hash before it), since no guard
+    /// reads a dry-run row (every guard query asks for DryRun = false); the store then holds only the history it was
+    /// seeded with, so a plan's memory and each guard query do not grow with the number of decisions, and a decision costs
+    /// no hash.
     /// </summary>
     public bool KeepDryRunRows { get; init; } = true;
 
@@ -43,6 +46,7 @@ public sealed class MemoryAuditStore(TimeProvider time) : IAuditStore
             if (_rows.Count > 0 || _lastSequence > 0) throw new InvalidOperationException("a store is seeded before anything is appended to it");
             _rows.AddRange(rows.OrderBy(r => r.Sequence));
             if (_rows.Count > 0) (_lastSequence, _lastHash) = (_rows[^1].Sequence, _rows[^1].Hash);
+            _kept = _rows.Count;
         }
     }
 
@@ -84,6 +88,8 @@ public sealed class MemoryAuditStore(TimeProvider time) : IAuditStore
 
     public Task<IReadOnlyList<AuditRecord>> OpenIntentsAsync(CancellationToken cancellationToken)
     {
+        // A plan's scratch store with no history holds no row, and lockout protection asks it per destructive decision.
+        if (_kept == 0) return Task.FromResult<IReadOnlyList<AuditRecord>>([]);
         var rows = Rows;
         var closed = rows.Where(r => r.Entry.Status.IsOutcome() && r.Entry.IntentSequence is not null).Select(r => r.Entry.IntentSequence!.Value).ToHashSet();
         return Task.FromResult<IReadOnlyList<AuditRecord>>([.. rows.Where(r => r.Entry.Status == AuditStatus.Intended && !closed.Contains(r.Sequence))]);
@@ -134,15 +140,24 @@ public sealed class MemoryAuditStore(TimeProvider time) : IAuditStore
         var sequence = _lastSequence + 1;
         var previous = _lastHash;
         var now = time.GetUtcNow();
+        if (!KeepDryRunRows && entry.DryRun)
+        {
+            _lastSequence = sequence;
+            return new AuditRecord(sequence, now, entry, previous, previous);
+        }
+
         var record = new AuditRecord(sequence, now, entry, previous, AuditRecord.ComputeHash(sequence, now, entry, previous));
         (_lastSequence, _lastHash) = (sequence, record.Hash);
-        if (KeepDryRunRows || !entry.DryRun) _rows.Add(record);
+        _rows.Add(record);
+        _kept = _rows.Count;
         return record;
     }
 
     /// <summary>A linear scan under the lock, like an unindexed table.</summary>
     private List<AuditRecord> Filter(AuditQuery q)
     {
+        // A plan's scratch store with no history holds no row, and every guard asks it several times per decision.
+        if (_kept == 0) return [];
         lock (_rows)
         {
             return [.. _rows.Where(r =>
