@@ -113,10 +113,10 @@ internal static class SqlServerStatements
           AND (@BeforeSequence IS NULL OR sequence < @BeforeSequence)
           AND (@Since IS NULL OR recorded_at >= @Since)
           AND (@Until IS NULL OR recorded_at < @Until)
-          AND (@Since IS NULL AND @Until IS NULL OR sequence >= (
+          AND (@Since IS NULL OR @Until IS NULL OR sequence >= (
               SELECT MIN(b.sequence) FROM dbo.audit_log AS b WITH (INDEX (ix_audit_log_recorded_at))
                WHERE (@Since IS NULL OR b.recorded_at >= @Since) AND (@Until IS NULL OR b.recorded_at < @Until)))
-          AND (@Since IS NULL AND @Until IS NULL OR sequence <= (
+          AND (@Since IS NULL OR @Until IS NULL OR sequence <= (
               SELECT MAX(b.sequence) FROM dbo.audit_log AS b WITH (INDEX (ix_audit_log_recorded_at))
                WHERE (@Since IS NULL OR b.recorded_at >= @Since) AND (@Until IS NULL OR b.recorded_at < @Until)))
           AND (@Identity IS NULL OR identity_id = @Identity OR identity_name = @Identity)
