@@ -6,8 +6,9 @@ using ResponseEngine.TestKit;
 namespace ResponseEngine.Audit.Tests;
 
 /// <summary>
-/// A time-range search bounds the sequence first (the smallest and largest sequence whose recorded_at is in the range,
-/// read off the recorded_at index) and then pages by sequence. The bound is exact only if it never drops or adds a row,
+/// A closed time-range search with no other indexed filter bounds the sequence first (the smallest and largest sequence
+/// whose recorded_at is in the range, read off the recorded_at index) and then pages by sequence; other searches (an
+/// open range, a range with a rule filter) take the plain query, and are compared here too. The bound is exact only if it never drops or adds a row,
 /// whatever the order of the times: these trails are written by a clock that jumps back and forth (recorded_at is NOT
 /// monotone in sequence, as after a clock step or with several writers), and every page of the bounded query must be
 /// the page of the plain one.
