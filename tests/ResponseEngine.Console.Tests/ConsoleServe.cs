@@ -36,12 +36,18 @@ public abstract class ConsoleServe : IAsyncLifetime
     /// <summary>Extra environment for serve (RESPOND__… overrides of respond.yaml).</summary>
     protected virtual IReadOnlyDictionary<string, string> Environment => new Dictionary<string, string>();
 
+    /// <summary>Extra lines of respond.yaml's console section (indented two spaces).</summary>
+    protected virtual string ConsoleExtra => "";
+
+    /// <summary>The redirect URIs registered with the OIDC provider for the console.</summary>
+    protected virtual Uri[] RedirectUris => [new Uri("http://127.0.0.1/console/signin-oidc")];
+
     public Uri Page(string path) => new(Serve.Url, path);
 
     public async ValueTask InitializeAsync()
     {
         Oidc = await OidcEmulator.StartAsync(TimeProvider.System, https: false);
-        Oidc.RegisterClient(ClientId, ClientSecret, [new Uri("http://127.0.0.1/console/signin-oidc")], [new Uri("http://127.0.0.1/")]);
+        Oidc.RegisterClient(ClientId, ClientSecret, RedirectUris, [new Uri("http://127.0.0.1/")]);
         foreach (var user in new[] { Alice, Vic, Olga }) Oidc.AddUser(user);
         Workspace = new ServeWorkspace($"""
             console:
@@ -53,10 +59,10 @@ public abstract class ConsoleServe : IAsyncLifetime
                 viewer: [sg-soc-readers]
                 approver: [sg-soc-analysts]
                 operator: [Respond.Operator]
+            {ConsoleExtra}
             """);
         Workspace.Write("rules/okta/okta-approve-deactivate.yaml", ApprovalRule);
-        var environment = new Dictionary<string, string>(Environment) { ["T_CONSOLE_OIDC_SECRET"] = ClientSecret };
-        Serve = await ServeProcess.StartAsync(Workspace.Path, environment);
+        Serve = await ServeProcess.StartAsync(Workspace.Path, ServeEnvironment);
 
         if (!File.Exists(Chromium.Path)) return;
         _playwright = await Playwright.CreateAsync();
@@ -66,6 +72,15 @@ public abstract class ConsoleServe : IAsyncLifetime
             Headless = true,
             Args = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
         });
+    }
+
+    private Dictionary<string, string> ServeEnvironment => new(Environment) { ["T_CONSOLE_OIDC_SECRET"] = ClientSecret };
+
+    /// <summary>Stops serve (SIGTERM, as a service manager would) and starts it again on the same workspace, on a new port.</summary>
+    public async Task RestartAsync()
+    {
+        await Serve.DisposeAsync();
+        Serve = await ServeProcess.StartAsync(Workspace.Path, ServeEnvironment);
     }
 
     public async ValueTask DisposeAsync()
@@ -86,4 +101,25 @@ public sealed class ApprovalConsoleServe : ConsoleServe;
 public sealed class BreakerConsoleServe : ConsoleServe
 {
     protected override IReadOnlyDictionary<string, string> Environment => new Dictionary<string, string> { ["RESPOND__GUARDS__BREAKER__THRESHOLD"] = "2" };
+}
+
+/// <summary>
+/// The console for a test that restarts serve: each start gets a fresh, empty HOME (as a container's is), so nothing
+/// but the configured key directory can carry the cookie keys across (ASP.NET's default keeps them under ~/.aspnet).
+/// </summary>
+public sealed class RestartConsoleServe : ConsoleServe
+{
+    protected override IReadOnlyDictionary<string, string> Environment =>
+        new Dictionary<string, string> { ["HOME"] = Directory.CreateDirectory(Path.Combine(Workspace.Path, "home-" + Guid.NewGuid().ToString("N"))).FullName };
+}
+
+/// <summary>The console behind a reverse proxy: X-Forwarded-* believed from 127.0.0.2 only (the tests' own requests come from 127.0.0.1).</summary>
+public sealed class ProxiedConsoleServe : ConsoleServe
+{
+    public const string ProxyAddress = "127.0.0.2";
+    public const string PublicHost = "console.corp.example";
+
+    protected override string ConsoleExtra => $"  forwarded_headers: [{ProxyAddress}]";
+
+    protected override Uri[] RedirectUris => [new Uri("http://127.0.0.1/console/signin-oidc"), new Uri($"https://{PublicHost}/console/signin-oidc")];
 }

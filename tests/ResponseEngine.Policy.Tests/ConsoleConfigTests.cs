@@ -49,6 +49,36 @@ public class ConsoleConfigTests
     }
 
     [Fact]
+    public void Load_KeyDirectoryAndForwardedHeaders_AreRead_AndABadProxyIsPositioned()
+    {
+        using var temp = new TempDirectory();
+        var file = temp.Write("respond.yaml", """
+            console:
+              key_directory: /srv/respond/console-keys
+              forwarded_headers: [10.0.0.5, 10.1.0.0/16, "::1"]
+              tokens:
+                soar: { role: viewer, env: T_SOAR }
+            """);
+
+        var c = ConfigLoader.Load(file, NoEnvironment).Options!.Console;
+
+        c.KeyDirectory.Should().Be("/srv/respond/console-keys");
+        c.ForwardedHeaders.Should().Equal("10.0.0.5", "10.1.0.0/16", "::1");
+        ConsoleOptions.KeyDirectoryFor(new EngineOptions { Console = c }).Should().Be("/srv/respond/console-keys");
+        ConsoleOptions.KeyDirectoryFor(new EngineOptions()).Should().Be(Path.GetFullPath("respond.state/console-keys"), "by default the keys sit beside the working copy");
+
+        var bad = temp.Write("bad.yaml", """
+            console:
+              forwarded_headers: [proxy.corp.example, 10.0.0.0/99]
+              tokens:
+                soar: { role: viewer, env: T_SOAR }
+            """);
+        var text = string.Join('\n', ConfigLoader.Load(bad, NoEnvironment).Diagnostics.Select(d => $"{d.Location.Line}: {d.Message}"));
+        text.Should().Contain("2: 'console.forwarded_headers' has 'proxy.corp.example', not an IP address or a network")
+            .And.Contain("2: 'console.forwarded_headers' has '10.0.0.0/99'");
+    }
+
+    [Fact]
     public void Load_NoConsoleSection_TheConsoleIsOff()
     {
         ConfigLoader.Load(null, NoEnvironment).Options!.Console.Enabled.Should().BeFalse();

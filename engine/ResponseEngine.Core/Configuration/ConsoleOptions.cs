@@ -76,4 +76,26 @@ public sealed record ConsoleOptions
 
     /// <summary>How long a console sign-in lasts without activity.</summary>
     public TimeSpan SessionIdle { get; init; } = TimeSpan.FromHours(8);
+
+    /// <summary>
+    /// Where the keys that sign the session and anti-forgery cookies are kept (ASP.NET Core data protection), so a restart
+    /// or a second instance sharing the directory keeps people signed in; null: <c>console-keys</c> next to the working
+    /// copy (<c>respond.state/console-keys</c>). Unencrypted at rest: protect the directory like a secret.
+    /// </summary>
+    public string? KeyDirectory { get; init; }
+
+    /// <summary>
+    /// The reverse proxies (addresses, or networks as CIDR) whose X-Forwarded-For/-Proto/-Host are believed; empty (the
+    /// default): the headers are ignored from everyone.
+    /// </summary>
+    public ImmutableArray<string> ForwardedHeaders { get; init; } = [];
+
+    /// <summary>The key directory used: <see cref="KeyDirectory"/>, or console-keys beside the local working copy.</summary>
+    public static string KeyDirectoryFor(EngineOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        if (options.Console.KeyDirectory is { Length: > 0 } configured) return System.IO.Path.GetFullPath(configured);
+        var state = System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(options.Local.WorkingCopy))!;
+        return System.IO.Path.Combine(state, "console-keys");
+    }
 }

@@ -49,7 +49,7 @@ public static class ConfigLoader
     private static readonly string[] NotificationKeys = ["targets", "queue", "timeout", "attempts", "retry_delay", "max_retry_delay", "drain"];
     private static readonly string[] NotificationTargetKeys = ["kind", "url", "url_env", "secret_env", "events"];
     private static readonly string[] NotificationKinds = ["teams", "slack", "webhook"];
-    private static readonly string[] ConsoleKeys = ["enabled", "oidc", "roles", "tokens", "session_idle"];
+    private static readonly string[] ConsoleKeys = ["enabled", "oidc", "roles", "tokens", "session_idle", "key_directory", "forwarded_headers"];
     private static readonly string[] ConsoleOidcKeys = ["authority", "client_id", "client_secret_env", "name_claim", "role_claims"];
     private static readonly string[] ConsoleTokenKeys = ["role", "sha256", "env"];
     private static readonly string[] PollerKinds = ["folder", "okta_logs", "graph_alerts", "graph_risky_users"];
@@ -399,7 +399,24 @@ public static class ConfigLoader
     /// </summary>
     private static ConsoleOptions ReadConsole(MappingReader section, DiagnosticBag bag)
     {
-        var c = new ConsoleOptions { Enabled = section.Bool("enabled") ?? true, SessionIdle = Duration(section, "session_idle", bag) ?? new ConsoleOptions().SessionIdle };
+        var c = new ConsoleOptions
+        {
+            Enabled = section.Bool("enabled") ?? true, SessionIdle = Duration(section, "session_idle", bag) ?? new ConsoleOptions().SessionIdle,
+            KeyDirectory = section.String("key_directory", false),
+        };
+        if (section.Strings("forwarded_headers", required: false, allowEmpty: true) is { } proxies)
+        {
+            var trusted = ImmutableArray.CreateBuilder<string>();
+            foreach (var (value, location) in proxies)
+            {
+                if (System.Net.IPAddress.TryParse(value, out _) && !value.Contains('/', StringComparison.Ordinal) || System.Net.IPNetwork.TryParse(value, out _)) trusted.Add(value);
+                else bag.Error(DiagnosticCodes.InvalidValue, location, $"'console.forwarded_headers' has '{value}', not an IP address or a network",
+                    "list the reverse proxies whose X-Forwarded-* headers are believed, as addresses (10.0.0.5) or networks (10.0.0.0/24)");
+            }
+
+            c = c with { ForwardedHeaders = trusted.ToImmutable() };
+        }
+
         if (MappingReader.Open(section.Node("oidc", false), "'console.oidc'", ConsoleOidcKeys, bag) is { } oidc)
         {
             var authority = oidc.String("authority", true, "the issuer URL, e.g. https://login.microsoftonline.com/TENANT/v2.0");

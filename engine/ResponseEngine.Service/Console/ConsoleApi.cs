@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Antiforgery;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.HttpOverrides;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -33,7 +34,7 @@ public static class ConsoleApi
     public static void AddConsole(IServiceCollection services, ServeSetup setup)
     {
         ArgumentNullException.ThrowIfNull(setup);
-        ConsoleAuth.Add(services, setup.Options.Console, setup.ConsoleCredentials);
+        ConsoleAuth.Add(services, setup.Options.Console, setup.ConsoleCredentials, ConsoleOptions.KeyDirectoryFor(setup.Options));
         services.AddProblemDetails();
         services.AddSingleton(sp => new OperatorActions(setup.Store, setup.Options, () => setup.Connectors, setup.Time, Environment.MachineName, setup.EngineVersion, setup.Inbox)
         {
@@ -46,6 +47,8 @@ public static class ConsoleApi
     public static void Map(WebApplication app)
     {
         ArgumentNullException.ThrowIfNull(app);
+        var proxies = app.Services.GetRequiredService<ServeSetup>().Options.Console.ForwardedHeaders;
+        if (!proxies.IsDefaultOrEmpty) app.UseForwardedHeaders(ForwardedHeadersFrom(proxies));
         app.UseAuthentication();
         app.UseAuthorization();
         app.UseAntiforgery();
@@ -219,6 +222,25 @@ public static class ConsoleApi
     }
 
     /// <summary>A state change made with the sign-in cookie must carry the anti-forgery token; one made with an API token (no ambient credential) needs none.</summary>
+    /// <summary>
+    /// Behind a reverse proxy: X-Forwarded-For, -Proto and -Host are believed from the listed proxies only (the default
+    /// loopback entry is removed), so the sign-in redirect URI and the cookies' Secure flag follow the scheme and host
+    /// people use; from anyone else the headers are ignored.
+    /// </summary>
+    internal static ForwardedHeadersOptions ForwardedHeadersFrom(IEnumerable<string> proxies)
+    {
+        var options = new ForwardedHeadersOptions { ForwardedHeaders = ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto | ForwardedHeaders.XForwardedHost };
+        options.KnownProxies.Clear();
+        options.KnownIPNetworks.Clear();
+        foreach (var proxy in proxies)
+        {
+            if (proxy.Contains('/', StringComparison.Ordinal)) options.KnownIPNetworks.Add(System.Net.IPNetwork.Parse(proxy));
+            else options.KnownProxies.Add(System.Net.IPAddress.Parse(proxy));
+        }
+
+        return options;
+    }
+
     private static async ValueTask<object?> AntiforgeryFilter(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
     {
         var http = context.HttpContext;

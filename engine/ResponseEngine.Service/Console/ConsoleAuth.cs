@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.AspNetCore.Authentication.OpenIdConnect;
 using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -83,9 +84,17 @@ public static class ConsoleAuth
         return best;
     }
 
-    public static void Add(IServiceCollection services, ConsoleOptions options, ConsoleCredentials credentials)
+    /// <summary>The application name the data-protection keys are bound to: instances sharing a key directory read each other's cookies whatever their working directory.</summary>
+    public const string DataProtectionApplication = "respond-console";
+
+    public static void Add(IServiceCollection services, ConsoleOptions options, ConsoleCredentials credentials, string keyDirectory)
     {
         services.AddSingleton(credentials);
+
+        // The session and anti-forgery cookies are protected with keys kept in a directory (not in memory, ASP.NET's default
+        // in a container): a restart or another instance on the same directory keeps people signed in and their forms valid.
+        Directory.CreateDirectory(keyDirectory);
+        services.AddDataProtection().SetApplicationName(DataProtectionApplication).PersistKeysToFileSystem(new DirectoryInfo(keyDirectory));
         var auth = services.AddAuthentication(o =>
             {
                 o.DefaultScheme = Scheme;
