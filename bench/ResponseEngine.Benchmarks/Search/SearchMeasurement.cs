@@ -7,7 +7,7 @@ using ResponseEngine.Audit.Sqlite;
 namespace ResponseEngine.Benchmarks.Search;
 
 /// <summary>
-/// <c>--measure-search [--rows N] [--keep FILE]</c>: the console's activity search over a big SQLite trail. Fills a fresh
+/// <c>--measure-search [--rows N] [--keep FILE] [--no-baseline]</c>: the console's activity search over a big SQLite trail. Fills a fresh
 /// file with N rows (default 1,000,000; 30 days, 20,000 identities, 200 rules, 8 actions, 3 providers, the status and
 /// guard mix of a busy engine), then times the first page (50 rows, newest first, the exact query the console sends:
 /// filter + ORDER BY sequence DESC LIMIT 51) and the page after it, for each filter alone and a few together; median of
@@ -76,6 +76,21 @@ public static class SearchMeasurement
             };
 
             var with = await MeasureAsync(path, cases);
+            if (args.Contains("--no-baseline", StringComparer.Ordinal))
+            {
+                // Only the queries as the store sends them now (the pass without V005 takes minutes on a loaded machine).
+                Console.WriteLine();
+                Console.WriteLine("| Filter | rows on page | first page (ms, median of 5) | cold first page (ms) | next page (ms) |");
+                Console.WriteLine("|---|---:|---:|---:|---:|");
+                for (var i = 0; i < cases.Length; i++)
+                {
+                    var (count, warm, cold, next) = with[i];
+                    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| {cases[i].Name} | {count} | {warm:N1} | {cold:N1} | {next:N1} |"));
+                }
+
+                return 0;
+            }
+
             await using (var connection = new SqliteConnection($"Data Source={path}"))
             {
                 await connection.OpenAsync();
