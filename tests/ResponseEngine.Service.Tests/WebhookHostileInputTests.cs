@@ -108,4 +108,26 @@ public sealed class WebhookHostileInputTests
         result.Error.Should().NotContainEquivalentOf("exception");
         File.Exists(workspace.Database).Should().BeFalse("nothing is opened or migrated before the port is known to be free");
     }
+
+    [Fact]
+    public async Task Serve_ConsoleKeyDirectoryNotWritable_OneMessageAndExit2BeforeTheDatabaseIsTouched()
+    {
+        // A regular file where the key directory's parent should be: not creatable, even for root.
+        using var workspace = new ServeWorkspace("""
+            console:
+              enabled: true
+              key_directory: blocker/keys
+              tokens:
+                soar: { role: viewer, env: T_CONSOLE_TOKEN_SOAR }
+            """);
+        workspace.Write("blocker", "a file, not a directory");
+
+        var result = await CliProcess.RunAsync(workspace.Path,
+            new Dictionary<string, string> { ["RESPOND_WEBHOOK_TOKEN"] = ServeWorkspace.Token, ["T_CONSOLE_TOKEN_SOAR"] = "console-token-for-the-test" }, "serve", "--listen", "http://127.0.0.1:0");
+
+        result.ExitCode.Should().Be(2, result.Output + result.Error);
+        result.Error.Should().Contain("nothing started").And.Contain("console key directory").And.Contain("key_directory");
+        result.Error.Should().NotContainEquivalentOf("exception");
+        File.Exists(workspace.Database).Should().BeFalse("nothing is opened or migrated when the console cannot keep its keys");
+    }
 }

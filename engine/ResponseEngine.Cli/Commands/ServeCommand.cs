@@ -78,6 +78,11 @@ internal static class ServeCommand
             throw new CliInputException($"nothing started: {string.Join("; ", consoleProblems)} (set it, or turn the console off with console.enabled: false)");
         }
 
+        if (options.Console.Enabled && KeyDirectoryProblem(ConsoleOptions.KeyDirectoryFor(options)) is { } keys)
+        {
+            throw new CliInputException($"nothing started: {keys}; set console.key_directory in respond.yaml to a directory the service can write (or turn the console off with console.enabled: false)");
+        }
+
         var load = CommonOptions.LoadRules(options.Rules, context.Time);
         CommonOptions.Print(context.Error, load.Diagnostics.Where(d => d.IsError), context.Color);
         if (load.RuleSet is null)
@@ -140,6 +145,23 @@ internal static class ServeCommand
 
             context.Output.WriteLine("respond serve: stopped");
             return ExitCodes.Ok;
+        }
+    }
+
+    /// <summary>Why the console's data-protection key directory cannot be created or written, or null when it can: said before anything starts.</summary>
+    internal static string? KeyDirectoryProblem(string directory)
+    {
+        try
+        {
+            Directory.CreateDirectory(directory);
+            var probe = Path.Combine(directory, $".respond-write-check-{Environment.ProcessId}");
+            File.WriteAllText(probe, "");
+            File.Delete(probe);
+            return null;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or NotSupportedException or ArgumentException)
+        {
+            return $"the console key directory {directory} cannot be written ({e.Message})";
         }
     }
 
