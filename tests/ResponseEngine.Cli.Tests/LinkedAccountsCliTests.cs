@@ -10,52 +10,23 @@ namespace ResponseEngine.Cli.Tests;
 /// </summary>
 public class LinkedAccountsCliTests
 {
-    private const string Sid = "S-1-5-21-1004336348-1177238915-682003330-1104";
-    private static readonly Guid AdId = Guid.Parse("3f2504e0-4f89-11d3-9a0c-0305e82c3301");
-
     private static (TempDirectory Temp, string Config) Workspace()
     {
         var temp = new TempDirectory();
-        temp.Write("directory.json", $$"""
-            {"users": [
-              {"provider": "ad", "id": "{{AdId:D}}", "name": "alice", "upn": "alice@corp.example.com", "sid": "{{Sid}}"},
-              {"provider": "entra", "id": "e-alice", "name": "alice@corp.example.com", "upn": "alice@corp.example.com", "on_premises_sid": "{{Sid}}",
-               "on_premises_immutable_id": "{{ImmutableIds.FromGuid(AdId)}}"},
-              {"provider": "okta", "id": "00u-alice", "name": "alice@corp.example.com", "okta_status": "ACTIVE"},
-              {"provider": "ad", "id": "8d1b1c2a-0000-4000-8000-000000000009", "name": "bob", "upn": "bob@corp.example.com"}
-            ]}
-            """);
-        temp.Write("rules/ad/ad-compromised-person.yaml", """
-            id: ad-compromised-person
-            title: contain the person
-            owner: tests
-            mode: enforce
-            match:
-              types: [compromised_account]
-              providers: [ad]
-            when: identity.enabled
-            actions:
-              - action: disable_user
-              - action: revoke_sessions
-                on: linked
-            tests:
-              - name: every account
-                linked: [{ provider: entra }, { provider: okta }]
-                expect: [disable_user, { revoke_sessions: { on: entra } }, { revoke_sessions: { on: okta } }]
+        temp.Write("directory.json", LinkedAccountsFixture.Directory("""{"provider": "ad", "id": "8d1b1c2a-0000-4000-8000-000000000009", "name": "bob", "upn": "bob@corp.example.com"}"""));
+        temp.Write("rules/ad/ad-compromised-person.yaml", LinkedAccountsFixture.PersonRule(extra: "when: identity.enabled", tests: LinkedAccountsFixture.EveryAccountTest + """
               - name: a disabled account
                 identity: { enabled: false }
                 expect: []
-            """);
-        temp.Write("findings/f.json", """
-            [{"id":"itdr-1","source":"itdr","kind":"detection","type":"compromised_account","severity":"high","observed_at":"2026-11-20T08:00:00Z","subject":{"provider":"ad","name":"alice"},"title":"x"},
-             {"id":"itdr-2","source":"itdr","kind":"detection","type":"compromised_account","severity":"high","observed_at":"2026-11-20T08:00:00Z","subject":{"provider":"ad","name":"bob"},"title":"x"}]
-            """);
+
+            """));
+        temp.Write("findings/f.json", $"[{LinkedAccountsFixture.ItdrFinding("itdr-1", "alice")},\n {LinkedAccountsFixture.ItdrFinding("itdr-2", "bob")}]\n");
         var config = temp.Write("respond.yaml", $"""
             rules: {Path.Combine(temp.Path, "rules")}
             findings: [{Path.Combine(temp.Path, "findings")}]
             audit: {"{"} connection: {Path.Combine(temp.Path, "respond.db")} {"}"}
             local: {"{"} snapshot: {Path.Combine(temp.Path, "directory.json")}, working_copy: {Path.Combine(temp.Path, "state", "directory.json")} {"}"}
-            linking: {"{"} okta_match: [login] {"}"}
+            {LinkedAccountsFixture.Linking}
             """);
         return (temp, config);
     }
@@ -73,7 +44,7 @@ public class LinkedAccountsCliTests
         // The local directory as another process reads it: the working copy and any journal of changes not folded into it yet.
         using var reader = Connectors.Local.LocalDirectory.Open(Path.Combine(temp.Path, "directory.json"), Path.Combine(temp.Path, "state", "directory.json"), TimeProvider.System);
         var working = SnapshotReader.Read(await reader.ExportAsync(TestContext.Current.CancellationToken), "working copy", PrivilegedPolicy.Default).Snapshot!;
-        working.Users.Single(u => u.Id == AdId.ToString("D")).Enabled.Should().BeFalse();
+        working.Users.Single(u => u.Id == LinkedAccountsFixture.AdId.ToString("D")).Enabled.Should().BeFalse();
         working.Users.Single(u => u.Id == "e-alice").SessionsRevokedAt.Should().NotBeNull("the linked Entra account's sessions were revoked");
         working.Users.Single(u => u.Id == "00u-alice").SessionsRevokedAt.Should().NotBeNull("the linked Okta account's sessions were cleared");
 

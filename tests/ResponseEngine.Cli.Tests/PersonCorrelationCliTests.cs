@@ -1,4 +1,3 @@
-using ResponseEngine.Identities;
 using ResponseEngine.TestKit;
 
 namespace ResponseEngine.Cli.Tests;
@@ -13,37 +12,11 @@ namespace ResponseEngine.Cli.Tests;
 /// </summary>
 public class PersonCorrelationCliTests
 {
-    private const string Sid = "S-1-5-21-1004336348-1177238915-682003330-1104";
-    private static readonly Guid AdId = Guid.Parse("3f2504e0-4f89-11d3-9a0c-0305e82c3301");
-
     private static (TempDirectory Temp, string Config) Workspace(string entraRuleActions)
     {
         var temp = new TempDirectory();
-        temp.Write("directory.json", $$"""
-            {"users": [
-              {"provider": "ad", "id": "{{AdId:D}}", "name": "alice", "upn": "alice@corp.example.com", "sid": "{{Sid}}"},
-              {"provider": "entra", "id": "e-alice", "name": "alice@corp.example.com", "upn": "alice@corp.example.com", "on_premises_sid": "{{Sid}}",
-               "on_premises_immutable_id": "{{ImmutableIds.FromGuid(AdId)}}"},
-              {"provider": "okta", "id": "00u-alice", "name": "alice@corp.example.com", "okta_status": "ACTIVE"}
-            ]}
-            """);
-        temp.Write("rules/ad/ad-compromised-person.yaml", """
-            id: ad-compromised-person
-            title: contain the person (ITDR, AD account)
-            owner: tests
-            mode: enforce
-            match:
-              types: [compromised_account]
-              providers: [ad]
-            actions:
-              - action: disable_user
-              - action: revoke_sessions
-                on: linked
-            tests:
-              - name: every account
-                linked: [{ provider: entra }, { provider: okta }]
-                expect: [disable_user, { revoke_sessions: { on: entra } }, { revoke_sessions: { on: okta } }]
-            """);
+        temp.Write("directory.json", LinkedAccountsFixture.Directory());
+        temp.Write("rules/ad/ad-compromised-person.yaml", LinkedAccountsFixture.PersonRule("contain the person (ITDR, AD account)", tests: LinkedAccountsFixture.EveryAccountTest));
         temp.Write("rules/entra/entra-compromised.yaml", $"""
             id: entra-compromised
             title: contain the account (Defender, Entra account)
@@ -55,9 +28,7 @@ public class PersonCorrelationCliTests
             actions:
             {entraRuleActions}
             """);
-        temp.Write("findings/itdr.json", """
-            [{"id":"itdr-1","source":"itdr","kind":"detection","type":"compromised_account","severity":"high","observed_at":"2026-11-20T08:00:00Z","subject":{"provider":"ad","name":"alice"},"title":"x"}]
-            """);
+        temp.Write("findings/itdr.json", $"[{LinkedAccountsFixture.ItdrFinding("itdr-1", "alice")}]\n");
         temp.Write("findings/defender.json", """
             [{"id":"da-1","source":"defender","kind":"detection","type":"compromised_account","severity":"high","observed_at":"2026-11-20T08:05:00Z","subject":{"provider":"entra","name":"alice@corp.example.com"},"title":"x"}]
             """);
@@ -65,7 +36,7 @@ public class PersonCorrelationCliTests
             rules: {Path.Combine(temp.Path, "rules")}
             audit: {"{"} connection: {Path.Combine(temp.Path, "respond.db")} {"}"}
             local: {"{"} snapshot: {Path.Combine(temp.Path, "directory.json")}, working_copy: {Path.Combine(temp.Path, "state", "directory.json")} {"}"}
-            linking: {"{"} okta_match: [login] {"}"}
+            {LinkedAccountsFixture.Linking}
             """);
         return (temp, config);
     }

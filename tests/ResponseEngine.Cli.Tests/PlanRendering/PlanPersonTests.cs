@@ -1,6 +1,5 @@
 using System.Text.Json;
 using ResponseEngine.Cli.Rendering;
-using ResponseEngine.Identities;
 using ResponseEngine.TestKit;
 
 namespace ResponseEngine.Cli.Tests.PlanRendering;
@@ -13,43 +12,19 @@ namespace ResponseEngine.Cli.Tests.PlanRendering;
 /// </summary>
 public sealed class PlanPersonTests : IDisposable
 {
-    private const string Sid = "S-1-5-21-1004336348-1177238915-682003330-1104";
-    private static readonly Guid AdId = Guid.Parse("3f2504e0-4f89-11d3-9a0c-0305e82c3301");
     private readonly TempDirectory _temp = new();
 
     public void Dispose() => _temp.Dispose();
 
     private StreamedPlanFormats Workspace()
     {
-        var directory = _temp.Write("directory.json", $$"""
-            {"users": [
-              {"provider": "ad", "id": "{{AdId:D}}", "name": "alice", "upn": "alice@corp.example.com", "sid": "{{Sid}}"},
-              {"provider": "entra", "id": "e-alice", "name": "alice@corp.example.com", "upn": "alice@corp.example.com", "on_premises_sid": "{{Sid}}",
-               "on_premises_immutable_id": "{{ImmutableIds.FromGuid(AdId)}}"},
-              {"provider": "okta", "id": "00u-alice", "name": "alice@corp.example.com", "okta_status": "ACTIVE"},
-              {"provider": "ad", "id": "8d1b1c2a-0000-4000-8000-000000000009", "name": "carol", "upn": "carol@corp.example.com"},
-              {"provider": "okta", "id": "00u-carol1", "name": "carol@corp.example.com", "okta_status": "ACTIVE"},
-              {"provider": "okta", "id": "00u-carol2", "name": "carol@corp.example.com", "okta_status": "ACTIVE"}
-            ]}
-            """);
-        _temp.Write("rules/ad-compromised-person.yaml", """
-            id: ad-compromised-person
-            title: contain the person
-            owner: tests
-            mode: enforce
-            match:
-              types: [compromised_account]
-              providers: [ad]
-            actions:
-              - action: disable_user
-              - action: revoke_sessions
-                on: linked
-            """);
-        var findings = _temp.Write("findings/f.json", """
-            [{"id":"itdr-1","source":"itdr","kind":"detection","type":"compromised_account","severity":"high","observed_at":"2026-11-20T08:00:00Z","subject":{"provider":"ad","name":"alice"},"title":"x"},
-             {"id":"itdr-2","source":"itdr","kind":"detection","type":"compromised_account","severity":"high","observed_at":"2026-11-20T08:00:00Z","subject":{"provider":"ad","name":"carol"},"title":"x"}]
-            """);
-        var config = _temp.Write("respond.yaml", "linking: { okta_match: [login] }\n");
+        var directory = _temp.Write("directory.json", LinkedAccountsFixture.Directory(
+            """{"provider": "ad", "id": "8d1b1c2a-0000-4000-8000-000000000009", "name": "carol", "upn": "carol@corp.example.com"}""",
+            """{"provider": "okta", "id": "00u-carol1", "name": "carol@corp.example.com", "okta_status": "ACTIVE"}""",
+            """{"provider": "okta", "id": "00u-carol2", "name": "carol@corp.example.com", "okta_status": "ACTIVE"}"""));
+        _temp.Write("rules/ad-compromised-person.yaml", LinkedAccountsFixture.PersonRule());
+        var findings = _temp.Write("findings/f.json", $"[{LinkedAccountsFixture.ItdrFinding("itdr-1", "alice")},\n {LinkedAccountsFixture.ItdrFinding("itdr-2", "carol")}]\n");
+        var config = _temp.Write("respond.yaml", LinkedAccountsFixture.Linking + "\n");
         return new StreamedPlanFormats(Path.Combine(_temp.Path, "rules"), findings, directory, config);
     }
 
