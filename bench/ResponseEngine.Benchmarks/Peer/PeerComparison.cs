@@ -122,7 +122,7 @@ public static class PeerComparison
         for (var i = 0; i < workload.Findings.Length; i++)
         {
             picked.Clear();
-            Match(set, workload.Snapshot, workload.Findings[i], now, rule => picked.Add(index[rule.Id]));
+            Match(set, [], indexed: true, workload.Snapshot, workload.Findings[i], now, rule => picked.Add(index[rule.Id]));
             picked.Sort();
             total += picked.Count;
             lines[i] = string.Join(',', picked);
@@ -140,19 +140,22 @@ public static class PeerComparison
     }
 
     /// <summary>
-    /// ResponseEngine's decision for one finding, exactly as <c>Planner</c> makes it before building decisions: the
-    /// type/provider index, minimum severity, the subject resolved in the snapshot (fail closed), the compiled condition.
+    /// ResponseEngine's decision for one finding. With <paramref name="indexed"/>, exactly as <c>Planner</c> makes it
+    /// before building decisions: the type/provider index, minimum severity, the subject resolved in the snapshot (fail
+    /// closed), the compiled condition. Without it, every rule of <paramref name="all"/>, in id order, is tested against
+    /// the finding — type, provider and minimum severity first, then the condition — the way json-logic-js is driven
+    /// (its converted rules test type, provider and severity themselves). The identity is resolved once per finding, at
+    /// the first rule that matches.
     /// </summary>
-    private static int Match(RuleSet rules, DirectorySnapshot snapshot, Finding finding, DateTimeOffset now, Action<Rule>? onPick)
+    private static int Match(RuleSet rules, Rule[] all, bool indexed, DirectorySnapshot snapshot, Finding finding, DateTimeOffset now, Action<Rule>? onPick)
     {
-        var candidates = rules.Candidates(finding.Type, finding.Subject.Provider, finding.Severity);
-        if (candidates.IsEmpty) return 0;
+        ReadOnlySpan<Rule> candidates = indexed ? rules.Candidates(finding.Type, finding.Subject.Provider, finding.Severity) : all;
         Identity? identity = null;
         var resolved = false;
         var picked = 0;
         foreach (var rule in candidates)
         {
-            if (finding.Severity < rule.Match.MinSeverity) continue;
+            if (indexed ? finding.Severity < rule.Match.MinSeverity : !rule.Matches(finding)) continue;
             if (!resolved)
             {
                 identity = snapshot.Resolve(finding.Subject).Identity;
@@ -174,44 +177,6 @@ public static class PeerComparison
 
             picked++;
             onPick?.Invoke(rule);
-        }
-
-        return picked;
-    }
-
-    /// <summary>
-    /// The same decision with no index: every rule, in id order, tested against every finding — type, provider and
-    /// minimum severity first, then the condition — the way json-logic-js is driven (its converted rules test type,
-    /// provider and severity themselves). The identity is resolved once per finding, at the first rule that matches.
-    /// </summary>
-    private static int MatchWithoutIndex(Rule[] rules, DirectorySnapshot snapshot, Finding finding, DateTimeOffset now)
-    {
-        Identity? identity = null;
-        var resolved = false;
-        var picked = 0;
-        foreach (var rule in rules)
-        {
-            if (!rule.Matches(finding)) continue;
-            if (!resolved)
-            {
-                identity = snapshot.Resolve(finding.Subject).Identity;
-                resolved = true;
-            }
-
-            if (identity is null) return picked;
-            if (rule.When is not null)
-            {
-                try
-                {
-                    if (!rule.When.Evaluate(new EvaluationContext(finding, identity, now))) continue;
-                }
-                catch (ConditionException)
-                {
-                    continue;
-                }
-            }
-
-            picked++;
         }
 
         return picked;
@@ -239,19 +204,15 @@ public static class PeerComparison
         var planner = new Planner(set, snapshot, Workload.Time);
         var rows = new List<JsonObject>();
 
-        long WithIndex()
+        long Picked(bool indexed)
         {
             long picked = 0;
-            foreach (var finding in findings) picked += Match(set, snapshot, finding, now, null);
+            foreach (var finding in findings) picked += Match(set, all, indexed, snapshot, finding, now, null);
             return picked;
         }
 
-        long WithoutIndex()
-        {
-            long picked = 0;
-            foreach (var finding in findings) picked += MatchWithoutIndex(all, snapshot, finding, now);
-            return picked;
-        }
+        long WithIndex() => Picked(indexed: true);
+        long WithoutIndex() => Picked(indexed: false);
 
         long RealPlanner() => PlannedPairs(planner.Plan(findings, now));
 
