@@ -60,7 +60,8 @@ public class FastFindingReaderTests
                 _ => "\"alice\"",
             })),
         (3, Gen.OneOf(Gen.Select(Literal(Pick("count", "note", "ip")), AttributeValue, (k, v) => $"{k}:{v}").Array[0, 4].Select(kv => "{" + string.Join(",", kv) + "}"),
-            Pick("null", "[]", "\"x\"")).Select(v => $"\"attributes\":{v}")),
+            Gen.Select(Literal(Pick("k0", "k1", "k2", "k3", "k4", "k5", "k6", "k7", "k8", "k9", "k10", "count")), AttributeValue, (k, v) => $"{k}:{v}").Array[7, 14].Select(kv => "{" + string.Join(",", kv) + "}"),
+            Pick("null", "[]", "\"x\"", "{}", "{ }")).Select(v => $"\"attributes\":{v}")),
         (1, Pick("\"severty\":\"high\"", "\"\\u0069d\":\"escaped-name\"", "\"extra\":{}")));
 
     private static readonly Gen<string> ValidRecord = Gen.Select(Pick("f1", "f2", "f3", "f4", "f5", "f6"), Timestamp, Text, Gen.Bool, AttributeValue.Array[0, 3], (id, at, name, posture, attrs) =>
@@ -84,6 +85,7 @@ public class FastFindingReaderTests
             4 => Encoding.UTF8.GetBytes(record.Replace("\"attributes\":{", "\"attributes\":{\"deep\":" + new string('[', 70) + new string(']', 70) + ",", StringComparison.Ordinal)),
             5 => [0xef, 0xbb, 0xbf, .. bytes],
             6 => Encoding.UTF8.GetBytes(record.Replace("\"itdr\"", "\"it\\ud800dr\"", StringComparison.Ordinal)),
+            7 => Encoding.UTF8.GetBytes(record.Replace("\"attributes\":{", "\"attributes\":{/* a comment */", StringComparison.Ordinal)),
             _ => bytes,
         };
     });
@@ -124,7 +126,7 @@ public class FastFindingReaderTests
             var bytes = Encoding.UTF8.GetBytes(record);
             var slow = FindingReader.ReadBytes(bytes, "v.ndjson", fast: false);
             if (slow.Findings.Length != 1) return;
-            var fast = FindingReader.ReadFastLine(bytes, slow.Findings[0].Origin!);
+            var fast = FindingReader.ReadFastLine(bytes, slow.Findings[0].Location!.Value, new Utf8StringCache());
             fast.Should().NotBeNull(record);
             Describe(fast!).Should().Be(Describe(slow.Findings[0]));
         }, iter: 500);
@@ -183,7 +185,11 @@ public class FastFindingReaderTests
         return [.. bytes];
     }
 
+    private static readonly string[] LookedUp = ["count", "note", "ip", "k0", "k9", "k10", "a", "absent"];
+
+    /// <summary>Everything a finding says, its attributes enumerated (in key order) and looked up by key, present and absent.</summary>
     private static string Describe(Finding f) =>
-        $"{f.Origin}|{f.Id}|{f.Source}|{f.Kind}|{f.Type}|{f.Severity}|{f.ObservedAt:O}|{f.ObservedAt.Offset}|{f.Subject}|{f.Title}|"
-        + string.Join(",", f.Attributes.OrderBy(a => a.Key, StringComparer.Ordinal).Select(a => a.Key + "=" + a.Value.ValueKind + ":" + a.Value.GetRawText()));
+        $"{f.Origin}|{f.Id}|{f.Source}|{f.Kind}|{f.Type}|{f.Severity}|{f.ObservedAt:O}|{f.ObservedAt.Offset}|{f.Subject}|{f.Title}|{f.Attributes.Count}|"
+        + string.Join(",", f.Attributes.OrderBy(a => a.Key, StringComparer.Ordinal).Select(a => a.Key + "=" + a.Value.ValueKind + ":" + a.Value.GetRawText())) + "|"
+        + string.Join(",", LookedUp.Select(k => f.Attributes.TryGetValue(k, out var v) ? $"{k}={v.ValueKind}:{v.GetRawText()}:{f.Attributes.ContainsKey(k)}" : $"{k}:{f.Attributes.ContainsKey(k)}"));
 }

@@ -1,5 +1,4 @@
-using System.Collections.Immutable;
-using System.Text.Json;
+using ResponseEngine.Diagnostics;
 
 namespace ResponseEngine.Findings;
 
@@ -25,11 +24,22 @@ public sealed record Finding(
     DateTimeOffset ObservedAt,
     Subject Subject,
     string Title,
-    ImmutableDictionary<string, JsonElement> Attributes)
+    FindingAttributes Attributes)
 {
-    /// <summary>Where the finding was read from, for diagnostics and the audit trail; not part of its identity.</summary>
-    public string? Origin { get; init; }
+    private readonly string? _origin;
 
-    public static ImmutableDictionary<string, JsonElement> NoAttributes { get; } =
-        ImmutableDictionary.Create<string, JsonElement>(StringComparer.Ordinal);
+    /// <summary>Where the finding was read from, for diagnostics and the audit trail; not part of its identity.</summary>
+    public string? Origin
+    {
+        get => _origin ?? (Location is { } location ? location.ToString() : null);
+        init => (_origin, Location) = (value, null);
+    }
+
+    /// <summary>
+    /// The file, line and column the finding was read from, when a reader set it; <see cref="Origin"/> spells it
+    /// (<c>file:line:column</c>) only when asked, so reading a million findings does not format a million origins (#23).
+    /// </summary>
+    public SourceLocation? Location { get; init; }
+
+    public static FindingAttributes NoAttributes => FindingAttributes.Empty;
 }

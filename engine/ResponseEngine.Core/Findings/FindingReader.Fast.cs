@@ -1,6 +1,6 @@
-using System.Collections.Immutable;
 using System.Text.Json;
 using System.Text.Unicode;
+using ResponseEngine.Diagnostics;
 
 namespace ResponseEngine.Findings;
 
@@ -20,11 +20,13 @@ public static partial class FindingReader
     private const int Required = IdBit | SourceBit | TypeBit | SeverityBit | ObservedBit | SubjectBit;
 
     /// <summary>
-    /// One record at <paramref name="reader"/> (positioned on its first token) as a finding, the reader left on its last
-    /// token; null when the checked path must read it. May throw <see cref="JsonException"/> or
-    /// <see cref="InvalidOperationException"/> on bad input, which also means: let the checked path read it.
+    /// One record at <paramref name="reader"/> (positioned on its first token; <paramref name="input"/> is what the reader
+    /// reads) as a finding, the reader left on its last token; null when the checked path must read it. May throw
+    /// <see cref="JsonException"/> or <see cref="InvalidOperationException"/> on bad input, which also means: let the
+    /// checked path read it. Strings that repeat from finding to finding come from <paramref name="strings"/>; the
+    /// attributes are kept as their UTF-8 text, parsed when first asked for (<see cref="FindingAttributes"/>).
     /// </summary>
-    private static Finding? ReadFast(ref Utf8JsonReader reader, string origin)
+    private static Finding? ReadFast(ref Utf8JsonReader reader, ReadOnlySpan<byte> input, SourceLocation origin, Utf8StringCache strings)
     {
         if (reader.TokenType != JsonTokenType.StartObject) return null;
         var seen = 0;
@@ -43,13 +45,13 @@ public static partial class FindingReader
             switch (field)
             {
                 case IdBit:
-                    if ((id = NonBlank(ref reader)) is null) return null;
+                    if ((id = NonBlank(ref reader, null)) is null) return null;
                     break;
                 case SourceBit:
-                    if ((source = NonBlank(ref reader)) is null) return null;
+                    if ((source = NonBlank(ref reader, strings.Labels)) is null) return null;
                     break;
                 case TypeBit:
-                    if ((type = NonBlank(ref reader)) is null || !IsSnakeCase(type)) return null;
+                    if ((type = NonBlank(ref reader, strings.Labels)) is null || !IsSnakeCase(type)) return null;
                     break;
                 case KindBit:
                     if (reader.TokenType != JsonTokenType.String) return null;
@@ -63,25 +65,28 @@ public static partial class FindingReader
                     if (reader.TokenType != JsonTokenType.String || !TryTimestamp(ref reader, out observedAt)) return null;
                     break;
                 case TitleBit:
-                    if (reader.TokenType == JsonTokenType.String) title = reader.GetString();
+                    if (reader.TokenType == JsonTokenType.String)
+                    {
+                        if ((title = Text(ref reader, strings.Titles)) is null) return null;
+                    }
                     else if (reader.TokenType != JsonTokenType.Null) return null;
                     break;
                 case SubjectBit:
-                    if ((subject = ReadSubject(ref reader)) is null) return null;
+                    if ((subject = ReadSubject(ref reader, strings)) is null) return null;
                     break;
                 default:
                     if (reader.TokenType == JsonTokenType.Null) break;
-                    if (reader.TokenType != JsonTokenType.StartObject || !Readable(reader)) return null;
-                    var element = JsonElement.ParseValue(ref reader);
-                    var builder = ImmutableDictionary.CreateBuilder<string, JsonElement>(StringComparer.Ordinal);
-                    foreach (var property in element.EnumerateObject()) builder[property.Name] = property.Value;
-                    attributes = builder.ToImmutable();
+                    if (reader.TokenType != JsonTokenType.StartObject) return null;
+                    var start = (int)reader.TokenStartIndex;
+                    if (!SkipReadable(ref reader)) return null;
+                    var end = (int)reader.TokenStartIndex + 1;
+                    if (end - start > 2) attributes = FindingAttributes.FromCheckedUtf8(input[start..end].ToArray());
                     break;
             }
         }
 
         if (reader.TokenType != JsonTokenType.EndObject || (seen & Required) != Required) return null;
-        return new Finding(id!, source!, kind, type!, severity, observedAt, subject!, title ?? type!, attributes) { Origin = origin };
+        return new Finding(id!, source!, kind, type!, severity, observedAt, subject!, title ?? type!, attributes) { Location = origin };
     }
 
     /// <summary>Which known field a property name is (one bit each), 0 for any other.</summary>
@@ -118,12 +123,16 @@ public static partial class FindingReader
     }
 
     /// <summary>A string that is not empty or white space, as the checked path requires; null for anything else.</summary>
-    private static string? NonBlank(ref Utf8JsonReader reader)
+    private static string? NonBlank(ref Utf8JsonReader reader, Utf8StringCache.Table? strings)
     {
         if (reader.TokenType != JsonTokenType.String) return null;
-        var text = reader.GetString();
+        var text = Text(ref reader, strings);
         return string.IsNullOrWhiteSpace(text) ? null : text;
     }
+
+    /// <summary>The string token's text, through <paramref name="strings"/> when given and the value is not escaped; null when it is not valid UTF-8.</summary>
+    private static string? Text(ref Utf8JsonReader reader, Utf8StringCache.Table? strings) =>
+        strings is null || reader.ValueIsEscaped ? reader.GetString() : strings.Get(reader.ValueSpan);
 
     private static bool TrySeverity(ref Utf8JsonReader reader, out Severity severity)
     {
@@ -195,7 +204,7 @@ public static partial class FindingReader
     }
 
     /// <summary>The subject object as the checked path accepts it: provider, and an id or a name, nothing else, each once.</summary>
-    private static Subject? ReadSubject(ref Utf8JsonReader reader)
+    private static Subject? ReadSubject(ref Utf8JsonReader reader, Utf8StringCache strings)
     {
         if (reader.TokenType != JsonTokenType.StartObject) return null;
         Provider? provider = null;
@@ -218,11 +227,11 @@ public static partial class FindingReader
                     break;
                 case 2:
                     if (reader.TokenType == JsonTokenType.Null) break;
-                    if ((id = NonBlank(ref reader)) is null) return null;
+                    if ((id = NonBlank(ref reader, strings.Names)) is null) return null;
                     break;
                 default:
                     if (reader.TokenType == JsonTokenType.Null) break;
-                    if ((name = NonBlank(ref reader)) is null) return null;
+                    if ((name = NonBlank(ref reader, strings.Names)) is null) return null;
                     break;
             }
         }
@@ -231,10 +240,10 @@ public static partial class FindingReader
     }
 
     /// <summary>
-    /// Whether every string and property name of the value at <paramref name="reader"/> (a copy: the caller's reader does
-    /// not move) is text, as <see cref="JsonText.FirstUnreadable"/> checks on the checked path.
+    /// Moves <paramref name="reader"/> from the start of a value to its last token; false as soon as a string or property
+    /// name in it is not text, as <see cref="JsonText.FirstUnreadable"/> checks on the checked path.
     /// </summary>
-    private static bool Readable(Utf8JsonReader reader)
+    private static bool SkipReadable(ref Utf8JsonReader reader)
     {
         var depth = reader.CurrentDepth;
         do
@@ -253,6 +262,6 @@ public static partial class FindingReader
         }
         while (reader.Read() && reader.CurrentDepth > depth);
 
-        return true;
+        return reader.CurrentDepth == depth && reader.TokenType is JsonTokenType.EndObject or JsonTokenType.EndArray;
     }
 }

@@ -316,20 +316,20 @@ public static partial class FindingReader
     /// <summary>One NDJSON record through the fast path; false when the checked path must read it (nothing was added).</summary>
     private static bool TryReadFast(ReadOnlySpan<byte> record, SourceLocation at, Load load)
     {
-        if (ReadFastLine(record, at.ToString()) is not { } finding) return false;
+        if (ReadFastLine(record, at, load.Strings) is not { } finding) return false;
         Admit(finding, at, load);
         return true;
     }
 
     /// <summary>One NDJSON record as a finding through the fast path alone; null when the checked path must read it.</summary>
-    internal static Finding? ReadFastLine(ReadOnlySpan<byte> record, string origin)
+    internal static Finding? ReadFastLine(ReadOnlySpan<byte> record, SourceLocation origin, Utf8StringCache strings)
     {
         // The options JsonDocument.Parse reads a line with: no comments, no trailing commas, depth 64.
         var reader = new Utf8JsonReader(record);
         try
         {
             if (!reader.Read()) return null;
-            var finding = ReadFast(ref reader, origin);
+            var finding = ReadFast(ref reader, record, origin, strings);
             return finding is null || reader.Read() ? null : finding;
         }
         catch (Exception e) when (e is JsonException or InvalidOperationException)
@@ -378,7 +378,7 @@ public static partial class FindingReader
             Finding? finding = null;
             try
             {
-                finding = ReadFast(ref probe, location.ToString());
+                finding = ReadFast(ref probe, bytes, location, load.Strings);
             }
             catch (Exception e) when (e is JsonException or InvalidOperationException)
             {
@@ -419,7 +419,7 @@ public static partial class FindingReader
             return;
         }
 
-        Admit(finding with { Origin = location.ToString() }, location, load);
+        Admit(finding with { Location = location }, location, load);
     }
 
     /// <summary>A finding that passed every check: kept, unless the same source already sent the same id in this read.</summary>
@@ -527,13 +527,7 @@ public static partial class FindingReader
             }
             else
             {
-                var builder = ImmutableDictionary.CreateBuilder<string, JsonElement>(StringComparer.Ordinal);
-                foreach (var property in attributesElement.EnumerateObject())
-                {
-                    builder[property.Name] = property.Value.Clone();
-                }
-
-                attributes = builder.ToImmutable();
+                attributes = FindingAttributes.From(attributesElement.EnumerateObject().Select(p => KeyValuePair.Create(p.Name, p.Value.Clone())));
             }
         }
 
@@ -670,6 +664,9 @@ public static partial class FindingReader
 
         /// <summary>Valid records through the fast path (<c>FindingReader.Fast.cs</c>); false: every record through the checked path.</summary>
         public bool Fast { get; init; } = true;
+
+        /// <summary>The strings that repeat from finding to finding, for the fast path.</summary>
+        public Utf8StringCache Strings { get; } = new();
 
         /// <summary>False for a stream: a rejected record's diagnostic is reported, its text is not kept.</summary>
         public bool KeepRejected { get; init; } = true;
