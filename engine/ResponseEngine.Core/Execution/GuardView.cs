@@ -100,7 +100,16 @@ internal sealed class GuardView(IAuditStore store, IReadOnlyCollection<AuditTarg
     /// </summary>
     public async Task<long> CountIntentsAsync(string? ruleId, string? action, string? provider, bool? destructive, DateTimeOffset since, CancellationToken cancellationToken)
     {
-        var window = _windows.Find(w => w.Start <= since && since < w.Start + Slice);
+        Window? window = null;
+        foreach (var w in _windows)
+        {
+            if (w.Start <= since && since < w.Start + Slice)
+            {
+                window = w;
+                break;
+            }
+        }
+
         if (window is null)
         {
             Queries++;
@@ -109,16 +118,10 @@ internal sealed class GuardView(IAuditStore store, IReadOnlyCollection<AuditTarg
             _windows.Add(window);
         }
 
-        var scope = (ruleId, action, provider, destructive);
-        if (!window.Counts.TryGetValue(scope, out var atStart))
-        {
-            Queries++;
-            atStart = await store.CountAsync(new AuditQuery
-            {
-                Since = window.Start, Statuses = Intended, DryRun = false, RuleId = ruleId, Action = action, Provider = provider, Destructive = destructive,
-            }, cancellationToken).ConfigureAwait(false);
-            window.Counts[scope] = atStart;
-        }
+        // No intent at all from the window's start (as a plan's empty scratch store has): none in any scope either. The
+        // count of every scope is read once per window, and the global rate limit asks for it anyway.
+        if (window.Rows.Count == 0 && await CountAtStartAsync(window, (null, null, null, null), cancellationToken).ConfigureAwait(false) == 0) return 0;
+        var atStart = await CountAtStartAsync(window, (ruleId, action, provider, destructive), cancellationToken).ConfigureAwait(false);
 
         // The rows between the window's start and this instant are no longer in the window.
         var expired = 0;
@@ -134,6 +137,23 @@ internal sealed class GuardView(IAuditStore store, IReadOnlyCollection<AuditTarg
         }
 
         return atStart - expired;
+    }
+
+    /// <summary>The intents in a scope from the window's start, counted by the store once per window and scope.</summary>
+    private async ValueTask<long> CountAtStartAsync(Window window, (string? RuleId, string? Action, string? Provider, bool? Destructive) scope, CancellationToken cancellationToken)
+    {
+        if (!window.Counts.TryGetValue(scope, out var atStart))
+        {
+            Queries++;
+            atStart = await store.CountAsync(new AuditQuery
+            {
+                Since = window.Start, Statuses = Intended, DryRun = false, RuleId = scope.RuleId, Action = scope.Action, Provider = scope.Provider,
+                Destructive = scope.Destructive,
+            }, cancellationToken).ConfigureAwait(false);
+            window.Counts[scope] = atStart;
+        }
+
+        return atStart;
     }
 
     /// <summary>The intents of [Start, Start + Slice) in time order, and counts from Start per scope.</summary>

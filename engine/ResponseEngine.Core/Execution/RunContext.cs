@@ -47,9 +47,14 @@ public sealed class RunContext
     /// <summary>Decisions this run passed for execution; a dry run writes no intents, so limits count these too.</summary>
     public ConcurrentQueue<Decision> Passed { get; } = new();
 
-    /// <summary>Idempotency keys of <see cref="Passed"/>, for the dedupe guard.</summary>
-    public ConcurrentDictionary<string, bool> PassedKeys { get; } = new(StringComparer.Ordinal);
+    /// <summary>
+    /// What the idempotency keys of <see cref="Passed"/> are hashed from (<see cref="IdempotencyKey.Text"/>), for the dedupe
+    /// guard's in-run check: two decisions have the same key exactly when they have the same text, and the text needs no hash.
+    /// </summary>
+    private readonly HashSet<string> _passedKeyTexts = new(StringComparer.Ordinal);
 
+    // A Lock, not a monitor on a collection: the guards ask these counts several times per decision.
+    private readonly Lock _passedGate = new();
     private readonly Dictionary<(Provider, string, string), List<Decision>> _passedOn = [];
     private readonly Dictionary<string, int> _passedByRule = new(StringComparer.Ordinal);
     private readonly Dictionary<string, int> _passedByAction = new(StringComparer.Ordinal);
@@ -61,12 +66,13 @@ public sealed class RunContext
     {
         ArgumentNullException.ThrowIfNull(decision);
         Passed.Enqueue(decision);
-        PassedKeys.TryAdd(IdempotencyKey.For(decision), true);
+        var keyText = IdempotencyKey.Text(decision);
 
         // Indexed as the guards ask (a plan of a million findings passes thousands; a scan of all of them per decision is quadratic).
         var provider = decision.Identity?.Provider ?? decision.Finding.Subject.Provider;
-        lock (_passedOn)
+        lock (_passedGate)
         {
+            _passedKeyTexts.Add(keyText);
             if (decision.Identity is { } identity)
             {
                 var key = (identity.Provider, identity.Id, decision.ActionName);
@@ -81,10 +87,18 @@ public sealed class RunContext
         }
     }
 
+    /// <summary>Whether this run passed a decision with the same idempotency key (compared on what the key is hashed from).</summary>
+    public bool PassedSameKey(Decision decision)
+    {
+        ArgumentNullException.ThrowIfNull(decision);
+        var text = IdempotencyKey.Text(decision);
+        lock (_passedGate) return _passedKeyTexts.Contains(text);
+    }
+
     /// <summary>The decisions this run passed for <paramref name="action"/> on this account, in the order passed.</summary>
     public IReadOnlyList<Decision> PassedOn(Provider provider, string identityId, string action)
     {
-        lock (_passedOn) return _passedOn.TryGetValue((provider, identityId, action), out var list) ? [.. list] : [];
+        lock (_passedGate) return _passedOn.TryGetValue((provider, identityId, action), out var list) ? [.. list] : [];
     }
 
     /// <summary><see cref="NotInStore"/> for <paramref name="action"/> on this account (indexed in a dry run).</summary>
@@ -102,7 +116,7 @@ public sealed class RunContext
                 && (provider is null || (d.Identity?.Provider ?? d.Finding.Subject.Provider) == provider) && (!destructiveOnly || d.Action?.Destructive == true));
         }
 
-        lock (_passedOn)
+        lock (_passedGate)
         {
             if (ruleId is not null) return _passedByRule.GetValueOrDefault(ruleId);
             if (action is not null) return _passedByAction.GetValueOrDefault(action);
@@ -160,13 +174,16 @@ public sealed class RunContext
 /// <summary>The same decision always has the same key, so a retry or a second run can recognise it.</summary>
 public static class IdempotencyKey
 {
-    public static string For(Decision decision)
+    public static string For(Decision decision) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(Text(decision))));
+
+    /// <summary>What the key is the SHA-256 of: equal texts, equal keys (and, but for a hash collision, the other way round).</summary>
+    public static string Text(Decision decision)
     {
-        var text = string.Join('\u001f',
+        ArgumentNullException.ThrowIfNull(decision);
+        return string.Join('\u001f',
             decision.Finding.Source, decision.Finding.Id, decision.Rule.Id, decision.Rule.Source.ContentHash,
             decision.ActionName, (decision.Identity?.Provider ?? decision.Finding.Subject.Provider).Name(),
             decision.Identity?.Id ?? decision.Finding.Subject.Id ?? decision.Finding.Subject.Name ?? "", decision.Parameters.Canonical);
-        return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text)));
     }
 
     /// <summary>The facts a rule saw, as JSON for the audit row.</summary>

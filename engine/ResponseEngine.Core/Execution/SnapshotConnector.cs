@@ -73,6 +73,7 @@ public sealed class SnapshotReads
     /// <summary>The sets counted since the last call, in order, without repeats; the log is empty afterwards.</summary>
     public IReadOnlyList<string> Take()
     {
+        if (_counted.IsEmpty) return [];
         var sets = new List<string>();
         while (_counted.TryDequeue(out var item))
         {

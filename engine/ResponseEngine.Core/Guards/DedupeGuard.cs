@@ -29,9 +29,7 @@ public sealed class DedupeGuard : IExecutionGuard
     {
         var identity = decision.Identity;
         if (identity is null || decision.Action is null) return decision;
-        var key = IdempotencyKey.For(decision);
-
-        if (run.PassedKeys.ContainsKey(key))
+        if (run.PassedSameKey(decision))
         {
             return decision.Refuse(Verdict.Skip, Name, "the same decision is already in this run");
         }
@@ -43,7 +41,11 @@ public sealed class DedupeGuard : IExecutionGuard
             ? await view.OnTargetAsync(new AuditTarget(identity.Provider.Name(), identity.Id, decision.Action.Name), cancellationToken)
             : null;
 
-        var intents = rows is not null
+        // The key (a SHA-256) is only worked out when there are rows to compare it with: none on an account and action
+        // the trail has never seen, as on every account of a plan with an empty history.
+        var key = rows is { Count: 0 } ? null : IdempotencyKey.For(decision);
+        var intents = key is null ? []
+            : rows is not null
             ? [.. rows.Where(r => r.Entry.Status == AuditStatus.Intended && r.Entry.IdempotencyKey == key)]
             : await run.Store.ReadAsync(new AuditQuery { IdempotencyKey = key, Statuses = [AuditStatus.Intended], DryRun = false }, cancellationToken);
         if (intents.Count > 0)

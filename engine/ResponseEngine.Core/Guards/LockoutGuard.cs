@@ -114,11 +114,13 @@ public sealed class LockoutGuard : IExecutionGuard
     /// <summary>The live count of one set; a lookup that fails or hangs refuses within the action timeout, never ends the run.</summary>
     private static async Task<(CriticalSet? Set, string? Failure)> CountAsync(IConnector connector, string set, RunContext run, CancellationToken cancellationToken)
     {
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(run.Options.ActionTimeout);
+        // A plan's snapshot connector answers from memory at once: no timer to arm (one per decision and set was a tenth
+        // of a plan's guard phase).
+        using var timeout = connector is SnapshotConnector ? null : CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout?.CancelAfter(run.Options.ActionTimeout);
         try
         {
-            return (await connector.CountCriticalAsync(set, timeout.Token), null);
+            return (await connector.CountCriticalAsync(set, timeout?.Token ?? cancellationToken), null);
         }
         catch (ConnectorException e)
         {

@@ -16,9 +16,20 @@ public sealed class PlanJsonWriter : IPlanSink, IDisposable
     /// <summary>Written to the stream whenever this much is buffered.</summary>
     private const int FlushBytes = 1 << 16;
 
+    private const string TimeFormat = "yyyy-MM-ddTHH:mm:ssZ";
+
+    /// <summary>Action and guard names kept encoded; more are encoded each time (a guard's name is one of a few).</summary>
+    private const int KnownTexts = 64;
+
+    private static readonly JsonEncodedText[] VerdictNames = Table<Verdict>(v => v.Name());
+    private static readonly JsonEncodedText[] SeverityNames = Table<Severity>(s => s.Name());
+    private static readonly JsonEncodedText[] ProviderNames = Table<Provider>(p => p.Name());
+
     private readonly Utf8JsonWriter _writer;
     private readonly SortedDictionary<string, int> _executedByAction = new(StringComparer.Ordinal);
     private readonly int[] _byVerdict = new int[Enum.GetValues<Verdict>().Length];
+    private readonly Dictionary<Rules.Rule, EncodedRule> _rules = new(ReferenceEqualityComparer.Instance);
+    private readonly List<(string Text, JsonEncodedText Encoded)> _texts = [];
     private int _decisions;
 
     public PlanJsonWriter(Stream stream, bool indented = true)
@@ -100,80 +111,84 @@ public sealed class PlanJsonWriter : IPlanSink, IDisposable
 
     public void Dispose() => _writer.Dispose();
 
-    private static void WriteDecision(Utf8JsonWriter writer, Decision decision)
+    private void WriteDecision(Utf8JsonWriter writer, Decision decision)
     {
         writer.WriteStartObject();
         var finding = decision.Finding;
-        writer.WriteStartObject("finding");
-        writer.WriteString("id", finding.Id);
-        writer.WriteString("source", finding.Source);
-        writer.WriteString("type", finding.Type);
-        writer.WriteString("severity", finding.Severity.Name());
-        writer.WriteString("observed_at", finding.ObservedAt.ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture));
-        writer.WriteStartObject("subject");
-        writer.WriteString("provider", finding.Subject.Provider.Name());
-        WriteNullable(writer, "id", finding.Subject.Id);
-        WriteNullable(writer, "name", finding.Subject.Name);
+        writer.WriteStartObject(Names.Finding);
+        writer.WriteString(Names.Id, finding.Id);
+        writer.WriteString(Names.Source, finding.Source);
+        writer.WriteString(Names.Type, finding.Type);
+        writer.WriteString(Names.Severity, SeverityNames[(int)finding.Severity]);
+        WriteTime(writer, Names.ObservedAt, finding.ObservedAt);
+        writer.WriteStartObject(Names.Subject);
+        writer.WriteString(Names.Provider, ProviderNames[(int)finding.Subject.Provider]);
+        WriteNullable(writer, Names.Id, finding.Subject.Id);
+        WriteNullable(writer, Names.Name, finding.Subject.Name);
         writer.WriteEndObject();
         writer.WriteEndObject();
 
-        var rule = decision.Rule;
-        writer.WriteStartObject("rule");
-        writer.WriteString("id", rule.Id);
-        writer.WriteString("file", rule.Source.File.Replace('\\', '/'));
-        writer.WriteString("content_hash", rule.Source.ContentHash);
-        WriteNullable(writer, "git_commit", rule.Source.GitCommit);
-        writer.WriteString("mode", rule.Mode.ToString().ToLowerInvariant());
+        // A rule's fields are the same on each of its decisions: encoded once per rule.
+        if (!_rules.TryGetValue(decision.Rule, out var rule)) _rules[decision.Rule] = rule = new EncodedRule(decision.Rule);
+        writer.WriteStartObject(Names.Rule);
+        writer.WriteString(Names.Id, rule.Id);
+        writer.WriteString(Names.File, rule.File);
+        writer.WriteString(Names.ContentHash, rule.ContentHash);
+        if (rule.GitCommit is { } commit) writer.WriteString(Names.GitCommit, commit);
+        else writer.WriteNull(Names.GitCommit);
+        writer.WriteString(Names.Mode, rule.Mode);
         writer.WriteEndObject();
 
         if (decision.Identity is { } identity)
         {
-            writer.WriteStartObject("identity");
-            writer.WriteString("provider", identity.Provider.Name());
-            writer.WriteString("id", identity.Id);
-            writer.WriteString("name", identity.Name);
-            WriteNullable(writer, "upn", identity.Upn);
-            writer.WriteBoolean("enabled", identity.Enabled);
-            writer.WriteBoolean("privileged", identity.Privileged);
-            writer.WriteBoolean("guest", identity.Guest);
+            writer.WriteStartObject(Names.Identity);
+            writer.WriteString(Names.Provider, ProviderNames[(int)identity.Provider]);
+            writer.WriteString(Names.Id, identity.Id);
+            writer.WriteString(Names.Name, identity.Name);
+            WriteNullable(writer, Names.Upn, identity.Upn);
+            writer.WriteBoolean(Names.Enabled, identity.Enabled);
+            writer.WriteBoolean(Names.Privileged, identity.Privileged);
+            writer.WriteBoolean(Names.Guest, identity.Guest);
             writer.WriteEndObject();
         }
         else
         {
-            writer.WriteNull("identity");
+            writer.WriteNull(Names.Identity);
         }
 
-        WriteNullable(writer, "action", decision.Action?.Name);
-        writer.WritePropertyName("parameters");
+        if (decision.Action?.Name is { } action) writer.WriteString(Names.Action, Encoded(action));
+        else writer.WriteNull(Names.Action);
+        writer.WritePropertyName(Names.Parameters);
         decision.Parameters.WriteTo(writer);
-        writer.WriteBoolean("destructive", decision.Action?.Destructive ?? false);
-        writer.WriteString("verdict", decision.Verdict.Name());
-        WriteNullable(writer, "guard", decision.Guard);
-        WriteNullable(writer, "reason", decision.Reason);
-        WriteNullable(writer, "note", decision.Note);
-        WriteNullable(writer, "counted_on_snapshot", decision.CountedOnSnapshot);
+        writer.WriteBoolean(Names.Destructive, decision.Action?.Destructive ?? false);
+        writer.WriteString(Names.Verdict, VerdictNames[(int)decision.Verdict]);
+        if (decision.Guard is { } guard) writer.WriteString(Names.Guard, Encoded(guard));
+        else writer.WriteNull(Names.Guard);
+        WriteNullable(writer, Names.Reason, decision.Reason);
+        WriteNullable(writer, Names.Note, decision.Note);
+        WriteNullable(writer, Names.CountedOnSnapshot, decision.CountedOnSnapshot);
         if (decision.Person is { } person)
         {
             // The action's scope is the person's accounts: whose person, each account with the evidence, refused providers.
-            writer.WriteStartObject("person");
-            writer.WriteStartArray("accounts");
+            writer.WriteStartObject(Names.Person);
+            writer.WriteStartArray(Names.Accounts);
             foreach (var account in person.Accounts)
             {
                 writer.WriteStartObject();
-                writer.WriteString("provider", account.Provider.Name());
-                writer.WriteString("id", account.Id);
-                writer.WriteString("name", account.Display);
-                WriteNullable(writer, "evidence", person.In(account.Provider) is { } link && link.Account == account ? link.Evidence : null);
+                writer.WriteString(Names.Provider, ProviderNames[(int)account.Provider]);
+                writer.WriteString(Names.Id, account.Id);
+                writer.WriteString(Names.Name, account.Display);
+                WriteNullable(writer, Names.Evidence, person.In(account.Provider) is { } link && link.Account == account ? link.Evidence : null);
                 writer.WriteEndObject();
             }
 
             writer.WriteEndArray();
-            writer.WriteStartArray("refused");
+            writer.WriteStartArray(Names.Refused);
             foreach (var refusal in person.Refusals)
             {
                 writer.WriteStartObject();
-                writer.WriteString("provider", refusal.Provider.Name());
-                writer.WriteString("reason", refusal.Reason);
+                writer.WriteString(Names.Provider, ProviderNames[(int)refusal.Provider]);
+                writer.WriteString(Names.Reason, refusal.Reason);
                 writer.WriteEndObject();
             }
 
@@ -182,6 +197,93 @@ public sealed class PlanJsonWriter : IPlanSink, IDisposable
         }
 
         writer.WriteEndObject();
+    }
+
+    /// <summary>The encoded form of an action's or a guard's name (a few, each the same string instance), encoded on first use.</summary>
+    private JsonEncodedText Encoded(string text)
+    {
+        foreach (var (known, encoded) in _texts)
+        {
+            if (ReferenceEquals(known, text) || string.Equals(known, text, StringComparison.Ordinal)) return encoded;
+        }
+
+        var added = JsonEncodedText.Encode(text);
+        if (_texts.Count < KnownTexts) _texts.Add((text, added));
+        return added;
+    }
+
+    /// <summary>The names of an enum's values (0, 1, … in order), encoded, by value.</summary>
+    private static JsonEncodedText[] Table<T>(Func<T, string> name)
+        where T : struct, Enum
+    {
+        var values = Enum.GetValues<T>();
+        var table = new JsonEncodedText[values.Length];
+        foreach (var value in values) table[Convert.ToInt32(value, CultureInfo.InvariantCulture)] = JsonEncodedText.Encode(name(value));
+        return table;
+    }
+
+    /// <summary>As <c>ToString("yyyy-MM-ddTHH:mm:ssZ", InvariantCulture)</c>, without the string.</summary>
+    private static void WriteTime(Utf8JsonWriter writer, JsonEncodedText name, DateTimeOffset time)
+    {
+        Span<char> text = stackalloc char[32];
+        if (time.TryFormat(text, out var written, TimeFormat, CultureInfo.InvariantCulture)) writer.WriteString(name, text[..written]);
+        else writer.WriteString(name, time.ToString(TimeFormat, CultureInfo.InvariantCulture));
+    }
+
+    private static void WriteNullable(Utf8JsonWriter writer, JsonEncodedText name, string? value)
+    {
+        if (value is null) writer.WriteNull(name);
+        else writer.WriteString(name, value);
+    }
+
+    /// <summary>A rule's fields as the plan writes them, encoded once.</summary>
+    private sealed class EncodedRule(Rules.Rule rule)
+    {
+        public JsonEncodedText Id { get; } = JsonEncodedText.Encode(rule.Id);
+
+        public JsonEncodedText File { get; } = JsonEncodedText.Encode(rule.Source.File.Replace('\\', '/'));
+
+        public JsonEncodedText ContentHash { get; } = JsonEncodedText.Encode(rule.Source.ContentHash);
+
+        public JsonEncodedText? GitCommit { get; } = rule.Source.GitCommit is { } commit ? JsonEncodedText.Encode(commit) : null;
+
+        public JsonEncodedText Mode { get; } = JsonEncodedText.Encode(rule.Mode.ToString().ToLowerInvariant());
+    }
+
+    /// <summary>The property names of a decision, encoded once.</summary>
+    private static class Names
+    {
+        public static readonly JsonEncodedText Finding = JsonEncodedText.Encode("finding");
+        public static readonly JsonEncodedText Id = JsonEncodedText.Encode("id");
+        public static readonly JsonEncodedText Source = JsonEncodedText.Encode("source");
+        public static readonly JsonEncodedText Type = JsonEncodedText.Encode("type");
+        public static readonly JsonEncodedText Severity = JsonEncodedText.Encode("severity");
+        public static readonly JsonEncodedText ObservedAt = JsonEncodedText.Encode("observed_at");
+        public static readonly JsonEncodedText Subject = JsonEncodedText.Encode("subject");
+        public static readonly JsonEncodedText Provider = JsonEncodedText.Encode("provider");
+        public static readonly JsonEncodedText Name = JsonEncodedText.Encode("name");
+        public static readonly JsonEncodedText Rule = JsonEncodedText.Encode("rule");
+        public static readonly JsonEncodedText File = JsonEncodedText.Encode("file");
+        public static readonly JsonEncodedText ContentHash = JsonEncodedText.Encode("content_hash");
+        public static readonly JsonEncodedText GitCommit = JsonEncodedText.Encode("git_commit");
+        public static readonly JsonEncodedText Mode = JsonEncodedText.Encode("mode");
+        public static readonly JsonEncodedText Identity = JsonEncodedText.Encode("identity");
+        public static readonly JsonEncodedText Upn = JsonEncodedText.Encode("upn");
+        public static readonly JsonEncodedText Enabled = JsonEncodedText.Encode("enabled");
+        public static readonly JsonEncodedText Privileged = JsonEncodedText.Encode("privileged");
+        public static readonly JsonEncodedText Guest = JsonEncodedText.Encode("guest");
+        public static readonly JsonEncodedText Action = JsonEncodedText.Encode("action");
+        public static readonly JsonEncodedText Parameters = JsonEncodedText.Encode("parameters");
+        public static readonly JsonEncodedText Destructive = JsonEncodedText.Encode("destructive");
+        public static readonly JsonEncodedText Verdict = JsonEncodedText.Encode("verdict");
+        public static readonly JsonEncodedText Guard = JsonEncodedText.Encode("guard");
+        public static readonly JsonEncodedText Reason = JsonEncodedText.Encode("reason");
+        public static readonly JsonEncodedText Note = JsonEncodedText.Encode("note");
+        public static readonly JsonEncodedText CountedOnSnapshot = JsonEncodedText.Encode("counted_on_snapshot");
+        public static readonly JsonEncodedText Person = JsonEncodedText.Encode("person");
+        public static readonly JsonEncodedText Accounts = JsonEncodedText.Encode("accounts");
+        public static readonly JsonEncodedText Evidence = JsonEncodedText.Encode("evidence");
+        public static readonly JsonEncodedText Refused = JsonEncodedText.Encode("refused");
     }
 
     private static void WriteBasis(Utf8JsonWriter writer, PlanBasis? basis)

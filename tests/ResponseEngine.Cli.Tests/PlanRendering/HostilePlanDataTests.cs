@@ -35,7 +35,7 @@ public sealed class HostilePlanDataTests
         return CommonOptions.LoadRules(Path.Combine(temp.Path, "rules"), new FakeTimeProvider(Build.Now)).RuleSet!.Rules[0];
     });
 
-    private static readonly Gen<Decision> OneDecision =
+    internal static readonly Gen<Decision> OneDecision =
         Gen.Select(Gen.Select(Hostile, Hostile, Hostile, Hostile), Gen.Select(Hostile, Hostile, Hostile, Hostile), Gen.Select(Gen.Int[0, 3], Gen.Bool, Gen.Bool, Gen.Int[0, 2]))
             .Select((names, texts, shape) =>
             {
