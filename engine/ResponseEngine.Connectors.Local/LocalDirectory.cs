@@ -24,12 +24,15 @@ public sealed class LocalDirectory : IDisposable
     private static readonly int HeaderLength = Encoding.UTF8.GetByteCount(HeaderStart + Guid.Empty.ToString("N") + HeaderEnd);
 
     private readonly SemaphoreSlim _gate = new(1, 1);
+    private readonly SemaphoreSlim _syncGate = new(1, 1);
     private readonly PrivilegedPolicy _policy;
     private LocalModel? _model;
     private byte[]? _header;
     private long _offset;
     private (long Length, DateTime Written) _loadedFile;
     private bool _disposed;
+    private long _written;
+    private long _synced;
 
     private LocalDirectory(string snapshotPath, string workingCopyPath, TimeProvider time, PrivilegedPolicy policy, TimeSpan lockTimeout)
     {
@@ -90,6 +93,8 @@ public sealed class LocalDirectory : IDisposable
         _disposed = true;
         try
         {
+            // Flushed first, so the lines are durable even when the compaction cannot be written.
+            SyncAsync(CancellationToken.None).GetAwaiter().GetResult();
             CompactAsync(CancellationToken.None).GetAwaiter().GetResult();
         }
         catch (ConnectorException)
@@ -98,6 +103,7 @@ public sealed class LocalDirectory : IDisposable
         }
 
         _gate.Dispose();
+        _syncGate.Dispose();
     }
 
     /// <summary>The connector acting for one provider on this directory.</summary>
@@ -158,7 +164,13 @@ public sealed class LocalDirectory : IDisposable
     /// one account (a copy: the model is not touched) or null for no change, checks it, appends it to the journal and
     /// flushes it to disk, and only then applies it to the model.
     /// </summary>
-    internal async Task ChangeAsync(Func<LocalModel, JsonObject?> change, CancellationToken cancellationToken)
+    /// <param name="change">The edit, under the locks.</param>
+    /// <param name="durable">
+    /// True: the line is flushed to disk before this returns. False: it is written (every process sees it, and it survives
+    /// the process) but reaches the disk with the next <see cref="SyncAsync"/>, shared with the changes made meanwhile.
+    /// </param>
+    /// <param name="cancellationToken">Cancels waiting for the locks.</param>
+    internal async Task ChangeAsync(Func<LocalModel, JsonObject?> change, bool durable, CancellationToken cancellationToken)
     {
         await EnsureWorkingCopyAsync(cancellationToken);
         await _gate.WaitAsync(cancellationToken);
@@ -177,7 +189,7 @@ public sealed class LocalDirectory : IDisposable
                 throw new InvalidOperationException($"the local connector produced an invalid snapshot: {e.Message}", e);
             }
 
-            await AppendAsync(Encoding.UTF8.GetBytes(entry.ToJsonString() + "\n"), cancellationToken);
+            await AppendAsync(Encoding.UTF8.GetBytes(entry.ToJsonString() + "\n"), durable, cancellationToken);
             model.Commit(prepared);
             if (_offset > Math.Max(1 << 20, new FileInfo(WorkingCopyPath).Length)) await CompactLockedAsync(model, cancellationToken);
         }
@@ -281,10 +293,80 @@ public sealed class LocalDirectory : IDisposable
         }
 
         _offset += at;
+
+        // Lines another process wrote may not be on disk yet (it flushes them only before its outcome rows, and may have
+        // died first): the next SyncAsync flushes them too, before anything here, such as the reconciler, records them as done.
+        if (at > 0) Interlocked.Increment(ref _written);
     }
 
-    /// <summary>Appends one line and flushes it to disk, after cutting off a line a crashed writer left unfinished.</summary>
-    private async Task AppendAsync(byte[] line, CancellationToken cancellationToken)
+    /// <summary>
+    /// Makes every journal line this instance has written so far durable: one flush to disk of the journal for all the
+    /// lines written since the last one (group flush: callers arriving while a flush is under way share the next one).
+    /// Lines a compaction has folded into the working copy are durable already (the working copy is flushed before its rename).
+    /// </summary>
+    public async Task SyncAsync(CancellationToken cancellationToken)
+    {
+        var target = Interlocked.Read(ref _written);
+        if (Interlocked.Read(ref _synced) >= target) return;
+
+        // Off the caller's thread: a flush blocks it, and the executor's lane goes on to its next action meanwhile.
+        await Task.Yield();
+        await _syncGate.WaitAsync(cancellationToken);
+        try
+        {
+            if (Interlocked.Read(ref _synced) >= target) return; // flushed by the caller before
+            long upTo;
+            FileStream? journal;
+            await _gate.WaitAsync(CancellationToken.None);
+            try
+            {
+                // Every line counted in _written is in this file or folded into the working copy by a compaction.
+                upTo = Interlocked.Read(ref _written);
+                journal = OpenForSync();
+            }
+            finally
+            {
+                _gate.Release();
+            }
+
+            using (journal)
+            {
+                Step("journal.sync");
+                journal?.Flush(flushToDisk: true);
+                Step("journal.synced");
+            }
+
+            Interlocked.Exchange(ref _synced, upTo);
+        }
+        catch (IOException e)
+        {
+            throw new ConnectorException($"cannot flush the local directory journal {JournalPath} to disk: {e.Message}", transient: true, e);
+        }
+        catch (UnauthorizedAccessException e)
+        {
+            throw new ConnectorException($"cannot flush the local directory journal {JournalPath} to disk: {e.Message}", transient: false, e);
+        }
+        finally
+        {
+            _syncGate.Release();
+        }
+    }
+
+    /// <summary>A handle on the journal to flush it through (any handle flushes the file's written data), or null when there is none.</summary>
+    private FileStream? OpenForSync()
+    {
+        try
+        {
+            return new FileStream(JournalPath, FileMode.Open, FileAccess.Write, FileShare.ReadWrite | FileShare.Delete, 1, FileOptions.None);
+        }
+        catch (FileNotFoundException)
+        {
+            return null; // started over: no journal holds the lines any more
+        }
+    }
+
+    /// <summary>Appends one line (flushed to disk when <paramref name="durable"/>), after cutting off a line a crashed writer left unfinished.</summary>
+    private async Task AppendAsync(byte[] line, bool durable, CancellationToken cancellationToken)
     {
         try
         {
@@ -310,9 +392,11 @@ public sealed class LocalDirectory : IDisposable
                 stream.Write(line);
             }
 
-            stream.Flush(flushToDisk: true);
+            stream.Flush(flushToDisk: durable);
             _offset += line.Length;
-            Step("journal.flushed");
+            Interlocked.Increment(ref _written);
+            if (durable) Interlocked.Exchange(ref _synced, Interlocked.Read(ref _written));
+            Step(durable ? "journal.flushed" : "journal.written");
         }
         catch (IOException e)
         {

@@ -74,8 +74,11 @@ public sealed class LocalDirectoryConnector : IConnector, IDirectoryExport
 
             action.Apply(user, request, _directory.Time.GetUtcNow(), model.FindGroup);
             return user.Entry;
-        }, cancellationToken);
+        }, durable: false, cancellationToken);
     }
+
+    /// <summary>One flush of the journal for every change applied so far (<see cref="LocalDirectory.SyncAsync"/>).</summary>
+    public Task MakeDurableAsync(CancellationToken cancellationToken) => _directory.SyncAsync(cancellationToken);
 
     public async Task<bool> VerifyAsync(ActionRequest request, CancellationToken cancellationToken)
     {
@@ -104,7 +107,7 @@ public sealed class LocalDirectoryConnector : IConnector, IDirectoryExport
             var before = user.Entry.ToJsonString();
             action.Restore(user, request, prior);
             return user.Entry.ToJsonString() != before ? user.Entry : null;
-        }, cancellationToken);
+        }, durable: true, cancellationToken);
     }
 
     public async Task<CriticalSet> CountCriticalAsync(string groupOrRole, CancellationToken cancellationToken)

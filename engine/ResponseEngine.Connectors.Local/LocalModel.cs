@@ -30,6 +30,7 @@ internal sealed class LocalModel
     private readonly Dictionary<Provider, Dictionary<string, HashSet<string>>> _holders = [];
     private readonly Dictionary<Provider, PrivilegeGraph> _groupGraphs = [];
     private readonly Dictionary<(Provider, string), HashSet<string>> _setNodes = new(KeyComparer.Instance);
+    private readonly Dictionary<(Provider, string), CriticalSet> _counted = new(KeyComparer.Instance);
     private readonly byte[] _groupsJson;
     private DirectorySnapshot? _current;
 
@@ -123,8 +124,13 @@ internal sealed class LocalModel
     /// The enabled holders of a critical set, with the privilege graph of the accounts that can reach it: the groups
     /// nested into the set (fixed: no action changes a group) and the accounts holding one of them directly.
     /// </summary>
+    /// <remarks>
+    /// Kept until a change touches an account that holds one of the set's nodes directly, before or after the change (the
+    /// only accounts the answer depends on): a run of disables of ordinary accounts counts each set once, not per decision.
+    /// </remarks>
     public CriticalSet CountCritical(Provider provider, string groupOrRole)
     {
+        if (_counted.TryGetValue((provider, groupOrRole), out var counted)) return counted;
         if (!_setNodes.TryGetValue((provider, groupOrRole), out var nodes))
         {
             var graph = _groupGraphs[provider];
@@ -142,7 +148,18 @@ internal sealed class LocalModel
         }
 
         var identities = candidates.Select(id => Find(provider, id)).OfType<Identity>().ToList();
-        return CriticalSet.From(provider, groupOrRole, EffectivePrivilege.Graph(provider, identities, Base.Groups));
+        return _counted[(provider, groupOrRole)] = CriticalSet.From(provider, groupOrRole, EffectivePrivilege.Graph(provider, identities, Base.Groups));
+    }
+
+    /// <summary>Forgets the counted sets an account's change can alter: those with a node it held directly before or holds after.</summary>
+    private void ForgetCounts(Provider provider, string[] before, string[] after)
+    {
+        if (_counted.Count == 0) return;
+        foreach (var key in _counted.Keys.Where(k => k.Item1 == provider).ToList())
+        {
+            var nodes = _setNodes[key];
+            if (before.Any(nodes.Contains) || after.Any(nodes.Contains)) _counted.Remove(key);
+        }
     }
 
     /// <summary>
@@ -168,6 +185,7 @@ internal sealed class LocalModel
         _users[_position[key]] = change.Entry;
         _changed[key] = identity;
         var holders = _holders[identity.Provider];
+        ForgetCounts(identity.Provider, _targets.GetValueOrDefault(key, []), change.Targets);
         foreach (var node in _targets.GetValueOrDefault(key, [])) Holders(holders, node).Remove(identity.Id);
         foreach (var node in change.Targets) Holders(holders, node).Add(identity.Id);
         _targets[key] = change.Targets;

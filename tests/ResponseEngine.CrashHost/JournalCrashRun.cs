@@ -31,6 +31,9 @@ internal static class JournalCrashRun
                 var parameters = parts.Length > 2 ? ActionParameters.Empty.With("groups", ImmutableArray.Create(parts[2])) : ActionParameters.Empty;
                 var request = new ActionRequest(action, parameters, new TargetRef(Provider.Ad, parts[1], parts[1]));
                 if (!(await connector.ReadAsync(request, CancellationToken.None)).AlreadyDone) await connector.ApplyAsync(request, CancellationToken.None);
+
+                // As the executor does before it records an outcome: the change is acknowledged once it is durable.
+                await connector.MakeDurableAsync(CancellationToken.None);
             }
 
             Console.Out.WriteLine("ACK " + i.ToString(CultureInfo.InvariantCulture));

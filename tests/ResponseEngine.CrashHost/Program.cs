@@ -8,6 +8,8 @@
 //   crashhost journal DIR    applies DIR/ops.txt ("action user-id" per line, or "compact") to the local directory in
 //                            order, printing "ACK n" once op n returned; with CRASH_AT=N it SIGKILLs itself at the Nth
 //                            durable step of the local directory (journal write, flush, compaction)
+//   crashhost localrun DIR   what `respond run --once` does on the local directory DIR/directory.json with SQLite audit;
+//                            with CRASH_AT=N it SIGKILLs itself at the Nth step (connector call, audit append, journal step)
 using ResponseEngine.Actions;
 using ResponseEngine.Audit;
 using ResponseEngine.Audit.Sqlite;
@@ -23,6 +25,7 @@ var dir = args[1];
 var time = TimeProvider.System;
 if (mode == "okta") return await OktaCrashRun.RunAsync(dir, new Uri(args[2]), time);
 if (mode == "journal") return await JournalCrashRun.RunAsync(dir, time);
+if (mode == "localrun") return await LocalRunCrash.RunAsync(dir, time);
 var options = new EngineOptions
 {
     Guards = new GuardOptions { Breaker = new BreakerOptions { Threshold = 10_000 }, RateLimits = new RateLimitOptions { GlobalPerHour = null } },
@@ -79,6 +82,8 @@ internal sealed class Recording(IConnector inner, string log, bool block) : ICon
     }
 
     public Task<bool> VerifyAsync(ActionRequest request, CancellationToken cancellationToken) => inner.VerifyAsync(request, cancellationToken);
+
+    public Task MakeDurableAsync(CancellationToken cancellationToken) => inner.MakeDurableAsync(cancellationToken);
 
     public Task RestoreAsync(ActionRequest request, string priorState, CancellationToken cancellationToken) => inner.RestoreAsync(request, priorState, cancellationToken);
 

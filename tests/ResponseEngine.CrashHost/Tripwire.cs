@@ -52,6 +52,8 @@ internal sealed class TripwireConnector(IConnector inner) : IConnector
 
     public Task<bool> VerifyAsync(ActionRequest request, CancellationToken cancellationToken) => Around("verify " + request.Action.Name, () => inner.VerifyAsync(request, cancellationToken));
 
+    public Task MakeDurableAsync(CancellationToken cancellationToken) => inner.MakeDurableAsync(cancellationToken);
+
     public Task RestoreAsync(ActionRequest request, string priorState, CancellationToken cancellationToken) => inner.RestoreAsync(request, priorState, cancellationToken);
 
     public Task<CriticalSet> CountCriticalAsync(string groupOrRole, CancellationToken cancellationToken) => Around("count", () => inner.CountCriticalAsync(groupOrRole, cancellationToken));
@@ -125,6 +127,12 @@ internal static class OktaCrashRun
         var connectors = new Dictionary<Provider, IConnector> { [Provider.Okta] = new TripwireConnector(okta) };
         var run = new RunContext(Guid.NewGuid().ToString("N")[..8], options, store, connectors, time, false, "crash-test", Environment.MachineName, "test");
 
+        return await ReconcileThenRunAsync(run, dir, options, time);
+    }
+
+    /// <summary>Reconciles interrupted intents, then resolves, decides, guards and acts on DIR/rules and DIR/findings.ndjson; prints DONE with the step count and statuses.</summary>
+    public static async Task<int> ReconcileThenRunAsync(RunContext run, string dir, EngineOptions options, TimeProvider time)
+    {
         var reconciled = await new Reconciler(run, ActionCatalogue.Default).ReconcileAsync(options.ReconcileAfter, CancellationToken.None);
         foreach (var item in reconciled) Console.WriteLine($"RECONCILED {item.IntentSequence} {item.Status.Name()}");
 

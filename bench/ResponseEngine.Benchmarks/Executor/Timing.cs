@@ -98,6 +98,9 @@ public sealed class TimedConnector(IConnector inner, Timings timings) : IConnect
     public Task ApplyAsync(ActionRequest request, CancellationToken cancellationToken) =>
         timings.TimeAsync("connector.Apply", () => inner.ApplyAsync(request, cancellationToken));
 
+    public Task MakeDurableAsync(CancellationToken cancellationToken) =>
+        timings.TimeAsync("connector.MakeDurable", () => inner.MakeDurableAsync(cancellationToken));
+
     public Task<bool> VerifyAsync(ActionRequest request, CancellationToken cancellationToken) =>
         timings.TimeAsync("connector.Verify", () => inner.VerifyAsync(request, cancellationToken));
 

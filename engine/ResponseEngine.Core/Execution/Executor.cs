@@ -25,7 +25,9 @@ public sealed record RunSummary(string RunId, bool DryRun, ImmutableArray<Decisi
 /// counted while staged: <see cref="RunContext.StagedIntents"/>) — ends by writing the batch's refusal, dry-run and
 /// intent rows in one transaction; only then, with every intent durable (no intent, no action), the connector
 /// calls (read; no-op when already done; apply; verify), per provider with its concurrency, each followed by its
-/// outcome row with the prior state. Outcome rows are written while the next action proceeds, so they share commits.
+/// outcome row with the prior state, written once the connector has made the change durable
+/// (<see cref="IConnector.MakeDurableAsync"/>). Outcome rows are written while the next action proceeds, so they share
+/// commits, and the changes made meanwhile share the connector's flush.
 /// A failed audit write stops the run before any further action; a connector failure is recorded and the run goes on.
 /// </summary>
 public sealed class Executor : IDisposable
@@ -364,7 +366,7 @@ public sealed class Executor : IDisposable
                 {
                     case (true, _):
                         return OutcomeAsync(decision, intent, AuditStatus.Succeeded, state.PriorState,
-                            $"the directory's answer was lost ({lost}); reading it back confirmed the change");
+                            $"the directory's answer was lost ({lost}); reading it back confirmed the change", connector);
                     case (null, var readError) when e is ConnectorException:
                         // Neither the answer nor a read-back: the change may be in place. Recording `failed` would be a claim the
                         // trail cannot back; the outcome is unknown, and the next run reads the live state before any retry.
@@ -377,8 +379,8 @@ public sealed class Executor : IDisposable
 
             var verified = await connector.VerifyAsync(request, timeout.Token);
             return verified
-                ? OutcomeAsync(decision, intent, AuditStatus.Succeeded, state.PriorState, null)
-                : OutcomeAsync(decision, intent, AuditStatus.Failed, state.PriorState, "applied, but reading it back did not confirm the change");
+                ? OutcomeAsync(decision, intent, AuditStatus.Succeeded, state.PriorState, null, connector)
+                : OutcomeAsync(decision, intent, AuditStatus.Failed, state.PriorState, "applied, but reading it back did not confirm the change", connector);
         }
         catch (TargetChangedException e)
         {
@@ -419,8 +421,27 @@ public sealed class Executor : IDisposable
         }
     }
 
-    private async Task<DecisionResult> OutcomeAsync(Decision decision, AuditRecord intent, AuditStatus status, string? priorState, string? detail)
+    /// <summary>
+    /// Writes the outcome row. After a change (<paramref name="applied"/> is the connector that made it), first waits
+    /// until the connector has made it durable, so the trail never records a change a crash of the machine could undo;
+    /// meanwhile the lane goes on, and the next changes share the connector's flush.
+    /// </summary>
+    private async Task<DecisionResult> OutcomeAsync(Decision decision, AuditRecord intent, AuditStatus status, string? priorState, string? detail, IConnector? applied = null)
     {
+        if (applied is not null)
+        {
+            try
+            {
+                await applied.MakeDurableAsync(CancellationToken.None);
+            }
+            catch (ConnectorException e)
+            {
+                // Made, but perhaps not kept: neither success nor failure can be claimed; the next run reads the live state.
+                status = AuditStatus.TimedOut;
+                detail = $"the change was made but the directory could not make it durable ({e.Message}); the outcome is unknown; a later run reads the live state before any retry";
+            }
+        }
+
         // The outcome must be written even when the run is being cancelled: the action has happened.
         var row = await _run.Store.AppendAsync(OutcomeEntry(decision, intent, status, priorState, detail), CancellationToken.None);
         EngineTelemetry.ActionCompleted(decision, status, row.RecordedAt - intent.RecordedAt);

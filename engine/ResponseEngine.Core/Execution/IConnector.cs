@@ -55,8 +55,19 @@ public interface IConnector
     /// <summary>Reads the state the action would change.</summary>
     Task<TargetState> ReadAsync(ActionRequest request, CancellationToken cancellationToken);
 
-    /// <summary>Applies the action. Throws <see cref="ConnectorException"/> with the provider's message on failure.</summary>
+    /// <summary>
+    /// Applies the action. Throws <see cref="ConnectorException"/> with the provider's message on failure. The change may
+    /// become durable only with the next <see cref="MakeDurableAsync"/>, which the executor awaits before it records the outcome.
+    /// </summary>
     Task ApplyAsync(ActionRequest request, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Returns once every change an <see cref="ApplyAsync"/> of this connector has returned from would survive a crash of
+    /// the machine; throws <see cref="ConnectorException"/> when that cannot be made sure. A directory that keeps its own
+    /// files (the local directory) makes the changes of a batch durable with one flush to disk here; a directory across the
+    /// network has made a change durable when it answers, so the default returns at once. Wrappers must forward it.
+    /// </summary>
+    Task MakeDurableAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
     /// <summary>Reads back whether the action took effect.</summary>
     Task<bool> VerifyAsync(ActionRequest request, CancellationToken cancellationToken);

@@ -46,6 +46,8 @@ public sealed class Reconciler(RunContext run, ActionCatalogue catalogue)
             var state = await connector.ReadAsync(request, cancellationToken);
             if (state.AlreadyDone)
             {
+                // The interrupted process may have died before flushing the change to disk: flushed before it is recorded as done.
+                await connector.MakeDurableAsync(cancellationToken);
                 return await CloseAsync(intent, AuditStatus.Succeeded, "reconciled after restart: the change is in place", target, state.PriorState);
             }
 

@@ -1,5 +1,3 @@
-using System.Diagnostics;
-using System.Globalization;
 using System.Text.Json.Nodes;
 using CsCheck;
 using ResponseEngine.Actions;
@@ -129,18 +127,5 @@ public sealed class LocalJournalKillTests
         return [.. states];
     }
 
-    private static async Task<(int Code, string Output, string Error)> RunHostAsync(string dir, long crashAt)
-    {
-        var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "ResponseEngine.CrashHost.dll"));
-        info.ArgumentList.Add("journal");
-        info.ArgumentList.Add(dir);
-        info.Environment["CRASH_AT"] = crashAt.ToString(CultureInfo.InvariantCulture);
-        using var process = Process.Start(info)!;
-        using var deadline = new CancellationTokenSource(TimeSpan.FromMinutes(2));
-        var output = process.StandardOutput.ReadToEndAsync(deadline.Token);
-        var error = process.StandardError.ReadToEndAsync(deadline.Token);
-        await process.WaitForExitAsync(deadline.Token);
-        return (process.ExitCode, await output, await error);
-    }
+    private static Task<(int Code, string Output, string Error)> RunHostAsync(string dir, long crashAt) => CrashHostProcess.RunAsync("journal", dir, crashAt);
 }

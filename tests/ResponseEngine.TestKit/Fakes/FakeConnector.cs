@@ -29,6 +29,20 @@ public sealed class FakeConnector(Provider provider, DirectorySnapshot directory
     /// <summary>Called at the start of VerifyAsync (the executor's read-back), e.g. to fail as a directory that went away.</summary>
     public Func<ActionRequest, Task>? BeforeVerify { get; set; }
 
+    /// <summary>Accounts whose change ApplyAsync made and no <see cref="MakeDurableAsync"/> has made durable since.</summary>
+    public ConcurrentDictionary<string, bool> NotDurable { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>Called at the start of MakeDurableAsync, e.g. to yield so that other work interleaves, or to fail as a disk that refuses the flush.</summary>
+    public Func<Task>? BeforeDurable { get; set; }
+
+    /// <summary>Makes every change applied before it was called durable (as one flush of a journal would).</summary>
+    public async Task MakeDurableAsync(CancellationToken cancellationToken)
+    {
+        var pending = NotDurable.Keys.ToList();
+        if (BeforeDurable is not null) await BeforeDurable();
+        foreach (var id in pending) NotDurable.TryRemove(id, out _);
+    }
+
     public bool IsDisabled(string id) => _disabled.GetValueOrDefault(id, !directory.Users.First(u => u.Id == id).Enabled);
 
     public Task<IdentityLookup> ResolveAsync(Subject subject, CancellationToken cancellationToken)
@@ -57,6 +71,7 @@ public sealed class FakeConnector(Provider provider, DirectorySnapshot directory
         if (DuringApply is not null) await DuringApply(request, cancellationToken);
         if (request.Action.Name is "disable_user" or "deactivate_user") _disabled[request.Target.Id] = true;
         if (request.Action.Name == "enable_user") _disabled[request.Target.Id] = false;
+        NotDurable[request.Target.Id] = true;
         if (AfterApply is not null) await AfterApply(request);
     }
 

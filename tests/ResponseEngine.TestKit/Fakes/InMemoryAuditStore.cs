@@ -18,10 +18,20 @@ public sealed class InMemoryAuditStore(TimeProvider time) : IAuditStore
 
     public Task InitializeAsync(CancellationToken cancellationToken) => _store.InitializeAsync(cancellationToken);
 
-    public Task<AuditRecord> AppendAsync(AuditEntry entry, CancellationToken cancellationToken) => _store.AppendAsync(entry, cancellationToken);
+    /// <summary>Called with each entry before it is appended, e.g. to check what else holds at that moment.</summary>
+    public Action<AuditEntry>? BeforeAppend { get; set; }
 
-    public Task<IReadOnlyList<AuditRecord>> AppendManyAsync(IReadOnlyList<AuditEntry> entries, CancellationToken cancellationToken) =>
-        _store.AppendManyAsync(entries, cancellationToken);
+    public Task<AuditRecord> AppendAsync(AuditEntry entry, CancellationToken cancellationToken)
+    {
+        BeforeAppend?.Invoke(entry);
+        return _store.AppendAsync(entry, cancellationToken);
+    }
+
+    public Task<IReadOnlyList<AuditRecord>> AppendManyAsync(IReadOnlyList<AuditEntry> entries, CancellationToken cancellationToken)
+    {
+        foreach (var entry in entries) BeforeAppend?.Invoke(entry);
+        return _store.AppendManyAsync(entries, cancellationToken);
+    }
 
     public Task<IReadOnlyList<AuditRecord>> ReadAsync(AuditQuery query, CancellationToken cancellationToken) => _store.ReadAsync(query, cancellationToken);
 
