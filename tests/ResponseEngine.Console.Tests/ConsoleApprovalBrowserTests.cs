@@ -77,18 +77,7 @@ public sealed class ConsoleApprovalBrowserTests(ApprovalConsoleServe serve) : IC
         // The same request the button would send, with the page's own cookie and anti-forgery token: 403, nothing written.
         var sequence = await card.GetAttributeAsync("data-sequence");
         var before = (await serve.Workspace.TrailAsync(Ct)).Count;
-        var status = await page.EvaluateAsync<int>(
-            """
-            async (sequence) => {
-              const token = document.querySelector('meta[name="csrf-token"]').content;
-              const header = document.querySelector('meta[name="csrf-header"]').content;
-              const response = await fetch('/v1/approvals/' + sequence + '/approve', {
-                method: 'POST', credentials: 'same-origin',
-                headers: { 'Content-Type': 'application/json', [header]: token },
-                body: JSON.stringify({ reason: 'a viewer tries' }) });
-              return response.status;
-            }
-            """, sequence);
+        var status = await ConsoleBrowser.FetchStatusAsync(page, "POST", $"/v1/approvals/{sequence}/approve", "a viewer tries");
         status.Should().Be(403);
         (await serve.Workspace.TrailAsync(Ct)).Should().HaveCount(before);
     }

@@ -44,6 +44,11 @@ public abstract class ConsoleServe : IAsyncLifetime
 
     public Uri Page(string path) => new(Serve.Url, path);
 
+    /// <summary>What the workspace needs before serve starts (a folder respond.yaml names).</summary>
+    protected virtual void Prepare(ServeWorkspace workspace)
+    {
+    }
+
     public async ValueTask InitializeAsync()
     {
         Oidc = await OidcEmulator.StartAsync(TimeProvider.System, https: false);
@@ -62,6 +67,7 @@ public abstract class ConsoleServe : IAsyncLifetime
             {ConsoleExtra}
             """);
         Workspace.Write("rules/okta/okta-approve-deactivate.yaml", ApprovalRule);
+        Prepare(Workspace);
         Serve = await ServeProcess.StartAsync(Workspace.Path, ServeEnvironment);
 
         if (!File.Exists(Chromium.Path)) return;

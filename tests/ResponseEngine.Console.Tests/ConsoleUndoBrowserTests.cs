@@ -40,18 +40,7 @@ public sealed class ConsoleUndoBrowserTests(UndoConsoleServe serve) : IClassFixt
         await Expect(viewerCard).ToContainTextAsync("an operator can undo it");
         await Expect(viewerCard.GetByRole(AriaRole.Button, new LocatorGetByRoleOptions { Name = "Undo" })).ToHaveCountAsync(0);
         var before = (await serve.Workspace.TrailAsync(Ct)).Count;
-        var status = await viewer.EvaluateAsync<int>(
-            """
-            async (sequence) => {
-              const token = document.querySelector('meta[name="csrf-token"]').content;
-              const header = document.querySelector('meta[name="csrf-header"]').content;
-              const response = await fetch('/v1/audit/' + sequence + '/undo', {
-                method: 'POST', credentials: 'same-origin',
-                headers: { 'Content-Type': 'application/json', [header]: token },
-                body: JSON.stringify({ reason: 'a viewer tries' }) });
-              return response.status;
-            }
-            """, seq);
+        var status = await ConsoleBrowser.FetchStatusAsync(viewer, "POST", $"/v1/audit/{seq}/undo", "a viewer tries");
         status.Should().Be(403);
         (await serve.Workspace.TrailAsync(Ct)).Should().HaveCount(before, "a refused undo writes nothing");
 

@@ -49,6 +49,24 @@ public class ConsoleConfigTests
     }
 
     [Fact]
+    public void Load_PlanReports_IsRead_AndIsNoneByDefault()
+    {
+        using var temp = new TempDirectory();
+        var file = temp.Write("respond.yaml", """
+            console:
+              plan_reports: reports/plans
+              tokens:
+                soar: { role: viewer, env: T_SOAR }
+            """);
+
+        var c = ConfigLoader.Load(file, NoEnvironment).Options!.Console;
+
+        c.PlanReports.Should().Be("reports/plans");
+        ConsoleOptions.PlanReportsFor(new EngineOptions { Console = c }).Should().Be(Path.GetFullPath("reports/plans"), "relative to the working directory, like the other paths");
+        ConsoleOptions.PlanReportsFor(new EngineOptions()).Should().BeNull();
+    }
+
+    [Fact]
     public void Load_KeyDirectoryAndForwardedHeaders_AreRead_AndABadProxyIsPositioned()
     {
         using var temp = new TempDirectory();

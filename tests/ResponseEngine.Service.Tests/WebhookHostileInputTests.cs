@@ -130,4 +130,26 @@ public sealed class WebhookHostileInputTests
         result.Error.Should().NotContainEquivalentOf("exception");
         File.Exists(workspace.Database).Should().BeFalse("nothing is opened or migrated when the console cannot keep its keys");
     }
+
+    [Theory]
+    [InlineData("no-such-folder", "does not exist")]
+    [InlineData("a-file.json", "is a file, not a folder")]
+    public async Task Serve_PlanReportFolderMissing_OneMessageAndExit2BeforeTheDatabaseIsTouched(string folder, string says)
+    {
+        using var workspace = new ServeWorkspace($$"""
+            console:
+              plan_reports: {{folder}}
+              tokens:
+                soar: { role: viewer, env: T_CONSOLE_TOKEN_SOAR }
+            """);
+        workspace.Write("a-file.json", "{}");
+
+        var result = await CliProcess.RunAsync(workspace.Path,
+            new Dictionary<string, string> { ["RESPOND_WEBHOOK_TOKEN"] = ServeWorkspace.Token, ["T_CONSOLE_TOKEN_SOAR"] = "console-token-for-the-test" }, "serve", "--listen", "http://127.0.0.1:0");
+
+        result.ExitCode.Should().Be(2, result.Output + result.Error);
+        result.Error.Should().Contain("nothing started").And.Contain("plan report folder").And.Contain(says).And.Contain("console.plan_reports");
+        result.Error.Should().NotContainEquivalentOf("exception");
+        File.Exists(workspace.Database).Should().BeFalse("nothing is opened or migrated when the plan report folder is missing");
+    }
 }

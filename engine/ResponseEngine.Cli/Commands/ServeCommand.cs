@@ -83,6 +83,11 @@ internal static class ServeCommand
             throw new CliInputException($"nothing started: {keys}; set console.key_directory in respond.yaml to a directory the service can write (or turn the console off with console.enabled: false)");
         }
 
+        if (options.Console.Enabled && ConsoleOptions.PlanReportsFor(options) is { } reports && PlanReportsProblem(reports) is { } unreadable)
+        {
+            throw new CliInputException($"nothing started: {unreadable}; set console.plan_reports in respond.yaml to the folder `respond plan --format json --out` writes to (create it first), or remove the setting");
+        }
+
         var load = CommonOptions.LoadRules(options.Rules, context.Time);
         CommonOptions.Print(context.Error, load.Diagnostics.Where(d => d.IsError), context.Color);
         if (load.RuleSet is null)
@@ -162,6 +167,23 @@ internal static class ServeCommand
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or NotSupportedException or ArgumentException)
         {
             return $"the console key directory {directory} cannot be written ({e.Message})";
+        }
+    }
+
+    /// <summary>Why the console's plan report folder cannot be listed, or null when it can: said before anything starts.</summary>
+    internal static string? PlanReportsProblem(string directory)
+    {
+        if (File.Exists(directory)) return $"the console's plan report folder {(global::ResponseEngine.Diagnostics.Printable.Escape(directory))} is a file, not a folder";
+        if (!Directory.Exists(directory)) return $"the console's plan report folder {(global::ResponseEngine.Diagnostics.Printable.Escape(directory))} does not exist";
+        try
+        {
+            using var entries = Directory.EnumerateFileSystemEntries(directory).GetEnumerator();
+            entries.MoveNext();
+            return null;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return $"the console's plan report folder {(global::ResponseEngine.Diagnostics.Printable.Escape(directory))} cannot be read ({e.Message})";
         }
     }
 

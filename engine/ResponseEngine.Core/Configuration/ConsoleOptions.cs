@@ -90,6 +90,20 @@ public sealed record ConsoleOptions
     /// </summary>
     public ImmutableArray<string> ForwardedHeaders { get; init; } = [];
 
+    /// <summary>
+    /// A folder of plan reports (<c>respond plan --format json --out DIR/NAME.json</c>, from CI or cron) whose newest files
+    /// the Runs and rules page and <c>/v1/plans</c> show; null: none shown. Relative to the working directory, like the
+    /// other paths in respond.yaml.
+    /// </summary>
+    public string? PlanReports { get; init; }
+
+    /// <summary>The plan report folder as a full path, or null when none is configured.</summary>
+    public static string? PlanReportsFor(EngineOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        return options.Console.PlanReports is { Length: > 0 } configured ? System.IO.Path.GetFullPath(configured) : null;
+    }
+
     /// <summary>The key directory used: <see cref="KeyDirectory"/>, or console-keys beside the local working copy.</summary>
     public static string KeyDirectoryFor(EngineOptions options)
     {

@@ -49,7 +49,7 @@ public static class ConfigLoader
     private static readonly string[] NotificationKeys = ["targets", "queue", "timeout", "attempts", "retry_delay", "max_retry_delay", "drain"];
     private static readonly string[] NotificationTargetKeys = ["kind", "url", "url_env", "secret_env", "events"];
     private static readonly string[] NotificationKinds = ["teams", "slack", "webhook"];
-    private static readonly string[] ConsoleKeys = ["enabled", "oidc", "roles", "tokens", "session_idle", "key_directory", "forwarded_headers"];
+    private static readonly string[] ConsoleKeys = ["enabled", "oidc", "roles", "tokens", "session_idle", "key_directory", "forwarded_headers", "plan_reports"];
     private static readonly string[] ConsoleOidcKeys = ["authority", "client_id", "client_secret_env", "name_claim", "role_claims"];
     private static readonly string[] ConsoleTokenKeys = ["role", "sha256", "env"];
     private static readonly string[] PollerKinds = ["folder", "okta_logs", "graph_alerts", "graph_risky_users"];
@@ -403,6 +403,7 @@ public static class ConfigLoader
         {
             Enabled = section.Bool("enabled") ?? true, SessionIdle = Duration(section, "session_idle", bag) ?? new ConsoleOptions().SessionIdle,
             KeyDirectory = section.String("key_directory", false),
+            PlanReports = section.String("plan_reports", false),
         };
         if (section.Strings("forwarded_headers", required: false, allowEmpty: true) is { } proxies)
         {

@@ -41,6 +41,7 @@ public static class ConsoleApi
             Requeued = sp.GetRequiredService<Processing.InboxSignal>().Wake,
         });
         services.AddSingleton<IConsoleQueries, ConsoleQueries>();
+        services.AddSingleton(new PlanReports(ConsoleOptions.PlanReportsFor(setup.Options)));
         services.AddOpenApi("v1", o => o.ShouldInclude = d => d.RelativePath?.StartsWith("v1/", StringComparison.Ordinal) == true && d.RelativePath != "v1/findings");
     }
 
@@ -144,6 +145,13 @@ public static class ConsoleApi
             .WithSummary("The person an account (id or name) belongs to: each of their accounts (AD, Entra, Okta) with the link evidence the trail recorded, and every decision about any of them, newest first");
         v1.MapGet("/runs", async (int? limit, IConsoleQueries queries, CancellationToken ct) => TypedResults.Ok(await queries.RunsAsync(limit ?? 20, ct)))
             .WithSummary("Recent runs and batches, newest first, with rows by status");
+        v1.MapGet("/plans", (PlanReports plans) => TypedResults.Ok(plans.List()))
+            .WithSummary("The newest plan reports in console.plan_reports (respond plan --format json --out), newest first: file, time written, rules commit, decisions by verdict; an unreadable file says why");
+        v1.MapGet("/plans/{name}", (string name, long? offset, int? limit, PlanReports plans) =>
+            plans.Open(name, offset ?? 0, limit ?? PlanReports.PageSize) is { } detail
+                ? Results.Ok(detail)
+                : Problems.Result(StatusCodes.Status404NotFound, "not found", $"there is no plan report named '{(global::ResponseEngine.Diagnostics.Printable.Escape(name))}' among the newest {PlanReports.Newest}"))
+            .WithSummary("One plan report: its summary and a page of its decisions from `offset` (pass the answer's `next` as `offset`); the name must be one of GET /v1/plans").Produces<PlanReportDetail>();
         v1.MapGet("/rules", (IConsoleQueries queries) => TypedResults.Ok(queries.Rules()))
             .WithSummary("The loaded rule set: commit, rules (mode, owner, expiry, hash), the last reload's result");
         v1.MapGet("/health", async (IConsoleQueries queries, CancellationToken ct) =>

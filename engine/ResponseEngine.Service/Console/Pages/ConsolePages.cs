@@ -38,6 +38,7 @@ public static class ConsolePages
         pages.MapGet("/identity", IdentityAsync);
         pages.MapGet("/person", PersonAsync);
         pages.MapGet("/runs", RunsAsync);
+        pages.MapGet("/plans/{name}", PlanReport);
         pages.MapGet("/health", HealthAsync);
     }
 
@@ -277,7 +278,7 @@ public static class ConsolePages
         return ConsolePage.Render(http, $"Person: {id}", Root + "/activity", html.ToString());
     }
 
-    private static async Task<IResult> RunsAsync(HttpContext http, IConsoleQueries queries, CancellationToken ct)
+    private static async Task<IResult> RunsAsync(HttpContext http, IConsoleQueries queries, PlanReports plans, CancellationToken ct)
     {
         var runs = await queries.RunsAsync(30, ct);
         var statuses = runs.SelectMany(r => r.Statuses.Keys).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
@@ -294,6 +295,7 @@ public static class ConsolePages
         }
 
         html.Add("</tbody></table></section>");
+        html.Add(PlanReportList(plans));
 
         var rules = queries.Rules();
         html.Add("<section aria-labelledby=\"rules-h\"><h2 id=\"rules-h\">Rules</h2><dl class=\"facts\">")
@@ -312,6 +314,100 @@ public static class ConsolePages
 
         html.Add("</tbody></table></section>");
         return ConsolePage.Render(http, "Runs and rules", Root + "/runs", html.ToString());
+    }
+
+    /// <summary>The newest plan reports in console.plan_reports: file, time written, commit, decisions by verdict; an unreadable file says why.</summary>
+    private static string PlanReportList(PlanReports plans)
+    {
+        var html = new StringBuilder("<section aria-labelledby=\"plans-h\"><h2 id=\"plans-h\">Latest plan reports</h2>");
+        if (plans.Directory is null)
+        {
+            return html.Add("<p class=\"muted\" data-testid=\"plans-off\">No plan report folder: set <code>console.plan_reports</code> in respond.yaml to the folder <code>respond plan --format json --out</code> writes to.</p></section>").ToString();
+        }
+
+        var reports = plans.List();
+        html.Add($"<p class=\"muted\">The newest {N(PlanReports.Newest)} <code>*.json</code> files in <code>{E(plans.Directory)}</code>, newest first.</p>");
+        if (reports.Count == 0) return html.Add("<p data-testid=\"plans-empty\">No plan report yet.</p></section>").ToString();
+        var verdicts = reports.Where(r => r.Summary is not null).SelectMany(r => r.Summary!.ByVerdict.Keys).Distinct(StringComparer.Ordinal).ToList();
+        html.Add("<table data-testid=\"plans\"><thead><tr><th scope=\"col\">File</th><th scope=\"col\">Written</th><th scope=\"col\">Rules commit</th><th scope=\"col\">Decisions</th>");
+        foreach (var v in verdicts) html.Add($"<th scope=\"col\">{E(v)}</th>");
+        html.Add("</tr></thead><tbody>");
+        foreach (var r in reports)
+        {
+            html.Add($"<tr data-name=\"{E(r.Name)}\"><td><a href=\"{Root}/plans/{Q(r.Name)}\"><code>{E(r.Name)}</code></a></td><td>{TimeTag(r.WrittenAt)}</td>");
+            if (r.Summary is { } s)
+            {
+                html.Add($"<td><code>{E(Short(s.RulesCommit) is { Length: > 0 } c ? c : "none")}</code></td><td data-verdict=\"all\">{N(s.Decisions)}</td>");
+                foreach (var v in verdicts) html.Add($"<td data-verdict=\"{E(v)}\">{N(s.ByVerdict.GetValueOrDefault(v))}</td>");
+            }
+            else
+            {
+                html.Add($"<td colspan=\"{N(2 + verdicts.Count)}\" data-testid=\"plan-unreadable\"><span class=\"badge s-bad\">unreadable</span> {E(r.Unreadable)}</td>");
+            }
+
+            html.Add("</tr>");
+        }
+
+        return html.Add("</tbody></table></section>").ToString();
+    }
+
+    /// <summary>One plan report: its summary and a page of its decisions (read as a stream; the name must be one of the listed files).</summary>
+    private static IResult PlanReport(string name, HttpContext http, PlanReports plans)
+    {
+        var offset = long.TryParse(http.Request.Query["offset"], NumberStyles.None, CultureInfo.InvariantCulture, out var o) ? o : 0;
+        if (plans.Open(name, offset) is not { } detail)
+        {
+            return ConsolePage.Render(http, "Plan report", Root + "/runs",
+                $"<p class=\"alert\" role=\"alert\" data-testid=\"plan-missing\">There is no plan report named <code>{E(name)}</code> among the newest {N(PlanReports.Newest)} in the plan report folder.</p><p><a href=\"{Root}/runs\">Runs and rules</a></p>", status: 404);
+        }
+
+        var r = detail.Report;
+        var html = new StringBuilder();
+        html.Add($"<p><a href=\"{Root}/runs\">← Runs and rules</a></p>");
+        html.Add($"<dl class=\"facts\" data-testid=\"plan-summary\"><dt>File</dt><dd><code>{E(r.Name)}</code> ({N(r.Bytes)} bytes)</dd><dt>Written</dt><dd>{TimeTag(r.WrittenAt)}</dd>");
+        if (r.Summary is not { } s)
+        {
+            html.Add($"</dl><p class=\"alert\" role=\"alert\" data-testid=\"plan-unreadable\">Unreadable: {E(r.Unreadable)}</p>");
+            return ConsolePage.Render(http, $"Plan report: {r.Name}", Root + "/runs", html.ToString());
+        }
+
+        html.Add($"<dt>Planned at</dt><dd>{E(s.CreatedAt)}</dd><dt>Rules</dt><dd>{N(s.Rules)} at commit <code>{E(s.RulesCommit ?? "none")}</code></dd>")
+            .Add($"<dt>Findings</dt><dd>{N(s.FindingsTotal)} read, {N(s.FindingsMatched)} matched a rule</dd>")
+            .Add($"<dt>Decisions</dt><dd data-testid=\"plan-decisions\">{N(s.Decisions)}: {E(string.Join(", ", s.ByVerdict.Select(p => $"{p.Value} {p.Key}")))}</dd>")
+            .Add($"<dt>Executed by action</dt><dd>{(s.ExecutedByAction.Count == 0 ? "<span class=\"muted\">none</span>" : E(string.Join(", ", s.ExecutedByAction.Select(p => $"{p.Key} {p.Value}"))))}</dd></dl>");
+        html.Add($"<h2>Decisions {N(detail.Offset + (detail.Decisions.Count == 0 ? 0 : 1))}–{N(detail.Offset + detail.Decisions.Count)} of {N(s.Decisions)}</h2>");
+        if (detail.Decisions.Count == 0) html.Add("<p data-testid=\"plan-no-decisions\">No decisions on this page.</p>");
+        else
+        {
+            html.Add("<table data-testid=\"plan-decision-rows\"><thead><tr><th scope=\"col\">#</th><th scope=\"col\">Verdict</th><th scope=\"col\">Action</th><th scope=\"col\">Identity</th><th scope=\"col\">Rule</th><th scope=\"col\">Finding</th><th scope=\"col\">Guard</th><th scope=\"col\">Reason</th></tr></thead><tbody>");
+            foreach (var d in detail.Decisions)
+            {
+                var e = d.Decision;
+                html.Add($"<tr data-index=\"{N(d.Index)}\"><td>{N(d.Index + 1)}</td><td>{Status(Text(e, "verdict") ?? "?")}</td><td><code>{E(Text(e, "action"))}</code> {Inline(e.ValueKind == JsonValueKind.Object && e.TryGetProperty("parameters", out var p) ? p : null)}</td>")
+                    .Add($"<td>{E(Text(e, "identity", "name") ?? Text(e, "finding", "subject", "name"))} <span class=\"muted\">{E(Text(e, "identity", "provider"))}</span></td><td><code>{E(Text(e, "rule", "id"))}</code></td>")
+                    .Add($"<td>{E(Text(e, "finding", "source"))} <code>{E(Text(e, "finding", "id"))}</code></td><td>{E(Text(e, "guard"))}</td><td>{E(Truncate(Text(e, "reason") ?? Text(e, "not_shown"), 160))}</td></tr>");
+            }
+
+            html.Add("</tbody></table>");
+        }
+
+        html.Add("<nav class=\"pager\" aria-label=\"Pages\">");
+        if (detail.Offset > 0) html.Add($"<a href=\"{Root}/plans/{Q(r.Name)}\">First decisions</a>");
+        if (detail.Next is { } next) html.Add($"<a href=\"{Root}/plans/{Q(r.Name)}?offset={N(next)}\" rel=\"next\">Next decisions →</a>");
+        else html.Add("<span class=\"muted\">No more decisions.</span>");
+        html.Add("</nav>");
+        return ConsolePage.Render(http, $"Plan report: {r.Name}", Root + "/runs", html.ToString());
+    }
+
+    /// <summary>A string at a path in a decision, or null when it is absent or not a string (a hostile file can hold anything).</summary>
+    private static string? Text(JsonElement element, params string[] path)
+    {
+        foreach (var name in path)
+        {
+            if (element.ValueKind != JsonValueKind.Object || !element.TryGetProperty(name, out element)) return null;
+        }
+
+        return element.ValueKind == JsonValueKind.String ? element.GetString() : null;
     }
 
     private static async Task<IResult> HealthAsync(HttpContext http, IConsoleQueries queries, CancellationToken ct)
