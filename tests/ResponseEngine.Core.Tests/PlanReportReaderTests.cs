@@ -101,6 +101,8 @@ public sealed class PlanReportReaderTests : IDisposable
         { Plan("{\"verdict\": \"execute\"}", "\"decisions\": 1, \"by_verdict\": {\"skip\": 1}"), "the summary says 0 decisions with verdict execute" },
         { Plan("5", "\"decisions\": 1, \"by_verdict\": {}"), "decision 0 is a number, not an object" },
         { "{\"plan_version\": 1, \"decisions\": []}", "no summary" },
+        { "{\"plan_version\": 1, \"created_at\": 5, \"decisions\": []}", "created_at is a number, not text" },
+        { "{\"plan_version\": 1, \"rules\": {\"git_commit\": true}, \"decisions\": []}", "rules.git_commit is a boolean, not text" },
         { "{\"plan_version\": 1, \"summary\": {\"decisions\": 0}}", "no decisions array" },
         { Plan("", "\"decisions\": 0") + " {}", "not valid JSON" },
         { Plan("", "\"decisions\": 0") + " x", "not valid JSON" },

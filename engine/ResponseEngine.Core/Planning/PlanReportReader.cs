@@ -205,13 +205,13 @@ public static class PlanReportReader
                     _version = (int)version;
                     break;
                 case (1, "created_at", _, _):
-                    _createdAt = Text(ref reader);
+                    _createdAt = Text(ref reader, "created_at");
                     break;
                 case (2, "rules", "count", _):
                     _ruleCount = Count(ref reader, "rules.count");
                     break;
                 case (2, "rules", "git_commit", _):
-                    _commit = Text(ref reader);
+                    _commit = Text(ref reader, "rules.git_commit");
                     break;
                 case (2, "findings", "total", _):
                     _findingsTotal = Count(ref reader, "findings.total");
@@ -264,7 +264,7 @@ public static class PlanReportReader
                 }
             }
 
-            if (depth == 3 && type == JsonTokenType.String && _path[3] == "verdict") _verdict = Text(ref reader);
+            if (depth == 3 && type == JsonTokenType.String && _path[3] == "verdict") _verdict = Text(ref reader, "verdict");
             if (_writer is null || _oversized) return;
             switch (type)
             {
@@ -359,10 +359,10 @@ public static class PlanReportReader
             return value;
         }
 
-        private static string? Text(ref Utf8JsonReader reader)
+        private static string? Text(ref Utf8JsonReader reader, string field)
         {
             if (reader.TokenType == JsonTokenType.Null) return null;
-            if (reader.TokenType != JsonTokenType.String) throw new PlanReportException($"a {Kind(reader.TokenType)} where text belongs");
+            if (reader.TokenType != JsonTokenType.String) throw new PlanReportException($"{field} is {Kind(reader.TokenType)}, not text");
             var text = reader.GetString()!;
             return text.Length > MaxHeaderChars ? text[..MaxHeaderChars] + "…" : text;
         }
