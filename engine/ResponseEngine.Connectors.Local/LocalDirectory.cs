@@ -530,27 +530,15 @@ public sealed class LocalDirectory : IDisposable
         }
     }
 
-    /// <summary>Write to a temporary file in the same folder, flush it to disk, then rename it over the target.</summary>
+    /// <summary>Write to a temporary file in the same folder, flush it to disk, rename it over the target, flush the folder (the rename itself survives a power loss).</summary>
     private static async Task ReplaceAsync(string target, byte[] bytes, CancellationToken cancellationToken)
     {
-        var folder = Path.GetDirectoryName(target)!;
-        Directory.CreateDirectory(folder);
-        var temp = Path.Combine(folder, $".{Path.GetFileName(target)}.{Guid.NewGuid():N}.tmp");
         try
         {
-            await using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16, useAsync: true))
-            {
-                await stream.WriteAsync(bytes, cancellationToken);
-                await stream.FlushAsync(cancellationToken);
-                stream.Flush(flushToDisk: true);
-            }
-
-            File.Move(temp, target, overwrite: true);
+            await DurableFolder.ReplaceAsync(target, bytes, cancellationToken);
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or OperationCanceledException)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            TryDelete(temp);
-            if (e is OperationCanceledException) throw;
             throw new ConnectorException($"cannot write the local directory {target}: {e.Message}", transient: e is IOException, e);
         }
     }
