@@ -25,7 +25,8 @@ for size in "${sizes[@]}"; do
   cpu=(); wall=(); rss=(); summary=""
   for ((i = 0; i < runs; i++)); do
     out=$( { /usr/bin/time -f "TIME %U %S %e %M" dotnet "$respond" plan --rules "$dir/rules" --directory "$dir/directory.json" \
-      --findings "$dir/findings.ndjson" --format json --at 2026-03-01T12:00:00Z --out /dev/null --skip-invalid; } 2>&1 )
+      --findings "$dir/findings.ndjson" --format json --at 2026-03-01T12:00:00Z --out /dev/null --skip-invalid; } 2>&1 ) \
+      || { echo "plan-scaling: $size run $((i + 1)) failed (exit $?):" >&2; tail -5 <<<"$out" >&2; exit 1; }
     read -r _ user sys elapsed kb <<<"$(grep '^TIME' <<<"$out")"
     cpu+=("$(awk -v u="$user" -v s="$sys" 'BEGIN{printf "%.1f", u+s}')"); wall+=("$elapsed"); rss+=("$((kb / 1024))")
     summary=$(grep -o '[0-9]* decisions (.*)' <<<"$out" | head -1)
